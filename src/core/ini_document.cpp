@@ -1,0 +1,96 @@
+#include "core/ini_document.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+
+namespace cwola::core {
+
+namespace {
+std::string strip_comment(const std::string& line) {
+  // A comment starts at '#' or ';' at the line start or after whitespace, so
+  // values such as "a#b" stay intact.
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if ((line[i] == '#' || line[i] == ';') && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+      return line.substr(0, i);
+    }
+  }
+  return line;
+}
+
+bool valid_name(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+}  // namespace
+
+std::vector<IniEntry> parse_ini(const std::string& text, const std::string& source) {
+  std::vector<IniEntry> entries;
+  std::set<std::string> seen;
+  std::string section;
+  std::istringstream in(text);
+  std::string raw;
+  int line_number = 0;
+  while (std::getline(in, raw)) {
+    ++line_number;
+    const std::string origin = source + ":" + std::to_string(line_number);
+    const std::string line = trim(strip_comment(raw));
+    if (line.empty()) continue;
+    if (line.front() == '[') {
+      if (line.back() != ']') {
+        throw InputError(origin + ": section header '" + line +
+                         "' has no closing ']' (cannot tell which section follows); write [name]");
+      }
+      section = trim(line.substr(1, line.size() - 2));
+      if (!valid_name(section)) {
+        throw InputError(origin + ": section name '" + section +
+                         "' is not valid (letters, digits, '_' and '-' only)");
+      }
+      continue;
+    }
+    const auto equals = line.find('=');
+    if (equals == std::string::npos) {
+      throw InputError(origin + ": line '" + line +
+                       "' is not 'key = value' (cannot be read as a setting); fix or comment it out");
+    }
+    const std::string name = trim(line.substr(0, equals));
+    const std::string value = trim(line.substr(equals + 1));
+    if (section.empty()) {
+      throw InputError(origin, name, value,
+                       "appears before any [section] (every key belongs to a section); add a header");
+    }
+    // Keys in [scan] name other settings ("section.key"), so they may contain one dot.
+    const bool scan_key = section == "scan";
+    if (!(valid_name(name) || (scan_key && name.find('.') != std::string::npos))) {
+      throw InputError(origin, name, value, "key name is not valid (letters, digits, '_', '-')");
+    }
+    const std::string key = section + "." + name;
+    if (!seen.insert(key).second) {
+      throw InputError(origin, key, value,
+                       "is set twice in the file (which one is meant is ambiguous); keep one");
+    }
+    entries.push_back({key, value, origin});
+  }
+  return entries;
+}
+
+std::vector<IniEntry> read_ini_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    throw InputError("job file '" + path +
+                     "' cannot be opened (missing or unreadable); check the --job path");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_ini(text.str(), path);
+}
+
+}  // namespace cwola::core

@@ -1,0 +1,28 @@
+#pragma once
+/// Seed mixing: every random stream is a pure function of (master seed, task id,
+/// purpose), never of the rank, so any slice of a study reproduces on any rank count.
+#include <cstdint>
+
+namespace cwola::core {
+
+/// What a random stream is used for; the value enters the hash, so never renumber.
+enum class SeedPurpose : std::uint64_t {
+  kSignalSample = 1,
+  kBackgroundSample = 2,
+  kMixing = 3,
+  kSplit = 4,
+  kShuffle = 5,
+  kWeightInit = 6,
+  kTestSample = 7,
+  kAugmentation = 8,
+  kEventBlock = 9,
+};
+
+/// SplitMix64 finaliser: a bijective 64-bit mixer with full avalanche.
+std::uint64_t mix64(std::uint64_t x);
+
+/// Seed of the stream for (master, task, purpose). Distinct inputs give
+/// statistically independent seeds (chained mixing, not `master + task`).
+std::uint64_t stream_seed(std::uint64_t master, std::uint64_t task, SeedPurpose purpose);
+
+}  // namespace cwola::core
