@@ -1,0 +1,52 @@
+#include "app/job_setup.hpp"
+
+#include <set>
+
+#include "core/text.hpp"
+
+namespace cwola::app {
+
+PreparedJob prepare_job(const CommandLine& line) {
+  PreparedJob job;
+  job.config = core::JobConfig::from_file(line.job_file);
+  for (const auto& assignment : line.overrides) job.config.apply_override(assignment);
+  if (line.threads) job.config.set("run.threads", std::to_string(*line.threads), "--threads");
+  if (line.device) job.config.set("run.device", *line.device, "--device");
+  if (!line.output.empty()) job.config.set("run.output", line.output, "--output");
+
+  job.plan = studies::make_task_plan(job.config);
+  job.run.device = job.config.get_choice("run.device", "cpu", {"cpu", "cuda", "auto"});
+  job.run.threads = static_cast<int>(job.config.get_int("run.threads", 0, 0, 4096));
+  job.run.progress_seconds = job.config.get_double("run.progress_seconds", 10.0, 0.0, 86400.0);
+  job.run.output = job.config.get_string("run.output", job.plan.name + ".h5");
+  if (job.run.output.empty()) job.config.fail("run.output", "is empty (the store needs a path)");
+
+  // Point configs were copied before [run] was read; record it in them too.
+  for (auto& point : job.plan.point_configs) {
+    for (const auto& key : job.config.read_keys()) {
+      if (!point.has(key)) point.set(key, job.config.raw(key), job.config.origin(key));
+    }
+    for (const auto& key : job.config.read_keys()) point.get_string(key, job.config.raw(key));
+  }
+  job.study = studies::make_study(job.plan.study, job.plan.point_configs);
+  // Record the defaults the study used (as read at the first point) in the job, so
+  // --dump-config and the store show every setting; scanned keys stay in [scan].
+  std::set<std::string> scanned;
+  for (const auto& axis : job.plan.axes) scanned.insert(axis.key);
+  const auto& first = job.plan.point_configs.front();
+  for (const auto& key : first.read_keys()) {
+    if (scanned.count(key) != 0) continue;
+    if (!job.config.has(key)) job.config.set(key, first.raw(key), "default");
+    job.config.get_string(key, "");
+  }
+
+  // A scan axis naming a key the study does not read shows up here as unread.
+  for (auto& point : job.plan.point_configs) point.reject_unread();
+  job.config.reject_unread();
+
+  job.effective_text = job.config.canonical_text();
+  job.hash = core::hash_hex(job.config.canonical_text({"run"}));
+  return job;
+}
+
+}  // namespace cwola::app

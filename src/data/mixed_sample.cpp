@@ -1,0 +1,49 @@
+#include "data/mixed_sample.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+
+namespace cwola::data {
+
+void EventTable::append(const std::vector<float>& values, std::size_t n, std::uint8_t label_value,
+                        std::uint8_t truth_value) {
+  CWOLA_EXPECT(values.size() == n * features);
+  rows.insert(rows.end(), values.begin(), values.end());
+  label.insert(label.end(), n, label_value);
+  is_signal.insert(is_signal.end(), n, truth_value);
+}
+
+EventTable EventTable::subset(const std::vector<std::size_t>& indices) const {
+  EventTable out;
+  out.features = features;
+  out.rows.reserve(indices.size() * features);
+  out.label.reserve(indices.size());
+  out.is_signal.reserve(indices.size());
+  for (std::size_t index : indices) {
+    CWOLA_EXPECT(index < size());
+    const auto begin = rows.begin() + static_cast<std::ptrdiff_t>(index * features);
+    out.rows.insert(out.rows.end(), begin, begin + static_cast<std::ptrdiff_t>(features));
+    out.label.push_back(label[index]);
+    out.is_signal.push_back(is_signal[index]);
+  }
+  return out;
+}
+
+std::size_t signal_count(double fraction, std::size_t events) {
+  return static_cast<std::size_t>(std::llround(fraction * static_cast<double>(events)));
+}
+
+TrainValidationSplit split_train_validation(const EventTable& table, double validation_fraction,
+                                            core::RandomStream& stream) {
+  const auto order = stream.permutation(table.size());
+  const auto n_validation = static_cast<std::size_t>(
+      std::llround(validation_fraction * static_cast<double>(table.size())));
+  std::vector<std::size_t> validation(order.begin(),
+                                      order.begin() + static_cast<std::ptrdiff_t>(n_validation));
+  std::vector<std::size_t> train(order.begin() + static_cast<std::ptrdiff_t>(n_validation),
+                                 order.end());
+  return {table.subset(train), table.subset(validation)};
+}
+
+}  // namespace cwola::data

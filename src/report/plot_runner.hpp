@@ -1,0 +1,13 @@
+#pragma once
+/// Runs the matplotlib script on a finished store (plots are made from the
+/// store alone, so they can be remade later with the same command).
+#include <string>
+
+namespace cwola::report {
+
+/// The command that makes the plots of `store_path` into `out_dir`.
+std::string plot_command(const std::string& store_path, const std::string& out_dir);
+/// Runs it; returns the script's exit status (0 on success).
+int make_plots(const std::string& store_path, const std::string& out_dir);
+
+}  // namespace cwola::report

@@ -1,0 +1,136 @@
+#include "report/summary.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "metrics/aggregate.hpp"
+
+namespace cwola::report {
+
+namespace {
+const std::vector<double>* find_column(const store::SummaryColumns& summary,
+                                       const std::string& name) {
+  for (const auto& [key, values] : summary.doubles) {
+    if (key == name) return &values;
+  }
+  return nullptr;
+}
+
+const std::vector<std::int64_t>* find_integers(const store::SummaryColumns& summary,
+                                               const std::string& name) {
+  for (const auto& [key, values] : summary.integers) {
+    if (key == name) return &values;
+  }
+  return nullptr;
+}
+
+std::string plus_minus(double mean, double std) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.4f ± %.4f", mean, std);
+  return buffer;
+}
+}  // namespace
+
+store::SummaryColumns summarize(const store::ResultsStore& store) {
+  const auto status = store.read_status();
+  const auto points = store.read_task_points();
+  const std::size_t n_points = store.n_points();
+  store::SummaryColumns summary;
+  std::vector<std::int64_t> n_done(n_points, 0);
+  std::vector<std::int64_t> n_failed(n_points, 0);
+  for (std::size_t t = 0; t < status.size(); ++t) {
+    const auto p = static_cast<std::size_t>(points[t]);
+    if (status[t] == store::TaskStatus::kDone) ++n_done[p];
+    if (status[t] == store::TaskStatus::kFailed) ++n_failed[p];
+  }
+  summary.integers = {{"n_done", n_done}, {"n_failed", n_failed}};
+
+  for (const auto& column : store.result_columns()) {
+    const auto values = store.read_result_column(column);
+    std::vector<std::vector<double>> per_point(n_points);
+    for (std::size_t t = 0; t < values.size(); ++t) {
+      if (status[t] == store::TaskStatus::kDone) {
+        per_point[static_cast<std::size_t>(points[t])].push_back(values[t]);
+      }
+    }
+    std::vector<double> mean, std, median, q16, q84, count;
+    for (const auto& sample : per_point) {
+      const auto a = metrics::aggregate(sample);
+      mean.push_back(a.mean);
+      std.push_back(a.std);
+      median.push_back(a.median);
+      q16.push_back(a.q16);
+      q84.push_back(a.q84);
+      count.push_back(static_cast<double>(a.count));
+    }
+    summary.doubles.emplace_back(column + "_mean", mean);
+    summary.doubles.emplace_back(column + "_std", std);
+    summary.doubles.emplace_back(column + "_median", median);
+    summary.doubles.emplace_back(column + "_q16", q16);
+    summary.doubles.emplace_back(column + "_q84", q84);
+    summary.doubles.emplace_back(column + "_count", count);
+  }
+  return summary;
+}
+
+std::string format_summary_table(const store::ResultsStore& store,
+                                 const store::SummaryColumns& summary) {
+  const auto axes = store.axes();
+  const auto point_values = store.read_point_values();
+  // Reference columns a study may provide, shown as plain means.
+  std::vector<std::string> references;
+  for (const char* name : {"optimal_auc", "optimal_accuracy"}) {
+    if (find_column(summary, std::string(name) + "_mean") != nullptr) references.emplace_back(name);
+  }
+
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header = axes;
+  for (const char* name : {"done", "failed", "AUC", "best ACC"}) header.emplace_back(name);
+  for (const auto& r : references) header.push_back(r);
+  rows.push_back(header);
+
+  const auto* done = find_integers(summary, "n_done");
+  const auto* failed = find_integers(summary, "n_failed");
+  for (std::size_t p = 0; p < store.n_points(); ++p) {
+    std::vector<std::string> row = point_values[p];
+    row.push_back(std::to_string(done->at(p)));
+    row.push_back(std::to_string(failed->at(p)));
+    for (const char* metric : {"auc", "best_accuracy"}) {
+      const auto* mean = find_column(summary, std::string(metric) + "_mean");
+      const auto* std = find_column(summary, std::string(metric) + "_std");
+      row.push_back(plus_minus(mean->at(p), std->at(p)));
+    }
+    for (const auto& r : references) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.4f", find_column(summary, r + "_mean")->at(p));
+      row.emplace_back(buffer);
+    }
+    rows.push_back(row);
+  }
+
+  // Column widths in displayed characters ("±" is one character, two bytes).
+  auto width_of = [](const std::string& text) {
+    return static_cast<std::size_t>(std::count_if(
+        text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  };
+  std::vector<std::size_t> widths(header.size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], width_of(row[c]));
+  }
+  std::ostringstream out;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    for (std::size_t c = 0; c < rows[r].size(); ++c) {
+      out << std::string(widths[c] - width_of(rows[r][c]), ' ') << rows[r][c]
+          << (c + 1 < rows[r].size() ? "  " : "\n");
+    }
+    if (r == 0) {
+      std::size_t total = 0;
+      for (auto w : widths) total += w + 2;
+      out << std::string(total - 2, '-') << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace cwola::report

@@ -1,0 +1,332 @@
+#include "store/hdf5_file.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <limits>
+
+#include "core/error.hpp"
+
+namespace cwola::store {
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+  if (this != &other) {
+    reset();
+    id_ = other.id_;
+    closer_ = other.closer_;
+    other.id_ = -1;
+  }
+  return *this;
+}
+
+void Handle::reset() {
+  if (id_ >= 0 && closer_ != nullptr) closer_(id_);
+  id_ = -1;
+}
+
+namespace {
+// HDF5 prints its own error stack by default; we report errors ourselves.
+struct SilenceHdf5Errors {
+  SilenceHdf5Errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+const SilenceHdf5Errors g_silence;
+
+Handle file_access(MPI_Comm comm) {
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_fapl_mpio(fapl.id(), comm, MPI_INFO_NULL);
+  return fapl;
+}
+
+Handle string_type(std::size_t length) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.id(), length);
+  H5Tset_strpad(type.id(), H5T_STR_NULLPAD);
+  return type;
+}
+
+hid_t file_type(ColumnType type) {
+  switch (type) {
+    case ColumnType::kFloat64: return H5T_IEEE_F64LE;
+    case ColumnType::kInt64: return H5T_STD_I64LE;
+    case ColumnType::kUInt64: return H5T_STD_U64LE;
+    case ColumnType::kInt8: return H5T_STD_I8LE;
+    case ColumnType::kString: break;
+  }
+  return -1;
+}
+}  // namespace
+
+Hdf5File::Hdf5File(MPI_Comm comm, const std::string& path, Mode mode) : path_(path) {
+  Handle fapl = file_access(comm);
+  hid_t id = -1;
+  if (mode == Mode::kCreate) {
+    Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+    id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), fapl.id());
+    if (id < 0) {
+      throw core::Error("cannot create HDF5 file '" + path +
+                        "' (directory missing or not writable?); choose a writable --output");
+    }
+  } else {
+    id = H5Fopen(path.c_str(), mode == Mode::kReadOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl.id());
+    if (id < 0) {
+      throw core::InputError("store '" + path +
+                             "' cannot be opened as HDF5 (missing, truncated or not an HDF5 "
+                             "file); check the path, or start again with --overwrite");
+    }
+  }
+  file_ = Handle(id, H5Fclose);
+}
+
+Hdf5File::~Hdf5File() {
+  // Closing is collective: when one rank unwinds from an error the job is aborted
+  // instead, and a close here would wait for ranks that never come.
+  if (std::uncaught_exceptions() == 0) close();
+}
+
+void Hdf5File::close() { file_.reset(); }
+
+void Hdf5File::fail(const std::string& what, const std::string& object) const {
+  throw core::Error("HDF5 " + what + " failed for '" + object + "' in '" + path_ +
+                    "' (file damaged or disk full?)");
+}
+
+bool Hdf5File::exists(const std::string& object) const {
+  // Check each path component, as H5Lexists requires.
+  std::string partial;
+  std::size_t start = 1;
+  while (start <= object.size()) {
+    auto end = object.find('/', start);
+    if (end == std::string::npos) end = object.size();
+    partial = object.substr(0, end);
+    if (H5Lexists(file_.id(), partial.c_str(), H5P_DEFAULT) <= 0) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+void Hdf5File::create_group(const std::string& name) {
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl.id(), 1);
+  Handle group(H5Gcreate2(file_.id(), name.c_str(), lcpl.id(), H5P_DEFAULT, H5P_DEFAULT),
+               H5Gclose);
+  if (!group.valid()) fail("group creation", name);
+}
+
+void Hdf5File::create_dataset(const std::string& name, ColumnType type,
+                              const std::vector<hsize_t>& dims, std::size_t string_length) {
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS);
+  H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_ALLOC);
+  // No modification times: a raw-data write then never touches an object header.
+  H5Pset_obj_track_times(dcpl.id(), 0);
+  Handle string_file_type;
+  hid_t type_id = file_type(type);
+  if (type == ColumnType::kString) {
+    string_file_type = string_type(string_length == 0 ? 1 : string_length);
+    type_id = string_file_type.id();
+  } else if (type == ColumnType::kFloat64) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    H5Pset_fill_value(dcpl.id(), H5T_NATIVE_DOUBLE, &nan);
+  }
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl.id(), 1);
+  Handle dataset(
+      H5Dcreate2(file_.id(), name.c_str(), type_id, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
+      H5Dclose);
+  if (!dataset.valid()) fail("dataset creation", name);
+}
+
+void Hdf5File::write_string_list_attribute(const std::string& object, const std::string& attribute,
+                                           const std::vector<std::string>& values) {
+  std::size_t length = 1;
+  for (const auto& v : values) length = std::max(length, v.size());
+  std::vector<char> buffer(values.size() * length, '\0');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    std::memcpy(buffer.data() + i * length, values[i].data(), values[i].size());
+  }
+  Handle type = string_type(length);
+  const hsize_t n = values.size();
+  Handle space(n == 0 ? H5Screate(H5S_NULL) : H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle owner(H5Oopen(file_.id(), object.c_str(), H5P_DEFAULT), H5Oclose);
+  Handle attr(H5Acreate2(owner.id(), attribute.c_str(), type.id(), space.id(), H5P_DEFAULT,
+                         H5P_DEFAULT),
+              H5Aclose);
+  if (!attr.valid()) fail("attribute creation", object + "@" + attribute);
+  if (n > 0 && H5Awrite(attr.id(), type.id(), buffer.data()) < 0) {
+    fail("attribute write", object + "@" + attribute);
+  }
+}
+
+std::vector<std::string> Hdf5File::read_string_list_attribute(const std::string& object,
+                                                              const std::string& attribute) const {
+  Handle owner(H5Oopen(file_.id(), object.c_str(), H5P_DEFAULT), H5Oclose);
+  Handle attr(H5Aopen(owner.id(), attribute.c_str(), H5P_DEFAULT), H5Aclose);
+  if (!attr.valid()) fail("attribute open", object + "@" + attribute);
+  Handle space(H5Aget_space(attr.id()), H5Sclose);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+  if (n <= 0) return {};
+  Handle type(H5Aget_type(attr.id()), H5Tclose);
+  const std::size_t length = H5Tget_size(type.id());
+  Handle memory = string_type(length);
+  std::vector<char> buffer(static_cast<std::size_t>(n) * length);
+  if (H5Aread(attr.id(), memory.id(), buffer.data()) < 0) fail("attribute read", object);
+  std::vector<std::string> values;
+  for (hssize_t i = 0; i < n; ++i) {
+    const char* begin = buffer.data() + static_cast<std::size_t>(i) * length;
+    values.emplace_back(begin, strnlen(begin, length));
+  }
+  return values;
+}
+
+Handle Hdf5File::open_dataset(const std::string& name) const {
+  Handle dataset(H5Dopen2(file_.id(), name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dataset.valid()) {
+    throw core::InputError("store '" + path_ + "' has no dataset '" + name +
+                           "' (not a cwola store of this version, or damaged)");
+  }
+  return dataset;
+}
+
+std::vector<hsize_t> Hdf5File::shape(const std::string& name) const {
+  Handle dataset = open_dataset(name);
+  Handle space(H5Dget_space(dataset.id()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
+  return dims;
+}
+
+bool Hdf5File::is_string(const std::string& name) const {
+  Handle dataset = open_dataset(name);
+  Handle type(H5Dget_type(dataset.id()), H5Tclose);
+  return H5Tget_class(type.id()) == H5T_STRING;
+}
+
+void Hdf5File::write_raw(const std::string& name, hid_t memory_type, hsize_t first_row,
+                         hsize_t count, const void* data) {
+  Handle dataset = open_dataset(name);
+  Handle file_space(H5Dget_space(dataset.id()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(file_space.id());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(file_space.id(), dims.data(), nullptr);
+  hsize_t row_size = 1;
+  for (std::size_t i = 1; i < dims.size(); ++i) row_size *= dims[i];
+  if (rank == 0) {
+    if (first_row != 0 || count != 1) fail("scalar write (row out of range)", name);
+  } else {
+    if (first_row + count / row_size > dims[0] || count % row_size != 0) {
+      fail("write (rows out of range)", name);
+    }
+    std::vector<hsize_t> start(dims.size(), 0);
+    std::vector<hsize_t> extent = dims;
+    start[0] = first_row;
+    extent[0] = count / row_size;
+    H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, extent.data(),
+                        nullptr);
+  }
+  Handle memory_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_INDEPENDENT);
+  if (H5Dwrite(dataset.id(), memory_type, memory_space.id(), file_space.id(), dxpl.id(), data) <
+      0) {
+    fail("write", name);
+  }
+}
+
+void Hdf5File::read_raw(const std::string& name, hid_t memory_type, void* data) const {
+  Handle dataset = open_dataset(name);
+  Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_INDEPENDENT);
+  if (H5Dread(dataset.id(), memory_type, H5S_ALL, H5S_ALL, dxpl.id(), data) < 0) {
+    fail("read", name);
+  }
+}
+
+namespace {
+hsize_t element_count(const std::vector<hsize_t>& dims) {
+  hsize_t n = 1;
+  for (auto d : dims) n *= d;
+  return n;
+}
+}  // namespace
+
+void Hdf5File::write_doubles(const std::string& name, hsize_t first_row,
+                             const std::vector<double>& values) {
+  write_raw(name, H5T_NATIVE_DOUBLE, first_row, values.size(), values.data());
+}
+void Hdf5File::write_int64s(const std::string& name, hsize_t first_row,
+                            const std::vector<std::int64_t>& values) {
+  write_raw(name, H5T_NATIVE_INT64, first_row, values.size(), values.data());
+}
+void Hdf5File::write_uint64s(const std::string& name, hsize_t first_row,
+                             const std::vector<std::uint64_t>& values) {
+  write_raw(name, H5T_NATIVE_UINT64, first_row, values.size(), values.data());
+}
+void Hdf5File::write_int8s(const std::string& name, hsize_t first_row,
+                           const std::vector<std::int8_t>& values) {
+  write_raw(name, H5T_NATIVE_INT8, first_row, values.size(), values.data());
+}
+
+void Hdf5File::write_strings(const std::string& name, hsize_t first_row,
+                             const std::vector<std::string>& values) {
+  Handle dataset = open_dataset(name);
+  Handle type(H5Dget_type(dataset.id()), H5Tclose);
+  const std::size_t length = H5Tget_size(type.id());
+  std::vector<char> buffer(values.size() * length, '\0');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    // Longer text is cut: the column width was fixed when the store was created.
+    std::memcpy(buffer.data() + i * length, values[i].data(), std::min(length, values[i].size()));
+  }
+  Handle memory = string_type(length);
+  write_raw(name, memory.id(), first_row, values.size(), buffer.data());
+}
+
+std::vector<double> Hdf5File::read_doubles(const std::string& name) const {
+  std::vector<double> values(element_count(shape(name)));
+  read_raw(name, H5T_NATIVE_DOUBLE, values.data());
+  return values;
+}
+std::vector<std::int64_t> Hdf5File::read_int64s(const std::string& name) const {
+  std::vector<std::int64_t> values(element_count(shape(name)));
+  read_raw(name, H5T_NATIVE_INT64, values.data());
+  return values;
+}
+std::vector<std::int8_t> Hdf5File::read_int8s(const std::string& name) const {
+  std::vector<std::int8_t> values(element_count(shape(name)));
+  read_raw(name, H5T_NATIVE_INT8, values.data());
+  return values;
+}
+
+std::vector<std::string> Hdf5File::read_strings(const std::string& name) const {
+  Handle dataset = open_dataset(name);
+  Handle type(H5Dget_type(dataset.id()), H5Tclose);
+  if (H5Tget_class(type.id()) != H5T_STRING) fail("string read (not a string dataset)", name);
+  const std::size_t length = H5Tget_size(type.id());
+  const auto n = element_count(shape(name));
+  std::vector<char> buffer(n * length);
+  Handle memory = string_type(length);
+  read_raw(name, memory.id(), buffer.data());
+  std::vector<std::string> values;
+  for (hsize_t i = 0; i < n; ++i) {
+    const char* begin = buffer.data() + i * length;
+    values.emplace_back(begin, strnlen(begin, length));
+  }
+  return values;
+}
+
+void Hdf5File::flush() {
+  if (H5Fflush(file_.id(), H5F_SCOPE_GLOBAL) < 0) fail("flush", "/");
+}
+
+std::string hdf5_version() {
+  unsigned major = 0;
+  unsigned minor = 0;
+  unsigned release = 0;
+  H5get_libversion(&major, &minor, &release);
+  return "HDF5 " + std::to_string(major) + "." + std::to_string(minor) + "." +
+         std::to_string(release);
+}
+
+}  // namespace cwola::store

@@ -1,0 +1,101 @@
+#pragma once
+/// A small owning layer over the HDF5 C API in HighFive's spirit: files, groups,
+/// datasets and property lists as RAII handles; every status checked and turned
+/// into an exception that names the file and object. MPI-IO is switched on by
+/// opening with a communicator.
+#include <hdf5.h>
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cwola::store {
+
+/// Owns one hid_t and closes it with the matching H5*close.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  ~Handle() { reset(); }
+  Handle(Handle&& other) noexcept : id_(other.id_), closer_(other.closer_) { other.id_ = -1; }
+  Handle& operator=(Handle&& other) noexcept;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  hid_t id() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  void reset();
+
+ private:
+  hid_t id_ = -1;
+  Closer closer_ = nullptr;
+};
+
+/// Element types of the columns we store.
+enum class ColumnType { kFloat64, kInt64, kUInt64, kInt8, kString };
+
+/// An HDF5 file opened collectively through MPI-IO.
+class Hdf5File {
+ public:
+  enum class Mode { kCreate, kReadWrite, kReadOnly };
+  /// Collective over `comm`. kCreate truncates an existing file.
+  Hdf5File(MPI_Comm comm, const std::string& path, Mode mode);
+  Hdf5File(Hdf5File&&) = default;
+  Hdf5File& operator=(Hdf5File&&) = default;
+  ~Hdf5File();
+
+  const std::string& path() const { return path_; }
+  bool exists(const std::string& object) const;
+
+  /// Collective. Intermediate groups are created as needed.
+  void create_group(const std::string& name);
+  /// Collective. A contiguous dataset of shape `dims` allocated now and filled
+  /// (NaN for floats, 0 otherwise), so later writes never change metadata.
+  void create_dataset(const std::string& name, ColumnType type, const std::vector<hsize_t>& dims,
+                      std::size_t string_length = 0);
+  /// Collective: string-array attribute (e.g. the list of scan axes).
+  void write_string_list_attribute(const std::string& object, const std::string& attribute,
+                                   const std::vector<std::string>& values);
+  std::vector<std::string> read_string_list_attribute(const std::string& object,
+                                                      const std::string& attribute) const;
+
+  /// Independent writes of `count` rows starting at `first_row` (row = everything
+  /// after the first dimension). Lengths must match the dataset.
+  void write_doubles(const std::string& name, hsize_t first_row, const std::vector<double>& values);
+  void write_int64s(const std::string& name, hsize_t first_row,
+                    const std::vector<std::int64_t>& values);
+  void write_uint64s(const std::string& name, hsize_t first_row,
+                     const std::vector<std::uint64_t>& values);
+  void write_int8s(const std::string& name, hsize_t first_row,
+                   const std::vector<std::int8_t>& values);
+  void write_strings(const std::string& name, hsize_t first_row,
+                     const std::vector<std::string>& values);
+
+  std::vector<double> read_doubles(const std::string& name) const;
+  std::vector<std::int64_t> read_int64s(const std::string& name) const;
+  std::vector<std::int8_t> read_int8s(const std::string& name) const;
+  std::vector<std::string> read_strings(const std::string& name) const;
+  std::vector<hsize_t> shape(const std::string& name) const;
+  bool is_string(const std::string& name) const;
+
+  /// Collective: pushes metadata and raw data to the file.
+  void flush();
+  /// Collective close (also done by the destructor unless unwinding from an error).
+  void close();
+
+ private:
+  Handle open_dataset(const std::string& name) const;
+  void write_raw(const std::string& name, hid_t memory_type, hsize_t first_row, hsize_t count,
+                 const void* data);
+  void read_raw(const std::string& name, hid_t memory_type, void* data) const;
+  [[noreturn]] void fail(const std::string& what, const std::string& object) const;
+
+  std::string path_;
+  Handle file_;
+};
+
+/// "HDF5 1.10.8" from the linked library.
+std::string hdf5_version();
+
+}  // namespace cwola::store

@@ -1,0 +1,354 @@
+#include "store/results_store.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+
+namespace cwola::store {
+
+namespace {
+// Fixed string widths; generous because they cannot grow after creation.
+constexpr std::size_t kReasonLength = 160;
+constexpr std::size_t kDeviceLength = 64;
+constexpr std::size_t kTimeLength = 32;
+constexpr std::size_t kProvenanceLength = 256;
+
+bool is_number(const std::string& text) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size();
+}
+
+bool all_numeric(const StoreLayout& layout, std::size_t axis) {
+  return std::all_of(layout.point_axis_values.begin(), layout.point_axis_values.end(),
+                     [axis](const auto& point) { return is_number(point[axis]); });
+}
+
+std::size_t widest(const StoreLayout& layout, std::size_t axis) {
+  std::size_t width = 1;
+  for (const auto& point : layout.point_axis_values) width = std::max(width, point[axis].size());
+  return width;
+}
+
+bool file_exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+void write_scalar_string(Hdf5File& file, const std::string& name, const std::string& value) {
+  file.write_strings(name, 0, {value});
+}
+
+void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance& provenance) {
+  const hsize_t tasks = layout.n_tasks();
+  const hsize_t points = layout.n_points();
+  const hsize_t epochs = std::max<std::size_t>(layout.max_epochs, 1);
+  const hsize_t grid = layout.roc_grid.size();
+
+  // /job: provenance; strings sized to their content (all known now).
+  struct Text {
+    const char* name;
+    std::string value;
+    std::size_t width;
+  };
+  const std::vector<Text> texts = {
+      {"study", layout.study, kProvenanceLength},
+      {"name", layout.job_name, kProvenanceLength},
+      {"text", layout.job_text, std::max<std::size_t>(layout.job_text.size(), 1)},
+      {"hash", layout.job_hash, kProvenanceLength},
+      {"code_version", provenance.code_version, kProvenanceLength},
+      {"git_commit", provenance.git_commit, kProvenanceLength},
+      {"torch_version", provenance.torch_version, kProvenanceLength},
+      {"mpi_version", provenance.mpi_version, kProvenanceLength},
+      {"hdf5_version", hdf5_version(), kProvenanceLength},
+      {"devices", provenance.devices, std::max<std::size_t>(provenance.devices.size(), 1)},
+      {"start_time", provenance.start_time, kTimeLength},
+      {"end_time", "", kTimeLength},
+  };
+  for (const auto& text : texts) {
+    file.create_dataset(std::string("/job/") + text.name, ColumnType::kString, {}, text.width);
+  }
+  file.create_dataset("/job/ranks", ColumnType::kInt64, {});
+  file.create_dataset("/job/complete", ColumnType::kInt8, {});
+
+  // /tasks
+  for (const char* name : {"id", "point", "repeat"}) {
+    file.create_dataset(std::string("/tasks/") + name, ColumnType::kInt64, {tasks});
+  }
+  file.create_dataset("/tasks/seed", ColumnType::kUInt64, {tasks});
+  for (std::size_t a = 0; a < layout.axes.size(); ++a) {
+    const bool numeric = all_numeric(layout, a);
+    for (const char* group : {"/tasks/", "/summary/"}) {
+      file.create_dataset(group + layout.axes[a],
+                          numeric ? ColumnType::kFloat64 : ColumnType::kString,
+                          {std::string(group) == "/tasks/" ? tasks : points}, widest(layout, a));
+    }
+  }
+
+  // /results
+  file.create_dataset("/results/status", ColumnType::kInt8, {tasks});
+  file.create_dataset("/results/failure_reason", ColumnType::kString, {tasks}, kReasonLength);
+  file.create_dataset("/results/device", ColumnType::kString, {tasks}, kDeviceLength);
+  file.create_dataset("/results/rank", ColumnType::kInt64, {tasks});
+  for (const auto& column : layout.result_columns) {
+    file.create_dataset("/results/" + column, ColumnType::kFloat64, {tasks});
+  }
+
+  // /curves
+  for (const char* name : {"train_loss", "val_loss", "train_accuracy", "val_accuracy"}) {
+    file.create_dataset(std::string("/curves/") + name, ColumnType::kFloat64, {tasks, epochs});
+  }
+  file.create_dataset("/curves/roc_eps_b", ColumnType::kFloat64, {grid});
+  file.create_dataset("/curves/roc_eps_s", ColumnType::kFloat64, {tasks, grid});
+
+  // /summary
+  file.create_dataset("/summary/point", ColumnType::kInt64, {points});
+  file.create_dataset("/summary/n_done", ColumnType::kInt64, {points});
+  file.create_dataset("/summary/n_failed", ColumnType::kInt64, {points});
+  for (const auto& column : layout.result_columns) {
+    for (const auto& stat : summary_statistics()) {
+      file.create_dataset("/summary/" + column + "_" + stat, ColumnType::kFloat64, {points});
+    }
+  }
+  file.write_string_list_attribute("/tasks", "axes", layout.axes);
+  file.write_string_list_attribute("/summary", "axes", layout.axes);
+  file.write_string_list_attribute("/results", "columns", layout.result_columns);
+}
+
+void fill_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance& provenance) {
+  write_scalar_string(file, "/job/study", layout.study);
+  write_scalar_string(file, "/job/name", layout.job_name);
+  write_scalar_string(file, "/job/text", layout.job_text);
+  write_scalar_string(file, "/job/code_version", provenance.code_version);
+  write_scalar_string(file, "/job/git_commit", provenance.git_commit);
+  write_scalar_string(file, "/job/torch_version", provenance.torch_version);
+  write_scalar_string(file, "/job/mpi_version", provenance.mpi_version);
+  write_scalar_string(file, "/job/hdf5_version", hdf5_version());
+  write_scalar_string(file, "/job/devices", provenance.devices);
+  write_scalar_string(file, "/job/start_time", provenance.start_time);
+  file.write_int64s("/job/ranks", 0, {provenance.ranks});
+  file.write_int8s("/job/complete", 0, {0});
+
+  const std::size_t n = layout.n_tasks();
+  std::vector<std::int64_t> ids(n);
+  std::vector<std::int64_t> points(n);
+  std::vector<std::int64_t> repeats(n);
+  for (std::size_t t = 0; t < n; ++t) {
+    ids[t] = static_cast<std::int64_t>(t);
+    points[t] = static_cast<std::int64_t>(layout.task_point[t]);
+    repeats[t] = static_cast<std::int64_t>(layout.task_repeat[t]);
+  }
+  file.write_int64s("/tasks/id", 0, ids);
+  file.write_int64s("/tasks/point", 0, points);
+  file.write_int64s("/tasks/repeat", 0, repeats);
+  file.write_uint64s("/tasks/seed", 0, layout.task_seed);
+  for (std::size_t a = 0; a < layout.axes.size(); ++a) {
+    const bool numeric = all_numeric(layout, a);
+    std::vector<double> point_numbers;
+    std::vector<std::string> point_texts;
+    for (const auto& point : layout.point_axis_values) {
+      point_texts.push_back(point[a]);
+      point_numbers.push_back(numeric ? std::strtod(point[a].c_str(), nullptr) : 0.0);
+    }
+    if (numeric) {
+      std::vector<double> per_task(n);
+      for (std::size_t t = 0; t < n; ++t) per_task[t] = point_numbers[layout.task_point[t]];
+      file.write_doubles("/tasks/" + layout.axes[a], 0, per_task);
+      file.write_doubles("/summary/" + layout.axes[a], 0, point_numbers);
+    } else {
+      std::vector<std::string> per_task(n);
+      for (std::size_t t = 0; t < n; ++t) per_task[t] = point_texts[layout.task_point[t]];
+      file.write_strings("/tasks/" + layout.axes[a], 0, per_task);
+      file.write_strings("/summary/" + layout.axes[a], 0, point_texts);
+    }
+  }
+  std::vector<std::int64_t> point_ids(layout.n_points());
+  for (std::size_t p = 0; p < point_ids.size(); ++p) point_ids[p] = static_cast<std::int64_t>(p);
+  file.write_int64s("/summary/point", 0, point_ids);
+  file.write_doubles("/curves/roc_eps_b", 0, layout.roc_grid);
+  // The hash goes last: a store whose hash is set was fully laid out.
+  write_scalar_string(file, "/job/hash", layout.job_hash);
+}
+
+void check_mpi(int status, const char* what) {
+  if (status != MPI_SUCCESS) throw core::Error(std::string("MPI call failed: ") + what);
+}
+}  // namespace
+
+const std::vector<std::string>& summary_statistics() {
+  static const std::vector<std::string> kStats = {"mean", "std", "median", "q16", "q84", "count"};
+  return kStats;
+}
+
+ResultsStore::ResultsStore(std::unique_ptr<Hdf5File> file) : file_(std::move(file)) {}
+
+ResultsStore ResultsStore::create(MPI_Comm comm, const std::string& path,
+                                  const StoreLayout& layout, const Provenance& provenance,
+                                  bool overwrite) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (file_exists(path) && !overwrite) {
+    throw core::InputError("store '" + path +
+                           "' already exists (its finished tasks would be lost); use --resume "
+                           "to continue it, --overwrite to replace it, or another --output");
+  }
+  const std::string partial = path + ".partial";
+  {
+    Hdf5File file(comm, partial, Hdf5File::Mode::kCreate);
+    create_skeleton(file, layout, provenance);
+    if (rank == 0) fill_skeleton(file, layout, provenance);
+    file.flush();
+    file.close();
+  }
+  int renamed = 1;
+  if (rank == 0) renamed = std::rename(partial.c_str(), path.c_str()) == 0 ? 1 : 0;
+  check_mpi(MPI_Bcast(&renamed, 1, MPI_INT, 0, comm), "MPI_Bcast");
+  if (renamed == 0) {
+    throw core::Error("cannot rename '" + partial + "' to '" + path + "': " +
+                      std::strerror(errno));
+  }
+  ResultsStore store(std::make_unique<Hdf5File>(comm, path, Hdf5File::Mode::kReadWrite));
+  store.load_shape();
+  return store;
+}
+
+ResultsStore ResultsStore::resume(MPI_Comm comm, const std::string& path,
+                                  const std::string& expected_hash) {
+  if (!file_exists(path)) {
+    throw core::InputError("store '" + path +
+                           "' does not exist, so there is nothing to resume; run without "
+                           "--resume to start the study");
+  }
+  ResultsStore store(std::make_unique<Hdf5File>(comm, path, Hdf5File::Mode::kReadWrite));
+  if (!store.file_->exists("/job/hash")) {
+    throw core::InputError("store '" + path +
+                           "' is not a cwola results store (no /job/hash); choose another "
+                           "--output or use --overwrite");
+  }
+  const std::string hash = store.file_->read_strings("/job/hash").at(0);
+  if (hash != expected_hash) {
+    throw core::InputError("store '" + path + "' was made by a different job (job hash " + hash +
+                           ", this job " + expected_hash +
+                           "); resuming would mix results of two studies. Use the job file that "
+                           "made it, or another --output");
+  }
+  store.load_shape();
+  return store;
+}
+
+ResultsStore ResultsStore::open_read_only(MPI_Comm comm, const std::string& path) {
+  ResultsStore store(std::make_unique<Hdf5File>(comm, path, Hdf5File::Mode::kReadOnly));
+  store.load_shape();
+  return store;
+}
+
+void ResultsStore::load_shape() {
+  n_tasks_ = file_->shape("/results/status").at(0);
+  n_points_ = file_->shape("/summary/point").at(0);
+  max_epochs_ = file_->shape("/curves/train_loss").at(1);
+  roc_points_ = file_->shape("/curves/roc_eps_b").at(0);
+  result_columns_ = file_->read_string_list_attribute("/results", "columns");
+}
+
+std::vector<TaskStatus> ResultsStore::read_status() const {
+  const auto raw = file_->read_int8s("/results/status");
+  std::vector<TaskStatus> status(raw.size());
+  std::transform(raw.begin(), raw.end(), status.begin(),
+                 [](std::int8_t s) { return static_cast<TaskStatus>(s); });
+  return status;
+}
+
+std::vector<std::int64_t> ResultsStore::read_task_points() const {
+  return file_->read_int64s("/tasks/point");
+}
+
+std::vector<double> ResultsStore::read_result_column(const std::string& name) const {
+  return file_->read_doubles("/results/" + name);
+}
+
+std::vector<double> ResultsStore::read_roc_grid() const {
+  return file_->read_doubles("/curves/roc_eps_b");
+}
+
+std::vector<double> ResultsStore::read_roc_rows() const {
+  return file_->read_doubles("/curves/roc_eps_s");
+}
+
+std::vector<std::string> ResultsStore::read_failure_reasons() const {
+  return file_->read_strings("/results/failure_reason");
+}
+
+std::vector<std::string> ResultsStore::axes() const {
+  return file_->read_string_list_attribute("/tasks", "axes");
+}
+
+std::vector<std::string> ResultsStore::read_job_text() const {
+  return file_->read_strings("/job/text");
+}
+
+std::vector<std::vector<std::string>> ResultsStore::read_point_values() const {
+  std::vector<std::vector<std::string>> values(n_points_);
+  for (const auto& axis : axes()) {
+    const std::string name = "/summary/" + axis;
+    std::vector<std::string> texts;
+    if (file_->is_string(name)) {
+      texts = file_->read_strings(name);
+    } else {
+      for (double v : file_->read_doubles(name)) texts.push_back(core::format_double(v));
+    }
+    for (std::size_t p = 0; p < n_points_; ++p) values[p].push_back(texts.at(p));
+  }
+  return values;
+}
+
+void ResultsStore::write_task(const TaskRecord& record) {
+  CWOLA_EXPECT(record.task < n_tasks_);
+  const hsize_t row = record.task;
+  if (record.status == TaskStatus::kDone) {
+    CWOLA_EXPECT(record.results.size() == result_columns_.size());
+  }
+  for (std::size_t c = 0; c < result_columns_.size() && c < record.results.size(); ++c) {
+    file_->write_doubles("/results/" + result_columns_[c], row, {record.results[c]});
+  }
+  auto padded = [this](const std::vector<double>& values) {
+    std::vector<double> row_values(max_epochs_, std::numeric_limits<double>::quiet_NaN());
+    std::copy_n(values.begin(), std::min(values.size(), max_epochs_), row_values.begin());
+    return row_values;
+  };
+  file_->write_doubles("/curves/train_loss", row, padded(record.train_loss));
+  file_->write_doubles("/curves/val_loss", row, padded(record.val_loss));
+  file_->write_doubles("/curves/train_accuracy", row, padded(record.train_accuracy));
+  file_->write_doubles("/curves/val_accuracy", row, padded(record.val_accuracy));
+  if (record.roc.size() == roc_points_) file_->write_doubles("/curves/roc_eps_s", row, record.roc);
+  file_->write_strings("/results/failure_reason", row, {record.failure_reason});
+  file_->write_strings("/results/device", row, {record.device});
+  file_->write_int64s("/results/rank", row, {record.rank});
+  // Last: the status flag makes the rows above count.
+  file_->write_int8s("/results/status", row, {static_cast<std::int8_t>(record.status)});
+}
+
+void ResultsStore::write_summary(const SummaryColumns& summary) {
+  for (const auto& [name, values] : summary.doubles) {
+    file_->write_doubles("/summary/" + name, 0, values);
+  }
+  for (const auto& [name, values] : summary.integers) {
+    file_->write_int64s("/summary/" + name, 0, values);
+  }
+}
+
+void ResultsStore::write_completion(const std::string& end_time, bool complete) {
+  file_->write_strings("/job/end_time", 0, {end_time});
+  file_->write_int8s("/job/complete", 0, {static_cast<std::int8_t>(complete ? 1 : 0)});
+}
+
+void ResultsStore::close() {
+  if (file_) file_->close();
+}
+
+}  // namespace cwola::store

@@ -1,0 +1,123 @@
+#pragma once
+/// The study's one HDF5 store, written by all ranks through MPI-IO.
+///
+/// Every group and dataset is created up front, collectively, sized to the task
+/// count; afterwards ranks only write raw rows of pre-allocated datasets, so a
+/// kill can never leave half-created metadata behind. A task's results are
+/// written before its status flag, so a task marked done is complete.
+#include <mpi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/hdf5_file.hpp"
+
+namespace cwola::store {
+
+enum class TaskStatus : std::int8_t { kPending = 0, kDone = 1, kFailed = 2 };
+
+/// What the store must hold; fixed when it is created.
+struct StoreLayout {
+  std::string study;
+  std::string job_name;
+  std::string job_text;  ///< effective job (INI), including the runtime section
+  std::string job_hash;  ///< hash of the result-defining part of the job
+  std::vector<std::string> axes;                            ///< scan-axis keys
+  std::vector<std::vector<std::string>> point_axis_values;  ///< [point][axis], as written
+  std::vector<std::uint64_t> task_point;                    ///< per task
+  std::vector<std::uint64_t> task_repeat;
+  std::vector<std::uint64_t> task_seed;
+  std::vector<std::string> result_columns;  ///< float64 columns of /results
+  std::size_t max_epochs = 0;
+  std::vector<double> roc_grid;  ///< background efficiencies of /curves/roc_eps_b
+
+  std::size_t n_tasks() const { return task_point.size(); }
+  std::size_t n_points() const { return point_axis_values.size(); }
+};
+
+struct Provenance {
+  std::string code_version;
+  std::string git_commit;
+  std::string torch_version;
+  std::string mpi_version;
+  int ranks = 1;
+  std::string devices;  ///< "rank: device" per rank, joined
+  std::string start_time;
+};
+
+/// One finished (or failed) task.
+struct TaskRecord {
+  std::uint64_t task = 0;
+  TaskStatus status = TaskStatus::kDone;
+  std::string failure_reason;
+  std::vector<double> results;  ///< in StoreLayout::result_columns order
+  std::vector<double> train_loss, val_loss, train_accuracy, val_accuracy;  ///< per epoch
+  std::vector<double> roc;  ///< signal efficiency at each roc_grid point
+  std::string device;
+  int rank = 0;
+};
+
+/// Per-point summary columns (names as in /summary).
+struct SummaryColumns {
+  std::vector<std::pair<std::string, std::vector<double>>> doubles;
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> integers;
+};
+
+class ResultsStore {
+ public:
+  /// Collective. Writes the complete skeleton to "<path>.partial", then renames it,
+  /// so a store at `path` always has its full layout. Refuses an existing `path`
+  /// unless `overwrite`.
+  static ResultsStore create(MPI_Comm comm, const std::string& path, const StoreLayout& layout,
+                             const Provenance& provenance, bool overwrite);
+  /// Collective. Opens an existing store for --resume; InputError when it is not
+  /// a cwola store or its job hash differs from `expected_hash`.
+  static ResultsStore resume(MPI_Comm comm, const std::string& path,
+                             const std::string& expected_hash);
+  /// Collective, read-only (report, merge, tests).
+  static ResultsStore open_read_only(MPI_Comm comm, const std::string& path);
+
+  const std::string& path() const { return file_->path(); }
+  std::size_t n_tasks() const { return n_tasks_; }
+  std::size_t n_points() const { return n_points_; }
+  const std::vector<std::string>& result_columns() const { return result_columns_; }
+  std::size_t max_epochs() const { return max_epochs_; }
+
+  std::vector<TaskStatus> read_status() const;
+  std::vector<std::int64_t> read_task_points() const;
+  std::vector<double> read_result_column(const std::string& name) const;
+  std::vector<double> read_roc_grid() const;
+  std::vector<double> read_roc_rows() const;  ///< [task][grid], row-major
+  std::vector<std::string> read_failure_reasons() const;
+  std::vector<std::string> axes() const;
+  std::vector<std::string> read_job_text() const;
+  /// Scan-axis values of each point as text, [point][axis].
+  std::vector<std::vector<std::string>> read_point_values() const;
+
+  /// Independent: writes a task's rows, then its status.
+  void write_task(const TaskRecord& record);
+  /// Independent (rank 0): fills /summary.
+  void write_summary(const SummaryColumns& summary);
+  /// Independent (rank 0): end time and whether every task has finished.
+  void write_completion(const std::string& end_time, bool complete);
+  /// Collective.
+  void close();
+
+ private:
+  explicit ResultsStore(std::unique_ptr<Hdf5File> file);
+  void load_shape();
+
+  std::unique_ptr<Hdf5File> file_;
+  std::size_t n_tasks_ = 0;
+  std::size_t n_points_ = 0;
+  std::size_t max_epochs_ = 0;
+  std::size_t roc_points_ = 0;
+  std::vector<std::string> result_columns_;
+};
+
+/// Names of the per-metric summary statistics, in /summary as "<metric>_<stat>".
+const std::vector<std::string>& summary_statistics();
+
+}  // namespace cwola::store

@@ -1,0 +1,49 @@
+#pragma once
+/// What every classifier study shares: the [model]/[training]/[metrics]
+/// settings, training a dense network on labelled mixtures, and turning the
+/// evaluation on a truth-labelled test set into the common result columns.
+#include <string>
+#include <vector>
+
+#include "core/job_config.hpp"
+#include "data/mixed_sample.hpp"
+#include "studies/study.hpp"
+
+namespace cwola::studies {
+
+struct ClassifierSettings {
+  std::vector<int> hidden = {64, 64};  ///< hidden-layer widths
+  int max_epochs = 100;
+  int batch_size = 256;
+  double learning_rate = 1e-3;
+  int patience = 10;
+  double min_delta = 0.0;
+  double validation_fraction = 0.2;
+  int eval_batch_size = 8192;
+  bool rectify = false;  ///< flip scores when AUC < 0.5 (the note's practice); recorded per task
+  std::size_t roc_points = 41;
+  double roc_min_background_efficiency = 1e-4;
+};
+
+/// Reads [model], [training] and [metrics] (validating ranges).
+ClassifierSettings read_classifier_settings(core::JobConfig& config);
+/// Log grid of background efficiencies from the settings.
+std::vector<double> roc_grid(const ClassifierSettings& settings);
+/// The common result columns, in order; studies append their own after these.
+const std::vector<std::string>& classifier_columns();
+
+/// Expected events in the region where the classifier is applied, before any
+/// cut: the significance before/after a cut is computed from them.
+struct ExpectedYields {
+  double signal = 0;
+  double background = 0;
+};
+
+/// Splits `mixed` into train/validation (before any augmentation), trains a dense
+/// network on its labels and evaluates it on `test` against the truth; fills the
+/// common columns of `output.results` (the caller appends study columns).
+TaskOutput train_and_evaluate(const ClassifierSettings& settings, const data::EventTable& mixed,
+                              const data::EventTable& test, const ExpectedYields& yields,
+                              const TaskContext& context);
+
+}  // namespace cwola::studies

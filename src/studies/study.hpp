@@ -1,0 +1,61 @@
+#pragma once
+/// The interface every study type implements: one file per study in studies/,
+/// registered by name in study_registry.cpp. Deliberately free of LibTorch, MPI
+/// and HDF5 so that the application and the tests see only plain types.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/job_config.hpp"
+#include "core/seed.hpp"
+
+namespace cwola::studies {
+
+struct TaskContext {
+  std::uint64_t task_id = 0;
+  std::size_t point = 0;
+  std::size_t repeat = 0;
+  std::uint64_t master_seed = 0;
+  std::string device = "cpu";  ///< LibTorch device string, e.g. "cuda:1"
+  /// Polled between epochs; false abandons the task (graceful stop).
+  std::function<bool()> keep_going = [] { return true; };
+
+  /// The random stream seed for one purpose of this task (never the rank).
+  std::uint64_t seed(core::SeedPurpose purpose) const {
+    return core::stream_seed(master_seed, task_id, purpose);
+  }
+};
+
+struct TaskOutput {
+  enum class Status { kDone, kFailed, kAbandoned };
+  Status status = Status::kDone;
+  std::string failure_reason;
+  std::vector<double> results;  ///< in Study::result_columns() order
+  std::vector<double> train_loss, val_loss, train_accuracy, val_accuracy;
+  std::vector<double> roc;  ///< signal efficiency on Study::roc_grid()
+};
+
+class Study {
+ public:
+  virtual ~Study() = default;
+  /// Float64 columns of /results, in order.
+  virtual const std::vector<std::string>& result_columns() const = 0;
+  /// Upper bound on epochs of any task (width of the per-epoch curves).
+  virtual std::size_t max_epochs() const = 0;
+  /// Background efficiencies at which every task's ROC is stored.
+  virtual const std::vector<double>& roc_grid() const = 0;
+  /// Runs one task; exceptions mean a bug or bad input, a diverged training is
+  /// a kFailed output with its reason.
+  virtual TaskOutput run_task(const TaskContext& context) = 0;
+};
+
+/// Builds the study named `name`, reading (and so validating) every point's
+/// settings. Throws InputError for an unknown study or a bad setting.
+std::unique_ptr<Study> make_study(const std::string& name,
+                                  std::vector<core::JobConfig>& point_configs);
+/// Names accepted by make_study.
+std::vector<std::string> study_names();
+
+}  // namespace cwola::studies

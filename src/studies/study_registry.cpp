@@ -1,0 +1,49 @@
+#include <functional>
+#include <map>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+#include "studies/gaussian_study.hpp"
+#include "studies/study.hpp"
+
+namespace cwola::studies {
+
+namespace {
+using Factory = std::function<std::unique_ptr<Study>(std::vector<core::JobConfig>&)>;
+
+const std::map<std::string, Factory>& registry() {
+  static const std::map<std::string, Factory> kStudies = {
+      {"gaussian", make_gaussian_study},
+  };
+  return kStudies;
+}
+}  // namespace
+
+std::vector<std::string> study_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : registry()) names.push_back(name);
+  return names;
+}
+
+std::unique_ptr<Study> make_study(const std::string& name,
+                                  std::vector<core::JobConfig>& point_configs) {
+  const auto it = registry().find(name);
+  if (it == registry().end()) {
+    const auto& first = point_configs.front();
+    throw core::InputError(first.origin("job.study"), "job.study", name,
+                           "is not a known study; choose one of {" +
+                               core::join(study_names(), ", ") + "}");
+  }
+  // Settings that shape the store must be the same at every scan point.
+  auto study = it->second(point_configs);
+  for (auto& config : point_configs) {
+    for (const char* key : {"metrics.roc_points", "metrics.roc_min_background_efficiency"}) {
+      if (config.raw(key) != point_configs.front().raw(key)) {
+        config.fail(key, "differs between scan points (the stored ROC grid is one for the study)");
+      }
+    }
+  }
+  return study;
+}
+
+}  // namespace cwola::studies

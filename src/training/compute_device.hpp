@@ -1,0 +1,42 @@
+#pragma once
+/// Choice of the compute device (CPU or one CUDA GPU per rank) and of the CPU thread count.
+#include <c10/core/Device.h>
+
+#include <string>
+
+namespace cwola::training {
+
+/// What the job asks for (key `device`).
+enum class DeviceRequest {
+  kCpu,   ///< always the CPU
+  kCuda,  ///< a GPU per rank; an error if LibTorch lacks CUDA or there are too few GPUs
+  kAuto,  ///< CUDA if LibTorch has it and a GPU is visible, else the CPU
+};
+
+/// Parses "cpu", "cuda" or "auto" (exactly, lower case); anything else throws core::InputError.
+DeviceRequest parse_device_request(const std::string& text);
+
+/// The device a rank computes on, with a human-readable description for the log.
+struct DeviceChoice {
+  c10::Device device;  ///< the same type as torch::Device (this header avoids <torch/torch.h>)
+  /// e.g. "cuda:1 (GPU 1 of 4 visible on this node)" or "cpu".
+  std::string description;
+};
+
+/// Device for a rank from its node-local rank (0 <= local_rank < local_size) and the number of
+/// ranks on its node: CUDA device local_rank % device_count. With kCuda, more local ranks than
+/// visible GPUs is an error (ranks would share a GPU unknowingly), as is LibTorch without CUDA;
+/// both throw core::InputError. kAuto shares GPUs round-robin when there are fewer GPUs than ranks.
+DeviceChoice choose_device(DeviceRequest request, int local_rank, int local_size);
+
+/// Sets LibTorch's intra-op thread count and, when the loaded BLAS is OpenBLAS, its thread count
+/// too (found at run time via dlsym, so other BLAS libraries are left alone). threads >= 1.
+void set_compute_threads(int threads);
+
+/// LibTorch's version as "major.minor.patch" from the headers compiled against.
+std::string torch_version();
+
+/// True if LibTorch was built with CUDA and at least one GPU is visible.
+bool cuda_available();
+
+}  // namespace cwola::training

@@ -1,0 +1,116 @@
+#pragma once
+/// Supervised training of a binary classifier on CWoLa mixed-sample labels, with early stopping,
+/// and evaluation of scores. Model-agnostic: any torch module with a logits forward pass.
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cwola::training {
+
+/// Optimisation settings (Adam, binary cross-entropy on logits).
+struct TrainerConfig {
+  /// Upper limit on passes over the training set (>= 1).
+  int max_epochs = 100;
+  /// Events per minibatch (>= 1); also the chunk size of validation passes.
+  int batch_size = 256;
+  /// Adam step size (> 0, finite).
+  double learning_rate = 1e-3;
+  /// Epochs without a validation-loss improvement before stopping (>= 1).
+  int patience = 10;
+  /// An epoch improves only if its validation loss is below best - min_delta (>= 0).
+  double min_delta = 0.0;
+
+  /// Throws core::InputError naming the offending field and value.
+  void validate() const;
+};
+
+/// Events with labels: x float32 [N, ...features] (e.g. [N, F], or [N, C, H, W] for images),
+/// y float32 [N] in {0, 1} (the mixed-sample label, not the truth).
+struct Batch {
+  torch::Tensor x;
+  torch::Tensor y;
+};
+
+/// Losses (mean binary cross-entropy per event) and accuracies (score threshold 0.5, against the
+/// mixed-sample labels) of one epoch. Training values are averages over the epoch's minibatches
+/// as seen during the epoch (before each update); validation values use the weights at its end.
+struct EpochRecord {
+  double train_loss = 0;
+  double val_loss = 0;
+  double train_accuracy = 0;
+  double val_accuracy = 0;
+};
+
+/// How training ended.
+enum class TrainStatus {
+  kCompleted,     ///< ran max_epochs
+  kEarlyStopped,  ///< validation loss stopped improving for `patience` epochs
+  kDiverged,      ///< a loss became non-finite; see TrainOutcome::failure_reason
+  kAbandoned,     ///< keep_going returned false (e.g. SIGTERM)
+};
+
+/// Short lower-case name ("completed", "early_stopped", "diverged", "abandoned") for logs/stores.
+std::string to_string(TrainStatus status);
+
+/// Result of train_classifier.
+struct TrainOutcome {
+  /// One record per finished epoch.
+  std::vector<EpochRecord> history;
+  /// 0-based index into history of the epoch with the lowest validation loss, whose weights the
+  /// model holds at the end; -1 if no epoch finished with a finite validation loss.
+  int best_epoch = -1;
+  TrainStatus status = TrainStatus::kCompleted;
+  /// Empty unless status is kDiverged, e.g. "non-finite training loss at epoch 3" (0-based).
+  std::string failure_reason;
+};
+
+/// The trainer's view of a model: the module (parameters, buffers, train/eval mode, device) and
+/// its forward pass returning logits [N]. Lets dense, CNN and other networks share the trainer.
+struct Classifier {
+  std::shared_ptr<torch::nn::Module> module;
+  std::function<torch::Tensor(const torch::Tensor&)> logits;
+};
+
+/// Wraps a TORCH_MODULE holder (e.g. models::DenseNetwork) whose `forward(x)` returns logits [N].
+/// The Classifier shares ownership with the holder.
+template <typename ModuleHolder>
+Classifier as_classifier(const ModuleHolder& model) {
+  auto impl = model.ptr();
+  return {impl, [impl](const torch::Tensor& x) { return impl->forward(x); }};
+}
+
+/// Called after every epoch with its record; returning false abandons training (kAbandoned).
+/// Used for progress reporting and for a graceful stop on SIGTERM.
+using KeepGoing = std::function<bool(const EpochRecord&)>;
+
+/// Trains `model` with binary cross-entropy (with logits) and Adam on minibatches of `train`.
+/// The epoch order of the training events is a permutation drawn (own Fisher-Yates) from
+/// std::mt19937_64(shuffle_seed), not from torch's RNG, so results depend only on the seeds, the
+/// data and the thread count, never on the rank; on the CPU, repeated runs are bit-identical.
+/// The model and both data sets are moved to `device` once. Early stopping on validation loss
+/// with `config.patience`; at the end (whatever the status) the model holds the weights of
+/// `best_epoch`, if any, and is in eval mode on `device`. A non-finite loss ends with kDiverged.
+/// Throws core::InputError for an invalid config or malformed data.
+TrainOutcome train_classifier(const Classifier& model, const Batch& train, const Batch& validation,
+                              const TrainerConfig& config, std::uint64_t shuffle_seed,
+                              torch::Device device, const KeepGoing& keep_going = {});
+
+/// Scores (sigmoid of the logits) for x, evaluated in batches of `batch_size` under NoGradGuard
+/// in eval mode on `device` (the model is moved there), returned on the CPU, one per event.
+std::vector<float> predict_scores(const Classifier& model, const torch::Tensor& x, int batch_size,
+                                  torch::Device device);
+
+/// Seeds torch's global generator for deterministic weight initialisation; call right before
+/// constructing a model (e.g. with core::stream_seed(master, task, SeedPurpose::kWeightInit)).
+void seed_weight_init(std::uint64_t seed);
+
+/// Copies row-major float data into a float32 tensor [rows.size() / features, features].
+/// Throws core::InputError if features < 1 or rows.size() is not a multiple of it.
+torch::Tensor to_tensor(const std::vector<float>& rows, std::int64_t features);
+
+}  // namespace cwola::training

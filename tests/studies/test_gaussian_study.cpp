@@ -1,0 +1,131 @@
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "studies/gaussian_study.hpp"
+#include "studies/study.hpp"
+
+using namespace cwola;
+
+namespace {
+std::unique_ptr<studies::Study> study_from(const std::string& text) {
+  std::vector<core::JobConfig> points{core::JobConfig::from_text(text, "gauss.ini")};
+  return studies::make_study("gaussian", points);
+}
+
+double mean_auc(studies::Study& study, std::size_t repeats, std::uint64_t master) {
+  const auto& columns = study.result_columns();
+  const auto auc_index = static_cast<std::size_t>(
+      std::find(columns.begin(), columns.end(), "auc") - columns.begin());
+  double sum = 0;
+  for (std::size_t r = 0; r < repeats; ++r) {
+    studies::TaskContext context;
+    context.task_id = r;
+    context.repeat = r;
+    context.master_seed = master;
+    const auto output = study.run_task(context);
+    BOOST_REQUIRE((output.status == studies::TaskOutput::Status::kDone));
+    BOOST_REQUIRE(output.results.size() == columns.size());
+    sum += output.results[auc_index];
+  }
+  return sum / static_cast<double>(repeats);
+}
+
+const char* kBase =
+    "[training]\nmax_epochs = 30\npatience = 4\n"
+    "[gaussian]\ndimensions = 4\nsignal_mean = 0.5\ntest_events = 20000\n";
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(gaussian_study)
+
+BOOST_AUTO_TEST_CASE(settings_are_validated) {
+  // f1 = f2 is refused unless asked for as a null test.
+  BOOST_CHECK_THROW(study_from("[gaussian]\nf1 = 0.5\n"), core::InputError);
+  BOOST_CHECK_NO_THROW(study_from("[gaussian]\nf1 = 0.5\nallow_equal_fractions = true\n"));
+  BOOST_CHECK_THROW(study_from("[gaussian]\nf1 = 1.2\n"), core::InputError);
+  BOOST_CHECK_THROW(study_from("[gaussian]\nf1 = 0.7\nf2 = -0.1\n"), core::InputError);
+  BOOST_CHECK_THROW(study_from("[gaussian]\ndimensions = 3\nsignal_mean = 1, 2\n"),
+                    core::InputError);
+  BOOST_CHECK_THROW(study_from("[gaussian]\ndimensions = 3\ncorrelation = -0.7\n"),
+                    core::InputError);
+  BOOST_CHECK_THROW(study_from("[model]\nhidden = 64, 0\n"), core::InputError);
+  BOOST_CHECK_THROW(study_from("[training]\nvalidation_fraction = 0\n"), core::InputError);
+  std::vector<core::JobConfig> none{core::JobConfig::from_text("", "x.ini")};
+  BOOST_CHECK_THROW(studies::make_study("no-such-study", none), core::InputError);
+}
+
+BOOST_AUTO_TEST_CASE(optimal_values_are_closed_form) {
+  // Δ = |μ| = 1 for μ = (0.5, 0.5, 0.5, 0.5), Σ = 1: AUC* = Φ(1/√2), ACC* = Φ(1/2).
+  auto config = core::JobConfig::from_text(kBase, "gauss.ini");
+  const auto settings = studies::read_gaussian_settings(config);
+  BOOST_TEST(settings.mahalanobis_distance == 1.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(settings.f2 == 0.2, boost::test_tools::tolerance(1e-12));  // complement of 0.8
+}
+
+BOOST_AUTO_TEST_CASE(null_mixtures_give_chance_auc) {
+  // f1 = f2: the labels carry no information. Each network then points in a
+  // random direction (its AUC against the truth scatters by ~0.09 around 0.5),
+  // so the test bounds the mean over repeats by its standard error: |mean - 0.5|
+  // < 3.5 standard errors. The network also cannot tell the two mixtures apart:
+  // its validation accuracy on their labels stays at chance (±0.03).
+  auto study = study_from(std::string(kBase) +
+                          "f1 = 0.5\nallow_equal_fractions = true\nevents_per_mixture = 5000\n");
+  const auto& columns = study->result_columns();
+  const auto column = [&columns](const char* name) {
+    return static_cast<std::size_t>(std::find(columns.begin(), columns.end(), name) -
+                                    columns.begin());
+  };
+  const std::size_t repeats = 12;
+  std::vector<double> aucs;
+  for (std::size_t r = 0; r < repeats; ++r) {
+    studies::TaskContext context;
+    context.task_id = r;
+    context.master_seed = 11;
+    const auto output = study->run_task(context);
+    aucs.push_back(output.results[column("auc")]);
+    BOOST_TEST(std::abs(output.results[column("val_accuracy")] - 0.5) < 0.03);
+  }
+  double mean = 0;
+  for (double a : aucs) mean += a / repeats;
+  double variance = 0;
+  for (double a : aucs) variance += (a - mean) * (a - mean) / (repeats - 1);
+  const double standard_error = std::sqrt(variance / repeats);
+  BOOST_TEST(standard_error < 0.05);
+  BOOST_TEST(std::abs(mean - 0.5) < 3.5 * standard_error);
+}
+
+BOOST_AUTO_TEST_CASE(far_from_half_weak_supervision_approaches_the_optimum) {
+  // f1 = 0.9, f2 = 0.1 with 20k events per mixture. The optimum is Φ(1/√2) = 0.7602.
+  // The test-set AUC has a statistical error of ~0.003 (20k + 20k events); the
+  // network's shortfall from the optimum is below ~0.005 at this size. 0.015 is
+  // therefore a robust bound, and an AUC above the optimum by more than the
+  // statistical error would mean a bug (the optimum is a true upper bound).
+  auto study = study_from(std::string(kBase) + "f1 = 0.9\nevents_per_mixture = 20000\n");
+  const double optimum = 0.5 * std::erfc(-1.0 / 2.0);  // Φ(1/√2)
+  const double auc = mean_auc(*study, 2, 5);
+  BOOST_TEST(std::abs(auc - optimum) < 0.015);
+  BOOST_TEST(auc < optimum + 0.01);
+}
+
+BOOST_AUTO_TEST_CASE(same_task_same_result_different_task_different_data) {
+  auto study = study_from(std::string(kBase) + "events_per_mixture = 2000\n");
+  studies::TaskContext a;
+  a.task_id = 3;
+  a.master_seed = 77;
+  const auto first = study->run_task(a);
+  const auto second = study->run_task(a);
+  BOOST_TEST(first.results[0] == second.results[0]);  // bit-identical AUC
+  BOOST_TEST(first.val_loss == second.val_loss);
+  studies::TaskContext b = a;
+  b.task_id = 4;
+  BOOST_TEST(study->run_task(b).results[0] != first.results[0]);
+}
+
+BOOST_AUTO_TEST_CASE(abandoned_when_asked_to_stop) {
+  auto study = study_from(std::string(kBase) + "events_per_mixture = 2000\n");
+  studies::TaskContext context;
+  context.keep_going = [] { return false; };
+  BOOST_TEST((study->run_task(context).status == studies::TaskOutput::Status::kAbandoned));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
