@@ -17,6 +17,7 @@ PreparedJob prepare_job(const CommandLine& line) {
   job.plan = studies::make_task_plan(job.config);
   job.run.device = job.config.get_choice("run.device", "cpu", {"cpu", "cuda", "auto"});
   job.run.threads = static_cast<int>(job.config.get_int("run.threads", 0, 0, 4096));
+  job.run.blas_threads = static_cast<int>(job.config.get_int("run.blas_threads", 1, 1, 4096));
   job.run.progress_seconds = job.config.get_double("run.progress_seconds", 10.0, 0.0, 86400.0);
   job.run.output = job.config.get_string("run.output", job.plan.name + ".h5");
   if (job.run.output.empty()) job.config.fail("run.output", "is empty (the store needs a path)");

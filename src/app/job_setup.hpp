@@ -16,7 +16,8 @@ namespace cwola::app {
 /// can be resumed with other threads, devices or progress settings.
 struct RunSettings {
   std::string device = "cpu";   ///< cpu, cuda or auto
-  int threads = 0;              ///< 0 = cores / local ranks
+  int threads = 0;              ///< LibTorch intra-op threads; 0 = cores / local ranks
+  int blas_threads = 1;         ///< OpenBLAS threads per rank (1: see set_compute_threads)
   double progress_seconds = 10; ///< minimum interval between progress lines
   std::string output;           ///< store path
 };

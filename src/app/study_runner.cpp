@@ -154,7 +154,7 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   const int threads = job.run.threads > 0
                           ? job.run.threads
                           : std::max(1, static_cast<int>(cores) / std::max(1, mpi.local_size()));
-  training::set_compute_threads(threads);
+  training::set_compute_threads(threads, job.run.blas_threads);
   core::log_rank_info("host " + mpi.host() + ", local rank " + std::to_string(mpi.local_rank()) +
                       "/" + std::to_string(mpi.local_size()) + ", device " + device.description +
                       ", " + std::to_string(threads) + " thread(s)");
@@ -240,9 +240,9 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
     ++ran_here;
     core::log_debug("task " + std::to_string(task) + " done");
   }
-  if (mpi.rank() == 0) progress.report(queue.done(), true);
   core::log_debug("ran " + std::to_string(ran_here) + " task(s) on this rank");
   mpi.barrier();
+  if (mpi.rank() == 0) progress.report(queue.done(), true);
 
   // Every rank is here: the status column is final for this run.
   const auto final_status = results.read_status();

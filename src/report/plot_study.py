@@ -370,9 +370,13 @@ def _plot_gaussian_vs_f1(store, out, metric, optimal_column, optimal_label, ylab
                         label=f"CWoLa ({label})" if label else "weakly supervised (CWoLa)")
         if supervised.size:
             s = supervised[0]
-            ax.axhline(mean[s], color=color, linestyle="--", label=once("supervised"))
+            # Reference lines in fixed colours when there is one group, so they stay
+            # distinguishable from the CWoLa points and from each other.
+            ax.axhline(mean[s], color=color if len(groups) > 1 else "tab:orange", linestyle="--",
+                       label=once("supervised"))
             if std is not None and np.isfinite(std[s]):
-                ax.axhspan(mean[s] - std[s], mean[s] + std[s], color=color, alpha=0.15)
+                ax.axhspan(mean[s] - std[s], mean[s] + std[s],
+                           color=color if len(groups) > 1 else "tab:orange", alpha=0.15)
         if optimal_column in store.results:
             points = store.summary["point"][members]
             task_rows = np.isin(store.tasks["point"], points) \
@@ -380,7 +384,8 @@ def _plot_gaussian_vs_f1(store, out, metric, optimal_column, optimal_label, ylab
             values = store.results[optimal_column][task_rows]
             values = values[np.isfinite(values)]
             if values.size:
-                ax.axhline(values.mean(), color=color, linestyle="-", linewidth=1.5,
+                ax.axhline(values.mean(), color=color if len(groups) > 1 else "black",
+                           linestyle=":", linewidth=1.5,
                            label=once(optimal_label))
     ax.set_ylim(0.45, 1.0)
     ax.set_xlabel(AXIS_LABELS[GAUSSIAN_F1])

@@ -64,9 +64,10 @@ DeviceChoice choose_device(DeviceRequest request, int local_rank, int local_size
   return {device, description};
 }
 
-void set_compute_threads(int threads) {
-  if (threads < 1) {
-    throw core::InputError("compute threads = " + std::to_string(threads) +
+void set_compute_threads(int threads, int blas_threads) {
+  if (threads < 1 || blas_threads < 1) {
+    throw core::InputError("compute threads = " + std::to_string(threads) + ", BLAS threads = " +
+                           std::to_string(blas_threads) +
                            " is not positive (each rank needs at least one thread) use threads "
                            ">= 1, usually 1 per rank and core");
   }
@@ -75,7 +76,7 @@ void set_compute_threads(int threads) {
   // instead of linking OpenBLAS, so other BLAS libraries (reference, MKL) still work.
   using SetThreads = void (*)(int);
   if (void* symbol = dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) {
-    reinterpret_cast<SetThreads>(symbol)(threads);
+    reinterpret_cast<SetThreads>(symbol)(blas_threads);
   }
 }
 

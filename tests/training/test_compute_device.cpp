@@ -66,10 +66,11 @@ BOOST_AUTO_TEST_CASE(local_rank_out_of_range_is_a_bug) {
 
 BOOST_AUTO_TEST_CASE(sets_thread_count) {
   const int before = torch::get_num_threads();
-  training::set_compute_threads(1);
+  training::set_compute_threads(1, 1);
   BOOST_TEST(torch::get_num_threads() == 1);
-  BOOST_CHECK_THROW(training::set_compute_threads(0), cwola::core::InputError);
-  training::set_compute_threads(before);
+  BOOST_CHECK_THROW(training::set_compute_threads(0, 1), cwola::core::InputError);
+  training::set_compute_threads(before, 1);
+  BOOST_CHECK_THROW(training::set_compute_threads(1, 0), cwola::core::InputError);
 }
 
 BOOST_AUTO_TEST_CASE(reports_torch_version) {

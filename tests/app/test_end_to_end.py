@@ -1,0 +1,253 @@
+"""End-to-end tests of the cwola executable: rank-count identity, graceful stop
+and kill followed by --resume, and rejection of bad input before any work.
+
+Run by CTest (which sets CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS) with
+Debian's python3 (h5py, numpy)."""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import h5py
+import numpy as np
+
+CWOLA = os.environ.get("CWOLA_BIN", "build/cwola")
+MPIEXEC = os.environ.get("CWOLA_MPIEXEC", "mpiexec")
+MPIEXEC_FLAGS = os.environ.get("CWOLA_MPIEXEC_FLAGS", "--oversubscribe").split()
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", HDF5_USE_FILE_LOCKING="FALSE")
+
+TINY_JOB = """
+[job]
+name = tiny
+study = gaussian
+seed = 4242
+repeats = 3
+
+[scan]
+gaussian.f1 = 0.6, 0.8, 1.0
+
+[gaussian]
+dimensions = 3
+signal_mean = 0.6
+events_per_mixture = 2000
+test_events = 2000
+
+[training]
+max_epochs = 8
+patience = 3
+
+[run]
+threads = 1
+progress_seconds = 0
+"""
+
+# Columns that describe where and how fast a task ran, not what it computed.
+RUN_DEPENDENT = {"wall_seconds"}
+
+
+def command(ranks, *args):
+    base = [MPIEXEC, "-np", str(ranks), *MPIEXEC_FLAGS, CWOLA] if ranks else [CWOLA]
+    return base + ["run", *args]
+
+
+def run(ranks, *args, check=None):
+    done = subprocess.run(command(ranks, *args), env=ENV, capture_output=True, text=True,
+                          timeout=600)
+    if check is not None and done.returncode != check:
+        raise AssertionError(f"exit {done.returncode} (expected {check}) for {args}\n"
+                             f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+    return done
+
+
+def process_tree(pid):
+    """pid and all its descendants (Open MPI starts ranks in process groups of their own)."""
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
+                              text=True).stdout.split()
+    tree = [pid]
+    for child in children:
+        tree += process_tree(int(child))
+    return tree
+
+
+def kill_tree(pid, sig=signal.SIGKILL):
+    """Kills a job the way a dead node or scancel does: every process at once."""
+    for member in process_tree(pid):
+        try:
+            os.kill(member, sig)
+        except ProcessLookupError:
+            pass
+
+
+def computed_results(path):
+    """Everything a task computed, keyed by dataset: results, curves, tasks."""
+    with h5py.File(path, "r") as f:
+        out = {}
+        for group in ("results", "curves", "tasks"):
+            for name, dataset in f[group].items():
+                if name in RUN_DEPENDENT or name in ("rank", "device"):
+                    continue
+                out[f"{group}/{name}"] = dataset[()]
+        return out
+
+
+def assert_identical(test, a, b, what):
+    test.assertEqual(sorted(a), sorted(b))
+    for key in a:
+        if a[key].dtype.kind == "f":
+            test.assertTrue(np.array_equal(a[key], b[key], equal_nan=True),
+                            f"{what}: {key} differs\n{a[key]}\n{b[key]}")
+        else:
+            test.assertTrue(np.array_equal(a[key], b[key]), f"{what}: {key} differs")
+
+
+class EndToEnd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="cwola_e2e_")
+        cls.job = os.path.join(cls.dir, "tiny.ini")
+        with open(cls.job, "w") as f:
+            f.write(TINY_JOB)
+        cls.reference = os.path.join(cls.dir, "reference.h5")
+        run(1, "--job", cls.job, "--output", cls.reference, "--no-plots", check=0)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def test_one_and_two_ranks_give_identical_task_results(self):
+        two = self.path("two_ranks.h5")
+        done = run(2, "--job", self.job, "--output", two, "--no-plots", check=0)
+        self.assertIn("Summary of 'tiny'", done.stdout)
+        assert_identical(self, computed_results(self.reference), computed_results(two),
+                         "1 vs 2 ranks")
+        with h5py.File(two, "r") as f:
+            self.assertEqual(f["job/complete"][()], 1)
+            self.assertEqual(set(f["results/rank"][()]), {0, 1})  # both ranks worked
+            self.assertEqual(int(f["summary/n_done"][()].sum()), 9)
+            self.assertTrue(np.all(f["summary/auc_count"][()] == 3))
+
+    def test_summary_matches_the_task_rows(self):
+        with h5py.File(self.reference, "r") as f:
+            auc = f["results/auc"][()]
+            point = f["tasks/point"][()]
+            for p in range(3):
+                rows = auc[point == p]
+                self.assertAlmostEqual(f["summary/auc_mean"][p], rows.mean(), places=12)
+                self.assertAlmostEqual(f["summary/auc_std"][p], rows.std(), places=12)
+            self.assertEqual(f["job/hash"][()].decode(), f["job/hash"][()].decode())
+            self.assertIn(b"[scan]", f["job/text"][()])
+
+    def interrupt_and_resume(self, name, sig, expect_code):
+        """Starts a 2-rank run, sends `sig` once at least one task is done, resumes, compares."""
+        store = self.path(name)
+        process = subprocess.Popen(command(2, "--job", self.job, "--output", store, "--no-plots"),
+                                   env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, start_new_session=True)
+        deadline = time.time() + 300
+        for line in process.stderr:
+            if "progress: " in line and not line.split("progress: ")[1].startswith("0/"):
+                break
+            if time.time() > deadline:
+                break
+        if sig == signal.SIGKILL:
+            kill_tree(process.pid)
+        else:
+            process.send_signal(sig)
+        process.communicate(timeout=120)
+        if expect_code is not None:
+            self.assertEqual(process.returncode, expect_code)
+        with h5py.File(store, "r") as f:  # readable after the interruption
+            status = f["results/status"][()]
+        done_before = int((status == 1).sum())
+        self.assertGreaterEqual(done_before, 1)
+        resumed = run(2, "--job", self.job, "--output", store, "--no-plots", "--resume", check=0)
+        self.assertIn(f"{9 - done_before} to run", resumed.stderr)
+        assert_identical(self, computed_results(self.reference), computed_results(store),
+                         f"{name} after resume")
+        return done_before
+
+    def test_graceful_stop_then_resume(self):
+        self.interrupt_and_resume("stopped.h5", signal.SIGUSR1, expect_code=3)
+
+    def test_kill_then_resume(self):
+        self.interrupt_and_resume("killed.h5", signal.SIGKILL, expect_code=None)
+
+    def test_resume_of_a_complete_store_runs_nothing_and_changes_nothing(self):
+        store = self.path("complete.h5")
+        run(1, "--job", self.job, "--output", store, "--no-plots", check=0)
+        before = computed_results(store)
+        with h5py.File(store, "r") as f:
+            wall = f["results/wall_seconds"][()]
+        done = run(1, "--job", self.job, "--output", store, "--no-plots", "--resume", check=0)
+        self.assertIn("0 to run", done.stderr)
+        assert_identical(self, before, computed_results(store), "resume of complete store")
+        with h5py.File(store, "r") as f:
+            self.assertTrue(np.array_equal(wall, f["results/wall_seconds"][()]))
+
+    def test_bad_input_is_rejected_before_any_work(self):
+        cases = {
+            "unknown key": ("[gaussian]\nsignal_meen = 1\n", "gaussian.signal_meen"),
+            "f1 = f2": ("[gaussian]\nf1 = 0.5\n", "gaussian.f1"),
+            "repeats < 1": ("[job]\nrepeats = 0\n", "job.repeats"),
+            "fraction out of range": ("[scan]\ngaussian.f1 = 0.5, 1.5\n", "gaussian.f1"),
+            "wrong type": ("[training]\nmax_epochs = many\n", "training.max_epochs"),
+            "unknown study": ("[job]\nstudy = nope\n", "job.study"),
+            "scan of an unknown key": ("[scan]\ngaussian.nope = 1, 2\n", "gaussian.nope"),
+        }
+        for what, (text, key) in cases.items():
+            with self.subTest(what):
+                job = self.path(f"bad_{abs(hash(what))}.ini")
+                with open(job, "w") as f:
+                    f.write(text)
+                store = self.path(f"bad_{abs(hash(what))}.h5")
+                for ranks in (1, 2):
+                    done = run(ranks, "--job", job, "--output", store)
+                    self.assertEqual(done.returncode, 2, done.stderr)
+                    self.assertIn(job, done.stderr)
+                    self.assertIn(key, done.stderr)
+                    self.assertEqual(done.stderr.count("error:"), 1, done.stderr)
+                    self.assertFalse(os.path.exists(store))
+
+    def test_store_conflicts_are_rejected(self):
+        existing = self.path("existing.h5")
+        run(1, "--job", self.job, "--output", existing, "--no-plots", check=0)
+        before = computed_results(existing)
+        done = run(2, "--job", self.job, "--output", existing)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("already exists", done.stderr)
+        other = run(2, "--job", self.job, "--output", existing, "--resume",
+                    "--set", "job.seed=1")
+        self.assertEqual(other.returncode, 2)
+        self.assertIn("different job", other.stderr)
+        missing = run(1, "--job", self.job, "--output", self.path("missing.h5"), "--resume")
+        self.assertEqual(missing.returncode, 2)
+        unwritable = run(1, "--job", self.job, "--output", "/nonexistent/dir/x.h5")
+        self.assertEqual(unwritable.returncode, 2)
+        self.assertIn("/nonexistent/dir", unwritable.stderr)
+        both = run(1, "--job", self.job, "--resume", "--overwrite")
+        self.assertEqual(both.returncode, 2)
+        assert_identical(self, before, computed_results(existing), "refused runs")
+
+    def test_runtime_settings_do_not_change_the_job_hash(self):
+        store = self.path("hash.h5")
+        run(1, "--job", self.job, "--output", store, "--no-plots", check=0)
+        # Other threads and progress settings are how, not what: resume accepts them.
+        run(1, "--job", self.job, "--output", store, "--no-plots", "--resume", "--threads", "2",
+            "--set", "run.progress_seconds=3", check=0)
+
+    def test_dump_config_round_trips(self):
+        first = run(0, "--job", self.job, "--dump-config", check=0).stdout
+        dumped = self.path("dumped.ini")
+        with open(dumped, "w") as f:
+            f.write(first)
+        second = run(0, "--job", dumped, "--dump-config", check=0).stdout
+        self.assertEqual(first, second)
+        self.assertIn("patience = 3", first)
+        self.assertIn("learning_rate = 0.001", first)  # defaults are shown
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
