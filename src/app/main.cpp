@@ -6,6 +6,7 @@
 #include "app/command_line.hpp"
 #include "app/job_setup.hpp"
 #include "app/study_runner.hpp"
+#include "app/subcommands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "parallel/mpi_runtime.hpp"
@@ -18,9 +19,29 @@ cwola::app::RunRequest request_of(const cwola::app::CommandLine& line) {
 }
 }  // namespace
 
+int run_subcommand(const cwola::parallel::MpiRuntime& mpi, const cwola::app::Subcommand& command,
+                   int argc, char** argv) {
+  const std::vector<std::string> arguments(argv + 2, argv + argc);
+  try {
+    return command.handler(mpi, arguments);
+  } catch (const cwola::core::InputError& e) {
+    if (mpi.rank() == 0) std::cerr << "cwola: error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::kBadInput);
+  } catch (const std::exception& e) {
+    cwola::core::log_rank_error(e.what());
+    if (mpi.size() > 1) mpi.abort(static_cast<int>(ExitCode::kFailure));
+    return static_cast<int>(ExitCode::kFailure);
+  }
+}
+
 int main(int argc, char** argv) {
   cwola::parallel::MpiRuntime mpi(argc, argv);
   cwola::core::init_logging(mpi.rank(), mpi.size(), cwola::core::LogLevel::kInfo);
+  if (argc > 1) {
+    if (const auto* command = cwola::app::find_subcommand(argv[1])) {
+      return run_subcommand(mpi, *command, argc, argv);
+    }
+  }
 
   // Validation: every rank reads the same inputs and must reach the same verdict
   // before the first collective that could hang on a disagreement.
@@ -48,7 +69,12 @@ int main(int argc, char** argv) {
   }
 
   if (line.command == cwola::app::Command::kHelp) {
-    if (mpi.rank() == 0) std::cout << line.help_text;
+    if (mpi.rank() == 0) {
+      std::cout << line.help_text << "\nOther commands:\n";
+      for (const auto& command : cwola::app::subcommands()) {
+        std::cout << "  " << command.name << ": " << command.summary << "\n";
+      }
+    }
     return 0;
   }
   if (line.command == cwola::app::Command::kVersion) {

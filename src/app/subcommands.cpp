@@ -1,0 +1,25 @@
+#include "app/subcommands.hpp"
+
+namespace cwola::app {
+
+// Declarations of the handlers, one per app/<name>_command.cpp.
+int plot_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
+int generate_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
+
+const std::vector<Subcommand>& subcommands() {
+  static const std::vector<Subcommand> kSubcommands = {
+      {"plot", "remake the plots of a store: cwola plot STORE [--out-dir DIR]", plot_command},
+      {"generate", "write an event file from a generator card: cwola generate --card FILE "
+                   "--output EVENTS.h5", generate_command},
+  };
+  return kSubcommands;
+}
+
+const Subcommand* find_subcommand(const std::string& name) {
+  for (const auto& subcommand : subcommands()) {
+    if (name == subcommand.name) return &subcommand;
+  }
+  return nullptr;
+}
+
+}  // namespace cwola::app
