@@ -97,7 +97,7 @@ std::string JobConfig::get_string(const std::string& key, const std::string& fal
 
 std::string JobConfig::get_choice(const std::string& key, const std::string& fallback,
                                   const std::vector<std::string>& allowed) {
-  const std::string value = value_or_default(key, fallback);
+  std::string value = value_or_default(key, fallback);
   if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
     fail(key, "is not one of {" + join(allowed, ", ") + "}");
   }

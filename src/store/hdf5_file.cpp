@@ -120,7 +120,7 @@ void Hdf5File::create_dataset(const std::string& name, ColumnType type,
   H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
   H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_ALLOC);
   // No modification times: a raw-data write then never touches an object header.
-  H5Pset_obj_track_times(dcpl.id(), 0);
+  H5Pset_obj_track_times(dcpl.id(), false);
   Handle string_file_type;
   hid_t type_id = file_type(type);
   if (type == ColumnType::kString) {
