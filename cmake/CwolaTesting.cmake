@@ -4,7 +4,8 @@
 # registered once per rank count under mpiexec (as <name>_np<n>).
 set(CWOLA_MPIEXEC_EXTRA_FLAGS --oversubscribe --bind-to none)
 # Open MPI refuses to run as root unless told; CI and containers run as root.
-if(DEFINED ENV{USER} AND "$ENV{USER}" STREQUAL "root" OR NOT DEFINED ENV{USER})
+execute_process(COMMAND id -u OUTPUT_VARIABLE CWOLA_USER_ID OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(CWOLA_USER_ID STREQUAL "0")
   list(APPEND CWOLA_MPIEXEC_EXTRA_FLAGS --allow-run-as-root)
 endif()
 
