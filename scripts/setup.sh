@@ -18,6 +18,8 @@ PACKAGES=(
   libboost-program-options-dev libboost-test-dev libboost-math-dev
   libfastjet-dev
   python3 python3-numpy python3-h5py python3-matplotlib
+  # SLURM and munge for the tests that submit the sbatch templates to a private SLURM
+  slurmctld slurmd slurm-client munge
 )
 
 as_root() {
@@ -33,9 +35,19 @@ install_missing_packages() {
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     as_root apt-get update -qq
+    # Package scripts must not start services (slurmctld, slurmd, munged): there is no
+    # systemd here, and the tests start private daemons themselves. A policy-rc.d that
+    # exits 101 tells invoke-rc.d so; ours is removed again afterwards.
+    local policy=/usr/sbin/policy-rc.d added_policy=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+      as_root chmod 755 "$policy"
+      added_policy=1
+    fi
     # Without --no-install-recommends libtorch-dev drags in Qt/GTK (see notes).
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       "${missing[@]}"
+    if [ "$added_policy" -eq 1 ]; then as_root rm -f "$policy"; fi
   fi
   # LibTorch trains ~7x slower on Debian's reference BLAS: make sure OpenBLAS serves libblas.so.3.
   local blas

@@ -16,6 +16,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
       "Runs a weak-supervision study over MPI ranks (start with mpirun/srun).\n\nOptions");
   int threads = 0;
   std::string device;
+  std::string part;
   options.add_options()
       ("help,h", "show this help")
       ("version", "print the version")
@@ -29,6 +30,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
        "print the effective job (defaults included) and exit")
       ("threads", po::value(&threads), "intra-op threads per rank (default: cores / local ranks)")
       ("device", po::value(&device), "cpu, cuda or auto (default: the job's run.device)")
+      ("part", po::value(&part), "i/n: run only part i of n of the tasks (a job array; "
+                                 "join the part stores with 'cwola merge')")
       ("no-plots", "do not run the plot script at the end")
       ("quiet,q", "warnings and errors only")
       ("verbose,v", "debug output");
@@ -78,6 +81,7 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     line.threads = threads;
   }
   if (vm.count("device") != 0) line.device = device;
+  if (vm.count("part") != 0) line.part = part;
   line.plots = vm.count("no-plots") == 0;
   if (vm.count("quiet") != 0) line.log_level = core::LogLevel::kWarning;
   if (vm.count("verbose") != 0) line.log_level = core::LogLevel::kDebug;

@@ -22,6 +22,7 @@ struct CommandLine {
   bool plots = true;
   std::optional<int> threads;
   std::optional<std::string> device;
+  std::optional<std::string> part;  ///< "i/n": sets run.part (this run's slice of the tasks)
   core::LogLevel log_level = core::LogLevel::kInfo;
   std::string help_text;
 };

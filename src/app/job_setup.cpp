@@ -1,10 +1,46 @@
 #include "app/job_setup.hpp"
 
+#include <cerrno>
+#include <cstdlib>
 #include <set>
 
 #include "core/text.hpp"
 
 namespace cwola::app {
+
+namespace {
+bool parse_count(const std::string& text, std::int64_t& out) {
+  const std::string trimmed = core::trim(text);
+  if (trimmed.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtoll(trimmed.c_str(), &end, 10);
+  return errno == 0 && end == trimmed.c_str() + trimmed.size();
+}
+
+/// run.part = "i/n": 1 <= i <= n <= tasks (an empty part is almost surely a typo).
+void read_part(PreparedJob& job) {
+  const std::string text = job.config.get_string("run.part", "1/1");
+  const auto slash = text.find('/');
+  std::int64_t part = 0;
+  std::int64_t parts = 0;
+  if (slash == std::string::npos || !parse_count(text.substr(0, slash), part) ||
+      !parse_count(text.substr(slash + 1), parts)) {
+    job.config.fail("run.part", "is not of the form i/n (this run's part i of n, e.g. 2/8)");
+  }
+  const auto tasks = static_cast<std::int64_t>(job.plan.n_tasks());
+  if (parts < 1 || part < 1 || part > parts) {
+    job.config.fail("run.part", "needs 1 <= i <= n (parts are numbered from 1)");
+  }
+  if (parts > tasks) {
+    job.config.fail("run.part", "asks for more parts than the study has tasks (" +
+                                    std::to_string(tasks) + "), so some parts would be empty; "
+                                    "use at most " + std::to_string(tasks) + " parts");
+  }
+  job.run.part = static_cast<int>(part);
+  job.run.parts = static_cast<int>(parts);
+}
+}  // namespace
 
 PreparedJob prepare_job(const CommandLine& line) {
   PreparedJob job;
@@ -12,6 +48,7 @@ PreparedJob prepare_job(const CommandLine& line) {
   for (const auto& assignment : line.overrides) job.config.apply_override(assignment);
   if (line.threads) job.config.set("run.threads", std::to_string(*line.threads), "--threads");
   if (line.device) job.config.set("run.device", *line.device, "--device");
+  if (line.part) job.config.set("run.part", *line.part, "--part");
   if (!line.output.empty()) job.config.set("run.output", line.output, "--output");
 
   job.plan = studies::make_task_plan(job.config);
@@ -19,8 +56,14 @@ PreparedJob prepare_job(const CommandLine& line) {
   job.run.threads = static_cast<int>(job.config.get_int("run.threads", 0, 0, 4096));
   job.run.blas_threads = static_cast<int>(job.config.get_int("run.blas_threads", 1, 1, 4096));
   job.run.progress_seconds = job.config.get_double("run.progress_seconds", 10.0, 0.0, 86400.0);
+  job.run.ensemble = job.config.get_string("run.ensemble", "1") == "auto"
+                         ? 0
+                         : static_cast<int>(job.config.get_int("run.ensemble", 1, 1, 4096));
+  job.run.precision = job.config.get_choice("run.precision", "float32", {"float32", "bf16"});
+  job.run.deterministic = job.config.get_bool("run.deterministic", false);
   job.run.output = job.config.get_string("run.output", job.plan.name + ".h5");
   if (job.run.output.empty()) job.config.fail("run.output", "is empty (the store needs a path)");
+  read_part(job);
 
   // Point configs were copied before [run] was read; record it in them too.
   for (auto& point : job.plan.point_configs) {

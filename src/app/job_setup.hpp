@@ -19,7 +19,20 @@ struct RunSettings {
   int threads = 0;              ///< LibTorch intra-op threads; 0 = cores / local ranks
   int blas_threads = 1;         ///< OpenBLAS threads per rank (1: see set_compute_threads)
   double progress_seconds = 10; ///< minimum interval between progress lines
+  /// Tasks a rank trains at once as one stacked model (ensemble-batched); 1 = one at a time
+  /// (the plain path), 0 = auto (from device memory, the device and the tasks per rank).
+  int ensemble = 1;
+  std::string precision = "float32";  ///< float32 or bf16 (products of batched training)
+  bool deterministic = false;         ///< LibTorch deterministic algorithms (matters on GPUs)
   std::string output;           ///< store path
+  /// run.part = "i/n" (--part i/n): this run does only the tasks with id % n == i - 1, so
+  /// n jobs (a SLURM array) can each fill a store of their own for the same job (same hash);
+  /// `cwola merge` joins them. 1/1 = all tasks.
+  int part = 1;
+  int parts = 1;
+  bool in_part(std::uint64_t task) const {
+    return task % static_cast<std::uint64_t>(parts) == static_cast<std::uint64_t>(part - 1);
+  }
 };
 
 struct PreparedJob {

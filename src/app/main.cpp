@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "parallel/mpi_runtime.hpp"
+#include "parallel/stop_signal.hpp"
 
 using cwola::core::ExitCode;
 
@@ -42,6 +43,11 @@ int main(int argc, char** argv) {
       return run_subcommand(mpi, *command, argc, argv);
     }
   }
+
+  // Stop signals (SLURM's --signal, scancel) are caught from here on, not only once the
+  // task loop starts: a signal during validation or store creation then ends in a
+  // complete store and exit 3 (resumable) instead of a kill by the default action.
+  cwola::parallel::StopSignalGuard stop_signals;
 
   // Validation: every rank reads the same inputs and must reach the same verdict
   // before the first collective that could hang on a disagreement.

@@ -1,5 +1,6 @@
 #include "app/study_runner.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "report/summary.hpp"
 #include "store/results_store.hpp"
 #include "training/compute_device.hpp"
+#include "training/ensemble_trainer.hpp"
 
 namespace cwola::app {
 
@@ -67,6 +69,9 @@ store::StoreLayout make_layout(const PreparedJob& job) {
   layout.result_columns = job.study->result_columns();
   layout.max_epochs = job.study->max_epochs();
   layout.roc_grid = job.study->roc_grid();
+  for (const auto& array : job.study->task_arrays()) {
+    layout.task_arrays.emplace_back(array.name, array.length);
+  }
   return layout;
 }
 
@@ -114,16 +119,42 @@ store::TaskRecord to_record(const studies::TaskOutput& output, std::uint64_t tas
   record.train_accuracy = output.train_accuracy;
   record.val_accuracy = output.val_accuracy;
   record.roc = output.roc;
+  record.arrays = output.arrays;
   record.device = device;
   record.rank = rank;
   return record;
+}
+/// Tasks per batched call: [run] ensemble, or with auto the most that fit half the memory
+/// budget, are worth stacking on this device, and still leave every rank equally many rounds.
+std::size_t ensemble_size(const PreparedJob& job, const training::DeviceChoice& device,
+                          const parallel::MpiRuntime& mpi, std::size_t pending) {
+  if (job.run.ensemble > 0) return static_cast<std::size_t>(job.run.ensemble);
+  const auto cap = static_cast<std::size_t>(training::max_useful_ensemble(device.device));
+  const std::size_t bytes = job.study->task_device_bytes();
+  const auto budget =
+      static_cast<std::size_t>(training::ensemble_memory_budget(device.device, mpi.local_size()));
+  const std::size_t by_memory = bytes > 0 ? std::max<std::size_t>(1, budget / bytes) : cap;
+  const std::size_t most = std::max<std::size_t>(1, std::min(cap, by_memory));
+  // Rounds each rank needs at that size, then the smallest size with the same rounds: the
+  // last round is then about as full as the others (less tail imbalance).
+  const std::size_t ranks = static_cast<std::size_t>(std::max(1, mpi.size()));
+  const std::size_t per_rank = std::max<std::size_t>(1, (pending + ranks - 1) / ranks);
+  const std::size_t rounds = (per_rank + most - 1) / most;
+  const std::size_t k = std::max<std::size_t>(1, (per_rank + rounds - 1) / rounds);
+  core::log_info("ensemble = auto: " + std::to_string(k) + " task(s) per batched training (device "
+                 "cap " + std::to_string(cap) + ", memory for " + std::to_string(by_memory) + ", " +
+                 std::to_string(per_rank) + " task(s) per rank)");
+  return k;
 }
 }  // namespace
 
 void preflight(const parallel::MpiRuntime& mpi, const PreparedJob& job, const RunRequest& request) {
   const std::string& output = job.run.output;
   const std::string directory = directory_of(output);
-  if (access(directory.c_str(), W_OK) != 0) {
+  struct stat info {};
+  // access() alone passes a regular file for root; the store needs a directory.
+  if (access(directory.c_str(), W_OK) != 0 || stat(directory.c_str(), &info) != 0 ||
+      !S_ISDIR(info.st_mode)) {
     throw core::InputError("output directory '" + directory + "' of store '" + output +
                            "' does not exist or is not writable; create it or choose another "
                            "--output");
@@ -137,6 +168,12 @@ void preflight(const parallel::MpiRuntime& mpi, const PreparedJob& job, const Ru
   if (request.resume) {
     // Each rank reads the hash on its own, so a bad store is refused before any collective.
     auto existing = store::ResultsStore::resume(MPI_COMM_SELF, output, job.hash);
+    if (existing.n_tasks() != job.plan.n_tasks()) {
+      throw core::InputError("store '" + output + "' has " + std::to_string(existing.n_tasks()) +
+                             " task rows but its job has " + std::to_string(job.plan.n_tasks()) +
+                             " tasks (the store was altered or damaged); start again with "
+                             "--overwrite or use another --output");
+    }
     existing.close();
   }
   training::choose_device(training::parse_device_request(job.run.device), mpi.local_rank(),
@@ -155,6 +192,7 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
                           ? job.run.threads
                           : std::max(1, static_cast<int>(cores) / std::max(1, mpi.local_size()));
   training::set_compute_threads(threads, job.run.blas_threads);
+  training::set_deterministic(job.run.deterministic);
   core::log_rank_info("host " + mpi.host() + ", local rank " + std::to_string(mpi.local_rank()) +
                       "/" + std::to_string(mpi.local_size()) + ", device " + device.description +
                       ", " + std::to_string(threads) + " thread(s)");
@@ -181,17 +219,27 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   const auto status = results.read_status();
   std::vector<std::uint64_t> pending;
   for (std::uint64_t t = 0; t < status.size(); ++t) {
-    if (status[t] == store::TaskStatus::kPending) pending.push_back(t);
+    if (status[t] == store::TaskStatus::kPending && job.run.in_part(t)) pending.push_back(t);
   }
-  const std::size_t total = status.size();
+  std::size_t total = 0;  // tasks of this run's part (all tasks unless run.part is set)
+  for (std::uint64_t t = 0; t < status.size(); ++t) total += job.run.in_part(t) ? 1 : 0;
   core::log_info("study '" + job.plan.name + "' (" + job.plan.study + "): " +
                  std::to_string(job.plan.n_points()) + " points x " +
-                 std::to_string(job.plan.repeats) + " repeats = " + std::to_string(total) +
-                 " tasks, " + std::to_string(pending.size()) + " to run on " +
+                 std::to_string(job.plan.repeats) + " repeats = " + std::to_string(status.size()) +
+                 " tasks" +
+                 (job.run.parts > 1 ? " (part " + std::to_string(job.run.part) + "/" +
+                                          std::to_string(job.run.parts) + ": " +
+                                          std::to_string(total) + ")"
+                                    : std::string()) +
+                 ", " + std::to_string(pending.size()) + " to run on " +
                  std::to_string(mpi.size()) + " rank(s); store " + output);
 
   parallel::StopSignalGuard signals;
-  parallel::TaskQueue queue(mpi.comm(), pending.size());
+  // The queue hands out batches: batch b is pending tasks [b K, (b + 1) K). Which tasks share a
+  // stacked training is then a pure function of the pending list and K, not of timing or of
+  // the rank count, so a run reproduces bit for bit on any number of ranks at the same K.
+  const std::size_t batch = ensemble_size(job, device, mpi, pending.size());
+  parallel::TaskQueue queue(mpi.comm(), (pending.size() + batch - 1) / batch);
   ProgressReporter progress(total, total - pending.size(), job.run.progress_seconds);
   bool closed_by_us = false;
   auto keep_going = [&] {
@@ -207,48 +255,69 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   };
 
   std::size_t ran_here = 0;
-  while (keep_going()) {
+  double write_seconds = 0;  // store writes of this rank (for the scaling model, --verbose)
+  bool abandoned = false;
+  while (!abandoned && keep_going()) {
+    // The next batch of up to `batch` tasks; with batch = 1 this is the plain one-task path.
     const auto item = queue.next();
     if (!item) break;
-    const std::uint64_t task = pending[*item];
-    studies::TaskContext context;
-    context.task_id = task;
-    context.point = job.plan.point_of(task);
-    context.repeat = job.plan.repeat_of(task);
-    context.master_seed = job.plan.master_seed;
-    context.device = device_name;
-    context.keep_going = keep_going;
+    std::vector<studies::TaskContext> contexts;
+    for (std::size_t i = *item * batch; i < std::min(pending.size(), (*item + 1) * batch); ++i) {
+      const std::uint64_t task = pending[i];
+      studies::TaskContext context;
+      context.task_id = task;
+      context.point = job.plan.point_of(task);
+      context.repeat = job.plan.repeat_of(task);
+      context.master_seed = job.plan.master_seed;
+      context.device = device_name;
+      context.precision = job.run.precision;
+      context.keep_going = keep_going;
+      contexts.push_back(std::move(context));
+    }
     const auto started = Clock::now();
-    auto task_output = job.study->run_task(context);
-    if (task_output.status == studies::TaskOutput::Status::kAbandoned) {
-      core::log_rank_info("task " + std::to_string(task) + " abandoned on stop signal; it stays "
-                          "pending for --resume");
-      break;
-    }
+    auto outputs = batch == 1 ? std::vector<studies::TaskOutput>{job.study->run_task(contexts[0])}
+                              : job.study->run_tasks(contexts);
+    // A batch's wall time is shared by its tasks (the amortised cost per task).
+    const double wall = std::chrono::duration<double>(Clock::now() - started).count() /
+                        static_cast<double>(contexts.size());
     const auto& columns = job.study->result_columns();
-    const auto wall = std::find(columns.begin(), columns.end(), "wall_seconds");
-    if (wall != columns.end() && task_output.results.size() == columns.size()) {
-      task_output.results[static_cast<std::size_t>(wall - columns.begin())] =
-          std::chrono::duration<double>(Clock::now() - started).count();
+    const auto wall_column = std::find(columns.begin(), columns.end(), "wall_seconds");
+    for (std::size_t i = 0; i < contexts.size(); ++i) {
+      const std::uint64_t task = contexts[i].task_id;
+      auto& task_output = outputs.at(i);
+      if (task_output.status == studies::TaskOutput::Status::kAbandoned) {
+        core::log_rank_info("task " + std::to_string(task) + " abandoned on stop signal; it "
+                            "stays pending for --resume");
+        abandoned = true;
+        continue;
+      }
+      if (wall_column != columns.end() && task_output.results.size() == columns.size()) {
+        task_output.results[static_cast<std::size_t>(wall_column - columns.begin())] = wall;
+      }
+      if (task_output.status == studies::TaskOutput::Status::kFailed) {
+        core::log_rank_warning("task " + std::to_string(task) + " failed: " +
+                               task_output.failure_reason);
+      }
+      const auto write_started = Clock::now();
+      results.write_task(to_record(task_output, task, device_name, mpi.rank()));
+      write_seconds += std::chrono::duration<double>(Clock::now() - write_started).count();
+      queue.mark_done();
+      ++ran_here;
+      core::log_debug("task " + std::to_string(task) + " done");
     }
-    if (task_output.status == studies::TaskOutput::Status::kFailed) {
-      core::log_rank_warning("task " + std::to_string(task) + " failed: " +
-                             task_output.failure_reason);
-    }
-    results.write_task(to_record(task_output, task, device_name, mpi.rank()));
-    queue.mark_done();
-    ++ran_here;
-    core::log_debug("task " + std::to_string(task) + " done");
   }
-  core::log_debug("ran " + std::to_string(ran_here) + " task(s) on this rank");
+  core::log_debug("ran " + std::to_string(ran_here) + " task(s) on this rank; store writes " +
+                  std::to_string(write_seconds) + " s");
   mpi.barrier();
   if (mpi.rank() == 0) progress.report(queue.done(), true);
 
   // Every rank is here: the status column is final for this run.
   const auto final_status = results.read_status();
-  const bool complete = std::none_of(final_status.begin(), final_status.end(), [](auto s) {
-    return s == store::TaskStatus::kPending;
-  });
+  // Complete = no task of this run's part is pending (a part store leaves the others pending).
+  bool complete = true;
+  for (std::uint64_t t = 0; t < final_status.size(); ++t) {
+    if (final_status[t] == store::TaskStatus::kPending && job.run.in_part(t)) complete = false;
+  }
   const auto failed = static_cast<std::size_t>(std::count(
       final_status.begin(), final_status.end(), store::TaskStatus::kFailed));
   if (mpi.rank() == 0) {

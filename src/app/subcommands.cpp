@@ -5,10 +5,13 @@ namespace cwola::app {
 // Declarations of the handlers, one per app/<name>_command.cpp.
 int plot_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int generate_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
+int merge_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kSubcommands = {
       {"plot", "remake the plots of a store: cwola plot STORE [--out-dir DIR]", plot_command},
+      {"merge", "join the part stores of one study (--part i/n runs): cwola merge --output "
+                "STORE PART...", merge_command},
       {"generate", "write an event file from a generator card: cwola generate --card FILE "
                    "--output EVENTS.h5", generate_command},
   };

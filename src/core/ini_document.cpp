@@ -1,5 +1,7 @@
 #include "core/ini_document.hpp"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -83,6 +85,12 @@ std::vector<IniEntry> parse_ini(const std::string& text, const std::string& sour
 }
 
 std::vector<IniEntry> read_ini_file(const std::string& path) {
+  struct stat info {};
+  // An ifstream opens a directory and reads nothing: without this check a directory
+  // would pass as an empty job and run the default study.
+  if (stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    throw InputError("job file '" + path + "' is a directory, not a file; check the --job path");
+  }
   std::ifstream in(path);
   if (!in) {
     throw InputError("job file '" + path +
@@ -90,7 +98,13 @@ std::vector<IniEntry> read_ini_file(const std::string& path) {
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_ini(text.str(), path);
+  auto entries = parse_ini(text.str(), path);
+  if (entries.empty()) {
+    throw InputError("job file '" + path +
+                     "' has no settings (empty or only comments; a truncated copy?); a job "
+                     "needs at least [job] study = ...");
+  }
+  return entries;
 }
 
 }  // namespace cwola::core

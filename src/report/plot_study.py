@@ -50,6 +50,7 @@ METRIC_LABELS = {
 }
 METRIC_TITLES = {"auc": "AUC", "best_accuracy": "Best accuracy"}
 AXIS_LABELS = {
+    "hidden_valley.significance": r"injected significance $S/\sqrt{B}$",
     "gaussian.f1": r"signal fraction in mixture M1, $f_1$",
     "gaussian.f2": r"signal fraction in mixture M2, $f_2$",
 }
@@ -96,7 +97,8 @@ def _read_table(group):
 
 
 def _read_axes(group):
-    if "axes" not in group.attrs:
+    # A study without [scan] stores an empty (null-dataspace) attribute: h5py.Empty.
+    if "axes" not in group.attrs or isinstance(group.attrs["axes"], h5py.Empty):
         return []
     axes = np.atleast_1d(group.attrs["axes"])
     return [str(_decode(a)) for a in axes.tolist()]
@@ -409,9 +411,310 @@ def plot_gaussian_accuracy_vs_f1(store, out):
                                 "accuracy_vs_f1")
 
 
+# ---------------------------------------------------------------- di-Higgs studies (note §1-3)
+
+DIHIGGS_F1 = "dihiggs.f1"
+DIHIGGS_MULTIPLIER = "dihiggs.signal_multiplier"
+
+
+def _done_rows(store):
+    return store.done_summary_rows()
+
+
+def plot_dihiggs_auc_vs_f1(store, out):
+    """The note's Fig. 1: CWoLa AUC vs f1 (f2 = 1 - f1), the supervised AUC (f1 = 1) dashed."""
+    if DIHIGGS_F1 not in store.summary or "auc_mean" not in store.summary:
+        return []
+    rows = _done_rows(store)
+    f1 = store.summary[DIHIGGS_F1][rows].astype(float)
+    mean, std = store.summary["auc_mean"][rows], store.summary["auc_std"][rows]
+    weak = f1 < 1.0 - 1e-9
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    order = np.argsort(f1[weak])
+    ax.errorbar(f1[weak][order], mean[weak][order], yerr=std[weak][order], marker="o",
+                capsize=3, label="CWoLa DNN")
+    for m, sd in zip(mean[~weak], std[~weak]):
+        ax.axhline(m, color="tab:orange", linestyle="--", label="fully supervised")
+        ax.axhspan(m - sd, m + sd, color="tab:orange", alpha=0.15)
+    ax.set_xlabel(r"signal fraction in mixture M1, $f_1$ ($f_2 = 1 - f_1$)")
+    ax.set_ylabel(METRIC_LABELS["auc"])
+    ax.set_ylim(0.45, 1.0)
+    ax.set_title(_title(store, "AUC vs $f_1$") + "\n(mean ± std over done repeats)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return [out.save(fig, "auc_vs_f1")]
+
+
+def plot_dihiggs_hunting(store, out):
+    """The note's Figs. 9-11: ACC and AUC vs signal size, one line per other setting, with the
+    no-signal (0x) result as a band of the same colour."""
+    if DIHIGGS_MULTIPLIER not in store.summary:
+        return []
+    rows = _done_rows(store)
+    groups = _group_rows(store, rows, _varying_axes(store, rows, exclude=(DIHIGGS_MULTIPLIER,)))
+    paths = []
+    for metric in ("best_accuracy", "auc"):
+        fig, ax = plt.subplots(figsize=(7.0, 4.8))
+        for (label, members), color in zip(groups, _colors(len(groups))):
+            x = store.summary[DIHIGGS_MULTIPLIER][members].astype(float)
+            mean = store.summary[f"{metric}_mean"][members]
+            std = store.summary[f"{metric}_std"][members]
+            with_signal = x > 0
+            order = np.argsort(x[with_signal])
+            ax.errorbar(x[with_signal][order], mean[with_signal][order],
+                        yerr=std[with_signal][order], marker="o", capsize=3, color=color,
+                        label=label or "with signal")
+            for m, sd in zip(mean[~with_signal], std[~with_signal]):
+                ax.axhspan(m - sd, m + sd, color=color, alpha=0.15)
+                ax.axhline(m, color=color, linestyle=":", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("signal size (units of the luminosity-derived '1 times')")
+        ax.set_ylabel(METRIC_LABELS[metric])
+        ax.set_title(_title(store, f"{METRIC_TITLES[metric]} vs signal size; band: no signal")
+                     + "\n(mean ± std over done repeats)", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="upper left")
+        paths.append(out.save(fig, f"{metric}_vs_signal_size"))
+    return paths
+
+
+def plot_dihiggs_correlations(store, out):
+    """The note's Figs. 5-6: correlation coefficients of the 16 features (m_hh included) on the
+    test samples, averaged over done tasks, one heat map per heavy mass."""
+    names = [c for c in store.results if c.startswith("corr__")]
+    if not names:
+        return []
+    features = []
+    for c in names:
+        for f in c[len("corr__"):].split("__"):
+            if f not in features:
+                features.append(f)
+    canonical = ["h1_pt", "h1_eta", "h1_phi", "h1_m", "h2_pt", "h2_eta", "h2_phi", "h2_m", "h1_dr",
+                 "h2_dr", "h1_j1_btag", "h1_j2_btag", "h2_j1_btag", "h2_j2_btag", "hh_pt", "hh_m"]
+    features.sort(key=lambda f: (canonical.index(f) if f in canonical else len(canonical), f))
+    index = {f: i for i, f in enumerate(features)}
+    done = store.results["status"] == STATUS_DONE
+    masses = store.results.get("heavy_mass", np.zeros(done.size))
+    paths = []
+    for mass in sorted(set(masses[done].tolist())):
+        rows = done & (masses == mass)
+        matrix = np.eye(len(features))
+        for c in names:
+            a, b = c[len("corr__"):].split("__")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                value = np.nanmean(store.results[c][rows])
+            matrix[index[a], index[b]] = matrix[index[b], index[a]] = value
+        fig, ax = plt.subplots(figsize=(8, 7))
+        image = ax.imshow(matrix, cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.set_xticks(range(len(features)))
+        ax.set_yticks(range(len(features)))
+        ax.set_xticklabels(features, rotation=90, fontsize=7)
+        ax.set_yticklabels(features, fontsize=7)
+        for i in range(len(features)):
+            for j in range(len(features)):
+                if np.isfinite(matrix[i, j]):
+                    ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=5)
+        fig.colorbar(image, ax=ax, shrink=0.8, label="correlation coefficient")
+        ax.set_title(_title(store, f"feature correlations, m_H = {mass:g} GeV")
+                     + "\n(test samples: signal + background)", fontsize=10)
+        paths.append(out.save(fig, f"correlations_mH{mass:g}"))
+    return paths
+
+
+def plot_dihiggs_augmentation_table(store, out):
+    """The note's Tables 10-12 as a figure: ACC and AUC (mean ± std) per augmentation and copies."""
+    kind_axis, copies_axis = "augmentation.kind", "augmentation.copies"
+    rows = _done_rows(store)
+    if copies_axis not in store.summary:
+        return []
+    kinds = (sorted(set(store.summary[kind_axis][rows].tolist()))
+             if kind_axis in store.summary else ["all"])
+    copies = sorted(set(store.summary[copies_axis][rows].astype(int).tolist()))
+    cells = []
+    for n in copies:
+        line = []
+        for kind in kinds:
+            match = [r for r in rows if int(store.summary[copies_axis][r]) == n
+                     and (kind_axis not in store.summary or store.summary[kind_axis][r] == kind)]
+            if not match:
+                line.append("")
+                continue
+            r = match[0]
+            line.append(f"ACC {store.summary['best_accuracy_mean'][r]:.3f} ± "
+                        f"{store.summary['best_accuracy_std'][r]:.3f}\n"
+                        f"AUC {store.summary['auc_mean'][r]:.3f} ± {store.summary['auc_std'][r]:.3f}")
+        cells.append(line)
+    fig, ax = plt.subplots(figsize=(2.2 + 2.2 * len(kinds), 0.9 + 0.7 * len(copies)))
+    ax.axis("off")
+    table = ax.table(cellText=cells, rowLabels=[("original" if n == 0 else f"+{n} times") for n in copies],
+                     colLabels=kinds, loc="center", cellLoc="center")
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    table.scale(1.0, 2.6)
+    ax.set_title(_title(store, "augmentation (mean ± std over done repeats)"), fontsize=10)
+    return [out.save(fig, "augmentation_table")]
+
+
+# ---------------------------------------------------------------- study: hidden_valley
+
+HV_SIGNIFICANCE = "hidden_valley.significance"
+HV_EPS_B = (("1e-1", "10%"), ("1e-2", "1%"), ("1e-3", "0.1%"))
+HV_IMAGE_ARRAYS = (("mean_image_sr", "signal region (mixed)"), ("mean_image_sb", "sideband (mixed)"),
+                   ("mean_image_signal", "signal (test)"), ("mean_image_background", "background (test)"))
+
+
+def _hv_groups(store):
+    """(label, summary rows) per combination of the scan axes other than the significance."""
+    rows = store.done_summary_rows()
+    if HV_SIGNIFICANCE not in store.summary:
+        return []
+    return _group_rows(store, rows, _varying_axes(store, rows, exclude=(HV_SIGNIFICANCE,)))
+
+
+def _hv_metric_vs_significance(store, out, metric, ylabel, suffix):
+    """`metric` (mean ± std) vs injected S/√B per group; grey band: the group's no-signal point."""
+    groups = _hv_groups(store)
+    if not groups or f"{metric}_mean" not in store.summary:
+        return []
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    for (label, members), color in zip(groups, _colors(len(groups))):
+        x = store.summary[HV_SIGNIFICANCE][members].astype(float)
+        y = store.summary[f"{metric}_mean"][members]
+        err = store.summary[f"{metric}_std"][members]
+        none = members[x == 0]
+        signal = members[x > 0]
+        if none.size:
+            m, s = store.summary[f"{metric}_mean"][none[0]], store.summary[f"{metric}_std"][none[0]]
+            ax.axhspan(m - s, m + s, color="grey" if len(groups) == 1 else color, alpha=0.25,
+                       label=f"no signal ({label})" if label else "no signal (mean ± std)")
+        if signal.size:
+            order = np.argsort(store.summary[HV_SIGNIFICANCE][signal].astype(float))
+            s_rows = signal[order]
+            ax.errorbar(store.summary[HV_SIGNIFICANCE][s_rows].astype(float),
+                        store.summary[f"{metric}_mean"][s_rows],
+                        yerr=store.summary[f"{metric}_std"][s_rows], marker="o", capsize=3,
+                        color=color, label=label or "CWoLa CNN")
+        del x, y, err
+    ax.set_xlabel(r"injected significance $S/\sqrt{B}$ in the signal region")
+    ax.set_ylabel(ylabel)
+    ax.set_title(_title(store, f"{ylabel.split(' (')[0]} vs $S/\\sqrt{{B}}$")
+                 + "\n(true labels, pure SR test set; mean ± std over repeats)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return [out.save(fig, suffix)]
+
+
+def plot_hv_accuracy_vs_significance(store, out):
+    return _hv_metric_vs_significance(store, out, "best_accuracy",
+                                      "ACC (best threshold, true labels)", "acc_vs_significance")
+
+
+def plot_hv_auc_vs_significance(store, out):
+    return _hv_metric_vs_significance(store, out, "auc", "AUC (true labels)", "auc_vs_significance")
+
+
+def plot_hv_significance_after_vs_before(store, out):
+    """Significance after a cut at eps_b = 10%, 1%, 0.1% vs before, one panel per eps_b; diagonal."""
+    groups = _hv_groups(store)
+    if not groups or "significance_before_mean" not in store.summary:
+        return []
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), sharey=True)
+    top = 0.0
+    for ax, (tag, text) in zip(axes, HV_EPS_B):
+        column = f"significance_after_eb_{tag}"
+        if f"{column}_mean" not in store.summary:
+            continue
+        for (label, members), color in zip(groups, _colors(len(groups))):
+            order = np.argsort(store.summary["significance_before_mean"][members])
+            rows = members[order]
+            x = store.summary["significance_before_mean"][rows]
+            y = store.summary[f"{column}_mean"][rows]
+            ax.errorbar(x, y, yerr=store.summary[f"{column}_std"][rows], marker="o", capsize=3,
+                        color=color, label=label or "CWoLa CNN")
+            top = max(top, np.nanmax(np.concatenate([x, y + np.nan_to_num(store.summary[f"{column}_std"][rows])])))
+        ax.set_title(rf"cut at $\epsilon_B$ = {text}", fontsize=10)
+        ax.set_xlabel("significance before the cut")
+        ax.grid(alpha=0.3)
+    for ax in axes:
+        ax.plot([0, top * 1.05], [0, top * 1.05], color="grey", linestyle="--", label="no change")
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+    axes[0].set_ylabel("significance after the cut")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(_title(store, "significance after vs before the CWoLa CNN selection")
+                 + " (mean ± std over repeats)", fontsize=10)
+    return [out.save(fig, "significance_after_vs_before")]
+
+
+def plot_hv_training_vs_true_accuracy(store, out):
+    """Per task: training ACC (mixed labels, threshold 0.5) vs true ACC (pure test set)."""
+    done = store.results["status"] == STATUS_DONE
+    if "train_accuracy" not in store.results or not np.any(done):
+        return []
+    fig, ax = plt.subplots(figsize=(5.6, 5.0))
+    colour = store.results.get("significance", np.zeros_like(store.results["auc"]))[done]
+    sc = ax.scatter(store.results["train_accuracy"][done], store.results["best_accuracy"][done],
+                    c=colour, cmap="viridis", s=18)
+    fig.colorbar(sc, ax=ax, label=r"injected $S/\sqrt{B}$")
+    lo = min(np.nanmin(store.results["train_accuracy"][done]), 0.45)
+    ax.plot([lo, 1], [lo, 1], color="grey", linestyle="--", label="training ACC = true ACC")
+    ax.set_xlabel("training ACC (mixed-sample labels, threshold 0.5)")
+    ax.set_ylabel("true ACC (pure test set, best threshold)")
+    ax.set_title(_title(store, "training vs true accuracy (one point per task)"), fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return [out.save(fig, "training_vs_true_accuracy")]
+
+
+def plot_hv_average_images(store, out):
+    """Average jet images (both jets) of the SR and SB mixed samples and the pure test classes,
+    for each image size, at the point with the largest injected significance."""
+    if not all(name in store.curves for name, _ in HV_IMAGE_ARRAYS) or "image_pixels" not in store.results:
+        return []
+    done = store.results["status"] == STATUS_DONE
+    paths = []
+    for pixels in sorted(set(store.results["image_pixels"][done].astype(int).tolist())):
+        rows = np.flatnonzero(done & (store.results["image_pixels"] == pixels))
+        significance = store.results.get("significance")
+        if significance is not None:
+            rows = rows[significance[rows] == significance[rows].max()]
+        size = pixels * pixels
+        fig, axes = plt.subplots(2, 4, figsize=(14, 6.4))
+        for col, (name, text) in enumerate(HV_IMAGE_ARRAYS):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = np.nanmean(store.curves[name][rows, :2 * size], axis=0)
+            for jet in range(2):
+                ax = axes[jet, col]
+                image = mean[jet * size:(jet + 1) * size].reshape(pixels, pixels)
+                positive = image[image > 0]
+                vmin = positive.min() if positive.size else 1e-6
+                shown = np.where(image > 0, image, np.nan)
+                im = ax.imshow(shown.T, origin="lower", extent=(-1, 1, -1, 1), cmap="viridis",
+                               norm=matplotlib.colors.LogNorm(vmin=max(vmin, 1e-6),
+                                                              vmax=max(np.nanmax(image), 2e-6)))
+                ax.set_title(f"{text}, jet {jet + 1}", fontsize=9)
+                ax.set_xlabel(r"$\eta'$")
+                ax.set_ylabel(r"$\phi'$")
+                fig.colorbar(im, ax=ax, fraction=0.046)
+        label = f"S/√B = {significance[rows].max():g}, " if significance is not None and rows.size else ""
+        fig.suptitle(_title(store, f"average jet images {pixels}×{pixels} ({label}{rows.size} tasks)"),
+                     fontsize=10)
+        fig.tight_layout()
+        paths.append(out.save(fig, f"average_images_{pixels}"))
+    return paths
+
+
 # Study name (/job/study) -> its extra plot functions, each (store, out) -> list of paths.
 STUDY_PLOTS = {
+    "hidden_valley": (plot_hv_accuracy_vs_significance, plot_hv_auc_vs_significance,
+                      plot_hv_significance_after_vs_before, plot_hv_training_vs_true_accuracy,
+                      plot_hv_average_images),
     "gaussian": (plot_gaussian_auc_vs_f1, plot_gaussian_accuracy_vs_f1),
+    "dihiggs_fraction": (plot_dihiggs_auc_vs_f1,),
+    "dihiggs_hunting": (plot_dihiggs_hunting, plot_dihiggs_correlations),
+    "dihiggs_augmentation": (plot_dihiggs_augmentation_table,),
 }
 
 

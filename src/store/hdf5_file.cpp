@@ -67,7 +67,12 @@ Hdf5File::Hdf5File(MPI_Comm comm, const std::string& path, Mode mode) : path_(pa
                         "' (directory missing or not writable?); choose a writable --output");
     }
   } else {
-    id = H5Fopen(path.c_str(), mode == Mode::kReadOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl.id());
+    // Look for the HDF5 signature first: opening read-write through MPI-IO "succeeds" on
+    // an empty file and writes to it, and a refused input must stay unchanged.
+    if (H5Fis_hdf5(path.c_str()) > 0) {
+      id = H5Fopen(path.c_str(), mode == Mode::kReadOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR,
+                   fapl.id());
+    }
     if (id < 0) {
       throw core::InputError("store '" + path +
                              "' cannot be opened as HDF5 (missing, truncated or not an HDF5 "

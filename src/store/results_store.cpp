@@ -106,6 +106,13 @@ void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance
   }
   file.create_dataset("/curves/roc_eps_b", ColumnType::kFloat64, {grid});
   file.create_dataset("/curves/roc_eps_s", ColumnType::kFloat64, {tasks, grid});
+  std::vector<std::string> array_names;
+  for (const auto& [name, length] : layout.task_arrays) {
+    file.create_dataset("/curves/" + name, ColumnType::kFloat64,
+                        {tasks, static_cast<hsize_t>(std::max<std::size_t>(length, 1))});
+    array_names.push_back(name);
+  }
+  if (!array_names.empty()) file.write_string_list_attribute("/curves", "task_arrays", array_names);
 
   // /summary
   file.create_dataset("/summary/point", ColumnType::kInt64, {points});
@@ -231,15 +238,63 @@ ResultsStore ResultsStore::resume(MPI_Comm comm, const std::string& path,
                            "' is not a cwola results store (no /job/hash); choose another "
                            "--output or use --overwrite");
   }
-  const std::string hash = store.file_->read_strings("/job/hash").at(0);
+  std::string hash;
+  try {
+    hash = store.file_->read_strings("/job/hash").at(0);
+  } catch (const core::Error& e) {
+    throw core::InputError("store '" + path + "' has an unreadable /job/hash (" + e.what() +
+                           "); the file is damaged: start again with --overwrite");
+  }
   if (hash != expected_hash) {
     throw core::InputError("store '" + path + "' was made by a different job (job hash " + hash +
                            ", this job " + expected_hash +
                            "); resuming would mix results of two studies. Use the job file that "
                            "made it, or another --output");
   }
-  store.load_shape();
+  store.check_layout();
   return store;
+}
+
+void ResultsStore::check_layout() {
+  // A store with the right hash can still be damaged or edited; find that before any
+  // task runs instead of failing mid-run on a missing or short dataset.
+  auto damaged = [this](const std::string& what) {
+    return core::InputError("store '" + path() + "' is damaged: " + what +
+                            " (a cwola store has every dataset, one row per task); start again "
+                            "with --overwrite or use another --output");
+  };
+  try {
+    load_shape();
+  } catch (const std::exception& e) {
+    throw damaged(std::string("its layout cannot be read (") + e.what() + ")");
+  }
+  std::vector<std::string> per_task = {"/results/status", "/results/failure_reason",
+                                       "/results/device", "/results/rank", "/tasks/id",
+                                       "/curves/train_loss", "/curves/val_loss",
+                                       "/curves/train_accuracy", "/curves/val_accuracy",
+                                       "/curves/roc_eps_s"};
+  for (const auto& column : result_columns_) per_task.push_back("/results/" + column);
+  for (const auto& name : per_task) {
+    if (!file_->exists(name)) throw damaged("dataset '" + name + "' is missing");
+    std::vector<hsize_t> dims;
+    try {
+      dims = file_->shape(name);
+    } catch (const std::exception& e) {
+      throw damaged("dataset '" + name + "' cannot be read (" + e.what() + ")");
+    }
+    if (dims.empty() || dims[0] != n_tasks_) {
+      throw damaged("dataset '" + name + "' has " +
+                    (dims.empty() ? std::string("no rows") : std::to_string(dims[0]) + " rows") +
+                    ", /results/status has " + std::to_string(n_tasks_));
+    }
+  }
+  const auto status = file_->read_int8s("/results/status");
+  for (std::size_t t = 0; t < status.size(); ++t) {
+    if (status[t] < 0 || status[t] > 2) {
+      throw damaged("/results/status[" + std::to_string(t) + "] = " + std::to_string(status[t]) +
+                    " is not 0 (pending), 1 (done) or 2 (failed)");
+    }
+  }
 }
 
 ResultsStore ResultsStore::open_read_only(MPI_Comm comm, const std::string& path) {
@@ -254,6 +309,16 @@ void ResultsStore::load_shape() {
   max_epochs_ = file_->shape("/curves/train_loss").at(1);
   roc_points_ = file_->shape("/curves/roc_eps_b").at(0);
   result_columns_ = file_->read_string_list_attribute("/results", "columns");
+  task_arrays_.clear();
+  std::vector<std::string> array_names;
+  try {
+    array_names = file_->read_string_list_attribute("/curves", "task_arrays");
+  } catch (const std::exception&) {
+    array_names.clear();  // a store without study arrays
+  }
+  for (const auto& name : array_names) {
+    task_arrays_.emplace_back(name, file_->shape("/curves/" + name).at(1));
+  }
 }
 
 std::vector<TaskStatus> ResultsStore::read_status() const {
@@ -326,6 +391,11 @@ void ResultsStore::write_task(const TaskRecord& record) {
   file_->write_doubles("/curves/train_accuracy", row, padded(record.train_accuracy));
   file_->write_doubles("/curves/val_accuracy", row, padded(record.val_accuracy));
   if (record.roc.size() == roc_points_) file_->write_doubles("/curves/roc_eps_s", row, record.roc);
+  for (std::size_t a = 0; a < task_arrays_.size() && a < record.arrays.size(); ++a) {
+    std::vector<double> values = record.arrays[a];
+    values.resize(task_arrays_[a].second, std::numeric_limits<double>::quiet_NaN());
+    file_->write_doubles("/curves/" + task_arrays_[a].first, row, values);
+  }
   file_->write_strings("/results/failure_reason", row, {record.failure_reason});
   file_->write_strings("/results/device", row, {record.device});
   file_->write_int64s("/results/rank", row, {record.rank});

@@ -32,6 +32,8 @@ struct StoreLayout {
   std::vector<std::string> result_columns;  ///< float64 columns of /results
   std::size_t max_epochs = 0;
   std::vector<double> roc_grid;  ///< background efficiencies of /curves/roc_eps_b
+  /// Study arrays: /curves/<name> [n_tasks, length] (names also in /curves attribute task_arrays).
+  std::vector<std::pair<std::string, std::size_t>> task_arrays;
 
   std::size_t n_tasks() const { return task_point.size(); }
   std::size_t n_points() const { return point_axis_values.size(); }
@@ -55,6 +57,7 @@ struct TaskRecord {
   std::vector<double> results;  ///< in StoreLayout::result_columns order
   std::vector<double> train_loss, val_loss, train_accuracy, val_accuracy;  ///< per epoch
   std::vector<double> roc;  ///< signal efficiency at each roc_grid point
+  std::vector<std::vector<double>> arrays;  ///< in StoreLayout::task_arrays order (may be empty)
   std::string device;
   int rank = 0;
 };
@@ -108,6 +111,8 @@ class ResultsStore {
  private:
   explicit ResultsStore(std::unique_ptr<Hdf5File> file);
   void load_shape();
+  /// InputError naming the dataset when one is missing or has the wrong row count.
+  void check_layout();
 
   std::unique_ptr<Hdf5File> file_;
   std::size_t n_tasks_ = 0;
@@ -115,6 +120,7 @@ class ResultsStore {
   std::size_t max_epochs_ = 0;
   std::size_t roc_points_ = 0;
   std::vector<std::string> result_columns_;
+  std::vector<std::pair<std::string, std::size_t>> task_arrays_;
 };
 
 /// Names of the per-metric summary statistics, in /summary as "<metric>_<stat>".

@@ -1,12 +1,18 @@
 #include "studies/classifier_task.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 #include "core/random_stream.hpp"
+#include "core/text.hpp"
 #include "metrics/classifier_metrics.hpp"
 #include "metrics/roc.hpp"
 #include "models/dense_network.hpp"
+#include "models/ensemble_dense_network.hpp"
+#include "training/ensemble_trainer.hpp"
 #include "training/trainer.hpp"
 
 namespace cwola::studies {
@@ -66,37 +72,12 @@ training::Batch to_batch(const data::EventTable& table, const std::vector<std::u
   return {training::to_tensor(table.rows, features),
           training::to_tensor(y, 1).reshape({static_cast<std::int64_t>(y.size())})};
 }
-}  // namespace
 
-TaskOutput train_and_evaluate(const ClassifierSettings& settings, const data::EventTable& mixed,
-                              const data::EventTable& test, const ExpectedYields& yields,
-                              const TaskContext& context) {
-  core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
-  const auto split = data::split_train_validation(mixed, settings.validation_fraction, split_stream);
-
-  models::DenseNetworkConfig network;
-  network.inputs = static_cast<int>(mixed.features);
-  network.hidden = settings.hidden;
-  network.validate();
-  training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
-  models::DenseNetwork model(network);
-  const auto classifier = training::as_classifier(model);
-
-  training::TrainerConfig trainer;
-  trainer.max_epochs = settings.max_epochs;
-  trainer.batch_size = settings.batch_size;
-  trainer.learning_rate = settings.learning_rate;
-  trainer.patience = settings.patience;
-  trainer.min_delta = settings.min_delta;
-  trainer.validate();
-
-  const torch::Device device(context.device);
-  const auto outcome = training::train_classifier(
-      classifier, to_batch(split.train, split.train.label),
-      to_batch(split.validation, split.validation.label), trainer,
-      context.seed(core::SeedPurpose::kShuffle), device,
-      [&context](const training::EpochRecord&) { return context.keep_going(); });
-
+/// Curves, status and result columns of one task from its training outcome and, when it
+/// finished, the scores of its network on `test`.
+TaskOutput make_output(const ClassifierSettings& settings, const training::TrainOutcome& outcome,
+                       const std::vector<float>* scores, const data::EventTable& test,
+                       const ExpectedYields& yields) {
   TaskOutput output;
   for (const auto& epoch : outcome.history) {
     output.train_loss.push_back(epoch.train_loss);
@@ -115,11 +96,8 @@ TaskOutput train_and_evaluate(const ClassifierSettings& settings, const data::Ev
     return output;
   }
 
-  const auto scores = training::predict_scores(
-      classifier, training::to_tensor(test.rows, static_cast<std::int64_t>(test.features)),
-      settings.eval_batch_size, device);
   const auto m = metrics::evaluate_classifier(
-      scores, test.is_signal,
+      *scores, test.is_signal,
       settings.rectify ? metrics::Rectify::kIfBelowHalf : metrics::Rectify::kNo, yields.signal,
       yields.background, roc_grid(settings));
   const auto& best = outcome.history.at(static_cast<std::size_t>(outcome.best_epoch));
@@ -144,6 +122,157 @@ TaskOutput train_and_evaluate(const ClassifierSettings& settings, const data::Ev
                     std::numeric_limits<double>::quiet_NaN()};  // wall_seconds: set by the runner
   output.roc = m.roc_on_grid;
   return output;
+}
+
+models::DenseNetworkConfig network_config(const ClassifierSettings& settings,
+                                          std::size_t features) {
+  models::DenseNetworkConfig network;
+  network.inputs = static_cast<int>(features);
+  network.hidden = settings.hidden;
+  network.validate();
+  return network;
+}
+
+training::TrainerConfig trainer_config(const ClassifierSettings& settings) {
+  training::TrainerConfig trainer;
+  trainer.max_epochs = settings.max_epochs;
+  trainer.batch_size = settings.batch_size;
+  trainer.learning_rate = settings.learning_rate;
+  trainer.patience = settings.patience;
+  trainer.min_delta = settings.min_delta;
+  trainer.validate();
+  return trainer;
+}
+/// Fault injection for the end-to-end divergence test (tests/faults/test_divergence.py):
+/// CWOLA_FAULT_NAN_TASKS = "3,7" puts a NaN into one training feature of tasks 3 and 7,
+/// so the real trainer meets a non-finite loss there. No job setting can do this: every
+/// job value is range-checked, and within the ranges training stays finite.
+bool nan_injected(std::uint64_t task_id) {
+  static const std::vector<std::string> tasks = [] {
+    const char* text = std::getenv("CWOLA_FAULT_NAN_TASKS");
+    return text == nullptr ? std::vector<std::string>{} : core::split(text, ',');
+  }();
+  return std::find(tasks.begin(), tasks.end(), std::to_string(task_id)) != tasks.end();
+}
+}  // namespace
+
+TaskOutput train_and_evaluate(const ClassifierSettings& settings, const data::EventTable& mixed,
+                              const data::EventTable& test, const ExpectedYields& yields,
+                              const TaskContext& context) {
+  core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
+  const auto split = data::split_train_validation(mixed, settings.validation_fraction, split_stream);
+  return train_and_evaluate_split(settings, split, test, yields, context);
+}
+
+TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
+                                    const data::TrainValidationSplit& split,
+                                    const data::EventTable& test, const ExpectedYields& yields,
+                                    const TaskContext& context) {
+  const auto network = network_config(settings, split.train.features);
+  training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
+  models::DenseNetwork model(network);
+  const auto classifier = training::as_classifier(model);
+  const auto trainer = trainer_config(settings);
+
+  const torch::Device device(context.device);
+  auto train_batch = to_batch(split.train, split.train.label);
+  if (nan_injected(context.task_id)) {
+    train_batch.x[0][0] = std::numeric_limits<float>::quiet_NaN();
+  }
+  const auto outcome = training::train_classifier(
+      classifier, std::move(train_batch),
+      to_batch(split.validation, split.validation.label), trainer,
+      context.seed(core::SeedPurpose::kShuffle), device,
+      [&context](const training::EpochRecord&) { return context.keep_going(); });
+  if (outcome.status == training::TrainStatus::kAbandoned ||
+      outcome.status == training::TrainStatus::kDiverged) {
+    return make_output(settings, outcome, nullptr, test, yields);
+  }
+  const auto scores = training::predict_scores(
+      classifier, training::to_tensor(test.rows, static_cast<std::int64_t>(test.features)),
+      settings.eval_batch_size, device);
+  return make_output(settings, outcome, &scores, test, yields);
+}
+
+std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& settings,
+                                                   const std::vector<ClassifierProblem>& problems) {
+  if (problems.empty()) return {};
+  const auto features = problems.front().mixed->features;
+  const auto network = network_config(settings, features);
+  const auto trainer = trainer_config(settings);
+  const TaskContext& first = problems.front().context;
+  const torch::Device device(first.device);
+
+  // Each member is built exactly as train_and_evaluate builds its network: same split, same
+  // seeded initialisation, same shuffle seed.
+  std::vector<models::DenseNetwork> networks;
+  std::vector<training::EnsembleMember> members;
+  std::vector<torch::Tensor> tests;
+  for (const auto& problem : problems) {
+    core::RandomStream split_stream(problem.context.seed(core::SeedPurpose::kSplit));
+    const auto split =
+        data::split_train_validation(*problem.mixed, settings.validation_fraction, split_stream);
+    training::seed_weight_init(problem.context.seed(core::SeedPurpose::kWeightInit));
+    networks.emplace_back(network);
+    members.push_back({to_batch(split.train, split.train.label),
+                       to_batch(split.validation, split.validation.label),
+                       problem.context.seed(core::SeedPurpose::kShuffle)});
+    tests.push_back(
+        training::to_tensor(problem.test->rows, static_cast<std::int64_t>(problem.test->features)));
+  }
+  models::EnsembleDenseNetwork ensemble(networks,
+                                        models::parse_compute_precision(first.precision));
+  const auto model = training::as_stacked_classifier(ensemble);
+  const auto outcomes =
+      training::train_ensemble(model, members, trainer, device, [&first] {
+        return first.keep_going();
+      });
+  const bool any_finished =
+      std::any_of(outcomes.begin(), outcomes.end(), [](const training::TrainOutcome& o) {
+        return o.status != training::TrainStatus::kAbandoned &&
+               o.status != training::TrainStatus::kDiverged;
+      });
+  std::vector<std::vector<float>> scores;
+  if (any_finished) {
+    scores = training::predict_ensemble_scores(model, tests, settings.eval_batch_size, device);
+  }
+  std::vector<TaskOutput> outputs;
+  outputs.reserve(problems.size());
+  for (std::size_t k = 0; k < problems.size(); ++k) {
+    outputs.push_back(make_output(settings, outcomes[k], scores.empty() ? nullptr : &scores[k],
+                                  *problems[k].test, problems[k].yields));
+  }
+  return outputs;
+}
+
+std::string stacking_key(const ClassifierSettings& s) {
+  std::string key = "hidden=";
+  for (int width : s.hidden) key += std::to_string(width) + ",";
+  char buffer[256];
+  std::snprintf(buffer, sizeof buffer, ";%d;%d;%.17g;%d;%.17g;%.17g;%d", s.max_epochs,
+                s.batch_size, s.learning_rate, s.patience, s.min_delta, s.validation_fraction,
+                s.eval_batch_size);
+  return key + buffer;
+}
+
+std::size_t stacked_task_bytes(const ClassifierSettings& settings, std::size_t mixed_events,
+                               std::size_t test_events, std::size_t features) {
+  std::int64_t parameters = 0;
+  std::int64_t width = static_cast<std::int64_t>(features);
+  std::int64_t activations = 0;
+  for (int hidden : settings.hidden) {
+    parameters += (width + 1) * hidden;
+    activations += hidden;
+    width = hidden;
+  }
+  parameters += width + 1;
+  const auto mixed = static_cast<std::int64_t>(mixed_events);
+  const auto validation =
+      static_cast<std::int64_t>(settings.validation_fraction * static_cast<double>(mixed));
+  return static_cast<std::size_t>(training::member_footprint_bytes(
+      mixed - validation, validation, static_cast<std::int64_t>(test_events),
+      static_cast<std::int64_t>(features), parameters, activations + 1, settings.batch_size,
+      settings.eval_batch_size));
 }
 
 }  // namespace cwola::studies

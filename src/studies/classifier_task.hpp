@@ -46,4 +46,38 @@ TaskOutput train_and_evaluate(const ClassifierSettings& settings, const data::Ev
                               const data::EventTable& test, const ExpectedYields& yields,
                               const TaskContext& context);
 
+/// As train_and_evaluate, with the train/validation split made by the caller (e.g. a
+/// split made before augmenting the training part, so no copy of a validation event is
+/// trained on).
+TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
+                                    const data::TrainValidationSplit& split,
+                                    const data::EventTable& test, const ExpectedYields& yields,
+                                    const TaskContext& context);
+
+/// One task's inputs to train_and_evaluate_stacked (the tables are not owned).
+struct ClassifierProblem {
+  const data::EventTable* mixed = nullptr;
+  const data::EventTable* test = nullptr;
+  ExpectedYields yields;
+  TaskContext context;
+};
+
+/// train_and_evaluate for several tasks at once, trained as one stacked network (ensemble-
+/// batched, training::train_ensemble) on problems.front().context.device: each task gets the
+/// split, initial weights and epoch order train_and_evaluate would give it, and the same
+/// columns. All problems must share `settings`, the number of mixed and test events and the
+/// feature count (group them by stacking_key); precision comes from the first context, and
+/// keep_going from the first context is polled after every epoch.
+std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& settings,
+                                                   const std::vector<ClassifierProblem>& problems);
+
+/// Text equal for two points exactly when their classifier settings allow stacking their tasks
+/// (model shape and every training and evaluation setting); studies append their sample sizes.
+std::string stacking_key(const ClassifierSettings& settings);
+
+/// Estimated device memory (bytes) of one stacked task with these settings, `mixed_events`
+/// (train + validation), `test_events` (all classes) and `features` values per event.
+std::size_t stacked_task_bytes(const ClassifierSettings& settings, std::size_t mixed_events,
+                               std::size_t test_events, std::size_t features);
+
 }  // namespace cwola::studies

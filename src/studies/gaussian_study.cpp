@@ -1,6 +1,8 @@
 #include "studies/gaussian_study.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
@@ -39,6 +41,79 @@ class GaussianStudy : public Study {
 
   TaskOutput run_task(const TaskContext& context) override {
     const GaussianSettings& s = points_.at(context.point);
+    const auto samples = make_samples(s, context);
+    TaskOutput output = train_and_evaluate(s.classifier, samples.mixed, samples.test,
+                                           {s.expected_signal, s.expected_background}, context);
+    append_study_columns(s, output);
+    return output;
+  }
+
+  /// Tasks of points with the same network, training settings and sample sizes train as one
+  /// stacked model; a call with tasks of several such groups trains one group after another.
+  std::vector<TaskOutput> run_tasks(const std::vector<TaskContext>& contexts) override {
+    std::vector<TaskOutput> outputs(contexts.size());
+    std::vector<bool> assigned(contexts.size(), false);
+    bool abandoned = false;
+    for (std::size_t i = 0; i < contexts.size(); ++i) {
+      if (assigned[i]) continue;
+      const std::string key = group_key(points_.at(contexts[i].point));
+      std::vector<std::size_t> group;
+      for (std::size_t j = i; j < contexts.size(); ++j) {
+        if (!assigned[j] && group_key(points_.at(contexts[j].point)) == key) {
+          group.push_back(j);
+          assigned[j] = true;
+        }
+      }
+      if (abandoned || !contexts[i].keep_going()) {
+        abandoned = true;
+        for (std::size_t j : group) outputs[j].status = TaskOutput::Status::kAbandoned;
+        continue;
+      }
+      std::vector<Samples> samples;
+      samples.reserve(group.size());
+      std::vector<ClassifierProblem> problems;
+      for (std::size_t j : group) {
+        const GaussianSettings& s = points_.at(contexts[j].point);
+        samples.push_back(make_samples(s, contexts[j]));
+        problems.push_back({nullptr, nullptr, {s.expected_signal, s.expected_background},
+                            contexts[j]});
+      }
+      for (std::size_t g = 0; g < group.size(); ++g) {
+        problems[g].mixed = &samples[g].mixed;
+        problems[g].test = &samples[g].test;
+      }
+      auto group_outputs =
+          train_and_evaluate_stacked(points_.at(contexts[i].point).classifier, problems);
+      for (std::size_t g = 0; g < group.size(); ++g) {
+        TaskOutput& output = outputs[group[g]];
+        output = std::move(group_outputs[g]);
+        if (output.status == TaskOutput::Status::kAbandoned) {
+          abandoned = true;
+        } else {
+          append_study_columns(points_.at(contexts[group[g]].point), output);
+        }
+      }
+    }
+    return outputs;
+  }
+
+  std::size_t task_device_bytes() const override {
+    std::size_t most = 0;
+    for (const auto& s : points_) {
+      most = std::max(most, stacked_task_bytes(s.classifier, 2 * s.events_per_mixture,
+                                               2 * s.test_events, s.dimensions));
+    }
+    return most;
+  }
+
+ private:
+  struct Samples {
+    data::EventTable mixed;  ///< M1 (label 1) and M2 (label 0), with the truth
+    data::EventTable test;   ///< pure signal and background, labelled by the truth
+  };
+
+  /// The task's mixtures and test set, each drawn from streams of the task's own seeds.
+  static Samples make_samples(const GaussianSettings& s, const TaskContext& context) {
     const auto covariance = data::equicorrelated_covariance(s.sigma, s.correlation);
     const data::GaussianSource signal(s.signal_mean, covariance);
     const data::GaussianSource background(std::vector<double>(s.dimensions, 0.0), covariance);
@@ -46,7 +121,8 @@ class GaussianStudy : public Study {
     // Each mixture draws its signal and its background from streams of their own.
     core::RandomStream signal_stream(context.seed(core::SeedPurpose::kSignalSample));
     core::RandomStream background_stream(context.seed(core::SeedPurpose::kBackgroundSample));
-    data::EventTable mixed;
+    Samples samples;
+    data::EventTable& mixed = samples.mixed;
     mixed.features = s.dimensions;
     for (const auto& [fraction, label] : {std::pair{s.f1, 1}, std::pair{s.f2, 0}}) {
       const std::size_t n_signal = data::signal_count(fraction, s.events_per_mixture);
@@ -60,7 +136,7 @@ class GaussianStudy : public Study {
     }
 
     core::RandomStream test_stream(context.seed(core::SeedPurpose::kTestSample));
-    data::EventTable test;
+    data::EventTable& test = samples.test;
     test.features = s.dimensions;
     std::vector<float> rows;
     signal.sample(test_stream, s.test_events, rows);
@@ -68,18 +144,23 @@ class GaussianStudy : public Study {
     rows.clear();
     background.sample(test_stream, s.test_events, rows);
     test.append(rows, s.test_events, 0, 0);
+    return samples;
+  }
 
-    TaskOutput output = train_and_evaluate(s.classifier, mixed, test,
-                                           {s.expected_signal, s.expected_background}, context);
+  static void append_study_columns(const GaussianSettings& s, TaskOutput& output) {
     const double delta = s.mahalanobis_distance;
     for (double extra : {data::normal_cdf(delta / std::sqrt(2.0)), data::normal_cdf(delta / 2.0),
                          delta, s.f1, s.f2}) {
       output.results.push_back(extra);
     }
-    return output;
   }
 
- private:
+  /// Points with equal keys can share a stacked training.
+  static std::string group_key(const GaussianSettings& s) {
+    return stacking_key(s.classifier) + ";" + std::to_string(s.dimensions) + ";" +
+           std::to_string(s.events_per_mixture) + ";" + std::to_string(s.test_events);
+  }
+
   std::vector<GaussianSettings> points_;
   std::vector<std::string> columns_;
   std::size_t max_epochs_ = 1;

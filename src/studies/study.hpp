@@ -19,6 +19,8 @@ struct TaskContext {
   std::size_t repeat = 0;
   std::uint64_t master_seed = 0;
   std::string device = "cpu";  ///< LibTorch device string, e.g. "cuda:1"
+  /// Arithmetic of ensemble-batched training: "float32" (default) or "bf16" ([run] precision).
+  std::string precision = "float32";
   /// Polled between epochs; false abandons the task (graceful stop).
   std::function<bool()> keep_going = [] { return true; };
 
@@ -35,6 +37,9 @@ struct TaskOutput {
   std::vector<double> results;  ///< in Study::result_columns() order
   std::vector<double> train_loss, val_loss, train_accuracy, val_accuracy;
   std::vector<double> roc;  ///< signal efficiency on Study::roc_grid()
+  /// Fixed-length per-task arrays (e.g. average jet images), in Study::task_arrays() order;
+  /// empty when the study has none.
+  std::vector<std::vector<double>> arrays;
 };
 
 class Study {
@@ -44,11 +49,40 @@ class Study {
   virtual const std::vector<std::string>& result_columns() const = 0;
   /// Upper bound on epochs of any task (width of the per-epoch curves).
   virtual std::size_t max_epochs() const = 0;
+  /// A named per-task array stored as /curves/<name> [tasks, length] (NaN-padded).
+  struct TaskArray {
+    std::string name;
+    std::size_t length = 0;
+  };
+  /// Per-task arrays the study writes besides the common curves; none by default.
+  virtual std::vector<TaskArray> task_arrays() const { return {}; }
   /// Background efficiencies at which every task's ROC is stored.
   virtual const std::vector<double>& roc_grid() const = 0;
   /// Runs one task; exceptions mean a bug or bad input, a diverged training is
   /// a kFailed output with its reason.
   virtual TaskOutput run_task(const TaskContext& context) = 0;
+  /// Runs several tasks, possibly at once (ensemble-batched training of same-shape models on
+  /// one device; [run] ensemble = K hands a rank up to K tasks per call). Returns one output
+  /// per context, in order; a task's output must not depend on which tasks share the call
+  /// beyond floating-point rounding. Once one task is abandoned (keep_going false), the tasks
+  /// not yet finished are abandoned too. The default runs them one by one with run_task.
+  virtual std::vector<TaskOutput> run_tasks(const std::vector<TaskContext>& contexts) {
+    std::vector<TaskOutput> outputs;
+    outputs.reserve(contexts.size());
+    bool abandoned = false;
+    for (const auto& context : contexts) {
+      if (abandoned) {
+        outputs.emplace_back().status = TaskOutput::Status::kAbandoned;
+        continue;
+      }
+      outputs.push_back(run_task(context));
+      abandoned = outputs.back().status == TaskOutput::Status::kAbandoned;
+    }
+    return outputs;
+  }
+  /// Estimated device memory (bytes) of one task in a batched call, for choosing K from
+  /// memory ([run] ensemble = auto); 0 if the study cannot tell.
+  virtual std::size_t task_device_bytes() const { return 0; }
 };
 
 /// Builds the study named `name`, reading (and so validating) every point's

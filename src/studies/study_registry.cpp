@@ -3,7 +3,9 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "studies/dihiggs_studies.hpp"
 #include "studies/gaussian_study.hpp"
+#include "studies/hidden_valley_study.hpp"
 #include "studies/study.hpp"
 
 namespace cwola::studies {
@@ -14,6 +16,11 @@ using Factory = std::function<std::unique_ptr<Study>(std::vector<core::JobConfig
 const std::map<std::string, Factory>& registry() {
   static const std::map<std::string, Factory> kStudies = {
       {"gaussian", make_gaussian_study},
+      {"hidden_valley", make_hidden_valley_study},
+      {"dihiggs_fraction", make_dihiggs_fraction_study},
+      {"dihiggs_hunting", make_dihiggs_hunting_study},
+      {"dihiggs_augmentation", make_dihiggs_augmentation_study},
+      {"user_samples", make_user_sample_study},
   };
   return kStudies;
 }

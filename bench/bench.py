@@ -1,0 +1,230 @@
+"""cwola benchmark harness: the same study, the same number of trainings, side by side.
+
+Runs, in one go and on this machine:
+  (a) cwola on jobs/quickstart.ini (or a smaller version with --quick) at ensemble K = 1 and
+      at the best K of --k-values, each on 1 and on 2 MPI ranks (1 LibTorch thread per rank);
+  (b) bench/pytorch_reference.py, the straightforward PyTorch-Python implementation of the same
+      study (one model at a time, hand-written batch loop), with 1 thread and with PyTorch's
+      default thread count;
+and prints trainings/hour, training events/s (epochs x training events per second of wall
+time), and the ratios cwola/PyTorch and 2-rank/1-rank. Also writes the figures as JSON
+(--json) for bench/scaling_model.py.
+
+Usage:  /usr/bin/python3 bench/bench.py [--quick] [--cwola build/cwola] [--k-values 2,4,8]
+        (bash bench/run_bench.sh builds cwola first and runs this)
+Not a timed test: figures depend on the machine and on what else runs on it.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", HDF5_USE_FILE_LOCKING="FALSE")
+
+
+def need_module(name, package):
+    try:
+        __import__(name)
+    except ImportError:
+        sys.exit(f"bench: Python module '{name}' is missing for {sys.executable} (the benchmark "
+                 f"reads the store / runs the PyTorch reference with it); install it with "
+                 f"'apt-get install -y --no-install-recommends {package}' and run with "
+                 f"/usr/bin/python3")
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    blas = subprocess.run(["update-alternatives", "--query", "libblas.so.3-x86_64-linux-gnu"],
+                          capture_output=True, text=True).stdout
+    value = re.search(r"^Value: (.*)$", blas, re.M)
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+            "blas": value.group(1) if value else "unknown"}
+
+
+def study_settings(quick):
+    """--set overrides of jobs/quickstart.ini, and the same study for the PyTorch reference."""
+    if quick:
+        return (["job.repeats=4", "gaussian.events_per_mixture=10000",
+                 "gaussian.test_events=10000"],
+                ["--repeats", "4", "--events-per-mixture", "10000", "--test-events", "10000"])
+    return [], []
+
+
+def run_cwola(args, ranks, k, out_dir, overrides):
+    store = os.path.join(out_dir, f"cwola_np{ranks}_k{k}.h5")
+    command = ([args.mpiexec, "-np", str(ranks), "--oversubscribe", "--bind-to", "core"]
+               if ranks > 1 or args.mpi_for_one else [])
+    command += [args.cwola, "run", "--job", os.path.join(ROOT, "jobs", "quickstart.ini"),
+                "--output", store, "--overwrite", "--no-plots", "--verbose", "--threads", "1",
+                "--device", args.device, "--set", f"run.ensemble={k}"]
+    for item in overrides:
+        command += ["--set", item]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=ENV, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"bench: cwola failed (exit {done.returncode}):\n{' '.join(command)}\n"
+                 f"{done.stderr[-3000:]}")
+    import h5py
+    import numpy as np
+    with h5py.File(store, "r") as f:
+        status = f["results/status"][()]
+        epochs = f["results/epochs"][()]
+        auc = f["results/auc"][()]
+        point = f["tasks/point"][()]
+        task_wall = f["results/wall_seconds"][()]
+        text = f["job/text"][()].decode()
+    events = int(re.search(r"^events_per_mixture = (\d+)", text, re.M).group(1))
+    fraction = float(re.search(r"^validation_fraction = ([0-9.]+)", text, re.M).group(1))
+    n_train = 2 * events - int(fraction * 2 * events)
+    writes = [float(w) for w in re.findall(r"store writes ([0-9.]+) s", done.stderr)]
+    return {"tool": "cwola", "ranks": ranks, "k": k, "wall": wall, "tasks": int((status == 1).sum()),
+            "epochs": int(epochs[status == 1].sum()), "train_events": n_train,
+            "epoch_list": [int(e) for e in epochs[status == 1]],
+            "task_wall": [float(w) for w in task_wall[status == 1]],
+            "store_write_seconds": sum(writes),
+            "auc_by_point": {int(p): float(np.mean(auc[(point == p) & (status == 1)]))
+                             for p in sorted(set(point))}}
+
+
+def run_pytorch(args, threads, overrides):
+    command = ["/usr/bin/python3", os.path.join(HERE, "pytorch_reference.py"), "--device",
+               args.device, "--threads", str(threads), *overrides]
+    env = dict(ENV)
+    if threads == 0:  # PyTorch's default: leave its thread count alone
+        env.pop("OMP_NUM_THREADS", None)
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"bench: PyTorch reference failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    report = json.loads(done.stdout)
+    import numpy as np
+    tasks = report["tasks"]
+    f1s = sorted({t["f1"] for t in tasks})
+    return {"tool": "pytorch", "threads": report["threads"], "default_threads": threads == 0,
+            "wall": wall, "tasks": len(tasks),
+            "epochs": sum(t["epochs"] for t in tasks), "train_events": tasks[0]["train_events"],
+            "epoch_list": [t["epochs"] for t in tasks], "torch_version": report["torch_version"],
+            "auc_by_point": {i: float(np.mean([t["auc"] for t in tasks if t["f1"] == f]))
+                             for i, f in enumerate(f1s)}}
+
+
+def rates(run):
+    run["trainings_per_hour"] = 3600.0 * run["tasks"] / run["wall"]
+    run["events_per_second"] = run["epochs"] * run["train_events"] / run["wall"]
+    return run
+
+
+def label(run):
+    if run["tool"] == "cwola":
+        return f"cwola  {run['ranks']} rank(s)  K={run['k']}"
+    default = " (default)" if run.get("default_threads") else ""
+    return f"PyTorch-Python  {run['threads']} thread(s){default}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cwola", default=os.environ.get("CWOLA_BIN",
+                                                          os.path.join(ROOT, "build", "cwola")))
+    parser.add_argument("--mpiexec", default="mpiexec")
+    parser.add_argument("--mpi-for-one", action="store_true",
+                        help="start the 1-rank runs under mpiexec too")
+    parser.add_argument("--k-values", default="2,4,8",
+                        help="ensemble sizes tried on 1 rank; the best one also runs on 2")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--quick", action="store_true", help="4 repeats, 10k events per mixture")
+    parser.add_argument("--skip-python", action="store_true")
+    parser.add_argument("--json", default="", help="write all figures here")
+    args = parser.parse_args()
+    need_module("h5py", "python3-h5py")
+    need_module("numpy", "python3-numpy")
+    if not args.skip_python:
+        probe = subprocess.run(["/usr/bin/python3", "-c", "import torch"], capture_output=True)
+        if probe.returncode != 0:
+            sys.exit("bench: Debian's PyTorch is missing for /usr/bin/python3 (the reference "
+                     "implementation needs it); install it with 'apt-get install -y "
+                     "--no-install-recommends python3-torch', or pass --skip-python")
+    if not os.access(args.cwola, os.X_OK):
+        sys.exit(f"bench: no cwola executable at {args.cwola} (build it first, e.g. "
+                 f"'bash bench/run_bench.sh', or pass --cwola PATH)")
+    cwola_overrides, python_overrides = study_settings(args.quick)
+    info = machine()
+    print(f"machine: {info['cpu']}, {info['cores']} cores, kernel {info['kernel']}, "
+          f"BLAS {info['blas']}; device {args.device}", flush=True)
+
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="cwola_bench_") as out_dir:
+        def step(run):
+            runs.append(rates(run))
+            print(f"  {label(run):34s} {run['wall']:7.1f} s  {run['tasks']:4d} trainings  "
+                  f"{run['epochs']:5d} epochs", flush=True)
+            return run
+
+        one_k1 = step(run_cwola(args, 1, 1, out_dir, cwola_overrides))
+        tried = [one_k1]
+        for k in [int(v) for v in args.k_values.split(",") if v.strip()]:
+            if k > 1:
+                tried.append(step(run_cwola(args, 1, k, out_dir, cwola_overrides)))
+        best = max(tried, key=lambda r: r["events_per_second"])
+        two_k1 = step(run_cwola(args, 2, 1, out_dir, cwola_overrides))
+        two_best = two_k1 if best["k"] == 1 else step(
+            run_cwola(args, 2, best["k"], out_dir, cwola_overrides))
+        python_one = python_default = None
+        if not args.skip_python:
+            python_one = step(run_pytorch(args, 1, python_overrides))
+            python_default = step(run_pytorch(args, 0, python_overrides))
+
+    print("\n%-36s %9s %9s %12s %14s" % ("run", "wall [s]", "trainings", "trainings/h",
+                                        "events/s"))
+    for run in runs:
+        print("%-36s %9.1f %9d %12.0f %14.3g" % (label(run), run["wall"], run["tasks"],
+                                                run["trainings_per_hour"],
+                                                run["events_per_second"]))
+
+    def ratio(a, b, what):
+        if a is None or b is None:
+            return
+        print(f"  {what:58s} {a['trainings_per_hour'] / b['trainings_per_hour']:5.2f}x "
+              f"trainings/h, {a['events_per_second'] / b['events_per_second']:5.2f}x events/s")
+
+    print("\nratios (same run, same machine):")
+    ratio(two_k1, one_k1, "cwola 2 ranks / 1 rank, K=1")
+    ratio(two_best, best, f"cwola 2 ranks / 1 rank, K={best['k']}")
+    ratio(best, one_k1, f"cwola K={best['k']} / K=1, 1 rank")
+    ratio(one_k1, python_one, "cwola 1 rank K=1 / PyTorch 1 thread (per core)")
+    ratio(best, python_one, f"cwola 1 rank K={best['k']} / PyTorch 1 thread (per core)")
+    ratio(two_best, python_default,
+          f"cwola 2 ranks K={best['k']} / PyTorch default threads (machine)")
+    ratio(two_best, python_one, f"cwola 2 ranks K={best['k']} / PyTorch 1 thread")
+
+    print("\nmean AUC per scan point (sanity: the same problem):")
+    for run in [one_k1, best, python_one]:
+        if run is not None:
+            print(f"  {label(run):34s} " + "  ".join(f"{v:.4f}" for v in
+                                                    run["auc_by_point"].values()))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": info, "device": args.device, "quick": args.quick,
+                       "runs": runs}, f, indent=1)
+        print(f"\nfigures written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+#include "models/cnn_jet_network.hpp"
+
+#include <torch/torch.h>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+
+namespace cwola::models {
+
+namespace {
+std::string join_ints(const std::vector<int>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s;
+}
+
+torch::nn::Sequential dense_stack(int inputs, const std::vector<int>& hidden) {
+  torch::nn::Sequential stack;
+  int width = inputs;
+  for (int h : hidden) {
+    stack->push_back(torch::nn::Linear(width, h));
+    stack->push_back(torch::nn::ReLU());
+    width = h;
+  }
+  stack->push_back(torch::nn::Linear(width, 1));
+  return stack;
+}
+}  // namespace
+
+CnnArchitecture parse_cnn_architecture(const std::string& name) {
+  if (name == "two_channel") return CnnArchitecture::kTwoChannel;
+  if (name == "two_image") return CnnArchitecture::kTwoImage;
+  throw core::InputError("CNN architecture '" + name + "' is not known; choose two_channel or two_image");
+}
+
+std::string to_string(CnnArchitecture architecture) {
+  return architecture == CnnArchitecture::kTwoChannel ? "two_channel" : "two_image";
+}
+
+void CnnJetNetworkConfig::validate() const {
+  if (pixels < 2 || pixels > 1024) {
+    throw core::InputError("cnn", "pixels", std::to_string(pixels), "images need 2..1024 pixels per side");
+  }
+  if (filters.empty() || filters.size() != kernels.size() || filters.size() != pool.size()) {
+    throw core::InputError("cnn", "filters", join_ints(filters),
+                           "filters, kernels and pool need one entry per conv layer (e.g. 64,64,128,128 / 5,5,3,3 / 1,1,0,1)");
+  }
+  int size = pixels;
+  for (std::size_t i = 0; i < filters.size(); ++i) {
+    if (filters[i] < 1) throw core::InputError("cnn", "filters", join_ints(filters), "each layer needs >= 1 filter");
+    if (kernels[i] < 1 || kernels[i] % 2 == 0) {
+      throw core::InputError("cnn", "kernels", join_ints(kernels), "kernel sizes must be odd and >= 1 ('same' padding)");
+    }
+    if (pool[i] != 0) size /= 2;
+    if (size < 1) {
+      throw core::InputError("cnn", "pool", join_ints(pool),
+                             "too many 2×2 poolings for " + std::to_string(pixels) + "-pixel images");
+    }
+  }
+  for (int d : dense) {
+    if (d < 1) throw core::InputError("cnn", "dense", join_ints(dense), "widths must be >= 1");
+  }
+  if (extra_features < 0) {
+    throw core::InputError("cnn", "extra_features", std::to_string(extra_features), "must be >= 0");
+  }
+  for (int d : extra_hidden) {
+    if (d < 1) throw core::InputError("cnn", "extra_hidden", join_ints(extra_hidden), "widths must be >= 1");
+  }
+}
+
+CnnJetNetworkImpl::CnnJetNetworkImpl(const CnnJetNetworkConfig& config) : config_(config) {
+  config_.validate();
+  torch::nn::Sequential images;
+  int channels = config_.architecture == CnnArchitecture::kTwoChannel ? 2 : 1;
+  int size = config_.pixels;
+  for (std::size_t i = 0; i < config_.filters.size(); ++i) {
+    const int k = config_.kernels[i];
+    images->push_back(torch::nn::Conv2d(
+        torch::nn::Conv2dOptions(channels, config_.filters[i], k).padding(k / 2)));
+    images->push_back(torch::nn::ReLU());
+    if (config_.pool[i] != 0) {
+      images->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(2)));
+      size /= 2;
+    }
+    channels = config_.filters[i];
+  }
+  images->push_back(torch::nn::Flatten());
+  auto head = dense_stack(channels * size * size, config_.dense);
+  for (const auto& m : *head) images->push_back(m);
+  images_ = register_module("images", images);
+  if (config_.extra_features > 0) {
+    extra_ = register_module("extra", dense_stack(config_.extra_features, config_.extra_hidden));
+  }
+}
+
+torch::Tensor logit_from_log_probability(const torch::Tensor& log_p) {
+  const auto clamped = log_p.clamp(-30.0, -1e-7);
+  return clamped - torch::log(-torch::expm1(clamped));
+}
+
+torch::Tensor CnnJetNetworkImpl::forward(torch::Tensor x) {
+  const std::int64_t n = x.size(0);
+  const std::int64_t p = config_.pixels;
+  const auto image = x.narrow(1, 0, 2 * p * p);
+  if (config_.architecture == CnnArchitecture::kTwoChannel && config_.extra_features == 0) {
+    return images_->forward(image.reshape({n, 2, p, p})).reshape({n});
+  }
+  torch::Tensor log_p;
+  if (config_.architecture == CnnArchitecture::kTwoChannel) {
+    log_p = torch::log_sigmoid(images_->forward(image.reshape({n, 2, p, p})).reshape({n}));
+  } else {
+    const auto per_jet = images_->forward(image.reshape({n * 2, 1, p, p})).reshape({n, 2});
+    log_p = torch::log_sigmoid(per_jet).sum(1);
+  }
+  if (config_.extra_features > 0) {
+    const auto features = x.narrow(1, 2 * p * p, config_.extra_features);
+    log_p = log_p + torch::log_sigmoid(extra_->forward(features).reshape({n}));
+  }
+  return logit_from_log_probability(log_p);
+}
+
+}  // namespace cwola::models

@@ -1,0 +1,70 @@
+#pragma once
+/// Convolutional networks on dijet images (note §4.6, Figure 19; §4.21.1; transfer-learning
+/// report §IV):
+///  - two-channel: the two jet images are the two channels of one picture, one CNN;
+///  - two-image:   one CNN shared by both jets, each jet image alone (1 channel) gives a score,
+///                 and the event score is the product of the two jet scores (Zong-En Chen's model,
+///                 JHEP 02 (2024) 138);
+///  - extra jet features (jet mass, Les Houches angularity per jet) can enter through a parallel
+///    dense network whose sigmoid output multiplies the image network's score (report §IV).
+/// A product of probabilities p = Π σ(a_k) is returned as the logit log p − log(1 − p), so the
+/// trainer's binary cross-entropy on logits applies unchanged.
+///
+/// Layers (defaults): Conv2D 5×5 → Conv2D 5×5 → Conv2D 3×3 → Conv2D 3×3 (kernel sizes from the
+/// note's Figure 19 caption), ReLU after each, 'same' padding, 2×2 max-pooling after layers 1, 2
+/// and 4, then Flatten → Dense → Dense → 1 (ReLU). The filter counts 64, 64, 128, 128 and dense
+/// widths 128, 128 are our reading of the figure (its text did not survive); all are settings.
+///
+/// Input: one flat row per event, [N, 2 P² + F]: channel-major images (jet 1 then jet 2, row =
+/// η' bin, column = φ' bin), then the F extra features.
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+namespace cwola::models {
+
+enum class CnnArchitecture { kTwoChannel, kTwoImage };
+
+/// "two_channel" / "two_image".
+CnnArchitecture parse_cnn_architecture(const std::string& name);
+std::string to_string(CnnArchitecture architecture);
+
+struct CnnJetNetworkConfig {
+  CnnArchitecture architecture = CnnArchitecture::kTwoChannel;
+  int pixels = 25;                            ///< P
+  std::vector<int> filters = {64, 64, 128, 128};
+  std::vector<int> kernels = {5, 5, 3, 3};
+  std::vector<int> pool = {1, 1, 0, 1};       ///< 1: 2×2 max-pool after that conv layer
+  std::vector<int> dense = {128, 128};
+  int extra_features = 0;                     ///< F (0: no dense branch)
+  std::vector<int> extra_hidden = {32, 32};
+
+  /// Throws core::InputError naming the field and value.
+  void validate() const;
+  /// Length of one input row, 2 P² + F.
+  int input_size() const { return 2 * pixels * pixels + extra_features; }
+};
+
+class CnnJetNetworkImpl : public torch::nn::Module {
+ public:
+  explicit CnnJetNetworkImpl(const CnnJetNetworkConfig& config);
+  /// x float32 [N, 2 P² + F] -> logits [N].
+  torch::Tensor forward(torch::Tensor x);
+  const CnnJetNetworkConfig& config() const { return config_; }
+
+ private:
+  CnnJetNetworkConfig config_;
+  torch::nn::Sequential images_{nullptr};
+  torch::nn::Sequential extra_{nullptr};
+};
+
+TORCH_MODULE(CnnJetNetwork);
+
+/// log(p / (1 − p)) from log p (p = product of probabilities), clamped to stay finite.
+torch::Tensor logit_from_log_probability(const torch::Tensor& log_p);
+
+}  // namespace cwola::models

@@ -1,0 +1,67 @@
+#pragma once
+/// What the di-Higgs studies share: the physics settings (the same sections as the
+/// generator cards in inputs/: [hh], [qcd], [production], [detector], [btagging],
+/// [selection], [pairing]), in-task event generation from (seed, task, purpose), the
+/// feature choice, and the per-task correlation columns.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/job_config.hpp"
+#include "data/augmentation.hpp"
+#include "data/dihiggs_mixing.hpp"
+#include "features/dihiggs_features.hpp"
+#include "features/higgs_pairing.hpp"
+#include "physics/hh_event_source.hpp"
+#include "studies/study.hpp"
+
+namespace cwola::studies {
+
+struct DihiggsPhysics {
+  physics::HhEventSourceConfig signal;
+  physics::HhEventSourceConfig background;
+  features::PairingConfig pairing;
+  double heavy_mass() const;
+  /// Reads the physics sections (every key optional; defaults documented in the cards).
+  static DihiggsPhysics read(core::JobConfig& config);
+};
+
+/// Reads `<section>.features` (names or sets, default `fallback`) and
+/// `<section>.drop_features`, naming the key in errors.
+features::FeatureSelection read_feature_selection(core::JobConfig& config,
+                                                  const std::string& section,
+                                                  const std::string& fallback);
+
+/// A four-tag event at the candidate level.
+struct CandidateEvent {
+  features::HiggsCandidates candidates;
+  double m_hh = 0;              ///< GeV, of the four jets used
+  bool pairing_correct = false; ///< truth pairing recovered (signal only)
+};
+
+/// Generates four-tag events from `source`, blocks 0, 1, ... of `seed`, handing each
+/// one that has candidates to `take`, until `take` returns true (done). Returns the
+/// cutflow of the blocks used. Throws after `max_blocks` blocks.
+physics::FourTagCutflow generate_candidates(
+    const physics::HhEventSource& source, const features::PairingConfig& pairing,
+    std::uint64_t seed, const std::function<bool(const CandidateEvent&)>& take,
+    std::uint64_t max_blocks = 100000);
+
+/// The first `n` four-tag candidate events of `seed`.
+std::vector<CandidateEvent> generate_n(const physics::HhEventSource& source,
+                                       const features::PairingConfig& pairing, std::uint64_t seed,
+                                       std::size_t n, physics::FourTagCutflow* cutflow = nullptr);
+
+/// Seed of a sub-stream of a task's purpose: (task seed of `purpose`, index).
+std::uint64_t sub_seed(const TaskContext& context, core::SeedPurpose purpose, std::uint64_t index);
+
+/// Column names "corr__<a>__<b>" for a < b over the 16 di-Higgs features.
+std::vector<std::string> correlation_columns();
+/// Their values on `events` (the upper triangle of the correlation matrix).
+std::vector<double> correlation_values(const std::vector<features::HiggsCandidates>& events);
+
+/// The fraction of `events` whose pairing is correct (NaN if none).
+double pairing_rate(const std::vector<CandidateEvent>& events);
+
+}  // namespace cwola::studies

@@ -1,0 +1,158 @@
+/// Study "dihiggs_fraction" — the note's §1 (Fig. 1): CWoLa on di-Higgs → 4b with
+/// two mixtures of signal fractions f1 and f2 (= 1 − f1 by default); f1 = 1, f2 = 0
+/// is full supervision, its own scan point. The signal and the QCD background are
+/// generated inside each task from (seed, task, purpose), passed through the
+/// detector and the four-tag cut, paired into Higgs candidates (min ΔR) and turned
+/// into the 16 features of Table 1 (or those the job chooses). A dense network
+/// learns M1 vs M2 and is evaluated on pure signal and background test events.
+///
+/// [dihiggs] f1, f2 (number or `complement`), allow_equal_fractions,
+///           events_per_mixture, test_events (per class), features, drop_features,
+///           luminosity_fb, signal_cross_section_fb, background_cross_section_fb
+///           (σ after the four-tag cut; yields for the significance columns)
+/// plus the physics sections ([hh], [qcd], [production], [detector], [btagging],
+/// [selection], [pairing], [generator] block_size) and [model]/[training]/[metrics].
+#include <cmath>
+#include <memory>
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+#include "studies/classifier_task.hpp"
+#include "studies/dihiggs_common.hpp"
+#include "studies/dihiggs_studies.hpp"
+#include "studies/study.hpp"
+
+namespace cwola::studies {
+
+namespace {
+
+struct FractionSettings {
+  DihiggsPhysics physics;
+  features::FeatureSelection selection;
+  double f1 = 0.7;
+  double f2 = 0.3;
+  std::size_t events_per_mixture = 50000;
+  std::size_t test_events = 5000;
+  double luminosity = 139;
+  double signal_cross_section = 3.64;
+  double background_cross_section = 6030;
+  ClassifierSettings classifier;
+};
+
+FractionSettings read_settings(core::JobConfig& config) {
+  FractionSettings s;
+  s.physics = DihiggsPhysics::read(config);
+  s.selection = read_feature_selection(config, "dihiggs", "all");
+  s.f1 = config.get_double("dihiggs.f1", 0.7, 0.0, 1.0);
+  const std::string f2_text = config.get_string("dihiggs.f2", "complement");
+  s.f2 = f2_text == "complement" ? 1.0 - s.f1 : config.get_double("dihiggs.f2", 0.3, 0.0, 1.0);
+  const bool allow_equal = config.get_bool("dihiggs.allow_equal_fractions", false);
+  if (s.f1 == s.f2 && !allow_equal) {
+    config.fail("dihiggs.f1", "equals dihiggs.f2 = " + core::format_double(s.f2) +
+                                  " (identical mixtures: nothing to learn); choose f1 != f2 or set "
+                                  "dihiggs.allow_equal_fractions = true for a null test");
+  }
+  s.events_per_mixture =
+      static_cast<std::size_t>(config.get_int("dihiggs.events_per_mixture", 50000, 10, 1LL << 30));
+  s.test_events = static_cast<std::size_t>(config.get_int("dihiggs.test_events", 5000, 10, 1LL << 30));
+  s.luminosity = config.get_double("dihiggs.luminosity_fb", 139, 1e-6, 1e7);
+  const auto note = data::note_cross_sections(s.physics.heavy_mass());
+  s.signal_cross_section = config.get_double("dihiggs.signal_cross_section_fb",
+                                             note ? note->signal_four_tag : 1.0, 0, 1e12);
+  s.background_cross_section = config.get_double("dihiggs.background_cross_section_fb",
+                                                 note ? note->background_four_tag : 6030, 1e-12,
+                                                 1e12);
+  s.classifier = read_classifier_settings(config);
+  return s;
+}
+
+class DihiggsFractionStudy : public Study {
+ public:
+  explicit DihiggsFractionStudy(std::vector<FractionSettings> points) : points_(std::move(points)) {
+    columns_ = classifier_columns();
+    for (const char* extra : {"f1", "f2", "heavy_mass", "features", "pairing_accuracy",
+                              "signal_four_tag_efficiency", "background_four_tag_efficiency"}) {
+      columns_.emplace_back(extra);
+    }
+    for (const auto& p : points_) {
+      max_epochs_ = std::max(max_epochs_, static_cast<std::size_t>(p.classifier.max_epochs));
+    }
+    grid_ = studies::roc_grid(points_.front().classifier);
+  }
+
+  const std::vector<std::string>& result_columns() const override { return columns_; }
+  std::size_t max_epochs() const override { return max_epochs_; }
+  const std::vector<double>& roc_grid() const override { return grid_; }
+
+  TaskOutput run_task(const TaskContext& context) override {
+    const FractionSettings& s = points_.at(context.point);
+    const physics::HhEventSource signal(s.physics.signal);
+    const physics::HhEventSource background(s.physics.background);
+    const std::size_t n = s.events_per_mixture;
+    const std::size_t s1 = data::signal_count(s.f1, n);
+    const std::size_t s2 = data::signal_count(s.f2, n);
+    const auto signal_events =
+        generate_n(signal, s.physics.pairing, context.seed(core::SeedPurpose::kSignalSample), s1 + s2);
+    const auto background_events = generate_n(
+        background, s.physics.pairing, context.seed(core::SeedPurpose::kBackgroundSample),
+        2 * n - s1 - s2);
+
+    data::CandidateSample mixed;
+    std::size_t next_signal = 0;
+    std::size_t next_background = 0;
+    for (const auto& [n_signal, label] : {std::pair{s1, 1}, std::pair{s2, 0}}) {
+      for (std::size_t i = 0; i < n_signal; ++i) {
+        mixed.add(signal_events[next_signal++].candidates, static_cast<std::uint8_t>(label), 1);
+      }
+      for (std::size_t i = 0; i < n - n_signal; ++i) {
+        mixed.add(background_events[next_background++].candidates,
+                  static_cast<std::uint8_t>(label), 0);
+      }
+    }
+    physics::FourTagCutflow signal_flow;
+    physics::FourTagCutflow background_flow;
+    const auto test_signal = generate_n(signal, s.physics.pairing,
+                                        sub_seed(context, core::SeedPurpose::kTestSample, 1),
+                                        s.test_events, &signal_flow);
+    const auto test_background = generate_n(background, s.physics.pairing,
+                                            sub_seed(context, core::SeedPurpose::kTestSample, 0),
+                                            s.test_events, &background_flow);
+    data::CandidateSample test;
+    for (const auto& e : test_signal) test.add(e.candidates, 1, 1);
+    for (const auto& e : test_background) test.add(e.candidates, 0, 0);
+
+    auto mixed_table = data::to_table(mixed, s.selection);
+    auto test_table = data::to_table(test, s.selection);
+    const auto scaling = data::FeatureScaling::fit(mixed_table);
+    scaling.apply(mixed_table);
+    scaling.apply(test_table);
+
+    const ExpectedYields yields{s.signal_cross_section * s.luminosity,
+                                s.background_cross_section * s.luminosity};
+    TaskOutput output = train_and_evaluate(s.classifier, mixed_table, test_table, yields, context);
+    const auto efficiency = [](const physics::FourTagCutflow& flow) {
+      return static_cast<double>(flow.counts.back()) / static_cast<double>(flow.counts.front());
+    };
+    for (double extra : {s.f1, s.f2, s.physics.heavy_mass(), static_cast<double>(s.selection.size()),
+                         pairing_rate(test_signal), efficiency(signal_flow),
+                         efficiency(background_flow)}) {
+      output.results.push_back(extra);
+    }
+    return output;
+  }
+
+ private:
+  std::vector<FractionSettings> points_;
+  std::vector<std::string> columns_;
+  std::size_t max_epochs_ = 1;
+  std::vector<double> grid_;
+};
+}  // namespace
+
+std::unique_ptr<Study> make_dihiggs_fraction_study(std::vector<core::JobConfig>& point_configs) {
+  std::vector<FractionSettings> points;
+  for (auto& config : point_configs) points.push_back(read_settings(config));
+  return std::make_unique<DihiggsFractionStudy>(std::move(points));
+}
+
+}  // namespace cwola::studies

@@ -1,0 +1,509 @@
+#include "studies/hidden_valley_study.hpp"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <mutex>
+
+#include "core/error.hpp"
+#include "core/random_stream.hpp"
+#include "core/seed.hpp"
+#include "core/text.hpp"
+#include "data/constituent_augmentation.hpp"
+#include "data/significance_mixing.hpp"
+#include "features/jet_image.hpp"
+#include "features/jet_substructure.hpp"
+#include "metrics/classifier_metrics.hpp"
+#include "models/cnn_jet_network.hpp"
+#include "store/jet_event_file.hpp"
+#include "studies/classifier_task.hpp"
+#include "training/trainer.hpp"
+
+namespace cwola::studies {
+
+namespace {
+
+/// Task id reserved for the job-wide test set (no real task has it).
+constexpr std::uint64_t kSharedTestTask = ~std::uint64_t{0};
+/// Jet radius of the files' anti-kT jets (for the angularity).
+constexpr double kJetRadius = 0.8;
+/// Extra features are scaled to O(1): jet masses in units of this (GeV).
+constexpr double kMassUnit = 1000.0;
+
+/// One event file in memory with its selection bookkeeping.
+struct EventPool {
+  std::string path;
+  store::JetEventData data;
+  store::JetEventFileInfo info;
+  double generated = 0;  ///< events generated for the file (cutflow), else the stored count
+};
+
+std::shared_ptr<const EventPool> load_pool(const std::string& path) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const EventPool>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  const auto it = cache.find(path);
+  if (it != cache.end()) return it->second;
+  auto pool = std::make_shared<EventPool>();
+  pool->path = path;
+  pool->data = store::read_jet_event_file(path, &pool->info);
+  pool->generated = pool->info.has_cutflow() ? static_cast<double>(pool->info.count("generated"))
+                                             : static_cast<double>(pool->data.size());
+  cache[path] = pool;
+  return pool;
+}
+
+struct Windows {
+  std::array<double, 2> signal_region{};
+  std::array<double, 4> sideband{};
+  bool in_sr(double m) const { return m >= signal_region[0] && m < signal_region[1]; }
+  bool in_sb(double m) const {
+    return (m >= sideband[0] && m < sideband[1]) || (m >= sideband[2] && m < sideband[3]);
+  }
+};
+
+struct Regions {
+  std::vector<std::size_t> sr;
+  std::vector<std::size_t> sb;
+};
+
+Regions split_regions(const EventPool& pool, const Windows& w) {
+  Regions r;
+  for (std::size_t i = 0; i < pool.data.size(); ++i) {
+    if (w.in_sr(pool.data.mjj[i])) r.sr.push_back(i);
+    if (w.in_sb(pool.data.mjj[i])) r.sb.push_back(i);
+  }
+  return r;
+}
+
+struct HiddenValleySettings {
+  std::string background_file;
+  std::string signal_file;
+  double significance = 1.0;
+  data::SignificanceDefinition definition = data::SignificanceDefinition::kSOverSqrtB;
+  double luminosity_fb = 139.0;
+  double luminosity_scale = 1.0;
+  Windows windows;
+  std::size_t test_events = 10000;
+  features::JetImageConfig image;
+  features::ImageNormalisation normalisation = features::ImageNormalisation::kJetPt;
+  data::ConstituentAugmentationConfig augmentation;
+  bool extra_features = false;
+  int threads = 1;
+  bool store_average_images = true;
+  models::CnnJetNetworkConfig cnn;
+  ClassifierSettings classifier;
+
+  std::shared_ptr<const EventPool> background;
+  std::shared_ptr<const EventPool> signal;
+  Regions background_regions;
+  Regions signal_regions;
+  data::MixingCounts counts;
+  double background_sr_efficiency = 0;
+  double signal_sr_efficiency = 0;
+};
+
+std::vector<int> to_ints(const std::vector<std::int64_t>& v) { return {v.begin(), v.end()}; }
+
+HiddenValleySettings read_settings(core::JobConfig& config) {
+  HiddenValleySettings s;
+  s.background_file = config.get_string("hidden_valley.background_file", "");
+  s.signal_file = config.get_string("hidden_valley.signal_file", "");
+  for (const auto& [key, value] : {std::pair{"hidden_valley.background_file", s.background_file},
+                                   std::pair{"hidden_valley.signal_file", s.signal_file}}) {
+    if (value.empty()) {
+      config.fail(key, "is required: a jet event file made by `cwola generate --card "
+                       "inputs/qcd_dijet.card` (background) or inputs/hidden_valley.card (signal)");
+    }
+  }
+  s.significance = config.get_double("hidden_valley.significance", 1.0, 0.0, 1e4);
+  s.definition = config.get_choice("hidden_valley.significance_definition", "s_over_sqrt_b",
+                                   {"s_over_sqrt_b", "asimov"}) == "asimov"
+                     ? data::SignificanceDefinition::kAsimov
+                     : data::SignificanceDefinition::kSOverSqrtB;
+  s.luminosity_fb = config.get_double("hidden_valley.luminosity_fb", 139.0, 1e-6, 1e7);
+  s.luminosity_scale = config.get_double("hidden_valley.luminosity_scale", 1.0, 1e-6, 1e6);
+  const auto sr = config.get_doubles("hidden_valley.signal_region", {4700, 5500}, 0.0, 1e6);
+  if (sr.size() != 2 || !(sr[0] < sr[1])) {
+    config.fail("hidden_valley.signal_region", "must be two masses lo, hi (GeV) with lo < hi");
+  }
+  const auto sb = config.get_doubles("hidden_valley.sideband", {4400, 4700, 5500, 5800}, 0.0, 1e6);
+  if (sb.size() != 4 || !(sb[0] <= sb[1] && sb[1] <= sb[2] && sb[2] <= sb[3])) {
+    config.fail("hidden_valley.sideband", "must be four masses lo1 <= hi1 <= lo2 <= hi2 (GeV)");
+  }
+  s.windows.signal_region = {sr[0], sr[1]};
+  s.windows.sideband = {sb[0], sb[1], sb[2], sb[3]};
+  s.test_events = static_cast<std::size_t>(
+      config.get_int("hidden_valley.test_events", 10000, 10, 1LL << 32));
+  s.image.pixels = static_cast<int>(config.get_int("hidden_valley.image_pixels", 25, 2, 1024));
+  s.image.half_width = config.get_double("hidden_valley.image_half_width", 1.0, 1e-3, 10.0);
+  s.normalisation = config.get_choice("hidden_valley.image_normalisation", "jet_pt",
+                                      {"jet_pt", "none"}) == "none"
+                        ? features::ImageNormalisation::kNone
+                        : features::ImageNormalisation::kJetPt;
+  s.augmentation.mode = data::parse_constituent_augmentation(
+      config.get_choice("hidden_valley.augmentation", "none", {"none", "smear", "copy"}));
+  s.augmentation.copies =
+      static_cast<int>(config.get_int("hidden_valley.augmentation_copies", 1, 0, 1000));
+  s.augmentation.smear_scale_gev = config.get_double("hidden_valley.smear_scale_gev", 0.1, 0.0, 1e3);
+  // The note's sample variants (§4.9–4.14) as one scan axis: "+1 augmentation" (smear),
+  // "+1 copy" (copy) and "luminosity × 2" (twice the events, hence √2 more signal at equal S/√B).
+  const std::string variant = config.get_choice(
+      "hidden_valley.variant", "original", {"original", "plus_augmentation", "plus_copy", "luminosity_x2"});
+  if (variant == "plus_augmentation") s.augmentation.mode = data::ConstituentAugmentationMode::kSmear;
+  if (variant == "plus_copy") s.augmentation.mode = data::ConstituentAugmentationMode::kCopy;
+  if (variant == "luminosity_x2") s.luminosity_scale *= 2.0;
+  s.extra_features = config.get_bool("hidden_valley.extra_features", false);
+  s.threads = static_cast<int>(config.get_int("hidden_valley.image_threads", 1, 1, 1024));
+  s.store_average_images = config.get_bool("hidden_valley.store_average_images", true);
+
+  s.cnn.architecture = models::parse_cnn_architecture(
+      config.get_choice("cnn.architecture", "two_channel", {"two_channel", "two_image"}));
+  s.cnn.pixels = s.image.pixels;
+  s.cnn.filters = to_ints(config.get_ints("cnn.filters", {64, 64, 128, 128}, 1, 4096));
+  s.cnn.kernels = to_ints(config.get_ints("cnn.kernels", {5, 5, 3, 3}, 1, 99));
+  s.cnn.pool = to_ints(config.get_ints("cnn.pool", {1, 1, 0, 1}, 0, 1));
+  s.cnn.dense = to_ints(config.get_ints("cnn.dense", {128, 128}, 1, 65536));
+  s.cnn.extra_hidden = to_ints(config.get_ints("cnn.extra_hidden", {32, 32}, 1, 65536));
+  s.cnn.extra_features = s.extra_features ? 4 : 0;
+  try {
+    s.cnn.validate();
+  } catch (const core::InputError& e) {
+    config.fail("cnn.filters", e.what());
+  }
+  s.classifier = read_classifier_settings(config);
+
+  // The event files: efficiencies and the mixing counts of this point.
+  try {
+    s.background = load_pool(s.background_file);
+    s.signal = load_pool(s.signal_file);
+  } catch (const core::InputError& e) {
+    config.fail("hidden_valley.background_file", e.what());
+  }
+  s.background_regions = split_regions(*s.background, s.windows);
+  s.signal_regions = split_regions(*s.signal, s.windows);
+  const double file_cross_section = s.background->info.cross_section_fb;
+  const double cross_section = config.get_double("hidden_valley.background_cross_section_fb",
+                                                 file_cross_section, 0.0, 1e15);
+  if (!(cross_section > 0)) {
+    config.fail("hidden_valley.background_cross_section_fb",
+                "is needed: the background file '" + s.background_file +
+                    "' records no cross section; give σ_B (fb) of the events it was made from");
+  }
+  data::SignificanceMixingInput in;
+  in.background_cross_section_fb = cross_section;
+  in.background_sr_efficiency = s.background_regions.sr.size() / s.background->generated;
+  in.background_sb_efficiency = s.background_regions.sb.size() / s.background->generated;
+  in.signal_sr_efficiency = s.signal_regions.sr.size() / s.signal->generated;
+  in.signal_sb_efficiency = s.signal_regions.sb.size() / s.signal->generated;
+  in.luminosity_fb = s.luminosity_fb * s.luminosity_scale;
+  in.significance = s.significance;
+  in.definition = s.definition;
+  try {
+    s.counts = data::significance_mixing_counts(in);
+  } catch (const core::InputError& e) {
+    config.fail("hidden_valley.significance", e.what());
+  }
+  s.background_sr_efficiency = in.background_sr_efficiency;
+  s.signal_sr_efficiency = in.signal_sr_efficiency;
+
+  auto need = [&config](const char* what, std::size_t needed, std::size_t have, const std::string& file) {
+    if (needed > have) {
+      config.fail("hidden_valley.luminosity_fb",
+                  std::string("needs ") + std::to_string(needed) + " " + what + " events but '" +
+                      file + "' has " + std::to_string(have) +
+                      "; generate more events (generator.events) or lower the luminosity, "
+                      "significance or test_events");
+    }
+  };
+  need("background signal-region (test + mixed)", s.test_events + s.counts.background_sr,
+       s.background_regions.sr.size(), s.background_file);
+  need("background sideband", s.counts.background_sb, s.background_regions.sb.size(), s.background_file);
+  need("signal signal-region (test + mixed)", s.test_events + s.counts.signal_sr,
+       s.signal_regions.sr.size(), s.signal_file);
+  need("signal sideband", s.counts.signal_sb, s.signal_regions.sb.size(), s.signal_file);
+  return s;
+}
+
+/// Copies `rows` of a pool into a table with one label. The table's row width is fixed by its
+/// first rows (the wider of the two files, see run_task); narrower pools are zero-padded.
+void append_rows(const EventPool& pool, const std::vector<std::size_t>& rows, std::size_t first,
+                 std::size_t count, std::uint8_t label, std::uint8_t truth,
+                 data::DijetConstituentTable& table) {
+  const std::size_t width = pool.data.max_constituents;
+  const std::size_t out_width = table.max_constituents;
+  const std::size_t copied = std::min(width, out_width);
+  for (std::size_t k = first; k < first + count; ++k) {
+    const std::size_t r = rows[k];
+    for (int j = 0; j < 2; ++j) {
+      const auto begin = static_cast<std::ptrdiff_t>(r * width);
+      const auto end = begin + static_cast<std::ptrdiff_t>(copied);
+      table.pt[j].insert(table.pt[j].end(), pool.data.pt[j].begin() + begin, pool.data.pt[j].begin() + end);
+      table.eta[j].insert(table.eta[j].end(), pool.data.eta[j].begin() + begin, pool.data.eta[j].begin() + end);
+      table.phi[j].insert(table.phi[j].end(), pool.data.phi[j].begin() + begin, pool.data.phi[j].begin() + end);
+      table.pt[j].resize(table.pt[j].size() + out_width - copied, 0.0F);
+      table.eta[j].resize(table.eta[j].size() + out_width - copied, 0.0F);
+      table.phi[j].resize(table.phi[j].size() + out_width - copied, 0.0F);
+    }
+    table.mjj.push_back(pool.data.mjj[r]);
+    table.label.push_back(label);
+    table.is_signal.push_back(truth);
+  }
+}
+
+/// Network inputs [n, 2 P² + F] of a table: images, then (optionally) m/1 TeV and λ¹_0.5 per jet.
+std::vector<float> network_inputs(const data::DijetConstituentTable& table,
+                                  const HiddenValleySettings& s) {
+  features::DijetConstituentArrays arrays;
+  arrays.max_constituents = table.max_constituents;
+  for (int j = 0; j < 2; ++j) {
+    arrays.pt[j] = table.pt[j].data();
+    arrays.eta[j] = table.eta[j].data();
+    arrays.phi[j] = table.phi[j].data();
+  }
+  std::vector<std::size_t> all(table.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  std::vector<float> images;
+  features::make_dijet_images(arrays, all, s.image, s.normalisation, s.threads, images);
+  if (!s.extra_features) return images;
+  const std::size_t image_size = 2 * static_cast<std::size_t>(s.image.pixels) * s.image.pixels;
+  const std::size_t row = image_size + 4;
+  std::vector<float> out(table.size() * row);
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    std::copy(images.begin() + static_cast<std::ptrdiff_t>(i * image_size),
+              images.begin() + static_cast<std::ptrdiff_t>((i + 1) * image_size),
+              out.begin() + static_cast<std::ptrdiff_t>(i * row));
+    for (int j = 0; j < 2; ++j) {
+      const auto view = arrays.view(i, j);
+      out[i * row + image_size + 2 * j] = static_cast<float>(features::jet_mass(view) / kMassUnit);
+      out[i * row + image_size + 2 * j + 1] =
+          static_cast<float>(features::jet_angularity(view, kJetRadius));
+    }
+  }
+  return out;
+}
+
+/// Mean image (2 P² values) over the rows with `select(row)` true; NaN if none.
+template <typename Select>
+std::vector<double> mean_image(const std::vector<float>& inputs, std::size_t row_length,
+                               std::size_t image_size, std::size_t rows, Select select) {
+  std::vector<double> mean(image_size, 0.0);
+  std::size_t n = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    if (!select(r)) continue;
+    ++n;
+    for (std::size_t k = 0; k < image_size; ++k) mean[k] += inputs[r * row_length + k];
+  }
+  for (auto& v : mean) v = n > 0 ? v / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
+  return mean;
+}
+
+class HiddenValleyStudy : public Study {
+ public:
+  explicit HiddenValleyStudy(std::vector<HiddenValleySettings> points) : points_(std::move(points)) {
+    columns_ = classifier_columns();
+    for (const char* extra :
+         {"significance", "injected_s_over_sqrt_b", "n_signal_sr", "n_background_sr",
+          "n_signal_sb", "n_background_sb", "n_train", "n_validation", "image_pixels",
+          "luminosity_fb", "augmentation_copies", "signal_sr_efficiency",
+          "background_sr_efficiency"}) {
+      columns_.emplace_back(extra);
+    }
+    std::size_t largest = 0;
+    for (const auto& p : points_) {
+      max_epochs_ = std::max(max_epochs_, static_cast<std::size_t>(p.classifier.max_epochs));
+      largest = std::max(largest, 2 * static_cast<std::size_t>(p.image.pixels) * p.image.pixels);
+      store_images_ = store_images_ || p.store_average_images;
+    }
+    if (store_images_) {
+      for (const char* name : {"mean_image_sr", "mean_image_sb", "mean_image_signal",
+                               "mean_image_background"}) {
+        arrays_.push_back({name, largest});
+      }
+    }
+    grid_ = studies::roc_grid(points_.front().classifier);
+  }
+
+  const std::vector<std::string>& result_columns() const override { return columns_; }
+  std::size_t max_epochs() const override { return max_epochs_; }
+  const std::vector<double>& roc_grid() const override { return grid_; }
+  std::vector<TaskArray> task_arrays() const override { return arrays_; }
+
+  TaskOutput run_task(const TaskContext& context) override {
+    const HiddenValleySettings& s = points_.at(context.point);
+    const auto& bg = *s.background;
+    const auto& sig = *s.signal;
+    const auto& counts = s.counts;
+
+    // The job-wide test set: the first test_events of a fixed permutation of each SR pool;
+    // the rest of the pool is what the tasks' mixed samples are drawn from.
+    core::RandomStream test_stream(
+        core::stream_seed(context.master_seed, kSharedTestTask, core::SeedPurpose::kTestSample));
+    auto bg_sr = permuted(s.background_regions.sr, test_stream);
+    auto sig_sr = permuted(s.signal_regions.sr, test_stream);
+
+    core::RandomStream mixing(context.seed(core::SeedPurpose::kMixing));
+    shuffle_tail(bg_sr, s.test_events, mixing);
+    shuffle_tail(sig_sr, s.test_events, mixing);
+    const auto bg_sb = permuted(s.background_regions.sb, mixing);
+    const auto sig_sb = permuted(s.signal_regions.sb, mixing);
+
+    const std::size_t width = std::max(bg.data.max_constituents, sig.data.max_constituents);
+    data::DijetConstituentTable mixed;
+    mixed.max_constituents = width;
+    append_rows(bg, bg_sr, s.test_events, counts.background_sr, 1, 0, mixed);
+    append_rows(sig, sig_sr, s.test_events, counts.signal_sr, 1, 1, mixed);
+    append_rows(bg, bg_sb, 0, counts.background_sb, 0, 0, mixed);
+    append_rows(sig, sig_sb, 0, counts.signal_sb, 0, 1, mixed);
+
+    // Split first; augment only the training part.
+    core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
+    const auto order = split_stream.permutation(mixed.size());
+    const auto n_validation = static_cast<std::size_t>(
+        std::llround(s.classifier.validation_fraction * static_cast<double>(mixed.size())));
+    std::vector<std::size_t> validation_rows(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_validation));
+    std::vector<std::size_t> train_rows(order.begin() + static_cast<std::ptrdiff_t>(n_validation), order.end());
+    std::sort(validation_rows.begin(), validation_rows.end());
+    std::sort(train_rows.begin(), train_rows.end());
+    core::RandomStream augmentation_stream(context.seed(core::SeedPurpose::kAugmentation));
+    const auto train = data::augment_training_split(mixed.subset(train_rows), s.augmentation,
+                                                    augmentation_stream);
+    const auto validation = mixed.subset(validation_rows);
+
+    data::DijetConstituentTable test;
+    test.max_constituents = width;
+    append_rows(bg, bg_sr, 0, s.test_events, 0, 0, test);
+    append_rows(sig, sig_sr, 0, s.test_events, 1, 1, test);
+
+    const auto row_length = static_cast<std::int64_t>(s.cnn.input_size());
+    const auto train_x = network_inputs(train, s);
+    const auto validation_x = network_inputs(validation, s);
+    const auto test_x = network_inputs(test, s);
+
+    training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
+    models::CnnJetNetwork network(s.cnn);
+    const auto classifier = training::as_classifier(network);
+    training::TrainerConfig trainer;
+    trainer.max_epochs = s.classifier.max_epochs;
+    trainer.batch_size = s.classifier.batch_size;
+    trainer.learning_rate = s.classifier.learning_rate;
+    trainer.patience = s.classifier.patience;
+    trainer.min_delta = s.classifier.min_delta;
+    trainer.validate();
+    const torch::Device device(context.device);
+    const auto outcome = training::train_classifier(
+        classifier, batch(train_x, row_length, train.label), batch(validation_x, row_length, validation.label),
+        trainer, context.seed(core::SeedPurpose::kShuffle), device,
+        [&context](const training::EpochRecord&) { return context.keep_going(); });
+
+    TaskOutput output;
+    for (const auto& epoch : outcome.history) {
+      output.train_loss.push_back(epoch.train_loss);
+      output.val_loss.push_back(epoch.val_loss);
+      output.train_accuracy.push_back(epoch.train_accuracy);
+      output.val_accuracy.push_back(epoch.val_accuracy);
+    }
+    if (outcome.status == training::TrainStatus::kAbandoned) {
+      output.status = TaskOutput::Status::kAbandoned;
+      return output;
+    }
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    if (outcome.status == training::TrainStatus::kDiverged || outcome.best_epoch < 0) {
+      output.status = TaskOutput::Status::kFailed;
+      output.failure_reason = outcome.failure_reason.empty() ? "no finite validation loss"
+                                                             : outcome.failure_reason;
+      output.results.assign(columns_.size(), nan);
+      return output;
+    }
+    const auto scores = training::predict_scores(classifier, training::to_tensor(test_x, row_length),
+                                                 s.classifier.eval_batch_size, device);
+    const auto m = metrics::evaluate_classifier(
+        scores, test.is_signal,
+        s.classifier.rectify ? metrics::Rectify::kIfBelowHalf : metrics::Rectify::kNo,
+        static_cast<double>(counts.signal_sr), static_cast<double>(counts.background_sr),
+        grid_);
+    const auto& best = outcome.history.at(static_cast<std::size_t>(outcome.best_epoch));
+    output.results = {m.auc, m.best_accuracy, m.accuracy_at_half, best.train_accuracy,
+                      best.val_accuracy, m.signal_efficiency[0], m.signal_efficiency[1],
+                      m.signal_efficiency[2], m.significance_improvement[0],
+                      m.significance_improvement[1], m.significance_improvement[2],
+                      m.significance_before, m.significance_after[0], m.significance_after[1],
+                      m.significance_after[2], m.rectified ? 1.0 : 0.0,
+                      static_cast<double>(outcome.best_epoch + 1),
+                      static_cast<double>(outcome.history.size()),
+                      nan};  // wall_seconds: set by the runner
+    if (output.results.size() != classifier_columns().size()) {
+      throw core::Error("hidden_valley study: the common result columns changed (update the study)");
+    }
+    for (double extra :
+         {s.significance, counts.injected_s_over_sqrt_b(), static_cast<double>(counts.signal_sr),
+          static_cast<double>(counts.background_sr), static_cast<double>(counts.signal_sb),
+          static_cast<double>(counts.background_sb), static_cast<double>(train.size()),
+          static_cast<double>(validation.size()), static_cast<double>(s.image.pixels),
+          s.luminosity_fb * s.luminosity_scale,
+          s.augmentation.mode == data::ConstituentAugmentationMode::kNone
+              ? 0.0
+              : static_cast<double>(s.augmentation.copies),
+          s.signal_sr_efficiency, s.background_sr_efficiency}) {
+      output.results.push_back(extra);
+    }
+    output.roc = m.roc_on_grid;
+    if (store_images_) {
+      const std::size_t image_size = 2 * static_cast<std::size_t>(s.image.pixels) * s.image.pixels;
+      const auto length = static_cast<std::size_t>(row_length);
+      output.arrays.push_back(mean_image(train_x, length, image_size, train.size(),
+                                         [&](std::size_t r) { return train.label[r] == 1; }));
+      output.arrays.push_back(mean_image(train_x, length, image_size, train.size(),
+                                         [&](std::size_t r) { return train.label[r] == 0; }));
+      output.arrays.push_back(mean_image(test_x, length, image_size, test.size(),
+                                         [&](std::size_t r) { return test.is_signal[r] == 1; }));
+      output.arrays.push_back(mean_image(test_x, length, image_size, test.size(),
+                                         [&](std::size_t r) { return test.is_signal[r] == 0; }));
+      if (!s.store_average_images) output.arrays.clear();
+    }
+    return output;
+  }
+
+ private:
+  static std::vector<std::size_t> permuted(const std::vector<std::size_t>& rows,
+                                           core::RandomStream& stream) {
+    const auto order = stream.permutation(rows.size());
+    std::vector<std::size_t> out(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) out[i] = rows[order[i]];
+    return out;
+  }
+
+  /// Shuffles rows[first, end) in place (the part of a pool not in the test set).
+  static void shuffle_tail(std::vector<std::size_t>& rows, std::size_t first, core::RandomStream& stream) {
+    const std::vector<std::size_t> tail(rows.begin() + static_cast<std::ptrdiff_t>(first), rows.end());
+    const auto shuffled = permuted(tail, stream);
+    std::copy(shuffled.begin(), shuffled.end(), rows.begin() + static_cast<std::ptrdiff_t>(first));
+  }
+
+  static training::Batch batch(const std::vector<float>& x, std::int64_t row_length,
+                               const std::vector<std::uint8_t>& labels) {
+    std::vector<float> y(labels.begin(), labels.end());
+    return {training::to_tensor(x, row_length),
+            training::to_tensor(y, 1).reshape({static_cast<std::int64_t>(y.size())})};
+  }
+
+  std::vector<HiddenValleySettings> points_;
+  std::vector<std::string> columns_;
+  std::vector<TaskArray> arrays_;
+  bool store_images_ = false;
+  std::size_t max_epochs_ = 1;
+  std::vector<double> grid_;
+};
+
+}  // namespace
+
+std::unique_ptr<Study> make_hidden_valley_study(std::vector<core::JobConfig>& point_configs) {
+  std::vector<HiddenValleySettings> points;
+  for (auto& config : point_configs) points.push_back(read_settings(config));
+  return std::make_unique<HiddenValleyStudy>(std::move(points));
+}
+
+}  // namespace cwola::studies

@@ -1,0 +1,235 @@
+"""Kill tests: SIGKILL the whole 2-rank job, or one rank, at many points (before MPI is
+up, around store creation, after k finished tasks for several k, at the last task, while
+rank 0 writes the summary, at random times), then continue the way the SLURM templates
+do (--resume if the store exists, else start again). Each time: the store opens, no
+finished task is lost or changed (its rows, wall time and rank are untouched), and the
+final per-task results and summary equal those of an uninterrupted run.
+
+Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS) with Debian's python3."""
+import os
+import random
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cwola_faults import (ENV, assert_identical, computed_results,  # noqa: E402
+                          cwola_command, process_tree)
+
+N_TASKS = 16
+KILL_JOB = f"""
+[job]
+name = kills
+study = gaussian
+seed = 31337
+repeats = 4
+
+[scan]
+gaussian.f1 = 0.6, 0.7, 0.8, 1.0
+
+[gaussian]
+dimensions = 3
+signal_mean = 0.6
+events_per_mixture = 1500
+test_events = 1000
+
+[training]
+max_epochs = 6
+patience = 6
+
+[run]
+threads = 1
+progress_seconds = 0
+"""
+
+DONE_LINE = re.compile(r"\] task \d+ done")
+
+
+def command(*args):
+    return cwola_command(2, "run", *args)
+
+
+def rank_pids(mpirun_pid):
+    """{rank: pid} of the cwola processes under mpirun."""
+    ranks = {}
+    for pid in process_tree(mpirun_pid)[1:]:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = dict(item.split(b"=", 1) for item in f.read().split(b"\0") if b"=" in item)
+            with open(f"/proc/{pid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name == "cwola" and b"OMPI_COMM_WORLD_RANK" in env:
+            ranks[int(env[b"OMPI_COMM_WORLD_RANK"])] = pid
+    return ranks
+
+
+def kill(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def done_rows(path):
+    """{task: {column: value}} of every task marked done, including wall time and rank."""
+    with h5py.File(path, "r") as f:
+        status = f["results/status"][()]
+        rows = {}
+        for task in np.flatnonzero(status != 0):
+            row = {}
+            for group in ("results", "curves"):
+                for name, dataset in f[group].items():
+                    if dataset.shape and dataset.shape[0] == len(status):
+                        row[f"{group}/{name}"] = dataset[task]
+            rows[int(task)] = row
+        return rows
+
+
+class Kills(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="cwola_kills_")
+        cls.job = os.path.join(cls.dir, "kills.ini")
+        with open(cls.job, "w") as f:
+            f.write(KILL_JOB)
+        cls.reference = os.path.join(cls.dir, "reference.h5")
+        started = time.time()
+        done = subprocess.run(command("--job", cls.job, "--output", cls.reference, "--no-plots"),
+                              env=ENV, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise AssertionError(f"reference run failed:\n{done.stderr}")
+        cls.run_seconds = time.time() - started
+        with h5py.File(cls.reference, "r") as f:
+            cls.reference_summary = {k: f["summary"][k][()] for k in f["summary"]
+                                     if not k.startswith("wall_seconds")}
+        cls.report = []
+
+    @classmethod
+    def tearDownClass(cls):
+        print(f"\nkill points (uninterrupted run: {cls.run_seconds:.1f} s):")
+        for line in cls.report:
+            print("  " + line)
+
+    def kill_at(self, name, trigger, victim="job"):
+        """Starts the job, waits for `trigger(line, elapsed)` on its output, kills `victim`
+        ("job", or a rank number), then checks the store and continues it."""
+        store = os.path.join(self.dir, f"{name}.h5")
+        process = subprocess.Popen(command("--job", self.job, "--output", store, "--no-plots",
+                                           "--verbose"),
+                                   env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        started = time.time()
+        state = {"done": 0}
+        fired = False
+        buffer = b""
+        while not fired and process.poll() is None and time.time() - started < 300:
+            ready, _, _ = select.select([process.stdout], [], [], 0.02)
+            lines = []
+            if ready:
+                chunk = os.read(process.stdout.fileno(), 65536)
+                buffer += chunk
+                *complete, buffer = buffer.split(b"\n")
+                lines = [line.decode(errors="replace") for line in complete]
+            for line in lines or [""]:
+                if DONE_LINE.search(line):
+                    state["done"] += 1
+                if trigger(line, time.time() - started, state):
+                    fired = True
+                    break
+        if not fired:
+            process.kill()
+            process.wait()
+            self.fail(f"{name}: the kill point was never reached")
+        if victim == "job":
+            kill(process_tree(process.pid))
+        else:
+            ranks = rank_pids(process.pid)
+            self.assertIn(victim, ranks, f"{name}: rank {victim} not found")
+            kill([ranks[victim]])
+        try:
+            process.communicate(timeout=60)  # one dead rank must bring the job down, not hang it
+        except subprocess.TimeoutExpired:
+            kill(process_tree(process.pid))
+            self.fail(f"{name}: mpirun still running 60 s after rank {victim} was killed")
+        killed_after = time.time() - started
+
+        exists = os.path.exists(store)
+        before = {}
+        if exists:
+            with h5py.File(store, "r") as f:  # the store opens after the kill
+                self.assertIn("job/hash", f)
+            before = done_rows(store)
+        # Continue as the SLURM templates do.
+        args = ["--job", self.job, "--output", store, "--no-plots"] + (["--resume"] if exists else [])
+        resumed = subprocess.run(command(*args), env=ENV, capture_output=True, text=True,
+                                 timeout=600)
+        self.assertEqual(resumed.returncode, 0, f"{name}: continuing failed\n{resumed.stderr}")
+        if exists:
+            self.assertIn(f"{N_TASKS - len(before)} to run", resumed.stderr)
+        self.assertFalse(os.path.exists(store + ".partial"), f"{name}: .partial left behind")
+        after = done_rows(store)
+        for task, row in before.items():  # finished tasks: not lost, not rerun, not changed
+            for column, value in row.items():
+                same = (np.array_equal(value, after[task][column], equal_nan=True)
+                        if np.asarray(value).dtype.kind == "f"
+                        else np.array_equal(value, after[task][column]))
+                self.assertTrue(same, f"{name}: task {task} {column} changed by the resume")
+        assert_identical(self, computed_results(self.reference), computed_results(store), name)
+        with h5py.File(store, "r") as f:
+            self.assertEqual(f["job/complete"][()], 1)
+            for key, value in self.reference_summary.items():
+                self.assertTrue(np.array_equal(value, f["summary"][key][()], equal_nan=True)
+                                if value.dtype.kind == "f" else
+                                np.array_equal(value, f["summary"][key][()]),
+                                f"{name}: summary {key} differs")
+        self.report.append(f"{name:28s} killed {victim:>4} at {killed_after:5.2f} s: "
+                           f"store {'existed' if exists else 'absent'}, {len(before):2d}/{N_TASKS} "
+                           f"tasks done -> {'resumed' if exists else 'restarted'}, identical")
+
+    # -- the whole job -------------------------------------------------------------------
+    def test_whole_job_killed(self):
+        rng = random.Random(20261122)
+        points = [
+            ("job_at_launch", lambda line, t, s: t > 0.3),
+            ("job_before_store_creation", lambda line, t, s: "local rank 0/" in line),
+            ("job_after_store_creation", lambda line, t, s: " to run on " in line),
+        ]
+        for k in (1, 6, 11):
+            points.append((f"job_after_{k}_tasks", lambda line, t, s, k=k: s["done"] >= k))
+        points += [
+            ("job_at_last_task", lambda line, t, s: s["done"] >= N_TASKS),
+            ("job_during_summary", lambda line, t, s: f"progress: {N_TASKS}/{N_TASKS}" in line),
+            ("job_after_summary_table", lambda line, t, s: "Summary of" in line),
+        ]
+        for i in range(1):
+            at = rng.uniform(1.0, max(1.5, self.run_seconds))
+            points.append((f"job_at_random_{at:.2f}s", lambda line, t, s, at=at: t >= at))
+        for name, trigger in points:
+            with self.subTest(name):
+                self.kill_at(name, trigger)
+
+    # -- one rank --------------------------------------------------------------------------
+    def test_one_rank_killed(self):
+        points = [
+            ("rank0_during_store_creation", lambda line, t, s: "local rank 0/" in line, 0),
+            ("rank1_after_3_tasks", lambda line, t, s: s["done"] >= 3, 1),
+            ("rank0_at_last_task", lambda line, t, s: s["done"] >= N_TASKS, 0),
+        ]
+        for name, trigger, rank in points:
+            with self.subTest(name):
+                self.kill_at(name, trigger, victim=rank)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

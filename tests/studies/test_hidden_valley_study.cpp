@@ -1,0 +1,192 @@
+#include <mpi.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <cstdio>
+
+#include "core/error.hpp"
+#include "data/significance_mixing.hpp"
+#include "physics/dijet_generator.hpp"
+#include "store/jet_event_file.hpp"
+#include "studies/hidden_valley_study.hpp"
+#include "studies/study.hpp"
+
+using namespace cwola;
+
+namespace {
+/// MPI for the event-file writer (singleton start-up; only if nobody else started it).
+struct MpiForEventFiles {
+  bool started = false;
+  MpiForEventFiles() {
+    int initialised = 0;
+    MPI_Initialized(&initialised);
+    if (initialised == 0) {
+      MPI_Init(nullptr, nullptr);
+      started = true;
+    }
+  }
+  ~MpiForEventFiles() {
+    int finalised = 0;
+    MPI_Finalized(&finalised);
+    if (started && finalised == 0) MPI_Finalize();
+  }
+};
+
+/// Small generated event files, made once for all cases of this file.
+struct EventFiles {
+  std::string background = "/tmp/cwola_test_hv_qcd_" + std::to_string(getpid()) + ".h5";
+  std::string signal = "/tmp/cwola_test_hv_signal_" + std::to_string(getpid()) + ".h5";
+  EventFiles() {
+    // Different constituent widths: the study pads the narrower file.
+    write(physics::DijetProcess::kQcd, 4000, 60, background);
+    write(physics::DijetProcess::kHiddenValley, 300, 90, signal);
+  }
+  ~EventFiles() {
+    std::remove(background.c_str());
+    std::remove(signal.c_str());
+  }
+  static void write(physics::DijetProcess process, std::size_t events, std::size_t width,
+                    const std::string& path) {
+    physics::DijetGeneratorConfig config;
+    config.process = process;
+    physics::DijetSelectionConfig selection;
+    selection.max_constituents = width;
+    const physics::DijetGenerator generator(config, selection);
+    const auto block = generator.generate_block(99, 0, events);
+    store::JetEventData data;
+    data.max_constituents = selection.max_constituents;
+    for (const auto& e : block.events) {
+      for (int j = 0; j < 2; ++j) {
+        for (std::size_t i = 0; i < data.max_constituents; ++i) {
+          const bool real = i < e.jets[j].size();
+          data.pt[j].push_back(real ? static_cast<float>(e.jets[j][i].pt) : 0.0F);
+          data.eta[j].push_back(real ? static_cast<float>(e.jets[j][i].eta) : 0.0F);
+          data.phi[j].push_back(real ? static_cast<float>(e.jets[j][i].phi) : 0.0F);
+          data.mask[j].push_back(real ? 1 : 0);
+        }
+      }
+      data.mjj.push_back(static_cast<float>(e.mjj));
+      data.signal.push_back(e.signal ? 1 : 0);
+    }
+    store::JetEventFileInfo info;
+    info.process = process == physics::DijetProcess::kQcd ? "qcd" : "hidden_valley";
+    info.cross_section_fb = config.cross_section_fb();
+    info.cutflow_steps = physics::cutflow_steps();
+    info.cutflow_counts = block.cutflow;
+    store::write_jet_event_file(MPI_COMM_SELF, path, data, info);
+  }
+};
+
+EventFiles& files() {
+  static MpiForEventFiles mpi;
+  static EventFiles f;
+  return f;
+}
+
+std::string job(const std::string& extra) {
+  return "[hidden_valley]\nbackground_file = " + files().background + "\nsignal_file = " +
+         files().signal +
+         "\nluminosity_fb = 1.3\ntest_events = 25\nimage_pixels = 8\n"
+         "[cnn]\nfilters = 2, 2, 2, 2\ndense = 4\n"
+         "[training]\nmax_epochs = 3\npatience = 2\nbatch_size = 64\n" +
+         extra;
+}
+
+std::unique_ptr<studies::Study> study_from(const std::vector<std::string>& texts) {
+  std::vector<core::JobConfig> points;
+  for (const auto& t : texts) points.push_back(core::JobConfig::from_text(t, "hv.ini"));
+  return studies::make_study("hidden_valley", points);
+}
+
+double column(const studies::Study& study, const studies::TaskOutput& out, const std::string& name) {
+  const auto& c = study.result_columns();
+  const auto it = std::find(c.begin(), c.end(), name);
+  BOOST_REQUIRE(it != c.end());
+  return out.results.at(static_cast<std::size_t>(it - c.begin()));
+}
+
+studies::TaskOutput run(studies::Study& study, std::size_t point, std::uint64_t task) {
+  studies::TaskContext context;
+  context.point = point;
+  context.task_id = task;
+  context.master_seed = 31;
+  auto out = study.run_task(context);
+  BOOST_REQUIRE((out.status == studies::TaskOutput::Status::kDone));
+  BOOST_REQUIRE_EQUAL(out.results.size(), study.result_columns().size());
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(hidden_valley_study)
+
+BOOST_AUTO_TEST_CASE(mixed_samples_follow_the_significance_counts) {
+  auto study = study_from({job("[hidden_valley]\nsignificance = 0\n"),
+                           job("[hidden_valley]\nsignificance = 3\n")});
+  const auto none = run(*study, 0, 0);
+  const auto three = run(*study, 1, 1);
+  BOOST_TEST(column(*study, none, "n_signal_sr") == 0.0);
+  BOOST_TEST(column(*study, none, "n_signal_sb") == 0.0);
+  const double b = column(*study, three, "n_background_sr");
+  BOOST_TEST(b > 50.0);
+  BOOST_TEST(column(*study, three, "n_signal_sr") == std::round(3.0 * std::sqrt(b)));
+  BOOST_TEST(std::abs(column(*study, three, "injected_s_over_sqrt_b") - 3.0) < 0.1);
+  // SB signal from the signal's own SB/SR ratio; background from σ ε L.
+  const double ratio = column(*study, three, "n_signal_sb") / column(*study, three, "n_signal_sr");
+  BOOST_TEST(ratio > 0.0);
+  BOOST_TEST(ratio < 0.6);
+  const double n_mixed = b + column(*study, three, "n_signal_sr") +
+                         column(*study, three, "n_background_sb") + column(*study, three, "n_signal_sb");
+  BOOST_TEST(column(*study, three, "n_train") + column(*study, three, "n_validation") == n_mixed);
+  BOOST_TEST(column(*study, three, "n_validation") == std::round(0.2 * n_mixed));
+  BOOST_TEST(column(*study, three, "significance_before") > 2.5);  // Z_Asimov < S/√B = 3
+  for (const char* name : {"auc", "best_accuracy", "train_accuracy"}) {
+    BOOST_TEST(std::isfinite(column(*study, three, name)));
+  }
+  // Average images: four of 2 × 8² values.
+  BOOST_REQUIRE_EQUAL(study->task_arrays().size(), 4u);
+  BOOST_REQUIRE_EQUAL(three.arrays.size(), 4u);
+  BOOST_TEST(three.arrays[2].size() == 128u);
+  double sum = 0;
+  for (double v : three.arrays[2]) sum += v;
+  BOOST_TEST(sum > 1.5);  // two jet-pT-normalised channels, most pT inside the window
+  BOOST_TEST(sum <= 2.0 + 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(augmentation_only_grows_the_training_split) {
+  auto study = study_from({job("[hidden_valley]\nsignificance = 2\n"),
+                           job("[hidden_valley]\nsignificance = 2\naugmentation = smear\n"
+                               "augmentation_copies = 2\n"),
+                           job("[hidden_valley]\nsignificance = 2\naugmentation = copy\n")});
+  const auto plain = run(*study, 0, 0);
+  const auto smeared = run(*study, 1, 0);
+  const auto copied = run(*study, 2, 0);
+  const double train = column(*study, plain, "n_train");
+  const double validation = column(*study, plain, "n_validation");
+  BOOST_TEST(column(*study, smeared, "n_train") == 3 * train);
+  BOOST_TEST(column(*study, copied, "n_train") == 2 * train);
+  BOOST_TEST(column(*study, smeared, "n_validation") == validation);
+  BOOST_TEST(column(*study, copied, "n_validation") == validation);
+  BOOST_TEST(column(*study, copied, "augmentation_copies") == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(tasks_are_reproducible_and_architectures_run) {
+  auto study = study_from({job("[hidden_valley]\nsignificance = 4\n"),
+                           job("[hidden_valley]\nsignificance = 4\nextra_features = true\n"
+                               "[cnn]\narchitecture = two_image\n")});
+  const auto a = run(*study, 0, 5);
+  const auto b = run(*study, 0, 5);
+  BOOST_TEST(column(*study, a, "auc") == column(*study, b, "auc"));
+  BOOST_TEST(a.roc == b.roc);
+  const auto c = run(*study, 1, 5);
+  BOOST_TEST(std::isfinite(column(*study, c, "auc")));
+}
+
+BOOST_AUTO_TEST_CASE(bad_inputs_are_rejected_before_work) {
+  BOOST_CHECK_THROW(study_from({job("[hidden_valley]\nluminosity_fb = 1000\n")}), core::InputError);
+  BOOST_CHECK_THROW(study_from({"[hidden_valley]\nsignal_file = x.h5\n"}), core::InputError);
+  BOOST_CHECK_THROW(study_from({job("[hidden_valley]\naugmentation = blur\n")}), core::InputError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
