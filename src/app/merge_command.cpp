@@ -75,8 +75,8 @@ int merge_command(const parallel::MpiRuntime& mpi, const std::vector<std::string
   po::options_description options(
       "Usage: cwola merge --output STORE [--overwrite] PART_STORE...\n"
       "Joins the part stores of one study (runs with --part i/n) into one store");
-  options.add_options()("help,h", "show this help")(
-      "output,o", po::value(&output), "the merged store")(
+  options.add_options()("help,h", "show this help")("output,o", po::value(&output),
+                                                    "the merged store")(
       "overwrite", "replace an existing merged store")("no-plots", "do not make the plots");
   po::options_description hidden;
   hidden.add_options()("part", po::value(&parts)->composing());
@@ -89,16 +89,16 @@ int merge_command(const parallel::MpiRuntime& mpi, const std::vector<std::string
     po::store(po::command_line_parser(arguments).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    throw core::InputError(std::string("cwola merge: ") + e.what() +
-                           " (see 'cwola merge --help')");
+    throw core::InputError(std::string("cwola merge: ") + e.what() + " (see 'cwola merge --help')");
   }
   if (vm.count("help") != 0) {
     if (mpi.rank() == 0) std::cout << options;
     return 0;
   }
   if (mpi.size() > 1) {
-    throw core::InputError("cwola merge runs as one process (it only copies rows); start it "
-                           "without mpiexec/srun");
+    throw core::InputError(
+        "cwola merge runs as one process (it only copies rows); start it "
+        "without mpiexec/srun");
   }
   if (output.empty()) {
     throw core::InputError("cwola merge: --output STORE is missing (where the merged store goes)");
@@ -124,13 +124,13 @@ int merge_command(const parallel::MpiRuntime& mpi, const std::vector<std::string
     throw;
   }
   if (std::rename(staging.c_str(), output.c_str()) != 0) {
-    throw core::Error("cannot rename '" + staging + "' to '" + output + "': " +
-                      std::strerror(errno));
+    throw core::Error("cannot rename '" + staging + "' to '" + output +
+                      "': " + std::strerror(errno));
   }
 
   for (const auto& part : outcome.parts) {
-    core::log_info("merged " + part.path + " (part " + part.part + "): " +
-                   std::to_string(part.done) + " done, " + std::to_string(part.failed) +
+    core::log_info("merged " + part.path + " (part " + part.part +
+                   "): " + std::to_string(part.done) + " done, " + std::to_string(part.failed) +
                    " failed task(s) taken");
   }
   if (outcome.duplicates > 0) {
@@ -145,7 +145,8 @@ int merge_command(const parallel::MpiRuntime& mpi, const std::vector<std::string
     core::log_warning(std::to_string(outcome.pending) +
                       " task(s) are finished in no part (a part is missing or unfinished): "
                       "finish the missing parts and merge again, or run the study's job with "
-                      "--output " + output + " --resume");
+                      "--output " +
+                      output + " --resume");
     return static_cast<int>(core::ExitCode::kInterrupted);
   }
   if (vm.count("no-plots") == 0) {

@@ -44,9 +44,8 @@ std::vector<RowDataset> row_datasets(const std::vector<std::string>& columns) {
                                       {"/results/device", RowType::kString},
                                       {"/results/rank", RowType::kInt64}};
   for (const auto& column : columns) datasets.push_back({"/results/" + column, RowType::kDouble});
-  for (const char* curve :
-       {"/curves/train_loss", "/curves/val_loss", "/curves/train_accuracy",
-        "/curves/val_accuracy", "/curves/roc_eps_s"}) {
+  for (const char* curve : {"/curves/train_loss", "/curves/val_loss", "/curves/train_accuracy",
+                            "/curves/val_accuracy", "/curves/roc_eps_s"}) {
     datasets.push_back({curve, RowType::kDouble});
   }
   return datasets;
@@ -124,14 +123,14 @@ PartStore open_part(const std::string& path) {
 
 void check_same_layout(const PartStore& first, const PartStore& other) {
   if (other.hash != first.hash) {
-    throw core::InputError("part store '" + other.path + "' was made by a different job (job hash " +
-                           other.hash + "; '" + first.path + "' has " + first.hash +
+    throw core::InputError("part store '" + other.path +
+                           "' was made by a different job (job hash " + other.hash + "; '" +
+                           first.path + "' has " + first.hash +
                            "); merging would mix two studies. Merge only the parts of one job");
   }
   auto differs = [&](const std::string& what) {
     return core::InputError("part store '" + other.path + "' has the job hash of '" + first.path +
-                            "' but another " + what +
-                            " (the file was altered); rerun that part");
+                            "' but another " + what + " (the file was altered); rerun that part");
   };
   if (other.columns != first.columns) throw differs("list of result columns");
   if (other.n_tasks != first.n_tasks) throw differs("task count");
@@ -151,7 +150,8 @@ std::vector<long> choose_rows(const std::vector<PartStore>& parts, MergeOutcome&
       const auto s = parts[p].status[t];
       if (s == done || s == failed) ++finished;
       // A done row wins over a failed one; otherwise the first part wins.
-      if (s == done && (source[t] < 0 || parts[static_cast<std::size_t>(source[t])].status[t] != done)) {
+      if (s == done &&
+          (source[t] < 0 || parts[static_cast<std::size_t>(source[t])].status[t] != done)) {
         source[t] = static_cast<long>(p);
       } else if (s == failed && source[t] < 0) {
         source[t] = static_cast<long>(p);
@@ -253,17 +253,18 @@ MergeOutcome merge_part_stores(const std::vector<std::string>& part_paths,
     for (std::size_t i = 1; i < dims.size(); ++i) row_size *= dims[i];
     switch (dataset.type) {
       case RowType::kDouble:
-        merged.write_doubles(dataset.name, 0,
-                             gather_rows<double>(parts, source, row_size, nan, [&](const PartStore& p) {
-                               return p.file.read_doubles(dataset.name);
-                             }));
+        merged.write_doubles(
+            dataset.name, 0,
+            gather_rows<double>(parts, source, row_size, nan, [&](const PartStore& p) {
+              return p.file.read_doubles(dataset.name);
+            }));
         break;
       case RowType::kInt64:
-        merged.write_int64s(dataset.name, 0,
-                            gather_rows<std::int64_t>(parts, source, row_size, 0,
-                                                      [&](const PartStore& p) {
-                                                        return p.file.read_int64s(dataset.name);
-                                                      }));
+        merged.write_int64s(
+            dataset.name, 0,
+            gather_rows<std::int64_t>(parts, source, row_size, 0, [&](const PartStore& p) {
+              return p.file.read_int64s(dataset.name);
+            }));
         break;
       case RowType::kString:
         merged.write_strings(dataset.name, 0,
@@ -276,10 +277,9 @@ MergeOutcome merge_part_stores(const std::vector<std::string>& part_paths,
   }
   merged.write_strings("/job/text", 0, {whole_study_job_text(parts.front().job_text)});
   // Last, as in every store: the status flags make the rows above count.
-  merged.write_int8s("/results/status", 0,
-                     gather_rows<std::int8_t>(parts, source, 1, 0, [](const PartStore& p) {
-                       return p.status;
-                     }));
+  merged.write_int8s(
+      "/results/status", 0,
+      gather_rows<std::int8_t>(parts, source, 1, 0, [](const PartStore& p) { return p.status; }));
   merged.flush();
   merged.close();
   return outcome;

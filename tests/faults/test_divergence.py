@@ -7,6 +7,7 @@ NaN in one training feature of chosen tasks (CWOLA_FAULT_NAN_TASKS, read by
 studies/classifier_task.cpp); the trainer's own check then fails those tasks.
 Run by CTest with Debian's python3."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,10 @@ class Divergence(unittest.TestCase):
         cls.done = run(2, "--job", cls.job, "--output", cls.store, "--no-plots", env=env)
         cls.clean = os.path.join(cls.dir, "clean.h5")
         run(1, "--job", cls.job, "--output", cls.clean, "--no-plots")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def test_exit_code_and_message(self):
         self.assertEqual(self.done.returncode, 4, self.done.stderr)

@@ -10,6 +10,7 @@ import os
 import random
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,6 +118,7 @@ class Kills(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
         print(f"\nkill points (uninterrupted run: {cls.run_seconds:.1f} s):")
         for line in cls.report:
             print("  " + line)

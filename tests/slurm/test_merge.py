@@ -69,6 +69,10 @@ class Merge(unittest.TestCase):
             assert f"(part {i}/3: 3), 3 to run" in done.stderr, done.stderr
             cls.parts.append(path)
 
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
     def path(self, name):
         return os.path.join(self.dir, name)
 

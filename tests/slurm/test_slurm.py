@@ -18,6 +18,7 @@ Run by CTest (CWOLA_BIN, CWOLA_SOURCE_DIR) as root with Debian's python3."""
 import glob
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -161,6 +162,10 @@ class Templates(unittest.TestCase):
         cls.waited = time.time() - started
 
     @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
     def write(cls, name, text):
         path = os.path.join(cls.dir, name)
         with open(path, "w") as f:
@@ -291,6 +296,7 @@ def main():
         return 0 if result.wasSuccessful() else 1
     finally:
         slurm.stop()
+        shutil.rmtree(slurm.dir or "", ignore_errors=True)
         alive = [f"{name} ({pid})" for name, pid in slurm.stopped if not slurm.gone(pid)]
         print("daemons stopped by PID: " + ", ".join(f"{n} ({p})" for n, p in slurm.stopped)
               if not alive else f"daemons still running: {alive}")

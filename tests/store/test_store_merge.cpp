@@ -1,5 +1,3 @@
-#include "store/store_merge.hpp"
-
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
@@ -8,6 +6,7 @@
 #include "core/error.hpp"
 #include "parallel/mpi_runtime.hpp"
 #include "store/results_store.hpp"
+#include "store/store_merge.hpp"
 
 extern cwola::parallel::MpiRuntime* g_mpi;
 using namespace cwola::store;
@@ -60,8 +59,8 @@ std::string make_part(const std::string& stem, const std::string& hash, const st
                       const std::vector<std::uint64_t>& failed = {}) {
   const auto path = own_path(stem);
   unlink(path.c_str());
-  auto store = ResultsStore::create(MPI_COMM_SELF, path, layout_with(hash, part), Provenance{},
-                                    true);
+  auto store =
+      ResultsStore::create(MPI_COMM_SELF, path, layout_with(hash, part), Provenance{}, true);
   for (auto t : done) store.write_task(record_for(t, 0.6 + 0.01 * static_cast<double>(t) + offset));
   for (auto t : failed) store.write_task(record_for(t, 0.5, TaskStatus::kFailed));
   store.close();
