@@ -49,7 +49,8 @@ DihiggsCard read_card(core::JobConfig& card) {
   c.seed = card.get_uint64("generator.seed", 1);
   c.events = static_cast<std::uint64_t>(card.get_int("generator.events", 10000, 1, 1LL << 40));
   c.max_jets = static_cast<std::size_t>(card.get_int("generator.max_jets", 10, 4, 100));
-  c.max_blocks = static_cast<std::uint64_t>(card.get_int("generator.max_blocks", 1000000, 1, 1LL << 40));
+  c.max_blocks =
+      static_cast<std::uint64_t>(card.get_int("generator.max_blocks", 1000000, 1, 1LL << 40));
   const auto note = data::note_cross_sections(c.heavy_mass);
   const double fallback = c.kind == "signal" ? (note ? note->signal_four_tag : 0.0) : 6.03e3;
   c.cross_section_fb = card.get_double("generator.cross_section_fb", fallback, 0, 1e15);
@@ -65,12 +66,15 @@ int run_generate_dihiggs(const parallel::MpiRuntime& mpi, core::JobConfig& card,
   card.reject_unread();
   const physics::HhEventSource source(c.source);
   const auto ranks = static_cast<std::uint64_t>(mpi.size());
-  core::log_info("generate: di-Higgs " + c.kind + (c.kind == "signal" ? ", m_H = " +
-                 std::to_string(static_cast<int>(std::lround(c.heavy_mass))) + " GeV" : std::string()) + ", " +
-                 std::to_string(c.events) + " events after the " +
-                 (c.source.require_four_tag ? "four-tag cut" : "generation") + ", blocks of " +
-                 std::to_string(c.source.block_size) + " on " + std::to_string(ranks) +
-                 " rank(s), seed " + std::to_string(c.seed));
+  core::log_info(
+      "generate: di-Higgs " + c.kind +
+      (c.kind == "signal"
+           ? ", m_H = " + std::to_string(static_cast<int>(std::lround(c.heavy_mass))) + " GeV"
+           : std::string()) +
+      ", " + std::to_string(c.events) + " events after the " +
+      (c.source.require_four_tag ? "four-tag cut" : "generation") + ", blocks of " +
+      std::to_string(c.source.block_size) + " on " + std::to_string(ranks) + " rank(s), seed " +
+      std::to_string(c.seed));
 
   store::EventFileInfo info;
   info.process = "dihiggs-" + c.kind;
@@ -109,8 +113,8 @@ int run_generate_dihiggs(const parallel::MpiRuntime& mpi, core::JobConfig& card,
   const char* names[4] = {"SR  m_H=500 [350,550]", "SB  m_H=500", "SR m_H=1000 [800,1050]",
                           "SB m_H=1000"};
   table << "  fraction of written events in the note's windows, and N = sigma(4 tag) x fraction x L"
-        << " (sigma = " << core::format_double(c.cross_section_fb) << " fb, L = "
-        << core::format_double(c.luminosity_fb) << " fb^-1):\n";
+        << " (sigma = " << core::format_double(c.cross_section_fb)
+        << " fb, L = " << core::format_double(c.luminosity_fb) << " fb^-1):\n";
   for (int w = 0; w < 4; ++w) {
     const double f = static_cast<double>(totals[static_cast<std::size_t>(w)]) / n;
     std::snprintf(line, sizeof line, "  %-26s %8.4f  N = %.4g\n", names[w], f,

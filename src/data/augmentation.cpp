@@ -50,11 +50,12 @@ void smear_eta_phi(features::HiggsCandidates& h, double scale, core::RandomStrea
   }
 }
 
-void smear_pt(features::HiggsCandidates& h, const AugmentationConfig& c, core::RandomStream& stream) {
+void smear_pt(features::HiggsCandidates& h, const AugmentationConfig& c,
+              core::RandomStream& stream) {
   for (auto* v : {&h.h1, &h.h2}) {
     const double pt = v->pt();
-    const double smeared = pt + physics::jet_pt_resolution(pt, c.pt_quadratic, c.pt_linear) *
-                                    stream.normal();
+    const double smeared =
+        pt + physics::jet_pt_resolution(pt, c.pt_quadratic, c.pt_linear) * stream.normal();
     *v = rebuild(std::max(smeared, 0.0), v->eta(), v->phi(), v->m());
   }
 }
@@ -68,7 +69,8 @@ features::HiggsCandidates augment(const features::HiggsCandidates& event,
   if (kind == AugmentationKind::kEtaPhi || kind == AugmentationKind::kAll) {
     smear_eta_phi(out, config.smear_scale, stream);
   }
-  if (kind == AugmentationKind::kPt || kind == AugmentationKind::kAll) smear_pt(out, config, stream);
+  if (kind == AugmentationKind::kPt || kind == AugmentationKind::kAll)
+    smear_pt(out, config, stream);
   return out;
 }
 
@@ -101,14 +103,16 @@ AugmentedSplit split_then_augment(const CandidateSample& sample,
   const auto n_validation = static_cast<std::size_t>(
       std::llround(validation_fraction * static_cast<double>(sample.size())));
   AugmentedSplit out;
-  out.validation_origin.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_validation));
+  out.validation_origin.assign(order.begin(),
+                               order.begin() + static_cast<std::ptrdiff_t>(n_validation));
   out.train_origin.assign(order.begin() + static_cast<std::ptrdiff_t>(n_validation), order.end());
   CandidateSample train;
   CandidateSample validation;
   for (std::size_t i : out.validation_origin) {
     validation.add(sample.events[i], sample.label[i], sample.is_signal[i]);
   }
-  for (std::size_t i : out.train_origin) train.add(sample.events[i], sample.label[i], sample.is_signal[i]);
+  for (std::size_t i : out.train_origin)
+    train.add(sample.events[i], sample.label[i], sample.is_signal[i]);
   // Augmented copies come from the training events only.
   const std::size_t originals = out.train_origin.size();
   if (config.kind != AugmentationKind::kNone) {

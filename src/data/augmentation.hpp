@@ -31,9 +31,9 @@ const std::vector<std::string>& augmentation_names();
 
 struct AugmentationConfig {
   AugmentationKind kind = AugmentationKind::kNone;
-  double smear_scale = 10;          ///< Λ (GeV) of the η–φ smearing
-  double pt_quadratic = 0.052;      ///< c2 of σ(pT) = sqrt(c2 pT² + c1 pT)
-  double pt_linear = 1.502;         ///< c1 (GeV)
+  double smear_scale = 10;      ///< Λ (GeV) of the η–φ smearing
+  double pt_quadratic = 0.052;  ///< c2 of σ(pT) = sqrt(c2 pT² + c1 pT)
+  double pt_linear = 1.502;     ///< c1 (GeV)
 };
 
 /// One augmented copy of `event`.

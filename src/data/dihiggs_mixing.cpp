@@ -40,7 +40,8 @@ HuntingSizes hunting_sizes(const WindowCrossSections& sigma, double luminosity,
                            double signal_multiplier) {
   const auto count = [](double n) { return static_cast<std::size_t>(std::llround(n)); };
   HuntingSizes sizes;
-  sizes.signal_in_signal_region = count(sigma.signal_region_signal * luminosity * signal_multiplier);
+  sizes.signal_in_signal_region =
+      count(sigma.signal_region_signal * luminosity * signal_multiplier);
   sizes.signal_in_sideband = count(sigma.sideband_signal * luminosity * signal_multiplier);
   sizes.background_in_signal_region = count(sigma.signal_region_background * luminosity);
   sizes.background_in_sideband = count(sigma.sideband_background * luminosity);

@@ -16,8 +16,8 @@ namespace cwola::data {
 enum class MassRegion { kSignal, kSideband, kOutside };
 
 struct MassWindows {
-  std::pair<double, double> signal{0, 0};               ///< [low, high) GeV
-  std::vector<std::pair<double, double>> sidebands;     ///< each [low, high) GeV
+  std::pair<double, double> signal{0, 0};            ///< [low, high) GeV
+  std::vector<std::pair<double, double>> sidebands;  ///< each [low, high) GeV
   MassRegion region(double mass) const;
   /// Non-empty windows, signal region not overlapping the sidebands.
   bool valid() const;
@@ -30,7 +30,7 @@ std::optional<MassWindows> note_windows(double heavy_mass);
 /// signal and sideband regions).
 struct WindowCrossSections {
   double signal_four_tag = 0;
-  double signal_region_signal = 0;    ///< σ_S in the signal region
+  double signal_region_signal = 0;  ///< σ_S in the signal region
   double signal_region_background = 0;
   double sideband_signal = 0;
   double sideband_background = 0;

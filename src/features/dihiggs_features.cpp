@@ -10,9 +10,8 @@ namespace cwola::features {
 
 const std::vector<std::string>& dihiggs_feature_names() {
   static const std::vector<std::string> kNames = {
-      "h1_pt",      "h1_eta",     "h1_phi",     "h1_m",       "h2_pt",  "h2_eta",
-      "h2_phi",     "h2_m",       "h1_dr",      "h2_dr",      "h1_j1_btag", "h1_j2_btag",
-      "h2_j1_btag", "h2_j2_btag", "hh_pt",      "hh_m"};
+      "h1_pt", "h1_eta", "h1_phi",     "h1_m",       "h2_pt",      "h2_eta",     "h2_phi", "h2_m",
+      "h1_dr", "h2_dr",  "h1_j1_btag", "h1_j2_btag", "h2_j1_btag", "h2_j2_btag", "hh_pt",  "hh_m"};
   return kNames;
 }
 
@@ -23,18 +22,29 @@ std::size_t dihiggs_feature_index(const std::string& name) {
     std::vector<std::string> sets;
     for (const auto& [set, members] : feature_sets()) sets.push_back(set);
     throw core::InputError("feature '" + name + "' is not a di-Higgs feature; choose from {" +
-                           core::join(names, ", ") + "} or a set {" + core::join(sets, ", ") +
-                           "}");
+                           core::join(names, ", ") + "} or a set {" + core::join(sets, ", ") + "}");
   }
   return static_cast<std::size_t>(it - names.begin());
 }
 
 std::array<double, kDihiggsFeatureCount> compute_dihiggs_features(const HiggsCandidates& h) {
   const auto hh = h.hh();
-  return {h.h1.pt(),  h.h1.eta(), h.h1.phi(), h.h1.m(),  h.h2.pt(),  h.h2.eta(),
-          h.h2.phi(), h.h2.m(),   h.h1_delta_r, h.h2_delta_r,
-          h.btag[0] ? 1.0 : 0.0, h.btag[1] ? 1.0 : 0.0, h.btag[2] ? 1.0 : 0.0,
-          h.btag[3] ? 1.0 : 0.0, hh.pt(), hh.m()};
+  return {h.h1.pt(),
+          h.h1.eta(),
+          h.h1.phi(),
+          h.h1.m(),
+          h.h2.pt(),
+          h.h2.eta(),
+          h.h2.phi(),
+          h.h2.m(),
+          h.h1_delta_r,
+          h.h2_delta_r,
+          h.btag[0] ? 1.0 : 0.0,
+          h.btag[1] ? 1.0 : 0.0,
+          h.btag[2] ? 1.0 : 0.0,
+          h.btag[3] ? 1.0 : 0.0,
+          hh.pt(),
+          hh.m()};
 }
 
 const std::vector<std::pair<std::string, std::vector<std::string>>>& feature_sets() {

@@ -16,9 +16,9 @@ void append_to(std::vector<T>& to, const std::vector<T>& from) {
 
 void SpanetColumns::append(const SpanetColumns& other) {
   CWOLA_EXPECT(other.max_jets == max_jets);
-  for (auto [to, from] : {std::pair{&pt, &other.pt}, std::pair{&eta, &other.eta},
-                          std::pair{&phi, &other.phi}, std::pair{&mass, &other.mass},
-                          std::pair{&btag, &other.btag}}) {
+  for (auto [to, from] :
+       {std::pair{&pt, &other.pt}, std::pair{&eta, &other.eta}, std::pair{&phi, &other.phi},
+        std::pair{&mass, &other.mass}, std::pair{&btag, &other.btag}}) {
     append_to(*to, *from);
   }
   append_to(mask, other.mask);
@@ -44,8 +44,8 @@ void SpanetColumns::resize(std::size_t events) {
   event_id.resize(events, 0);
 }
 
-SpanetColumns to_spanet_columns(const std::vector<physics::JetEvent>& events,
-                                std::size_t max_jets, const PairingConfig& pairing) {
+SpanetColumns to_spanet_columns(const std::vector<physics::JetEvent>& events, std::size_t max_jets,
+                                const PairingConfig& pairing) {
   SpanetColumns out;
   out.max_jets = max_jets;
   out.resize(events.size());

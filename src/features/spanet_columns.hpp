@@ -39,8 +39,8 @@ struct SpanetColumns {
 
 /// Columns of `events`: the `max_jets` leading jets of each (they are pT-ordered);
 /// m_hh from the four highest-pT jets chosen by `pairing`.
-SpanetColumns to_spanet_columns(const std::vector<physics::JetEvent>& events,
-                                std::size_t max_jets, const PairingConfig& pairing);
+SpanetColumns to_spanet_columns(const std::vector<physics::JetEvent>& events, std::size_t max_jets,
+                                const PairingConfig& pairing);
 
 /// Events back from columns: masked-in jets with their tag; origins from the
 /// targets (b1 → daughter 0, b2 → daughter 1); flavour from TRUTH if present.

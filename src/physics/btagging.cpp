@@ -18,9 +18,9 @@ BTaggingConfig BTaggingConfig::read(core::JobConfig& card, const std::string& se
 }
 
 void BTaggingConfig::validate() const {
-  for (const auto& [name, value] : {std::pair{"efficiency_b", efficiency_b},
-                                    std::pair{"efficiency_c", efficiency_c},
-                                    std::pair{"efficiency_light", efficiency_light}}) {
+  for (const auto& [name, value] :
+       {std::pair{"efficiency_b", efficiency_b}, std::pair{"efficiency_c", efficiency_c},
+        std::pair{"efficiency_light", efficiency_light}}) {
     if (!(value >= 0 && value <= 1)) {
       throw core::InputError("b-tagging config", name, core::format_double(value),
                              "is not a probability in [0, 1]");
@@ -35,9 +35,12 @@ void BTaggingConfig::validate() const {
 double BTaggingConfig::efficiency(Flavour flavour, double eta) const {
   if (std::abs(eta) >= eta_max) return 0.0;
   switch (flavour) {
-    case Flavour::kBottom: return efficiency_b;
-    case Flavour::kCharm: return efficiency_c;
-    case Flavour::kLight: break;
+    case Flavour::kBottom:
+      return efficiency_b;
+    case Flavour::kCharm:
+      return efficiency_c;
+    case Flavour::kLight:
+      break;
   }
   return efficiency_light;
 }

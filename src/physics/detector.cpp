@@ -14,7 +14,8 @@ DetectorConfig DetectorConfig::read(core::JobConfig& card, const std::string& se
   const auto key = [&section](const char* name) { return section + "." + name; };
   c.pt_resolution_quadratic =
       card.get_double(key("pt_resolution_quadratic"), c.pt_resolution_quadratic, 0, 10);
-  c.pt_resolution_linear = card.get_double(key("pt_resolution_linear"), c.pt_resolution_linear, 0, 1000);
+  c.pt_resolution_linear =
+      card.get_double(key("pt_resolution_linear"), c.pt_resolution_linear, 0, 1000);
   c.eta_resolution = card.get_double(key("eta_resolution"), c.eta_resolution, 0, 1);
   c.phi_resolution = card.get_double(key("phi_resolution"), c.phi_resolution, 0, 1);
   c.jet_pt_min = card.get_double(key("jet_pt_min"), c.jet_pt_min, 0, 10000);

@@ -17,8 +17,9 @@ FourTagConfig FourTagConfig::read(core::JobConfig& card, const std::string& sect
 
 void FourTagConfig::validate() const {
   if (!(pt_min >= 0 && eta_max > 0 && tags >= 4)) {
-    throw core::InputError("four-tag selection", "tags", std::to_string(tags),
-                           "needs pt_min >= 0, eta_max > 0 and tags >= 4 (four Higgs-candidate jets)");
+    throw core::InputError(
+        "four-tag selection", "tags", std::to_string(tags),
+        "needs pt_min >= 0, eta_max > 0 and tags >= 4 (four Higgs-candidate jets)");
   }
 }
 

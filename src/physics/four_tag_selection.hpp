@@ -11,9 +11,9 @@
 namespace cwola::physics {
 
 struct FourTagConfig {
-  double pt_min = 40;   ///< GeV
+  double pt_min = 40;  ///< GeV
   double eta_max = 2.5;
-  int tags = 4;         ///< required b-tagged jets among the selected ones
+  int tags = 4;  ///< required b-tagged jets among the selected ones
 
   static FourTagConfig read(core::JobConfig& card, const std::string& section);
   void validate() const;

@@ -20,7 +20,8 @@ HhEventSource::HhEventSource(HhEventSourceConfig config)
   if (const auto* hh = std::get_if<HhGeneratorConfig>(&config_.process)) {
     signal_ = std::make_unique<HhGenerator>(*hh);
   } else {
-    background_ = std::make_unique<QcdMultijetGenerator>(std::get<QcdMultijetConfig>(config_.process));
+    background_ =
+        std::make_unique<QcdMultijetGenerator>(std::get<QcdMultijetConfig>(config_.process));
   }
 }
 
@@ -41,7 +42,7 @@ HhEventBlock HhEventSource::generate_block(std::uint64_t seed, std::uint64_t blo
 }
 
 HhEventBlock HhEventSource::generate_accepted(std::uint64_t seed, std::size_t n,
-                                            std::uint64_t max_blocks) const {
+                                              std::uint64_t max_blocks) const {
   HhEventBlock out;
   std::uint64_t block = 0;
   while (out.events.size() < n) {

@@ -35,7 +35,7 @@ struct HhEventSourceConfig {
 struct HhEventBlock {
   std::uint64_t block = 0;
   std::vector<JetEvent> events;  ///< accepted, in generation order; ids = block × size + i
-  FourTagCutflow cutflow;               ///< over all events generated in the block
+  FourTagCutflow cutflow;        ///< over all events generated in the block
 };
 
 class HhEventSource {
@@ -46,7 +46,7 @@ class HhEventSource {
   /// The first `n` accepted events of blocks 0, 1, ...; the cutflow covers every
   /// block used, in full. `max_blocks` guards against a selection that never passes.
   HhEventBlock generate_accepted(std::uint64_t seed, std::size_t n,
-                               std::uint64_t max_blocks = 1000000) const;
+                                 std::uint64_t max_blocks = 1000000) const;
   bool is_signal() const;
   const HhEventSourceConfig& config() const { return config_; }
 

@@ -18,9 +18,9 @@ HhGeneratorConfig HhGeneratorConfig::read(core::JobConfig& card, const std::stri
   c.higgs_mass = card.get_double(key("higgs_mass"), c.higgs_mass, 10, 1000);
   c.b_mass = card.get_double(key("b_mass"), c.b_mass, 0, 20);
   if (c.heavy_mass <= 2 * c.higgs_mass) {
-    card.fail(key("heavy_mass"), "must exceed 2 × higgs_mass = " +
-                                     core::format_double(2 * c.higgs_mass) +
-                                     " GeV (H → hh must be open)");
+    card.fail(key("heavy_mass"),
+              "must exceed 2 × higgs_mass = " + core::format_double(2 * c.higgs_mass) +
+                  " GeV (H → hh must be open)");
   }
   c.production = ProductionConfig::read(card, production_section);
   c.validate();

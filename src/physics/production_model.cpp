@@ -154,8 +154,8 @@ void apply_fsr(std::vector<Jet>& partons, const ProductionConfig& config,
     const double phi = wrap_phi(parent.phi() + angle * std::sin(direction));
     Jet gluon;
     gluon.p4 = FourVector::from_pt_eta_phi_m(z * parent.pt(), eta, phi, 0.0);
-    partons[i].p4 = FourVector::from_pt_eta_phi_m((1 - z) * parent.pt(), parent.eta(),
-                                                  parent.phi(), parent.m());
+    partons[i].p4 = FourVector::from_pt_eta_phi_m((1 - z) * parent.pt(), parent.eta(), parent.phi(),
+                                                  parent.m());
     partons.push_back(gluon);
   }
 }

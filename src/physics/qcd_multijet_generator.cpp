@@ -21,8 +21,9 @@ QcdMultijetConfig QcdMultijetConfig::read(core::JobConfig& card, const std::stri
   c.b_mass = card.get_double(key("b_mass"), c.b_mass, 0, 20);
   c.c_mass = card.get_double(key("c_mass"), c.c_mass, 0, 20);
   if (c.fraction_bbbb + c.fraction_bbcc + c.fraction_bbjj <= 0) {
-    card.fail(key("fraction_bbbb"), "plus fraction_bbcc and fraction_bbjj is 0 (no flavour "
-                                    "composition left); give at least one positive fraction");
+    card.fail(key("fraction_bbbb"),
+              "plus fraction_bbcc and fraction_bbjj is 0 (no flavour "
+              "composition left); give at least one positive fraction");
   }
   c.production = ProductionConfig::read(card, production_section);
   if (c.mass_min >= c.production.sqrt_s) {
@@ -131,7 +132,7 @@ JetEvent QcdMultijetGenerator::generate(core::RandomStream& stream) const {
   // Flavours: b b̄ plus a second pair chosen from the composition, in random order.
   const double total = config_.fraction_bbbb + config_.fraction_bbcc + config_.fraction_bbjj;
   const double u = stream.uniform() * total;
-  const Flavour second = u < config_.fraction_bbbb                          ? Flavour::kBottom
+  const Flavour second = u < config_.fraction_bbbb                           ? Flavour::kBottom
                          : u < config_.fraction_bbbb + config_.fraction_bbcc ? Flavour::kCharm
                                                                              : Flavour::kLight;
   std::vector<Flavour> flavours = {Flavour::kBottom, Flavour::kBottom, second, second};

@@ -140,8 +140,10 @@ void write_event_file(MPI_Comm comm, const std::string& path, std::uint64_t tota
     const hsize_t jets = local.max_jets;
     const std::size_t n = local.size();
     const std::pair<const char*, const std::vector<float>*> floats[] = {
-        {"/INPUTS/Source/pt", &local.pt},     {"/INPUTS/Source/eta", &local.eta},
-        {"/INPUTS/Source/phi", &local.phi},   {"/INPUTS/Source/mass", &local.mass},
+        {"/INPUTS/Source/pt", &local.pt},
+        {"/INPUTS/Source/eta", &local.eta},
+        {"/INPUTS/Source/phi", &local.phi},
+        {"/INPUTS/Source/mass", &local.mass},
         {"/INPUTS/Source/btag", &local.btag}};
     for (const auto& [name, column] : floats) {
       w.column(name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, total, jets, ranges, n, column->data());
@@ -254,7 +256,8 @@ GeneratedEvents generate_event_file(MPI_Comm comm, const std::string& path,
   info.block_size = source.config().block_size;
   info.cutflow_steps = out.cutflow.names;
   info.cutflow_counts.clear();
-  for (auto count : out.cutflow.counts) info.cutflow_counts.push_back(static_cast<std::int64_t>(count));
+  for (auto count : out.cutflow.counts)
+    info.cutflow_counts.push_back(static_cast<std::int64_t>(count));
   write_event_file(comm, path, events, out.local, ranges, info, overwrite);
   return out;
 }
@@ -264,7 +267,8 @@ features::SpanetColumns read_event_file(const std::string& path,
   Hdf5Reader file(path, "event file");
   const std::string group = "/INPUTS/" + options.source_group;
   if (!file.exists(group)) {
-    const auto inputs = file.exists("/INPUTS") ? file.members("/INPUTS") : std::vector<std::string>{};
+    const auto inputs =
+        file.exists("/INPUTS") ? file.members("/INPUTS") : std::vector<std::string>{};
     throw core::InputError("event file '" + path + "' has no group '" + group +
                            "' (SPANet layout: INPUTS/<jet group>/{pt,eta,phi,mass}); its INPUTS "
                            "holds {" +
@@ -278,8 +282,8 @@ features::SpanetColumns read_event_file(const std::string& path,
   // Rows to read.
   const auto pt_dims = file.shape(group + "/pt");
   if (pt_dims.size() != 2) {
-    throw core::InputError("event file '" + path + "': dataset '" + group +
-                           "/pt' has rank " + std::to_string(pt_dims.size()) +
+    throw core::InputError("event file '" + path + "': dataset '" + group + "/pt' has rank " +
+                           std::to_string(pt_dims.size()) +
                            ", not 2 ([events, jets] as SPANet's sequential inputs)");
   }
   const std::uint64_t rows = pt_dims[0];
@@ -308,8 +312,8 @@ features::SpanetColumns read_event_file(const std::string& path,
   };
   for (const char* required : {"pt", "eta", "mass"}) {
     if (!file.exists(group + "/" + required)) {
-      throw core::InputError("event file '" + path + "' has no dataset '" + group + "/" +
-                             required + "' (needed for every jet)");
+      throw core::InputError("event file '" + path + "' has no dataset '" + group + "/" + required +
+                             "' (needed for every jet)");
     }
   }
   to_float(jet_matrix(group + "/pt"), out.pt);
@@ -320,7 +324,8 @@ features::SpanetColumns read_event_file(const std::string& path,
   } else if (file.exists(group + "/cos_phi") && file.exists(group + "/sin_phi")) {
     const auto c = jet_matrix(group + "/cos_phi");
     const auto s = jet_matrix(group + "/sin_phi");
-    for (std::size_t i = 0; i < c.size(); ++i) out.phi[i] = static_cast<float>(std::atan2(s[i], c[i]));
+    for (std::size_t i = 0; i < c.size(); ++i)
+      out.phi[i] = static_cast<float>(std::atan2(s[i], c[i]));
   } else {
     throw core::InputError("event file '" + path + "' has neither '" + group + "/phi' nor '" +
                            group + "/cos_phi' and '" + group + "/sin_phi'");
@@ -360,7 +365,8 @@ features::SpanetColumns read_event_file(const std::string& path,
   }
   if (file.exists("/TRUTH/flavour") && file.shape("/TRUTH/flavour") == pt_dims) {
     const auto flavour = file.read_numeric("/TRUTH/flavour", range);
-    for (std::size_t i = 0; i < flavour.size(); ++i) out.flavour[i] = static_cast<std::int8_t>(flavour[i]);
+    for (std::size_t i = 0; i < flavour.size(); ++i)
+      out.flavour[i] = static_cast<std::int8_t>(flavour[i]);
   }
   if (!event_column("/m_hh", out.m_hh)) {
     // Not written by cwola: the note's definition from the jets.
@@ -371,7 +377,8 @@ features::SpanetColumns read_event_file(const std::string& path,
   }
   if (info != nullptr) {
     *info = EventFileInfo{};
-    if (file.exists("/GENERATOR/process")) info->process = file.read_strings("/GENERATOR/process").at(0);
+    if (file.exists("/GENERATOR/process"))
+      info->process = file.read_strings("/GENERATOR/process").at(0);
     if (file.exists("/GENERATOR/card")) info->card = file.read_strings("/GENERATOR/card").at(0);
     const auto scalar = [&file](const std::string& name, double fallback) {
       return file.exists(name) ? file.read_numeric(name, {}).at(0) : fallback;

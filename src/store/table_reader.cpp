@@ -112,7 +112,8 @@ Selection select_rows(hid_t dataset, const RowRange& rows, const std::string& na
     std::vector<hsize_t> start(dims.size(), 0);
     std::vector<hsize_t> extent = dims;
     start[0] = rows.first;
-    extent[0] = rows.count == 0 ? dims[0] - rows.first : std::min<hsize_t>(rows.count, dims[0] - rows.first);
+    extent[0] = rows.count == 0 ? dims[0] - rows.first
+                                : std::min<hsize_t>(rows.count, dims[0] - rows.first);
     H5Sselect_hyperslab(s.file_space.id(), H5S_SELECT_SET, start.data(), nullptr, extent.data(),
                         nullptr);
     s.elements = 1;
@@ -158,7 +159,9 @@ std::vector<double> Hdf5Reader::read_numeric(const std::string& name, const RowR
       const unsigned char* p = raw.data() + i * size;
       std::int64_t v = 0;
       switch (size) {
-        case 1: v = is_signed ? *reinterpret_cast<const std::int8_t*>(p) : *p; break;
+        case 1:
+          v = is_signed ? *reinterpret_cast<const std::int8_t*>(p) : *p;
+          break;
         case 2: {
           std::int16_t s16;
           std::memcpy(&s16, p, 2);
@@ -171,7 +174,9 @@ std::vector<double> Hdf5Reader::read_numeric(const std::string& name, const RowR
           v = is_signed ? s32 : static_cast<std::uint32_t>(s32);
           break;
         }
-        default: std::memcpy(&v, p, std::min<std::size_t>(size, 8)); break;
+        default:
+          std::memcpy(&v, p, std::min<std::size_t>(size, 8));
+          break;
       }
       values[i] = static_cast<double>(v);
     }
@@ -209,9 +214,9 @@ std::vector<std::string> read_string_object(hid_t object, hid_t type, hid_t spac
     H5Tset_size(memory.id(), H5T_VARIABLE);
     H5Tset_cset(memory.id(), H5Tget_cset(type));
     std::vector<char*> raw(static_cast<std::size_t>(n), nullptr);
-    const herr_t status = attribute ? H5Aread(object, memory.id(), raw.data())
-                                    : H5Dread(object, memory.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                              raw.data());
+    const herr_t status =
+        attribute ? H5Aread(object, memory.id(), raw.data())
+                  : H5Dread(object, memory.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data());
     if (status < 0) {
       *ok = false;
       return out;
@@ -225,9 +230,9 @@ std::vector<std::string> read_string_object(hid_t object, hid_t type, hid_t spac
   H5Tset_size(memory.id(), length);
   H5Tset_strpad(memory.id(), H5T_STR_NULLPAD);
   std::vector<char> raw(static_cast<std::size_t>(n) * length + 1, '\0');
-  const herr_t status = attribute ? H5Aread(object, memory.id(), raw.data())
-                                  : H5Dread(object, memory.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                            raw.data());
+  const herr_t status =
+      attribute ? H5Aread(object, memory.id(), raw.data())
+                : H5Dread(object, memory.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data());
   if (status < 0) {
     *ok = false;
     return out;
@@ -257,9 +262,9 @@ bool Hdf5Reader::has_attribute(const std::string& object, const std::string& att
 
 std::vector<std::string> Hdf5Reader::read_string_attribute(const std::string& object,
                                                            const std::string& attribute) const {
-  Handle attr(H5Aopen_by_name(file_.id(), object.c_str(), attribute.c_str(), H5P_DEFAULT,
-                              H5P_DEFAULT),
-              H5Aclose);
+  Handle attr(
+      H5Aopen_by_name(file_.id(), object.c_str(), attribute.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose);
   if (!attr.valid()) fail(object, "has no attribute '" + attribute + "'");
   Handle type(H5Aget_type(attr.id()), H5Tclose);
   Handle space(H5Aget_space(attr.id()), H5Sclose);
@@ -289,7 +294,8 @@ Table read_table(const std::string& path, const TableReadOptions& options) {
   };
   if (options.columns.empty()) throw error("no columns requested");
   if (!file.exists(options.table)) {
-    throw error("has no group or dataset '" + options.table + "'; give the group of 1-D columns "
+    throw error("has no group or dataset '" + options.table +
+                "'; give the group of 1-D columns "
                 "or the 2-D dataset that holds the table");
   }
   Table table;
@@ -335,7 +341,8 @@ Table read_table(const std::string& path, const TableReadOptions& options) {
     if (names.empty()) {
       throw error("dataset '" + options.table +
                   "' has no column-names attribute ('columns', 'column_names' or 'names'); add "
-                  "one listing its " + std::to_string(dims[1]) + " columns");
+                  "one listing its " +
+                  std::to_string(dims[1]) + " columns");
     }
     if (names.size() != dims[1]) {
       throw error("dataset '" + options.table + "' has " + std::to_string(dims[1]) +

@@ -39,7 +39,8 @@ AugmentationSettings read_settings(core::JobConfig& config) {
   s.selection = read_feature_selection(config, "dihiggs", "no_btag");
   s.train_events =
       static_cast<std::size_t>(config.get_int("dihiggs.train_events", 50000, 10, 1LL << 30));
-  s.test_events = static_cast<std::size_t>(config.get_int("dihiggs.test_events", 5000, 10, 1LL << 30));
+  s.test_events =
+      static_cast<std::size_t>(config.get_int("dihiggs.test_events", 5000, 10, 1LL << 30));
   const auto kind = config.get_choice("augmentation.kind", "none", data::augmentation_names());
   s.augmentation.kind = data::parse_augmentation(kind);
   s.copies = static_cast<std::size_t>(config.get_int("augmentation.copies", 0, 0, 1000));
@@ -57,8 +58,8 @@ class DihiggsAugmentationStudy : public Study {
   explicit DihiggsAugmentationStudy(std::vector<AugmentationSettings> points)
       : points_(std::move(points)) {
     columns_ = classifier_columns();
-    for (const char* extra : {"heavy_mass", "augmentation", "copies", "train_rows",
-                              "validation_rows", "features"}) {
+    for (const char* extra :
+         {"heavy_mass", "augmentation", "copies", "train_rows", "validation_rows", "features"}) {
       columns_.emplace_back(extra);
     }
     for (const auto& p : points_) {
@@ -76,32 +77,33 @@ class DihiggsAugmentationStudy : public Study {
     const physics::HhEventSource signal(s.physics.signal);
     const physics::HhEventSource background(s.physics.background);
     data::CandidateSample sample;
-    for (const auto& e : generate_n(signal, s.physics.pairing,
-                                    context.seed(core::SeedPurpose::kSignalSample), s.train_events)) {
+    for (const auto& e :
+         generate_n(signal, s.physics.pairing, context.seed(core::SeedPurpose::kSignalSample),
+                    s.train_events)) {
       sample.add(e.candidates, 1, 1);
     }
-    for (const auto& e : generate_n(background, s.physics.pairing,
-                                    context.seed(core::SeedPurpose::kBackgroundSample),
-                                    s.train_events)) {
+    for (const auto& e :
+         generate_n(background, s.physics.pairing,
+                    context.seed(core::SeedPurpose::kBackgroundSample), s.train_events)) {
       sample.add(e.candidates, 0, 0);
     }
     data::CandidateSample test;
-    for (const auto& e : generate_n(signal, s.physics.pairing,
-                                    sub_seed(context, core::SeedPurpose::kTestSample, 1),
-                                    s.test_events)) {
+    for (const auto& e :
+         generate_n(signal, s.physics.pairing, sub_seed(context, core::SeedPurpose::kTestSample, 1),
+                    s.test_events)) {
       test.add(e.candidates, 1, 1);
     }
-    for (const auto& e : generate_n(background, s.physics.pairing,
-                                    sub_seed(context, core::SeedPurpose::kTestSample, 0),
-                                    s.test_events)) {
+    for (const auto& e :
+         generate_n(background, s.physics.pairing,
+                    sub_seed(context, core::SeedPurpose::kTestSample, 0), s.test_events)) {
       test.add(e.candidates, 0, 0);
     }
 
     core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
     core::RandomStream augment_stream(context.seed(core::SeedPurpose::kAugmentation));
-    auto augmented = data::split_then_augment(sample, s.selection,
-                                              s.classifier.validation_fraction, s.copies,
-                                              s.augmentation, split_stream, augment_stream);
+    auto augmented =
+        data::split_then_augment(sample, s.selection, s.classifier.validation_fraction, s.copies,
+                                 s.augmentation, split_stream, augment_stream);
     auto test_table = data::to_table(test, s.selection);
     // Scale from the original training events only (before the copies).
     const std::size_t originals = sample.size() - augmented.validation_origin.size();
@@ -117,11 +119,11 @@ class DihiggsAugmentationStudy : public Study {
     TaskOutput output = train_and_evaluate_split(
         s.classifier, augmented.split, test_table,
         {static_cast<double>(s.test_events), static_cast<double>(s.test_events)}, context);
-    for (double extra : {s.physics.heavy_mass(), static_cast<double>(s.augmentation.kind),
-                         static_cast<double>(s.copies),
-                         static_cast<double>(augmented.split.train.size()),
-                         static_cast<double>(augmented.split.validation.size()),
-                         static_cast<double>(s.selection.size())}) {
+    for (double extra :
+         {s.physics.heavy_mass(), static_cast<double>(s.augmentation.kind),
+          static_cast<double>(s.copies), static_cast<double>(augmented.split.train.size()),
+          static_cast<double>(augmented.split.validation.size()),
+          static_cast<double>(s.selection.size())}) {
       output.results.push_back(extra);
     }
     return output;
@@ -135,7 +137,8 @@ class DihiggsAugmentationStudy : public Study {
 };
 }  // namespace
 
-std::unique_ptr<Study> make_dihiggs_augmentation_study(std::vector<core::JobConfig>& point_configs) {
+std::unique_ptr<Study> make_dihiggs_augmentation_study(
+    std::vector<core::JobConfig>& point_configs) {
   std::vector<AugmentationSettings> points;
   for (auto& config : point_configs) points.push_back(read_settings(config));
   return std::make_unique<DihiggsAugmentationStudy>(std::move(points));

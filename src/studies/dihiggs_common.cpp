@@ -32,7 +32,8 @@ DihiggsPhysics DihiggsPhysics::read(core::JobConfig& config) {
     source->block_size = block_size;
   }
   const auto jets = config.get_choice("pairing.jets", "btagged", {"btagged", "leading"});
-  p.pairing.jets = jets == "btagged" ? features::PairingJets::kBTagged : features::PairingJets::kLeading;
+  p.pairing.jets =
+      jets == "btagged" ? features::PairingJets::kBTagged : features::PairingJets::kLeading;
   p.pairing.kinematics = selection;
   return p;
 }
@@ -71,10 +72,11 @@ features::FeatureSelection read_feature_selection(core::JobConfig& config,
   }
 }
 
-physics::FourTagCutflow generate_candidates(
-    const physics::HhEventSource& source, const features::PairingConfig& pairing,
-    std::uint64_t seed, const std::function<bool(const CandidateEvent&)>& take,
-    std::uint64_t max_blocks) {
+physics::FourTagCutflow generate_candidates(const physics::HhEventSource& source,
+                                            const features::PairingConfig& pairing,
+                                            std::uint64_t seed,
+                                            const std::function<bool(const CandidateEvent&)>& take,
+                                            std::uint64_t max_blocks) {
   physics::FourTagCutflow cutflow;
   for (std::uint64_t block = 0; block < max_blocks; ++block) {
     const auto events = source.generate_block(seed, block);

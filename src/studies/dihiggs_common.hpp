@@ -36,17 +36,18 @@ features::FeatureSelection read_feature_selection(core::JobConfig& config,
 /// A four-tag event at the candidate level.
 struct CandidateEvent {
   features::HiggsCandidates candidates;
-  double m_hh = 0;              ///< GeV, of the four jets used
-  bool pairing_correct = false; ///< truth pairing recovered (signal only)
+  double m_hh = 0;               ///< GeV, of the four jets used
+  bool pairing_correct = false;  ///< truth pairing recovered (signal only)
 };
 
 /// Generates four-tag events from `source`, blocks 0, 1, ... of `seed`, handing each
 /// one that has candidates to `take`, until `take` returns true (done). Returns the
 /// cutflow of the blocks used. Throws after `max_blocks` blocks.
-physics::FourTagCutflow generate_candidates(
-    const physics::HhEventSource& source, const features::PairingConfig& pairing,
-    std::uint64_t seed, const std::function<bool(const CandidateEvent&)>& take,
-    std::uint64_t max_blocks = 100000);
+physics::FourTagCutflow generate_candidates(const physics::HhEventSource& source,
+                                            const features::PairingConfig& pairing,
+                                            std::uint64_t seed,
+                                            const std::function<bool(const CandidateEvent&)>& take,
+                                            std::uint64_t max_blocks = 100000);
 
 /// The first `n` four-tag candidate events of `seed`.
 std::vector<CandidateEvent> generate_n(const physics::HhEventSource& source,

@@ -54,14 +54,14 @@ FractionSettings read_settings(core::JobConfig& config) {
   }
   s.events_per_mixture =
       static_cast<std::size_t>(config.get_int("dihiggs.events_per_mixture", 50000, 10, 1LL << 30));
-  s.test_events = static_cast<std::size_t>(config.get_int("dihiggs.test_events", 5000, 10, 1LL << 30));
+  s.test_events =
+      static_cast<std::size_t>(config.get_int("dihiggs.test_events", 5000, 10, 1LL << 30));
   s.luminosity = config.get_double("dihiggs.luminosity_fb", 139, 1e-6, 1e7);
   const auto note = data::note_cross_sections(s.physics.heavy_mass());
   s.signal_cross_section = config.get_double("dihiggs.signal_cross_section_fb",
                                              note ? note->signal_four_tag : 1.0, 0, 1e12);
-  s.background_cross_section = config.get_double("dihiggs.background_cross_section_fb",
-                                                 note ? note->background_four_tag : 6030, 1e-12,
-                                                 1e12);
+  s.background_cross_section = config.get_double(
+      "dihiggs.background_cross_section_fb", note ? note->background_four_tag : 6030, 1e-12, 1e12);
   s.classifier = read_classifier_settings(config);
   return s;
 }
@@ -91,11 +91,11 @@ class DihiggsFractionStudy : public Study {
     const std::size_t n = s.events_per_mixture;
     const std::size_t s1 = data::signal_count(s.f1, n);
     const std::size_t s2 = data::signal_count(s.f2, n);
-    const auto signal_events =
-        generate_n(signal, s.physics.pairing, context.seed(core::SeedPurpose::kSignalSample), s1 + s2);
-    const auto background_events = generate_n(
-        background, s.physics.pairing, context.seed(core::SeedPurpose::kBackgroundSample),
-        2 * n - s1 - s2);
+    const auto signal_events = generate_n(signal, s.physics.pairing,
+                                          context.seed(core::SeedPurpose::kSignalSample), s1 + s2);
+    const auto background_events =
+        generate_n(background, s.physics.pairing,
+                   context.seed(core::SeedPurpose::kBackgroundSample), 2 * n - s1 - s2);
 
     data::CandidateSample mixed;
     std::size_t next_signal = 0;
@@ -105,15 +105,15 @@ class DihiggsFractionStudy : public Study {
         mixed.add(signal_events[next_signal++].candidates, static_cast<std::uint8_t>(label), 1);
       }
       for (std::size_t i = 0; i < n - n_signal; ++i) {
-        mixed.add(background_events[next_background++].candidates,
-                  static_cast<std::uint8_t>(label), 0);
+        mixed.add(background_events[next_background++].candidates, static_cast<std::uint8_t>(label),
+                  0);
       }
     }
     physics::FourTagCutflow signal_flow;
     physics::FourTagCutflow background_flow;
-    const auto test_signal = generate_n(signal, s.physics.pairing,
-                                        sub_seed(context, core::SeedPurpose::kTestSample, 1),
-                                        s.test_events, &signal_flow);
+    const auto test_signal =
+        generate_n(signal, s.physics.pairing, sub_seed(context, core::SeedPurpose::kTestSample, 1),
+                   s.test_events, &signal_flow);
     const auto test_background = generate_n(background, s.physics.pairing,
                                             sub_seed(context, core::SeedPurpose::kTestSample, 0),
                                             s.test_events, &background_flow);
@@ -133,9 +133,9 @@ class DihiggsFractionStudy : public Study {
     const auto efficiency = [](const physics::FourTagCutflow& flow) {
       return static_cast<double>(flow.counts.back()) / static_cast<double>(flow.counts.front());
     };
-    for (double extra : {s.f1, s.f2, s.physics.heavy_mass(), static_cast<double>(s.selection.size()),
-                         pairing_rate(test_signal), efficiency(signal_flow),
-                         efficiency(background_flow)}) {
+    for (double extra :
+         {s.f1, s.f2, s.physics.heavy_mass(), static_cast<double>(s.selection.size()),
+          pairing_rate(test_signal), efficiency(signal_flow), efficiency(background_flow)}) {
       output.results.push_back(extra);
     }
     return output;

@@ -58,22 +58,26 @@ HuntingSettings read_settings(core::JobConfig& config) {
   const auto note_x = data::note_cross_sections(mass);
   const auto mass_text = core::format_double(mass);
   if (!note_w && (!config.has("dihiggs.signal_region") || !config.has("dihiggs.sidebands"))) {
-    config.fail("hh.heavy_mass", "has no windows in the note's Table 2 (only 500 and 1000 GeV); "
-                                 "give dihiggs.signal_region and dihiggs.sidebands for m_H = " +
-                                     mass_text);
+    config.fail("hh.heavy_mass",
+                "has no windows in the note's Table 2 (only 500 and 1000 GeV); "
+                "give dihiggs.signal_region and dihiggs.sidebands for m_H = " +
+                    mass_text);
   }
   if (!note_x && !config.has("dihiggs.cross_sections_fb")) {
-    config.fail("hh.heavy_mass", "has no cross sections in the note's Table 3 (only 500 and 1000 "
-                                 "GeV); give dihiggs.cross_sections_fb for m_H = " + mass_text);
+    config.fail("hh.heavy_mass",
+                "has no cross sections in the note's Table 3 (only 500 and 1000 "
+                "GeV); give dihiggs.cross_sections_fb for m_H = " +
+                    mass_text);
   }
-  const auto sr = config.get_doubles(
-      "dihiggs.signal_region",
-      note_w ? std::vector<double>{note_w->signal.first, note_w->signal.second}
-             : std::vector<double>{},
-      0, 1e5);
+  const auto sr =
+      config.get_doubles("dihiggs.signal_region",
+                         note_w ? std::vector<double>{note_w->signal.first, note_w->signal.second}
+                                : std::vector<double>{},
+                         0, 1e5);
   std::vector<double> sb_default;
   if (note_w) {
-    for (const auto& [low, high] : note_w->sidebands) sb_default.insert(sb_default.end(), {low, high});
+    for (const auto& [low, high] : note_w->sidebands)
+      sb_default.insert(sb_default.end(), {low, high});
   }
   const auto sb = config.get_doubles("dihiggs.sidebands", sb_default, 0, 1e5);
   if (sr.size() != 2) config.fail("dihiggs.signal_region", "needs two values: low, high (GeV)");
@@ -83,8 +87,9 @@ HuntingSettings read_settings(core::JobConfig& config) {
   s.windows.signal = {sr[0], sr[1]};
   for (std::size_t i = 0; i < sb.size(); i += 2) s.windows.sidebands.emplace_back(sb[i], sb[i + 1]);
   if (!s.windows.valid()) {
-    config.fail("dihiggs.sidebands", "and dihiggs.signal_region must be non-empty intervals "
-                                     "(low < high) that do not overlap");
+    config.fail("dihiggs.sidebands",
+                "and dihiggs.signal_region must be non-empty intervals "
+                "(low < high) that do not overlap");
   }
   const auto x = config.get_doubles(
       "dihiggs.cross_sections_fb",
@@ -107,7 +112,8 @@ HuntingSettings read_settings(core::JobConfig& config) {
     config.fail("dihiggs.luminosity_fb",
                 "gives fewer than 10 events in a window (σ × L too small to train on); raise it");
   }
-  s.test_events = static_cast<std::size_t>(config.get_int("dihiggs.test_events", 5000, 10, 1LL << 30));
+  s.test_events =
+      static_cast<std::size_t>(config.get_int("dihiggs.test_events", 5000, 10, 1LL << 30));
   const auto region =
       config.get_choice("dihiggs.test_region", "all", {"all", "signal_region", "windows"});
   s.test_region = region == "all"             ? TestRegion::kAll
@@ -177,9 +183,12 @@ class DihiggsHuntingStudy : public Study {
     const auto keep_for_test = [&s](const CandidateEvent& e) {
       const auto region = s.windows.region(e.m_hh);
       switch (s.test_region) {
-        case TestRegion::kAll: return true;
-        case TestRegion::kSignalRegion: return region == data::MassRegion::kSignal;
-        case TestRegion::kWindows: return region != data::MassRegion::kOutside;
+        case TestRegion::kAll:
+          return true;
+        case TestRegion::kSignalRegion:
+          return region == data::MassRegion::kSignal;
+        case TestRegion::kWindows:
+          return region != data::MassRegion::kOutside;
       }
       return true;
     };
@@ -187,13 +196,13 @@ class DihiggsHuntingStudy : public Study {
     std::vector<CandidateEvent> test_background;
     for (auto [source, sink, index] :
          {std::tuple{&signal, &test_signal, 1}, std::tuple{&background, &test_background, 0}}) {
-      generate_candidates(*source, s.physics.pairing,
-                          sub_seed(context, core::SeedPurpose::kTestSample,
-                                   static_cast<std::uint64_t>(index)),
-                          [&, sink = sink](const CandidateEvent& e) {
-                            if (keep_for_test(e)) sink->push_back(e);
-                            return sink->size() >= s.test_events;
-                          });
+      generate_candidates(
+          *source, s.physics.pairing,
+          sub_seed(context, core::SeedPurpose::kTestSample, static_cast<std::uint64_t>(index)),
+          [&, sink = sink](const CandidateEvent& e) {
+            if (keep_for_test(e)) sink->push_back(e);
+            return sink->size() >= s.test_events;
+          });
     }
     data::CandidateSample test;
     std::vector<features::HiggsCandidates> all_test;

@@ -86,7 +86,8 @@ class FileLoader {
   LoadedRows load(const std::string& key, const std::string& mass_column,
                   const std::string& label_column) {
     const auto paths = core::split(config_.get_string(key, ""), ',');
-    if (paths.empty()) config_.fail(key, "is missing: give the path of an HDF5 file (or several, comma-separated)");
+    if (paths.empty())
+      config_.fail(key, "is missing: give the path of an HDF5 file (or several, comma-separated)");
     LoadedRows out;
     for (const auto& path : paths) {
       LoadedRows part;
@@ -211,7 +212,8 @@ UserSettings read_settings(core::JobConfig& config) {
   s.mode = config.get_choice("user.mode", "files", {"files", "windows"});
   const bool table = s.format == "table";
   const std::string mass_column = table ? config.get_string("user.mass_column", "") : "";
-  const std::string label_column = table ? config.get_string("user.label_column", "label") : "signal";
+  const std::string label_column =
+      table ? config.get_string("user.label_column", "label") : "signal";
   s.mixed.features = s.features;
   s.test.features = s.features;
   if (s.mode == "files") {
@@ -229,7 +231,8 @@ UserSettings read_settings(core::JobConfig& config) {
     if (sr.size() != 2) config.fail("user.signal_region", "needs two values: low, high");
     if (sb.empty() || sb.size() % 2 != 0) config.fail("user.sidebands", "needs pairs low, high");
     s.windows.signal = {sr[0], sr[1]};
-    for (std::size_t i = 0; i < sb.size(); i += 2) s.windows.sidebands.emplace_back(sb[i], sb[i + 1]);
+    for (std::size_t i = 0; i < sb.size(); i += 2)
+      s.windows.sidebands.emplace_back(sb[i], sb[i + 1]);
     if (!s.windows.valid()) {
       config.fail("user.sidebands", "and user.signal_region must be non-overlapping intervals");
     }
@@ -242,10 +245,10 @@ UserSettings read_settings(core::JobConfig& config) {
       if (region == data::MassRegion::kSideband) in_sb.push_back(i);
     }
     if (in_sr.empty() || in_sb.empty()) {
-      config.fail("user.signal_region", "selects " + std::to_string(in_sr.size()) +
-                                            " events and the sidebands " +
-                                            std::to_string(in_sb.size()) +
-                                            "; both need events: check the windows and the mass column");
+      config.fail("user.signal_region",
+                  "selects " + std::to_string(in_sr.size()) + " events and the sidebands " +
+                      std::to_string(in_sb.size()) +
+                      "; both need events: check the windows and the mass column");
     }
     append_rows(s.mixed, rows, s.features, in_sr, 1, 1);
     append_rows(s.mixed, rows, s.features, in_sb, 0, 0);
@@ -263,9 +266,10 @@ UserSettings read_settings(core::JobConfig& config) {
     (label == 1 ? signal_rows : background_rows).push_back(i);
   }
   if (signal_rows.empty() || background_rows.empty()) {
-    config.fail("user.test_file", "needs both signal (label 1) and background (label 0) events; it has " +
-                                      std::to_string(signal_rows.size()) + " and " +
-                                      std::to_string(background_rows.size()));
+    config.fail("user.test_file",
+                "needs both signal (label 1) and background (label 0) events; it has " +
+                    std::to_string(signal_rows.size()) + " and " +
+                    std::to_string(background_rows.size()));
   }
   append_rows(s.test, test, s.features, signal_rows, 1, 1);
   append_rows(s.test, test, s.features, background_rows, 0, 0);
@@ -288,8 +292,8 @@ double efficiency_at(const std::vector<double>& grid, const std::vector<double>&
   if (target <= grid.front()) return eps_s.front();
   for (std::size_t i = 1; i < grid.size(); ++i) {
     if (grid[i] >= target) {
-      const double t = (std::log(target) - std::log(grid[i - 1])) /
-                       (std::log(grid[i]) - std::log(grid[i - 1]));
+      const double t =
+          (std::log(target) - std::log(grid[i - 1])) / (std::log(grid[i]) - std::log(grid[i - 1]));
       return eps_s[i - 1] + t * (eps_s[i] - eps_s[i - 1]);
     }
   }
@@ -300,9 +304,9 @@ class UserSampleStudy : public Study {
  public:
   explicit UserSampleStudy(std::vector<UserSettings> points) : points_(std::move(points)) {
     columns_ = classifier_columns();
-    for (const char* extra : {"n_class1", "n_class0", "n_test_signal", "n_test_background",
-                              "skipped_rows", "eff_s_at_target_eb", "target_eb", "max_sic",
-                              "eb_at_max_sic"}) {
+    for (const char* extra :
+         {"n_class1", "n_class0", "n_test_signal", "n_test_background", "skipped_rows",
+          "eff_s_at_target_eb", "target_eb", "max_sic", "eb_at_max_sic"}) {
       columns_.emplace_back(extra);
     }
     for (const auto& p : points_) {
@@ -343,11 +347,10 @@ class UserSampleStudy : public Study {
         }
       }
     }
-    for (double extra : {static_cast<double>(n1), static_cast<double>(mixed.size() - n1),
-                         static_cast<double>(n_signal_test),
-                         static_cast<double>(test.size() - n_signal_test),
-                         static_cast<double>(s.skipped), eff, s.target_background_efficiency, best,
-                         best_eb}) {
+    for (double extra :
+         {static_cast<double>(n1), static_cast<double>(mixed.size() - n1),
+          static_cast<double>(n_signal_test), static_cast<double>(test.size() - n_signal_test),
+          static_cast<double>(s.skipped), eff, s.target_background_efficiency, best, best_eb}) {
       output.results.push_back(extra);
     }
     return output;

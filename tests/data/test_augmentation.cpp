@@ -43,7 +43,8 @@ BOOST_AUTO_TEST_CASE(rotation_keeps_masses_and_transverse_momenta) {
     BOOST_TEST(r.h1.pt() == h.h1.pt(), boost::test_tools::tolerance(1e-9));
     BOOST_TEST(r.h1.eta() == h.h1.eta(), boost::test_tools::tolerance(1e-9));
     // The same angle for both candidates: their Δφ is unchanged (mod 2π).
-    BOOST_TEST(std::abs(physics::delta_phi(r.h1.phi() - r.h2.phi(), h.h1.phi() - h.h2.phi())) < 1e-9);
+    BOOST_TEST(std::abs(physics::delta_phi(r.h1.phi() - r.h2.phi(), h.h1.phi() - h.h2.phi())) <
+               1e-9);
     BOOST_TEST(r.h1.phi() > -physics::kPi);
     BOOST_TEST(r.h1.phi() <= physics::kPi);
     BOOST_TEST(r.h1_delta_r == h.h1_delta_r);
@@ -84,7 +85,8 @@ BOOST_AUTO_TEST_CASE(smearing_keeps_the_mean_with_the_stated_width) {
     const double mean = sum / n;
     const double expected_sigma = std::sqrt(0.052 * 250 * 250 + 1.502 * 250);
     BOOST_TEST(std::abs(mean - 250) < 4 * expected_sigma / std::sqrt(n));
-    BOOST_TEST(std::sqrt(sum2 / n - mean * mean) == expected_sigma, boost::test_tools::tolerance(0.02));
+    BOOST_TEST(std::sqrt(sum2 / n - mean * mean) == expected_sigma,
+               boost::test_tools::tolerance(0.02));
   }
 }
 
@@ -106,7 +108,8 @@ BOOST_AUTO_TEST_CASE(split_is_made_before_augmentation) {
   BOOST_TEST(out.split.validation.size() == 25U);
   BOOST_TEST(out.split.train.size() == 75U * 4);
   BOOST_TEST(out.train_origin.size() == out.split.train.size());
-  const std::set<std::size_t> validation(out.validation_origin.begin(), out.validation_origin.end());
+  const std::set<std::size_t> validation(out.validation_origin.begin(),
+                                         out.validation_origin.end());
   std::map<std::size_t, int> uses;
   for (std::size_t origin : out.train_origin) {
     BOOST_TEST(validation.count(origin) == 0U);

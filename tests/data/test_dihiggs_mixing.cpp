@@ -18,8 +18,8 @@ BOOST_AUTO_TEST_CASE(sizes_reproduce_the_notes_table_4) {
   BOOST_TEST(std::abs(static_cast<double>(s.background_in_sideband) - 184e3) < 1e3);
   const auto x1000 = data::note_cross_sections(1000);
   const auto t = data::hunting_sizes(*x1000, 78, 100);  // Table 7, "100 times"
-  BOOST_TEST(t.signal_in_signal_region == 491U);  // the note: 492
-  BOOST_TEST(t.signal_in_sideband == 78U);        // the note: 75
+  BOOST_TEST(t.signal_in_signal_region == 491U);        // the note: 492
+  BOOST_TEST(t.signal_in_sideband == 78U);              // the note: 75
   BOOST_TEST(data::hunting_sizes(*x1000, 78, 0).signal_in_signal_region == 0U);
   BOOST_TEST(!data::note_cross_sections(700).has_value());
 }

@@ -22,7 +22,7 @@ BOOST_AUTO_TEST_CASE(sixteen_named_features_and_sets) {
   BOOST_TEST(features::FeatureSelection::parse({"hunting"}).size() == 11U);
   const auto decorrelated = features::FeatureSelection::parse({"hunting_no_pt_m"});
   BOOST_TEST(decorrelated.names == (std::vector<std::string>{"h1_eta", "h1_phi", "h2_eta", "h2_phi",
-                                                              "h1_dr", "h2_dr", "hh_pt"}));
+                                                             "h1_dr", "h2_dr", "hh_pt"}));
   // Sets and names mix; drops apply last; the order is always the canonical one.
   const auto custom = features::FeatureSelection::parse({"hh_m", "h1_pt"}, {"hh_m"});
   BOOST_TEST(custom.names == (std::vector<std::string>{"h1_pt"}));

@@ -49,9 +49,9 @@ BOOST_AUTO_TEST_CASE(min_delta_r_picks_the_close_pairs_across_phi_wrap) {
 
 BOOST_AUTO_TEST_CASE(fewer_than_four_tagged_jets_give_no_candidates) {
   physics::JetEvent event;
-  event.jets = {jet(200, 0, 0, physics::JetOrigin::kOther), jet(100, 0, 1, physics::JetOrigin::kOther),
-                jet(80, 0, 2, physics::JetOrigin::kOther),
-                jet(70, 0, 3, physics::JetOrigin::kOther, false)};
+  event.jets = {
+      jet(200, 0, 0, physics::JetOrigin::kOther), jet(100, 0, 1, physics::JetOrigin::kOther),
+      jet(80, 0, 2, physics::JetOrigin::kOther), jet(70, 0, 3, physics::JetOrigin::kOther, false)};
   BOOST_TEST(!features::make_candidates(event, features::PairingConfig{}).has_value());
   BOOST_TEST(std::isnan(features::four_jet_mass(event, features::PairingConfig{})));
 }

@@ -44,7 +44,8 @@ BOOST_AUTO_TEST_CASE(four_jet_mass_falls_smoothly_and_pairs_are_not_resonant) {
     for (int a = 0; a < 4; ++a) {
       for (int b = a + 1; b < 4; ++b) {
         const double m = (event.jets[static_cast<std::size_t>(a)].p4 +
-                          event.jets[static_cast<std::size_t>(b)].p4).m();
+                          event.jets[static_cast<std::size_t>(b)].p4)
+                             .m();
         if (std::abs(m - 125) < 10) ++pairs_near_125;
         if (std::abs(m - 100) < 10) ++pairs_near_100;
       }
@@ -69,7 +70,8 @@ BOOST_AUTO_TEST_CASE(flavour_composition_is_respected) {
   for (int i = 0; i < n; ++i) {
     const auto event = generator.generate(stream);
     int b = 0;
-    for (int k = 0; k < 4; ++k) b += event.jets[static_cast<std::size_t>(k)].flavour == physics::Flavour::kBottom;
+    for (int k = 0; k < 4; ++k)
+      b += event.jets[static_cast<std::size_t>(k)].flavour == physics::Flavour::kBottom;
     BOOST_REQUIRE(b >= 2);
     four_b += b == 4;
   }

@@ -1,6 +1,6 @@
-#include <boost/test/unit_test.hpp>
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -115,7 +115,8 @@ BOOST_AUTO_TEST_CASE(reader_accepts_spanet_example_files) {
     BOOST_TEST(columns.h1_b1[0] == -1);   // its targets are t1/t2, not h1/h2
     std::size_t with_m_hh = 0;
     for (double m : columns.m_hh) with_m_hh += std::isfinite(m) ? 1 : 0;
-    BOOST_TEST_MESSAGE("ttbar example: " << with_m_hh << " of 10000 events have four b-tagged jets");
+    BOOST_TEST_MESSAGE("ttbar example: " << with_m_hh
+                                         << " of 10000 events have four b-tagged jets");
     BOOST_CHECK_THROW(store::read_event_file(tth), core::InputError);  // no INPUTS/Source
   } else {
     BOOST_TEST_MESSAGE("SPANet examples not present; skipped");

@@ -1,6 +1,6 @@
-#include <boost/test/unit_test.hpp>
 #include <hdf5.h>
 
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -20,15 +20,16 @@ void write_column(hid_t file, const std::string& name, const std::vector<double>
   const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
   const hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   H5Pset_create_intermediate_group(lcpl, 1);
-  const hid_t set = H5Dcreate2(file, name.c_str(), H5T_IEEE_F32LE, space, lcpl, H5P_DEFAULT,
-                               H5P_DEFAULT);
+  const hid_t set =
+      H5Dcreate2(file, name.c_str(), H5T_IEEE_F32LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
   H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
   H5Dclose(set);
   H5Pclose(lcpl);
   H5Sclose(space);
 }
 
-void write_bool_column(hid_t file, const std::string& name, const std::vector<std::int8_t>& values) {
+void write_bool_column(hid_t file, const std::string& name,
+                       const std::vector<std::int8_t>& values) {
   const hid_t type = H5Tenum_create(H5T_NATIVE_INT8);
   std::int8_t v = 0;
   H5Tenum_insert(type, "FALSE", &v);
@@ -36,14 +37,16 @@ void write_bool_column(hid_t file, const std::string& name, const std::vector<st
   H5Tenum_insert(type, "TRUE", &v);
   const hsize_t n = values.size();
   const hid_t space = H5Screate_simple(1, &n, nullptr);
-  const hid_t set = H5Dcreate2(file, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t set =
+      H5Dcreate2(file, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
   H5Dclose(set);
   H5Sclose(space);
   H5Tclose(type);
 }
 
-void write_names_attribute(hid_t file, const std::string& object, const std::vector<std::string>& names) {
+void write_names_attribute(hid_t file, const std::string& object,
+                           const std::vector<std::string>& names) {
   // Variable-length strings: what h5py writes for a list of str.
   const hid_t type = H5Tcopy(H5T_C_S1);
   H5Tset_size(type, H5T_VARIABLE);

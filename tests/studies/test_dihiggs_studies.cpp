@@ -1,7 +1,7 @@
-#include <boost/test/unit_test.hpp>
 #include <hdf5.h>
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <functional>
 
@@ -63,7 +63,8 @@ BOOST_AUTO_TEST_SUITE(dihiggs_studies)
 
 BOOST_AUTO_TEST_CASE(settings_are_validated_with_the_key_named) {
   BOOST_CHECK_THROW(make("dihiggs_fraction", "[dihiggs]\nf1 = 0.5\n"), core::InputError);
-  const auto bad_feature = message_of([] { make("dihiggs_fraction", "[dihiggs]\nfeatures = h3_pt\n"); });
+  const auto bad_feature =
+      message_of([] { make("dihiggs_fraction", "[dihiggs]\nfeatures = h3_pt\n"); });
   BOOST_TEST(bad_feature.find("dihiggs.features") != std::string::npos);
   BOOST_TEST(bad_feature.find("h3_pt") != std::string::npos);
   const auto no_windows = message_of([] { make("dihiggs_hunting", "[hh]\nheavy_mass = 700\n"); });
@@ -75,7 +76,8 @@ BOOST_AUTO_TEST_CASE(settings_are_validated_with_the_key_named) {
   BOOST_CHECK_THROW(make("dihiggs_hunting", "[dihiggs]\nsidebands = 300, 400\n"), core::InputError);
   BOOST_CHECK_THROW(make("dihiggs_augmentation", "[augmentation]\nkind = mirror\n"),
                     core::InputError);
-  BOOST_CHECK_THROW(make("dihiggs_hunting", "[dihiggs]\nluminosity_fb = 0.001\n"), core::InputError);
+  BOOST_CHECK_THROW(make("dihiggs_hunting", "[dihiggs]\nluminosity_fb = 0.001\n"),
+                    core::InputError);
 }
 
 BOOST_AUTO_TEST_CASE(supervised_point_separates_signal_from_background) {
@@ -113,15 +115,16 @@ BOOST_AUTO_TEST_CASE(hunting_without_signal_learns_the_mass_through_pt_and_m) {
 }
 
 BOOST_AUTO_TEST_CASE(hunting_stores_the_correlations_with_m_hh) {
-  auto study = make("dihiggs_hunting", fast(2) +
-                                           "[dihiggs]\nluminosity_fb = 0.5\ntest_events = 800\n");
+  auto study =
+      make("dihiggs_hunting", fast(2) + "[dihiggs]\nluminosity_fb = 0.5\ntest_events = 800\n");
   std::vector<double> pt_corr;
   mean_of(*study, "corr__h1_pt__hh_m", 1, 0, &pt_corr);
   std::vector<double> eta_corr;
   mean_of(*study, "corr__h1_eta__hh_m", 1, 0, &eta_corr);
-  BOOST_TEST_MESSAGE("corr(h1_pt, m_hh) = " << pt_corr[0] << ", corr(h1_eta, m_hh) = " << eta_corr[0]);
-  BOOST_TEST(pt_corr[0] > 0.5);               // the note's Fig. 5: pT follows m_hh
-  BOOST_TEST(std::abs(eta_corr[0]) < 0.15);   // η does not
+  BOOST_TEST_MESSAGE("corr(h1_pt, m_hh) = " << pt_corr[0]
+                                            << ", corr(h1_eta, m_hh) = " << eta_corr[0]);
+  BOOST_TEST(pt_corr[0] > 0.5);              // the note's Fig. 5: pT follows m_hh
+  BOOST_TEST(std::abs(eta_corr[0]) < 0.15);  // η does not
 }
 
 BOOST_AUTO_TEST_CASE(augmentation_adds_copies_of_training_events_only) {
@@ -144,8 +147,8 @@ void write_table(const std::string& path, const std::vector<std::vector<double>>
     const hsize_t n = columns[c].size();
     const hid_t space = H5Screate_simple(1, &n, nullptr);
     const std::string name = "/" + names[c];
-    const hid_t set =
-        H5Dcreate2(file, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t set = H5Dcreate2(file, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                                 H5P_DEFAULT, H5P_DEFAULT);
     H5Dwrite(set, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, columns[c].data());
     H5Dclose(set);
     H5Sclose(space);
@@ -174,10 +177,10 @@ BOOST_AUTO_TEST_CASE(user_samples_from_files_and_from_a_window_selection) {
   write_sample("user_class0.h5", 4000, 0.2, 1.5, 2);
   write_sample("user_test.h5", 4000, 0.5, 1.5, 3);
   write_sample("user_data.h5", 8000, 0.3, 1.5, 4);
-  const std::string common = kFast +
-                             "[user]\nfeatures = x, y\ntest_file = user_test.h5\n";
-  auto files = make("user_samples", common + "class1_file = user_class1.h5\n"
-                                             "class0_file = user_class0.h5\n");
+  const std::string common = kFast + "[user]\nfeatures = x, y\ntest_file = user_test.h5\n";
+  auto files = make("user_samples", common +
+                                        "class1_file = user_class1.h5\n"
+                                        "class0_file = user_class0.h5\n");
   const double auc = mean_of(*files, "auc", 1);
   std::vector<double> sic, eff;
   mean_of(*files, "max_sic", 1, 0, &sic);
@@ -186,13 +189,15 @@ BOOST_AUTO_TEST_CASE(user_samples_from_files_and_from_a_window_selection) {
   BOOST_TEST(auc > 0.8);  // Φ(1.5/√2) = 0.856 is the optimum
   BOOST_TEST(sic[0] > 1.0);
   BOOST_TEST(eff[0] > 0.0);
-  auto windows = make("user_samples", common + "mode = windows\nfile = user_data.h5\n"
-                                               "mass_column = mass\nsignal_region = 40, 50\n"
-                                               "sidebands = 20, 40, 50, 70\n");
+  auto windows = make("user_samples", common +
+                                          "mode = windows\nfile = user_data.h5\n"
+                                          "mass_column = mass\nsignal_region = 40, 50\n"
+                                          "sidebands = 20, 40, 50, 70\n");
   BOOST_TEST(mean_of(*windows, "auc", 1) > 0.75);
   const auto missing = message_of([&] {
-    make("user_samples", std::string("[user]\nfeatures = x, z\ntest_file = user_test.h5\n"
-                                     "class1_file = user_class1.h5\nclass0_file = user_class0.h5\n"));
+    make("user_samples",
+         std::string("[user]\nfeatures = x, z\ntest_file = user_test.h5\n"
+                     "class1_file = user_class1.h5\nclass0_file = user_class0.h5\n"));
   });
   BOOST_TEST(missing.find("user.class1_file") != std::string::npos);
   BOOST_TEST(missing.find("'z'") != std::string::npos);
