@@ -28,7 +28,8 @@ std::string compact(double value) {
 std::array<double, 2> read_window(core::JobConfig& card, const std::string& key,
                                   std::array<double, 2> fallback) {
   const auto v = card.get_doubles(key, {fallback[0], fallback[1]}, 0.0, 1e6);
-  if (v.size() != 2 || !(v[0] < v[1])) card.fail(key, "must be two masses lo, hi (GeV) with lo < hi");
+  if (v.size() != 2 || !(v[0] < v[1]))
+    card.fail(key, "must be two masses lo, hi (GeV) with lo < hi");
   return {v[0], v[1]};
 }
 
@@ -61,7 +62,8 @@ HiddenValleyCard read_card(core::JobConfig& card) {
   q.boost_sigma = card.get_double("qcd.boost_sigma", 0.5, 0.0, 10.0);
   q.quark_fraction = card.get_double("qcd.quark_fraction", 0.6, 0.0, 1.0);
   q.reference_mass = card.get_double("qcd.reference_mass", 3000.0, 1.0, 1e6);
-  q.reference_cross_section_fb = card.get_double("qcd.reference_cross_section_fb", 6837.0, 1e-12, 1e15);
+  q.reference_cross_section_fb =
+      card.get_double("qcd.reference_cross_section_fb", 6837.0, 1e-12, 1e15);
 
   auto& s = g.signal;
   s.zv_mass = card.get_double("signal.zv_mass", 5500.0, 1.0, 1e6);
@@ -69,8 +71,9 @@ HiddenValleyCard read_card(core::JobConfig& card) {
   s.rapidity_sigma = card.get_double("signal.rapidity_sigma", 0.5, 0.0, 10.0);
   const std::string mode = card.get_choice("signal.decay_mode", "direct", {"direct", "indirect"});
   const double lambda = card.get_double("signal.lambda_d", 10.0, 1e-3, 1e4);
-  s.dark = physics::DarkSectorConfig::benchmark(
-      lambda, mode == "direct" ? physics::DarkDecayMode::kDirect : physics::DarkDecayMode::kIndirect);
+  s.dark = physics::DarkSectorConfig::benchmark(lambda, mode == "direct"
+                                                            ? physics::DarkDecayMode::kDirect
+                                                            : physics::DarkDecayMode::kIndirect);
   s.dark.pion_mass = card.get_double("signal.pion_mass", s.dark.pion_mass, 1e-3, 1e4);
   s.dark.rho_mass = card.get_double("signal.rho_mass", s.dark.rho_mass, 1e-3, 1e4);
   s.dark.quark_mass = card.get_double("signal.quark_mass", s.dark.quark_mass, 1e-3, 1e4);
@@ -107,8 +110,10 @@ HiddenValleyCard read_card(core::JobConfig& card) {
   sel.store_min_mass = stored[0];
   sel.store_max_mass = stored[1];
   sel.signal_region = read_window(card, "selection.signal_region", {4700.0, 5500.0});
-  const auto sb = card.get_doubles("selection.sideband", {4400.0, 4700.0, 5500.0, 5800.0}, 0.0, 1e6);
-  if (sb.size() != 4) card.fail("selection.sideband", "must be four masses lo1, hi1, lo2, hi2 (GeV)");
+  const auto sb =
+      card.get_doubles("selection.sideband", {4400.0, 4700.0, 5500.0, 5800.0}, 0.0, 1e6);
+  if (sb.size() != 4)
+    card.fail("selection.sideband", "must be four masses lo1, hi1, lo2, hi2 (GeV)");
   sel.sideband = {sb[0], sb[1], sb[2], sb[3]};
   sel.max_constituents =
       static_cast<std::size_t>(card.get_int("selection.max_constituents", 200, 1, 100000));
@@ -151,13 +156,13 @@ int generate_hidden_valley(const parallel::MpiRuntime& mpi, core::JobConfig& car
   const auto rank = static_cast<std::size_t>(mpi.rank());
   const std::size_t first = blocks * rank / size;
   const std::size_t last = blocks * (rank + 1) / size;
-  core::log_info("generate: " + std::string(c.generator.process == physics::DijetProcess::kQcd
-                                                ? "QCD dijets"
-                                                : "hidden-valley Z_V signal (" +
-                                                      physics::to_string(c.generator.signal.dark.mode) +
-                                                      ", Λ_D = " +
-                                                      compact(c.generator.signal.dark.lambda_d) +
-                                                      " GeV)") +
+  core::log_info("generate: " +
+                 std::string(c.generator.process == physics::DijetProcess::kQcd
+                                 ? "QCD dijets"
+                                 : "hidden-valley Z_V signal (" +
+                                       physics::to_string(c.generator.signal.dark.mode) +
+                                       ", Λ_D = " + compact(c.generator.signal.dark.lambda_d) +
+                                       " GeV)") +
                  ", " + std::to_string(c.events) + " events in " + std::to_string(blocks) +
                  " blocks over " + std::to_string(size) + " ranks");
 

@@ -51,9 +51,12 @@ ConstituentAugmentationMode parse_constituent_augmentation(const std::string& na
 
 std::string to_string(ConstituentAugmentationMode mode) {
   switch (mode) {
-    case ConstituentAugmentationMode::kNone: return "none";
-    case ConstituentAugmentationMode::kSmear: return "smear";
-    case ConstituentAugmentationMode::kCopy: return "copy";
+    case ConstituentAugmentationMode::kNone:
+      return "none";
+    case ConstituentAugmentationMode::kSmear:
+      return "smear";
+    case ConstituentAugmentationMode::kCopy:
+      return "copy";
   }
   return "none";
 }

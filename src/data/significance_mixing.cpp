@@ -35,12 +35,14 @@ void SignificanceMixingInput::validate() const {
 }
 
 double MixingCounts::injected_s_over_sqrt_b() const {
-  return background_sr > 0 ? static_cast<double>(signal_sr) / std::sqrt(static_cast<double>(background_sr))
-                           : 0.0;
+  return background_sr > 0
+             ? static_cast<double>(signal_sr) / std::sqrt(static_cast<double>(background_sr))
+             : 0.0;
 }
 
 double signal_for_asimov_significance(double z, double b) {
-  if (!(b > 0)) throw core::InputError("signal_for_asimov_significance needs b > 0 (no background)");
+  if (!(b > 0))
+    throw core::InputError("signal_for_asimov_significance needs b > 0 (no background)");
   if (z <= 0) return 0.0;
   double lo = 0;
   double hi = std::max(1.0, z * std::sqrt(b));

@@ -4,8 +4,8 @@
 /// Table 15; transfer-learning report eq. 1):
 ///   N_B(SR) = σ_B ε_B(SR) L,   N_B(SB) = σ_B ε_B(SB) L,
 ///   N_S(SR) = (S/√B) √N_B(SR)              (definition s_over_sqrt_b), or
-///   N_S(SR) such that Z = sqrt(2((s + b) ln(1 + s/b) − s)) equals the request (asimov, note eq. 5),
-///   N_S(SB) = N_S(SR) ε_S(SB) / ε_S(SR)     (the signal's own SB/SR ratio from its cutflow).
+///   N_S(SR) such that Z = sqrt(2((s + b) ln(1 + s/b) − s)) equals the request (asimov, note eq.
+///   5), N_S(SB) = N_S(SR) ε_S(SB) / ε_S(SR)     (the signal's own SB/SR ratio from its cutflow).
 /// Efficiencies are per generated event. Counts are rounded to the nearest integer.
 /// Check: σ_B = 6837 fb, ε_B = 1.991% (SR) / 3.090% (SB), L = 139 fb⁻¹, ε_S = 55.84% / 16.08%,
 /// S/√B = 1 give 18921 + 138 (SR) and 29366 + 40 (SB): the note's 19k + 138 and 29k + 40.

@@ -130,9 +130,9 @@ ConstituentView DijetConstituentArrays::view(std::size_t event, int jet) const {
   return {pt[jet] + offset, eta[jet] + offset, phi[jet] + offset, max_constituents};
 }
 
-void make_dijet_images(const DijetConstituentArrays& events, const std::vector<std::size_t>& indices,
-                       const JetImageConfig& config, ImageNormalisation normalisation, int threads,
-                       std::vector<float>& out) {
+void make_dijet_images(const DijetConstituentArrays& events,
+                       const std::vector<std::size_t>& indices, const JetImageConfig& config,
+                       ImageNormalisation normalisation, int threads, std::vector<float>& out) {
   config.validate();
   const std::size_t pixels = static_cast<std::size_t>(config.pixels) * config.pixels;
   out.assign(indices.size() * 2 * pixels, 0.0F);

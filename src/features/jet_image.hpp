@@ -31,7 +31,7 @@ struct JetImageConfig {
 
 /// A jet's constituents as parallel arrays; entries with pt <= 0 (padding) are skipped.
 struct ConstituentView {
-  const float* pt = nullptr;   ///< GeV
+  const float* pt = nullptr;  ///< GeV
   const float* eta = nullptr;
   const float* phi = nullptr;  ///< rad
   std::size_t size = 0;
@@ -68,8 +68,8 @@ struct DijetConstituentArrays {
 
 /// Two-channel images [n][2][P][P] of the events `indices` into `out` (resized), computed on
 /// `threads` threads (each event is independent, so the result does not depend on the count).
-void make_dijet_images(const DijetConstituentArrays& events, const std::vector<std::size_t>& indices,
-                       const JetImageConfig& config, ImageNormalisation normalisation, int threads,
-                       std::vector<float>& out);
+void make_dijet_images(const DijetConstituentArrays& events,
+                       const std::vector<std::size_t>& indices, const JetImageConfig& config,
+                       ImageNormalisation normalisation, int threads, std::vector<float>& out);
 
 }  // namespace cwola::features

@@ -30,7 +30,8 @@ torch::nn::Sequential dense_stack(int inputs, const std::vector<int>& hidden) {
 CnnArchitecture parse_cnn_architecture(const std::string& name) {
   if (name == "two_channel") return CnnArchitecture::kTwoChannel;
   if (name == "two_image") return CnnArchitecture::kTwoImage;
-  throw core::InputError("CNN architecture '" + name + "' is not known; choose two_channel or two_image");
+  throw core::InputError("CNN architecture '" + name +
+                         "' is not known; choose two_channel or two_image");
 }
 
 std::string to_string(CnnArchitecture architecture) {
@@ -39,22 +40,27 @@ std::string to_string(CnnArchitecture architecture) {
 
 void CnnJetNetworkConfig::validate() const {
   if (pixels < 2 || pixels > 1024) {
-    throw core::InputError("cnn", "pixels", std::to_string(pixels), "images need 2..1024 pixels per side");
+    throw core::InputError("cnn", "pixels", std::to_string(pixels),
+                           "images need 2..1024 pixels per side");
   }
   if (filters.empty() || filters.size() != kernels.size() || filters.size() != pool.size()) {
     throw core::InputError("cnn", "filters", join_ints(filters),
-                           "filters, kernels and pool need one entry per conv layer (e.g. 64,64,128,128 / 5,5,3,3 / 1,1,0,1)");
+                           "filters, kernels and pool need one entry per conv layer (e.g. "
+                           "64,64,128,128 / 5,5,3,3 / 1,1,0,1)");
   }
   int size = pixels;
   for (std::size_t i = 0; i < filters.size(); ++i) {
-    if (filters[i] < 1) throw core::InputError("cnn", "filters", join_ints(filters), "each layer needs >= 1 filter");
+    if (filters[i] < 1)
+      throw core::InputError("cnn", "filters", join_ints(filters), "each layer needs >= 1 filter");
     if (kernels[i] < 1 || kernels[i] % 2 == 0) {
-      throw core::InputError("cnn", "kernels", join_ints(kernels), "kernel sizes must be odd and >= 1 ('same' padding)");
+      throw core::InputError("cnn", "kernels", join_ints(kernels),
+                             "kernel sizes must be odd and >= 1 ('same' padding)");
     }
     if (pool[i] != 0) size /= 2;
     if (size < 1) {
-      throw core::InputError("cnn", "pool", join_ints(pool),
-                             "too many 2×2 poolings for " + std::to_string(pixels) + "-pixel images");
+      throw core::InputError(
+          "cnn", "pool", join_ints(pool),
+          "too many 2×2 poolings for " + std::to_string(pixels) + "-pixel images");
     }
   }
   for (int d : dense) {
@@ -64,7 +70,8 @@ void CnnJetNetworkConfig::validate() const {
     throw core::InputError("cnn", "extra_features", std::to_string(extra_features), "must be >= 0");
   }
   for (int d : extra_hidden) {
-    if (d < 1) throw core::InputError("cnn", "extra_hidden", join_ints(extra_hidden), "widths must be >= 1");
+    if (d < 1)
+      throw core::InputError("cnn", "extra_hidden", join_ints(extra_hidden), "widths must be >= 1");
   }
 }
 

@@ -35,12 +35,12 @@ std::string to_string(CnnArchitecture architecture);
 
 struct CnnJetNetworkConfig {
   CnnArchitecture architecture = CnnArchitecture::kTwoChannel;
-  int pixels = 25;                            ///< P
+  int pixels = 25;  ///< P
   std::vector<int> filters = {64, 64, 128, 128};
   std::vector<int> kernels = {5, 5, 3, 3};
-  std::vector<int> pool = {1, 1, 0, 1};       ///< 1: 2×2 max-pool after that conv layer
+  std::vector<int> pool = {1, 1, 0, 1};  ///< 1: 2×2 max-pool after that conv layer
   std::vector<int> dense = {128, 128};
-  int extra_features = 0;                     ///< F (0: no dense branch)
+  int extra_features = 0;  ///< F (0: no dense branch)
   std::vector<int> extra_hidden = {32, 32};
 
   /// Throws core::InputError naming the field and value.

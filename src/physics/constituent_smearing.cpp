@@ -25,12 +25,15 @@ struct Cell {
 void ConstituentSmearingConfig::validate() const {
   check(tracker_max_eta >= 0, "tracker_max_eta", tracker_max_eta, "must be >= 0");
   check(track_min_pt >= 0, "track_min_pt", track_min_pt, "must be >= 0 GeV");
-  check(track_resolution_constant >= 0, "track_resolution_constant", track_resolution_constant, "must be >= 0");
-  check(track_resolution_slope >= 0, "track_resolution_slope", track_resolution_slope, "must be >= 0");
+  check(track_resolution_constant >= 0, "track_resolution_constant", track_resolution_constant,
+        "must be >= 0");
+  check(track_resolution_slope >= 0, "track_resolution_slope", track_resolution_slope,
+        "must be >= 0");
   check(calorimeter_max_eta > 0, "calorimeter_max_eta", calorimeter_max_eta, "must be > 0");
   check(cell_size > 0 && cell_size < 1, "cell_size", cell_size, "must be in (0, 1)");
   check(cell_min_energy >= 0, "cell_min_energy", cell_min_energy, "must be >= 0 GeV");
-  check(calorimeter_stochastic >= 0, "calorimeter_stochastic", calorimeter_stochastic, "must be >= 0");
+  check(calorimeter_stochastic >= 0, "calorimeter_stochastic", calorimeter_stochastic,
+        "must be >= 0");
   check(calorimeter_constant >= 0, "calorimeter_constant", calorimeter_constant, "must be >= 0");
 }
 

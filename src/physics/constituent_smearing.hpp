@@ -20,12 +20,12 @@ namespace cwola::physics {
 
 struct ConstituentSmearingConfig {
   double tracker_max_eta = 2.5;
-  double track_min_pt = 0.5;         ///< GeV
+  double track_min_pt = 0.5;  ///< GeV
   double track_resolution_constant = 0.01;
   double track_resolution_slope = 2e-4;  ///< 1/GeV
   double calorimeter_max_eta = 3.0;
-  double cell_size = 0.0174;         ///< Δη = Δφ of a calorimeter cell
-  double cell_min_energy = 1.0;      ///< GeV
+  double cell_size = 0.0174;             ///< Δη = Δφ of a calorimeter cell
+  double cell_min_energy = 1.0;          ///< GeV
   double calorimeter_stochastic = 1.50;  ///< GeV^1/2, σ(E) stochastic term
   double calorimeter_constant = 0.050;   ///< σ(E) constant term
   bool smear = true;

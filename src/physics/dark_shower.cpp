@@ -15,15 +15,17 @@ void check(bool ok, const std::string& key, double value, const std::string& why
   if (!ok) throw core::InputError("dark sector", key, core::format_double(value), why);
 }
 
-void decay_to_quarks(const FourVector& meson, const FragmentationConfig& sm, double charged_fraction,
-                     core::RandomStream& stream, DarkJetRecord& record, StableParticles& out) {
+void decay_to_quarks(const FourVector& meson, const FragmentationConfig& sm,
+                     double charged_fraction, core::RandomStream& stream, DarkJetRecord& record,
+                     StableParticles& out) {
   const auto quarks = two_body_decay(meson, 0.0, 0.0, stream);
   std::vector<Hadron> hadrons;
   fragment(quarks.first, sm, stream, hadrons);
   fragment(quarks.second, sm, stream, hadrons);
   record.sm_quarks += 2;
   for (const auto& h : hadrons) {
-    out.push_back({h.p, stream.uniform() < charged_fraction ? ParticleCharge::kCharged : ParticleCharge::kNeutral});
+    out.push_back({h.p, stream.uniform() < charged_fraction ? ParticleCharge::kCharged
+                                                            : ParticleCharge::kNeutral});
   }
 }
 }  // namespace
@@ -36,7 +38,8 @@ void DarkSectorConfig::validate() const {
   check(lambda_d > 0, "lambda_d", lambda_d, "Λ_D must be > 0 GeV");
   check(pion_mass > 0, "pion_mass", pion_mass, "m_πD must be > 0 GeV");
   check(rho_mass >= pion_mass, "rho_mass", rho_mass, "m_ρD must be >= m_πD");
-  check(quark_mass > 0, "quark_mass", quark_mass, "the constituent dark-quark mass must be > 0 GeV");
+  check(quark_mass > 0, "quark_mass", quark_mass,
+        "the constituent dark-quark mass must be > 0 GeV");
   check(colours >= 2, "colours", colours, "an SU(N) gauge group needs N >= 2");
   check(flavours >= 1 && 11 * colours > 2 * flavours, "flavours", flavours,
         "the dark sector must confine (asymptotic freedom: 11 N_c > 2 n_f)");

@@ -30,13 +30,14 @@ std::string to_string(DarkDecayMode mode);
 /// Parameters of the dark sector. Defaults: the note's Table 13 (Λ_D = m_πD = 10 GeV,
 /// m_ρD = 26.944 GeV, constituent dark-quark mass 10.3306 GeV).
 struct DarkSectorConfig {
-  double lambda_d = 10.0;        ///< GeV, dark confinement scale Λ_D (HiddenValley:Lambda)
-  double pion_mass = 10.0;       ///< GeV, m_πD (4900111:m0 ...)
-  double rho_mass = 26.944;      ///< GeV, m_ρD (4900113:m0 ...)
-  double quark_mass = 10.3306;   ///< GeV, constituent dark-quark mass: the dark shower's k_t cut-off
-  int colours = 3;               ///< N_c of the dark gauge group (HiddenValley:Ngauge)
-  int flavours = 3;              ///< dark flavours (490010x, x = 1, 2, 3)
-  double vector_fraction = 0.75; ///< fraction of ρ_D among dark mesons (spin counting 3 : 1; Pythia's probVector)
+  double lambda_d = 10.0;       ///< GeV, dark confinement scale Λ_D (HiddenValley:Lambda)
+  double pion_mass = 10.0;      ///< GeV, m_πD (4900111:m0 ...)
+  double rho_mass = 26.944;     ///< GeV, m_ρD (4900113:m0 ...)
+  double quark_mass = 10.3306;  ///< GeV, constituent dark-quark mass: the dark shower's k_t cut-off
+  int colours = 3;              ///< N_c of the dark gauge group (HiddenValley:Ngauge)
+  int flavours = 3;             ///< dark flavours (490010x, x = 1, 2, 3)
+  double vector_fraction =
+      0.75;  ///< fraction of ρ_D among dark mesons (spin counting 3 : 1; Pythia's probVector)
   DarkDecayMode mode = DarkDecayMode::kDirect;
   double max_angle = 1.0;        ///< rad, angular-ordering start of the dark shower
   double fragmentation_a = 1.0;  ///< f(z) = (a + 1)(1 − z)^a for dark mesons

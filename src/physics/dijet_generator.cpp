@@ -23,7 +23,7 @@ void sm_jet(const Parton& parton, const DijetGeneratorConfig& config, core::Rand
   for (const auto& p : partons) fragment(p.p, config.sm_fragmentation, stream, hadrons);
   for (const auto& h : hadrons) {
     out.push_back({h.p, stream.uniform() < config.charged_fraction ? ParticleCharge::kCharged
-                                                                     : ParticleCharge::kNeutral});
+                                                                   : ParticleCharge::kNeutral});
   }
 }
 
@@ -34,7 +34,9 @@ void underlying_event(const UnderlyingEventConfig& ue, double charged_fraction,
   if (mean <= 0) return;
   // Poisson by counting exponential gaps (mean ~ 30: cheap).
   int n = 0;
-  for (double t = -std::log(1.0 - stream.uniform()); t < mean; t += -std::log(1.0 - stream.uniform())) ++n;
+  for (double t = -std::log(1.0 - stream.uniform()); t < mean;
+       t += -std::log(1.0 - stream.uniform()))
+    ++n;
   for (int i = 0; i < n; ++i) {
     const double pt = -ue.mean_pt * std::log(1.0 - stream.uniform());
     const double eta = kMaxEta * (2.0 * stream.uniform() - 1.0);
@@ -72,7 +74,7 @@ double DijetFunction::integral(double lo, double hi) const {
   for (int i = 0; i <= kSteps; ++i) {
     const double m = std::exp(a + i * h);
     const double w = (i == 0 || i == kSteps) ? 1.0 : (i % 2 == 1 ? 4.0 : 2.0);
-    sum += w * (*this)(m) * m;
+    sum += w * (*this)(m)*m;
   }
   return sum * h / 3.0;
 }
@@ -98,8 +100,8 @@ DijetMassSampler::DijetMassSampler(const DijetFunction& function, double lo, dou
 double DijetMassSampler::sample(core::RandomStream& stream) const {
   const double u = stream.uniform();
   const auto it = std::upper_bound(cdf_.begin(), cdf_.end(), u);
-  const auto i = static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(it - cdf_.begin(), 1,
-                                                                     static_cast<std::ptrdiff_t>(cdf_.size()) - 1));
+  const auto i = static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(
+      it - cdf_.begin(), 1, static_cast<std::ptrdiff_t>(cdf_.size()) - 1));
   const double t = (u - cdf_[i - 1]) / std::max(cdf_[i] - cdf_[i - 1], 1e-300);
   // Linear in ln m between the grid points.
   return std::exp(std::log(mass_[i - 1]) + t * (std::log(mass_[i]) - std::log(mass_[i - 1])));
@@ -138,10 +140,12 @@ void DijetGeneratorConfig::validate() const {
   signal.dark.validate();
   sm_shower.validate();
   sm_fragmentation.validate();
-  check(charged_fraction >= 0 && charged_fraction <= 1, where, "charged_fraction",
-        charged_fraction, "a fraction must be in [0, 1]");
-  check(underlying_event.density >= 0, where, "ue_density", underlying_event.density, "must be >= 0");
-  check(underlying_event.mean_pt > 0, where, "ue_mean_pt", underlying_event.mean_pt, "must be > 0 GeV");
+  check(charged_fraction >= 0 && charged_fraction <= 1, where, "charged_fraction", charged_fraction,
+        "a fraction must be in [0, 1]");
+  check(underlying_event.density >= 0, where, "ue_density", underlying_event.density,
+        "must be >= 0");
+  check(underlying_event.mean_pt > 0, where, "ue_mean_pt", underlying_event.mean_pt,
+        "must be > 0 GeV");
   detector.validate();
   clustering.validate();
 }
@@ -161,8 +165,8 @@ void DijetSelectionConfig::validate() const {
         "the stored window needs store_min_mass < store_max_mass");
   check(signal_region[0] < signal_region[1], where, "signal_region", signal_region[0],
         "needs lo < hi");
-  check(sideband[0] <= sideband[1] && sideband[1] <= sideband[2] && sideband[2] <= sideband[3], where,
-        "sideband", sideband[0], "needs lo1 <= hi1 <= lo2 <= hi2");
+  check(sideband[0] <= sideband[1] && sideband[1] <= sideband[2] && sideband[2] <= sideband[3],
+        where, "sideband", sideband[0], "needs lo1 <= hi1 <= lo2 <= hi2");
   check(max_constituents >= 1, where, "max_constituents", static_cast<double>(max_constituents),
         "must be >= 1");
 }
@@ -176,7 +180,7 @@ bool DijetSelectionConfig::in_sideband(double mjj) const {
 }
 
 const std::vector<std::string>& cutflow_steps() {
-  static const std::vector<std::string> kSteps = {"generated", "n_jets>=2",   "pt>750",
+  static const std::vector<std::string> kSteps = {"generated", "n_jets>=2",     "pt>750",
                                                   "abs_eta<2", "stored_window", "signal_region",
                                                   "sideband"};
   return kSteps;
@@ -199,8 +203,8 @@ StableParticles DijetGenerator::generate_particles(core::RandomStream& stream) c
     const double y_star = 0.5 * std::log(chi) * (stream.uniform() < 0.5 ? 1.0 : -1.0);
     const double pt = mass / (2.0 * std::cosh(y_star));
     const double phi = kPi * (2.0 * stream.uniform() - 1.0);
-    for (const auto& [y, azimuth] : {std::pair{y_boost + y_star, phi},
-                                     std::pair{y_boost - y_star, wrap_phi(phi + kPi)}}) {
+    for (const auto& [y, azimuth] :
+         {std::pair{y_boost + y_star, phi}, std::pair{y_boost - y_star, wrap_phi(phi + kPi)}}) {
       const double colour = stream.uniform() < q.quark_fraction ? 4.0 / 3.0 : 3.0;
       sm_jet({FourVector::from_pt_eta_phi_m(pt, y, azimuth, 0.0), colour}, config_, stream, out);
     }
@@ -235,7 +239,8 @@ bool DijetGenerator::reconstruct(const StableParticles& particles,
                                  core::RandomStream& detector_stream, DijetEvent& event,
                                  std::size_t& passed_steps) const {
   passed_steps = 1;  // generated
-  const Constituents constituents = physics::reconstruct(particles, config_.detector, detector_stream);
+  const Constituents constituents =
+      physics::reconstruct(particles, config_.detector, detector_stream);
   const auto jets = cluster_jets(constituents, config_.clustering);
   if (static_cast<int>(jets.size()) < selection_.min_jets) return false;
   passed_steps = 2;
@@ -254,16 +259,19 @@ bool DijetGenerator::reconstruct(const StableParticles& particles,
     event.jet_momenta[j] = jets[j].p;
     event.jets[j].clear();
     const std::size_t n = std::min(jets[j].constituents.size(), selection_.max_constituents);
-    for (std::size_t i = 0; i < n; ++i) event.jets[j].push_back(constituents[jets[j].constituents[i]]);
+    for (std::size_t i = 0; i < n; ++i)
+      event.jets[j].push_back(constituents[jets[j].constituents[i]]);
   }
   return true;
 }
 
 DijetBlock DijetGenerator::generate_block(std::uint64_t seed, std::uint64_t block,
                                           std::size_t events) const {
-  const std::uint64_t particle_seed = core::stream_seed(seed, block, core::SeedPurpose::kEventBlock);
+  const std::uint64_t particle_seed =
+      core::stream_seed(seed, block, core::SeedPurpose::kEventBlock);
   core::RandomStream particle_stream(particle_seed);
-  core::RandomStream detector_stream(core::stream_seed(particle_seed, 1, core::SeedPurpose::kEventBlock));
+  core::RandomStream detector_stream(
+      core::stream_seed(particle_seed, 1, core::SeedPurpose::kEventBlock));
   DijetBlock out;
   out.cutflow.assign(cutflow_steps().size(), 0);
   for (std::size_t i = 0; i < events; ++i) {

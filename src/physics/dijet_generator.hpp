@@ -67,8 +67,8 @@ struct QcdDijetConfig {
   double m_max = 7000.0;
   double chi_max = 30.0;  ///< largest χ = exp(|Δy|)
   double boost_sigma = 0.5;
-  double quark_fraction = 0.6;  ///< qq + qg at high x are mostly quark jets
-  double reference_mass = 3000.0;           ///< GeV, lower edge of the reference cross section
+  double quark_fraction = 0.6;                 ///< qq + qg at high x are mostly quark jets
+  double reference_mass = 3000.0;              ///< GeV, lower edge of the reference cross section
   double reference_cross_section_fb = 6837.0;  ///< σ(m_jj > reference_mass), note §4.5
 };
 
@@ -80,8 +80,8 @@ struct HiddenValleySignalConfig {
 };
 
 struct UnderlyingEventConfig {
-  double density = 1.0;   ///< particles per unit η–φ area
-  double mean_pt = 1.0;   ///< GeV
+  double density = 1.0;  ///< particles per unit η–φ area
+  double mean_pt = 1.0;  ///< GeV
 };
 
 struct DijetGeneratorConfig {
@@ -105,13 +105,13 @@ struct DijetGeneratorConfig {
 /// The §4.3 selection and the mass windows; all masses in GeV.
 struct DijetSelectionConfig {
   int min_jets = 2;
-  double min_pt = 750.0;       ///< both leading jets
-  double max_abs_eta = 2.0;    ///< both leading jets
+  double min_pt = 750.0;           ///< both leading jets
+  double max_abs_eta = 2.0;        ///< both leading jets
   double store_min_mass = 4000.0;  ///< events outside [store_min, store_max] are not kept
   double store_max_mass = 6500.0;
   std::array<double, 2> signal_region = {4700.0, 5500.0};
   std::array<double, 4> sideband = {4400.0, 4700.0, 5500.0, 5800.0};  ///< [lo1, hi1] ∪ [lo2, hi2]
-  std::size_t max_constituents = 200;  ///< per jet, hardest first
+  std::size_t max_constituents = 200;                                 ///< per jet, hardest first
   void validate() const;
   bool in_signal_region(double mjj) const;
   bool in_sideband(double mjj) const;

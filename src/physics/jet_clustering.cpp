@@ -1,8 +1,7 @@
 #include "physics/jet_clustering.hpp"
 
-#include <fastjet/ClusterSequence.hh>
-
 #include <algorithm>
+#include <fastjet/ClusterSequence.hh>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -20,7 +19,8 @@ void ClusteringConfig::validate() const {
   }
 }
 
-std::vector<ClusteredJet> cluster_jets(const Constituents& inputs, const ClusteringConfig& definition) {
+std::vector<ClusteredJet> cluster_jets(const Constituents& inputs,
+                                       const ClusteringConfig& definition) {
   definition.validate();
   // FastJet prints a banner to stdout at first use; our stdout carries results only (the
   // citation is in docs/hidden_valley.md).
@@ -42,7 +42,7 @@ std::vector<ClusteredJet> cluster_jets(const Constituents& inputs, const Cluster
       definition.algorithm == ClusteringAlgorithm::kAntiKt
           ? fastjet::antikt_algorithm
           : (definition.algorithm == ClusteringAlgorithm::kKt ? fastjet::kt_algorithm
-                                                       : fastjet::cambridge_algorithm);
+                                                              : fastjet::cambridge_algorithm);
   const fastjet::JetDefinition jet_definition(algorithm, definition.radius);
   fastjet::ClusterSequence sequence(particles, jet_definition);
   const auto jets = fastjet::sorted_by_pt(sequence.inclusive_jets(definition.min_pt));
@@ -54,10 +54,12 @@ std::vector<ClusteredJet> cluster_jets(const Constituents& inputs, const Cluster
     j.p.py = jet.py();
     j.p.pz = jet.pz();
     j.p.e = jet.e();
-    for (const auto& c : jet.constituents()) j.constituents.push_back(static_cast<std::size_t>(c.user_index()));
-    std::sort(j.constituents.begin(), j.constituents.end(), [&inputs](std::size_t a, std::size_t b) {
-      return inputs[a].pt != inputs[b].pt ? inputs[a].pt > inputs[b].pt : a < b;
-    });
+    for (const auto& c : jet.constituents())
+      j.constituents.push_back(static_cast<std::size_t>(c.user_index()));
+    std::sort(j.constituents.begin(), j.constituents.end(),
+              [&inputs](std::size_t a, std::size_t b) {
+                return inputs[a].pt != inputs[b].pt ? inputs[a].pt > inputs[b].pt : a < b;
+              });
     out.push_back(std::move(j));
   }
   return out;

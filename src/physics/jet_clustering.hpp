@@ -27,6 +27,7 @@ struct ClusteredJet {
 };
 
 /// Jets of `inputs` (massless: pT, η, φ) sorted by decreasing pT.
-std::vector<ClusteredJet> cluster_jets(const Constituents& inputs, const ClusteringConfig& definition);
+std::vector<ClusteredJet> cluster_jets(const Constituents& inputs,
+                                       const ClusteringConfig& definition);
 
 }  // namespace cwola::physics

@@ -54,11 +54,13 @@ double RunningCoupling::operator()(double q) const {
 }
 
 void RunningCoupling::validate() const {
-  check(lambda > 0 && std::isfinite(lambda), "lambda", lambda, "the confinement scale must be > 0 GeV");
+  check(lambda > 0 && std::isfinite(lambda), "lambda", lambda,
+        "the confinement scale must be > 0 GeV");
   check(colours >= 2, "colours", colours, "an SU(N) gauge group needs N >= 2");
   check(flavours >= 0 && 11 * colours > 2 * flavours, "flavours", flavours,
         "the theory must be asymptotically free (11 N_c > 2 n_f)");
-  check(alpha_max > 0 && alpha_max < 5, "alpha_max", alpha_max, "the frozen coupling must be in (0, 5)");
+  check(alpha_max > 0 && alpha_max < 5, "alpha_max", alpha_max,
+        "the frozen coupling must be in (0, 5)");
 }
 
 void ShowerConfig::validate() const {
@@ -69,7 +71,8 @@ void ShowerConfig::validate() const {
 }
 
 void FragmentationConfig::validate() const {
-  if (species.empty()) throw core::InputError("fragmentation has no hadron species (nothing to make) add one");
+  if (species.empty())
+    throw core::InputError("fragmentation has no hadron species (nothing to make) add one");
   for (const auto& s : species) {
     check(s.mass > 0, "mass", s.mass, "hadron masses must be > 0 GeV");
     check(s.probability >= 0, "probability", s.probability, "weights must be >= 0");

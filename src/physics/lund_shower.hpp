@@ -31,10 +31,10 @@ namespace cwola::physics {
 
 /// One-loop running coupling of an SU(N_c) gauge theory with n_f light flavours.
 struct RunningCoupling {
-  double lambda = 0.2;    ///< GeV, confinement scale Λ (QCD: ~0.2 GeV; dark: Λ_D)
-  int colours = 3;        ///< N_c
-  int flavours = 5;       ///< n_f
-  double alpha_max = 0.5; ///< α is frozen at this value near and below Λ
+  double lambda = 0.2;     ///< GeV, confinement scale Λ (QCD: ~0.2 GeV; dark: Λ_D)
+  int colours = 3;         ///< N_c
+  int flavours = 5;        ///< n_f
+  double alpha_max = 0.5;  ///< α is frozen at this value near and below Λ
   /// α(q) for a scale q in GeV.
   double operator()(double q) const;
   void validate() const;
@@ -70,9 +70,9 @@ struct HadronSpecies {
 /// Settings of the string-like fragmentation.
 struct FragmentationConfig {
   std::vector<HadronSpecies> species = {{0.14, 1.0, 0}};
-  double a = 1.0;                    ///< shape of f(z) = (a + 1)(1 − z)^a
-  double sigma_pt = 0.35;            ///< GeV, width of each transverse-momentum component
-  double min_energy_over_mass = 2.0; ///< stop when the remaining energy is below this × mass
+  double a = 1.0;                     ///< shape of f(z) = (a + 1)(1 − z)^a
+  double sigma_pt = 0.35;             ///< GeV, width of each transverse-momentum component
+  double min_energy_over_mass = 2.0;  ///< stop when the remaining energy is below this × mass
   void validate() const;
 };
 

@@ -16,7 +16,8 @@ struct StableParticle {
   ParticleCharge charge = ParticleCharge::kCharged;
 };
 
-/// A reconstructed jet constituent (massless): transverse momentum (GeV), pseudorapidity, azimuth (rad).
+/// A reconstructed jet constituent (massless): transverse momentum (GeV), pseudorapidity, azimuth
+/// (rad).
 struct Constituent {
   double pt = 0;
   double eta = 0;

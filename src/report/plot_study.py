@@ -620,7 +620,7 @@ def plot_hv_significance_after_vs_before(store, out):
     if not groups or "significance_before_mean" not in store.summary:
         return []
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), sharey=True)
-    top = 0.0
+    right = 0.0
     for ax, (tag, text) in zip(axes, HV_EPS_B):
         column = f"significance_after_eb_{tag}"
         if f"{column}_mean" not in store.summary:
@@ -632,13 +632,14 @@ def plot_hv_significance_after_vs_before(store, out):
             y = store.summary[f"{column}_mean"][rows]
             ax.errorbar(x, y, yerr=store.summary[f"{column}_std"][rows], marker="o", capsize=3,
                         color=color, label=label or "CWoLa CNN")
-            top = max(top, np.nanmax(np.concatenate([x, y + np.nan_to_num(store.summary[f"{column}_std"][rows])])))
+            right = max(right, float(np.nanmax(x)) if np.any(np.isfinite(x)) else 0.0)
         ax.set_title(rf"cut at $\epsilon_B$ = {text}", fontsize=10)
         ax.set_xlabel("significance before the cut")
         ax.grid(alpha=0.3)
+    right = 1.05 * right if right > 0 else 1.0
     for ax in axes:
-        ax.plot([0, top * 1.05], [0, top * 1.05], color="grey", linestyle="--", label="no change")
-        ax.set_xlim(left=0)
+        ax.plot([0, right], [0, right], color="grey", linestyle="--", label="no change")
+        ax.set_xlim(0, right)
         ax.set_ylim(bottom=0)
     axes[0].set_ylabel("significance after the cut")
     axes[0].legend(fontsize=7)

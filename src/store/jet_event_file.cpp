@@ -48,8 +48,9 @@ Handle create(hid_t file, const std::string& path, const std::string& name, hid_
   H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.id(), 1);
-  Handle dataset(H5Dcreate2(file, name.c_str(), type, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
-                 H5Dclose);
+  Handle dataset(
+      H5Dcreate2(file, name.c_str(), type, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
+      H5Dclose);
   if (!dataset.valid()) fail(path, "creating dataset " + name);
   return dataset;
 }
@@ -107,7 +108,8 @@ std::vector<T> read_all(hid_t file, const std::string& path, const std::string& 
   std::size_t n = 1;
   for (auto d : dims) n *= d;
   std::vector<T> values(n);
-  if (n > 0 && H5Dread(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {
+  if (n > 0 &&
+      H5Dread(dataset.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {
     throw core::InputError("jet event file '" + path + "': dataset " + name +
                            " cannot be read as the expected type (numbers); check its type");
   }
@@ -172,8 +174,9 @@ void write_string_scalar(hid_t file, const std::string& path, const std::string&
   H5Pset_obj_track_times(dcpl.id(), 0);
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.id(), 1);
-  Handle dataset(H5Dcreate2(file, name.c_str(), type.id(), space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
-                 H5Dclose);
+  Handle dataset(
+      H5Dcreate2(file, name.c_str(), type.id(), space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
+      H5Dclose);
   if (!dataset.valid()) fail(path, "creating " + name);
   Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
   H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_COLLECTIVE);
@@ -185,7 +188,8 @@ void write_string_scalar(hid_t file, const std::string& path, const std::string&
   }
   std::vector<char> buffer(std::max<std::size_t>(value.size(), 1), '\0');
   std::memcpy(buffer.data(), value.data(), value.size());
-  ok(H5Dwrite(dataset.id(), type.id(), memory_space.id(), file_space.id(), dxpl.id(), buffer.data()),
+  ok(H5Dwrite(dataset.id(), type.id(), memory_space.id(), file_space.id(), dxpl.id(),
+              buffer.data()),
      path, "writing " + name);
 }
 }  // namespace
@@ -201,7 +205,8 @@ void JetEventData::check_consistent() const {
                         "producer)");
     }
   }
-  if (signal.size() != n) throw core::Error("jet event data: signal column length differs from mjj");
+  if (signal.size() != n)
+    throw core::Error("jet event data: signal column length differs from mjj");
 }
 
 std::int64_t JetEventFileInfo::count(const std::string& name) const {
@@ -269,7 +274,8 @@ void write_jet_event_file(MPI_Comm comm, const std::string& path, const JetEvent
       const hsize_t n = info.cutflow_steps.size();
       std::vector<char> buffer(n * length, '\0');
       for (std::size_t i = 0; i < n; ++i) {
-        std::memcpy(buffer.data() + i * length, info.cutflow_steps[i].data(), info.cutflow_steps[i].size());
+        std::memcpy(buffer.data() + i * length, info.cutflow_steps[i].data(),
+                    info.cutflow_steps[i].size());
       }
       Handle steps = create(f, path, "/CUTFLOW/step", type.id(), n, 0);
       write_rows(steps, path, "/CUTFLOW/step", type.id(), 0, writer ? n : 0, 0, buffer.data());
@@ -284,7 +290,8 @@ void write_jet_event_file(MPI_Comm comm, const std::string& path, const JetEvent
       write_rows(xs, path, "/GENERATOR/cross_section_fb", H5T_NATIVE_DOUBLE, 0, writer ? 1 : 0, 0,
                  &info.cross_section_fb);
       Handle seed = create(f, path, "/GENERATOR/seed", H5T_STD_U64LE, 1, 0);
-      write_rows(seed, path, "/GENERATOR/seed", H5T_NATIVE_UINT64, 0, writer ? 1 : 0, 0, &info.seed);
+      write_rows(seed, path, "/GENERATOR/seed", H5T_NATIVE_UINT64, 0, writer ? 1 : 0, 0,
+                 &info.seed);
     }
     ok(H5Fflush(f, H5F_SCOPE_GLOBAL), path, "flushing");
   }
@@ -328,7 +335,8 @@ JetEventData read_jet_event_file(const std::string& path, JetEventFileInfo* info
       data.mask[j] = read_bytes(f, path, g + "/MASK", shape);
     } else {
       data.mask[j].resize(data.pt[j].size());
-      for (std::size_t i = 0; i < data.pt[j].size(); ++i) data.mask[j][i] = data.pt[j][i] > 0 ? 1 : 0;
+      for (std::size_t i = 0; i < data.pt[j].size(); ++i)
+        data.mask[j][i] = data.pt[j][i] > 0 ? 1 : 0;
     }
     // Padding is pt = 0, so consumers need only look at pt.
     for (std::size_t i = 0; i < data.pt[j].size(); ++i) {
@@ -347,7 +355,8 @@ JetEventData read_jet_event_file(const std::string& path, JetEventFileInfo* info
       info->cutflow_steps = read_strings(f, "/CUTFLOW/step");
       info->cutflow_counts = read_all<std::int64_t>(f, path, "/CUTFLOW/count", H5T_NATIVE_INT64);
     }
-    if (exists(f, "/GENERATOR/process")) info->process = read_strings(f, "/GENERATOR/process").at(0);
+    if (exists(f, "/GENERATOR/process"))
+      info->process = read_strings(f, "/GENERATOR/process").at(0);
     if (exists(f, "/GENERATOR/card")) info->card = read_strings(f, "/GENERATOR/card").at(0);
     if (exists(f, "/GENERATOR/cross_section_fb")) {
       info->cross_section_fb =

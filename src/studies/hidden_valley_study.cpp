@@ -115,8 +115,9 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   for (const auto& [key, value] : {std::pair{"hidden_valley.background_file", s.background_file},
                                    std::pair{"hidden_valley.signal_file", s.signal_file}}) {
     if (value.empty()) {
-      config.fail(key, "is required: a jet event file made by `cwola generate --card "
-                       "inputs/qcd_dijet.card` (background) or inputs/hidden_valley.card (signal)");
+      config.fail(key,
+                  "is required: a jet event file made by `cwola generate --card "
+                  "inputs/qcd_dijet.card` (background) or inputs/hidden_valley.card (signal)");
     }
   }
   s.significance = config.get_double("hidden_valley.significance", 1.0, 0.0, 1e4);
@@ -136,24 +137,27 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   }
   s.windows.signal_region = {sr[0], sr[1]};
   s.windows.sideband = {sb[0], sb[1], sb[2], sb[3]};
-  s.test_events = static_cast<std::size_t>(
-      config.get_int("hidden_valley.test_events", 10000, 10, 1LL << 32));
+  s.test_events =
+      static_cast<std::size_t>(config.get_int("hidden_valley.test_events", 10000, 10, 1LL << 32));
   s.image.pixels = static_cast<int>(config.get_int("hidden_valley.image_pixels", 25, 2, 1024));
   s.image.half_width = config.get_double("hidden_valley.image_half_width", 1.0, 1e-3, 10.0);
-  s.normalisation = config.get_choice("hidden_valley.image_normalisation", "jet_pt",
-                                      {"jet_pt", "none"}) == "none"
-                        ? features::ImageNormalisation::kNone
-                        : features::ImageNormalisation::kJetPt;
+  s.normalisation =
+      config.get_choice("hidden_valley.image_normalisation", "jet_pt", {"jet_pt", "none"}) == "none"
+          ? features::ImageNormalisation::kNone
+          : features::ImageNormalisation::kJetPt;
   s.augmentation.mode = data::parse_constituent_augmentation(
       config.get_choice("hidden_valley.augmentation", "none", {"none", "smear", "copy"}));
   s.augmentation.copies =
       static_cast<int>(config.get_int("hidden_valley.augmentation_copies", 1, 0, 1000));
-  s.augmentation.smear_scale_gev = config.get_double("hidden_valley.smear_scale_gev", 0.1, 0.0, 1e3);
+  s.augmentation.smear_scale_gev =
+      config.get_double("hidden_valley.smear_scale_gev", 0.1, 0.0, 1e3);
   // The note's sample variants (§4.9–4.14) as one scan axis: "+1 augmentation" (smear),
   // "+1 copy" (copy) and "luminosity × 2" (twice the events, hence √2 more signal at equal S/√B).
-  const std::string variant = config.get_choice(
-      "hidden_valley.variant", "original", {"original", "plus_augmentation", "plus_copy", "luminosity_x2"});
-  if (variant == "plus_augmentation") s.augmentation.mode = data::ConstituentAugmentationMode::kSmear;
+  const std::string variant =
+      config.get_choice("hidden_valley.variant", "original",
+                        {"original", "plus_augmentation", "plus_copy", "luminosity_x2"});
+  if (variant == "plus_augmentation")
+    s.augmentation.mode = data::ConstituentAugmentationMode::kSmear;
   if (variant == "plus_copy") s.augmentation.mode = data::ConstituentAugmentationMode::kCopy;
   if (variant == "luminosity_x2") s.luminosity_scale *= 2.0;
   s.extra_features = config.get_bool("hidden_valley.extra_features", false);
@@ -186,8 +190,8 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   s.background_regions = split_regions(*s.background, s.windows);
   s.signal_regions = split_regions(*s.signal, s.windows);
   const double file_cross_section = s.background->info.cross_section_fb;
-  const double cross_section = config.get_double("hidden_valley.background_cross_section_fb",
-                                                 file_cross_section, 0.0, 1e15);
+  const double cross_section =
+      config.get_double("hidden_valley.background_cross_section_fb", file_cross_section, 0.0, 1e15);
   if (!(cross_section > 0)) {
     config.fail("hidden_valley.background_cross_section_fb",
                 "is needed: the background file '" + s.background_file +
@@ -210,7 +214,8 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   s.background_sr_efficiency = in.background_sr_efficiency;
   s.signal_sr_efficiency = in.signal_sr_efficiency;
 
-  auto need = [&config](const char* what, std::size_t needed, std::size_t have, const std::string& file) {
+  auto need = [&config](const char* what, std::size_t needed, std::size_t have,
+                        const std::string& file) {
     if (needed > have) {
       config.fail("hidden_valley.luminosity_fb",
                   std::string("needs ") + std::to_string(needed) + " " + what + " events but '" +
@@ -221,7 +226,8 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   };
   need("background signal-region (test + mixed)", s.test_events + s.counts.background_sr,
        s.background_regions.sr.size(), s.background_file);
-  need("background sideband", s.counts.background_sb, s.background_regions.sb.size(), s.background_file);
+  need("background sideband", s.counts.background_sb, s.background_regions.sb.size(),
+       s.background_file);
   need("signal signal-region (test + mixed)", s.test_events + s.counts.signal_sr,
        s.signal_regions.sr.size(), s.signal_file);
   need("signal sideband", s.counts.signal_sb, s.signal_regions.sb.size(), s.signal_file);
@@ -241,9 +247,12 @@ void append_rows(const EventPool& pool, const std::vector<std::size_t>& rows, st
     for (int j = 0; j < 2; ++j) {
       const auto begin = static_cast<std::ptrdiff_t>(r * width);
       const auto end = begin + static_cast<std::ptrdiff_t>(copied);
-      table.pt[j].insert(table.pt[j].end(), pool.data.pt[j].begin() + begin, pool.data.pt[j].begin() + end);
-      table.eta[j].insert(table.eta[j].end(), pool.data.eta[j].begin() + begin, pool.data.eta[j].begin() + end);
-      table.phi[j].insert(table.phi[j].end(), pool.data.phi[j].begin() + begin, pool.data.phi[j].begin() + end);
+      table.pt[j].insert(table.pt[j].end(), pool.data.pt[j].begin() + begin,
+                         pool.data.pt[j].begin() + end);
+      table.eta[j].insert(table.eta[j].end(), pool.data.eta[j].begin() + begin,
+                          pool.data.eta[j].begin() + end);
+      table.phi[j].insert(table.phi[j].end(), pool.data.phi[j].begin() + begin,
+                          pool.data.phi[j].begin() + end);
       table.pt[j].resize(table.pt[j].size() + out_width - copied, 0.0F);
       table.eta[j].resize(table.eta[j].size() + out_width - copied, 0.0F);
       table.phi[j].resize(table.phi[j].size() + out_width - copied, 0.0F);
@@ -297,19 +306,20 @@ std::vector<double> mean_image(const std::vector<float>& inputs, std::size_t row
     ++n;
     for (std::size_t k = 0; k < image_size; ++k) mean[k] += inputs[r * row_length + k];
   }
-  for (auto& v : mean) v = n > 0 ? v / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
+  for (auto& v : mean)
+    v = n > 0 ? v / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN();
   return mean;
 }
 
 class HiddenValleyStudy : public Study {
  public:
-  explicit HiddenValleyStudy(std::vector<HiddenValleySettings> points) : points_(std::move(points)) {
+  explicit HiddenValleyStudy(std::vector<HiddenValleySettings> points)
+      : points_(std::move(points)) {
     columns_ = classifier_columns();
     for (const char* extra :
-         {"significance", "injected_s_over_sqrt_b", "n_signal_sr", "n_background_sr",
-          "n_signal_sb", "n_background_sb", "n_train", "n_validation", "image_pixels",
-          "luminosity_fb", "augmentation_copies", "signal_sr_efficiency",
-          "background_sr_efficiency"}) {
+         {"significance", "injected_s_over_sqrt_b", "n_signal_sr", "n_background_sr", "n_signal_sb",
+          "n_background_sb", "n_train", "n_validation", "image_pixels", "luminosity_fb",
+          "augmentation_copies", "signal_sr_efficiency", "background_sr_efficiency"}) {
       columns_.emplace_back(extra);
     }
     std::size_t largest = 0;
@@ -319,8 +329,8 @@ class HiddenValleyStudy : public Study {
       store_images_ = store_images_ || p.store_average_images;
     }
     if (store_images_) {
-      for (const char* name : {"mean_image_sr", "mean_image_sb", "mean_image_signal",
-                               "mean_image_background"}) {
+      for (const char* name :
+           {"mean_image_sr", "mean_image_sb", "mean_image_signal", "mean_image_background"}) {
         arrays_.push_back({name, largest});
       }
     }
@@ -364,13 +374,15 @@ class HiddenValleyStudy : public Study {
     const auto order = split_stream.permutation(mixed.size());
     const auto n_validation = static_cast<std::size_t>(
         std::llround(s.classifier.validation_fraction * static_cast<double>(mixed.size())));
-    std::vector<std::size_t> validation_rows(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_validation));
-    std::vector<std::size_t> train_rows(order.begin() + static_cast<std::ptrdiff_t>(n_validation), order.end());
+    std::vector<std::size_t> validation_rows(
+        order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_validation));
+    std::vector<std::size_t> train_rows(order.begin() + static_cast<std::ptrdiff_t>(n_validation),
+                                        order.end());
     std::sort(validation_rows.begin(), validation_rows.end());
     std::sort(train_rows.begin(), train_rows.end());
     core::RandomStream augmentation_stream(context.seed(core::SeedPurpose::kAugmentation));
-    const auto train = data::augment_training_split(mixed.subset(train_rows), s.augmentation,
-                                                    augmentation_stream);
+    const auto train =
+        data::augment_training_split(mixed.subset(train_rows), s.augmentation, augmentation_stream);
     const auto validation = mixed.subset(validation_rows);
 
     data::DijetConstituentTable test;
@@ -395,8 +407,9 @@ class HiddenValleyStudy : public Study {
     trainer.validate();
     const torch::Device device(context.device);
     const auto outcome = training::train_classifier(
-        classifier, batch(train_x, row_length, train.label), batch(validation_x, row_length, validation.label),
-        trainer, context.seed(core::SeedPurpose::kShuffle), device,
+        classifier, batch(train_x, row_length, train.label),
+        batch(validation_x, row_length, validation.label), trainer,
+        context.seed(core::SeedPurpose::kShuffle), device,
         [&context](const training::EpochRecord&) { return context.keep_going(); });
 
     TaskOutput output;
@@ -413,30 +426,40 @@ class HiddenValleyStudy : public Study {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     if (outcome.status == training::TrainStatus::kDiverged || outcome.best_epoch < 0) {
       output.status = TaskOutput::Status::kFailed;
-      output.failure_reason = outcome.failure_reason.empty() ? "no finite validation loss"
-                                                             : outcome.failure_reason;
+      output.failure_reason =
+          outcome.failure_reason.empty() ? "no finite validation loss" : outcome.failure_reason;
       output.results.assign(columns_.size(), nan);
       return output;
     }
-    const auto scores = training::predict_scores(classifier, training::to_tensor(test_x, row_length),
-                                                 s.classifier.eval_batch_size, device);
+    const auto scores = training::predict_scores(
+        classifier, training::to_tensor(test_x, row_length), s.classifier.eval_batch_size, device);
     const auto m = metrics::evaluate_classifier(
         scores, test.is_signal,
         s.classifier.rectify ? metrics::Rectify::kIfBelowHalf : metrics::Rectify::kNo,
-        static_cast<double>(counts.signal_sr), static_cast<double>(counts.background_sr),
-        grid_);
+        static_cast<double>(counts.signal_sr), static_cast<double>(counts.background_sr), grid_);
     const auto& best = outcome.history.at(static_cast<std::size_t>(outcome.best_epoch));
-    output.results = {m.auc, m.best_accuracy, m.accuracy_at_half, best.train_accuracy,
-                      best.val_accuracy, m.signal_efficiency[0], m.signal_efficiency[1],
-                      m.signal_efficiency[2], m.significance_improvement[0],
-                      m.significance_improvement[1], m.significance_improvement[2],
-                      m.significance_before, m.significance_after[0], m.significance_after[1],
-                      m.significance_after[2], m.rectified ? 1.0 : 0.0,
+    output.results = {m.auc,
+                      m.best_accuracy,
+                      m.accuracy_at_half,
+                      best.train_accuracy,
+                      best.val_accuracy,
+                      m.signal_efficiency[0],
+                      m.signal_efficiency[1],
+                      m.signal_efficiency[2],
+                      m.significance_improvement[0],
+                      m.significance_improvement[1],
+                      m.significance_improvement[2],
+                      m.significance_before,
+                      m.significance_after[0],
+                      m.significance_after[1],
+                      m.significance_after[2],
+                      m.rectified ? 1.0 : 0.0,
                       static_cast<double>(outcome.best_epoch + 1),
                       static_cast<double>(outcome.history.size()),
                       nan};  // wall_seconds: set by the runner
     if (output.results.size() != classifier_columns().size()) {
-      throw core::Error("hidden_valley study: the common result columns changed (update the study)");
+      throw core::Error(
+          "hidden_valley study: the common result columns changed (update the study)");
     }
     for (double extra :
          {s.significance, counts.injected_s_over_sqrt_b(), static_cast<double>(counts.signal_sr),
@@ -477,8 +500,10 @@ class HiddenValleyStudy : public Study {
   }
 
   /// Shuffles rows[first, end) in place (the part of a pool not in the test set).
-  static void shuffle_tail(std::vector<std::size_t>& rows, std::size_t first, core::RandomStream& stream) {
-    const std::vector<std::size_t> tail(rows.begin() + static_cast<std::ptrdiff_t>(first), rows.end());
+  static void shuffle_tail(std::vector<std::size_t>& rows, std::size_t first,
+                           core::RandomStream& stream) {
+    const std::vector<std::size_t> tail(rows.begin() + static_cast<std::ptrdiff_t>(first),
+                                        rows.end());
     const auto shuffled = permuted(tail, stream);
     std::copy(shuffled.begin(), shuffled.end(), rows.begin() + static_cast<std::ptrdiff_t>(first));
   }

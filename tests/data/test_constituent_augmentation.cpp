@@ -1,9 +1,8 @@
-#include "data/constituent_augmentation.hpp"
-
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 
 #include "core/error.hpp"
+#include "data/constituent_augmentation.hpp"
 
 using namespace cwola::data;
 
@@ -62,7 +61,7 @@ BOOST_AUTO_TEST_CASE(smearing_scales_with_lambda_over_pt_and_skips_padding) {
     var0 += d0 * d0;
     var2 += d2 * d2;
     BOOST_TEST(t.eta[0][e * 4 + 3] == original.eta[0][e * 4 + 3]);  // padding untouched
-    BOOST_TEST(std::abs(t.phi[0][e * 4]) <= 3.14159266);           // wrapped
+    BOOST_TEST(std::abs(t.phi[0][e * 4]) <= 3.14159266);            // wrapped
   }
   BOOST_TEST(std::sqrt(var0 / t.size()) == 0.1, boost::test_tools::tolerance(0.05));
   BOOST_TEST(std::sqrt(var2 / t.size()) == 0.1 / 21.0, boost::test_tools::tolerance(0.05));

@@ -1,9 +1,8 @@
-#include "data/significance_mixing.hpp"
-
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 
 #include "core/error.hpp"
+#include "data/significance_mixing.hpp"
 
 using namespace cwola::data;
 
@@ -31,7 +30,8 @@ BOOST_AUTO_TEST_CASE(reproduces_the_note_table_15) {
   BOOST_TEST(c.background_sb == 29366u);  // "29k"
   BOOST_TEST(c.signal_sr == 138u);
   BOOST_TEST(c.signal_sb == 40u);
-  BOOST_TEST(c.injected_s_over_sqrt_b() == 138.0 / std::sqrt(18921.0), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(c.injected_s_over_sqrt_b() == 138.0 / std::sqrt(18921.0),
+             boost::test_tools::tolerance(1e-12));
 }
 
 BOOST_AUTO_TEST_CASE(luminosity_times_two_matches_table_16) {

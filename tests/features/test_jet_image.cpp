@@ -1,9 +1,8 @@
-#include "features/jet_image.hpp"
-
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <numeric>
 
+#include "features/jet_image.hpp"
 #include "features/jet_substructure.hpp"
 #include "physics/constituent_smearing.hpp"
 #include "physics/dijet_generator.hpp"
@@ -21,7 +20,8 @@ std::array<physics::Constituents, 2> leading_jets(Move move, physics::DijetProce
   const physics::DijetGenerator generator(config, physics::DijetSelectionConfig{});
   core::RandomStream stream(23);
   core::RandomStream detector(24);
-  auto constituents = physics::reconstruct(generator.generate_particles(stream), config.detector, detector);
+  auto constituents =
+      physics::reconstruct(generator.generate_particles(stream), config.detector, detector);
   for (auto& c : constituents) move(c);
   const auto jets = physics::cluster_jets(constituents, config.clustering);
   std::array<physics::Constituents, 2> out;
@@ -77,7 +77,8 @@ BOOST_AUTO_TEST_CASE(image_is_invariant_under_phi_rotation_and_eta_boost) {
 }
 
 BOOST_AUTO_TEST_CASE(pixel_sum_equals_constituent_pt_inside_the_window) {
-  const auto jets = leading_jets([](physics::Constituent&) {}, physics::DijetProcess::kHiddenValley);
+  const auto jets =
+      leading_jets([](physics::Constituent&) {}, physics::DijetProcess::kHiddenValley);
   for (int j = 0; j < 2; ++j) {
     const Columns columns(jets[j]);
     features::JetImageConfig config;
@@ -151,8 +152,10 @@ BOOST_AUTO_TEST_CASE(parallel_images_match_serial_and_normalise) {
   config.pixels = 9;
   std::vector<float> serial;
   std::vector<float> threaded;
-  features::make_dijet_images(arrays, rows, config, features::ImageNormalisation::kJetPt, 1, serial);
-  features::make_dijet_images(arrays, rows, config, features::ImageNormalisation::kJetPt, 4, threaded);
+  features::make_dijet_images(arrays, rows, config, features::ImageNormalisation::kJetPt, 1,
+                              serial);
+  features::make_dijet_images(arrays, rows, config, features::ImageNormalisation::kJetPt, 4,
+                              threaded);
   BOOST_TEST(serial == threaded);
   BOOST_REQUIRE_EQUAL(serial.size(), rows.size() * 2 * 81);
   const double first_channel = std::accumulate(serial.begin(), serial.begin() + 81, 0.0);

@@ -1,10 +1,9 @@
-#include "models/cnn_jet_network.hpp"
-
 #include <torch/torch.h>
 
 #include <boost/test/unit_test.hpp>
 
 #include "core/error.hpp"
+#include "models/cnn_jet_network.hpp"
 #include "training/trainer.hpp"
 
 using namespace cwola::models;
@@ -86,9 +85,10 @@ BOOST_AUTO_TEST_CASE(learns_a_separable_toy_problem) {
     trainer.max_epochs = 25;
     trainer.batch_size = 32;
     trainer.learning_rate = 1e-2;
-    const auto outcome = cwola::training::train_classifier(
-        cwola::training::as_classifier(net), {x, y}, {x, y}, trainer, 7, torch::kCPU);
-    BOOST_TEST(outcome.history.at(static_cast<std::size_t>(outcome.best_epoch)).val_accuracy > 0.95);
+    const auto outcome = cwola::training::train_classifier(cwola::training::as_classifier(net),
+                                                           {x, y}, {x, y}, trainer, 7, torch::kCPU);
+    BOOST_TEST(outcome.history.at(static_cast<std::size_t>(outcome.best_epoch)).val_accuracy >
+               0.95);
   }
 }
 

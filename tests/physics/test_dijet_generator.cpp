@@ -1,10 +1,9 @@
-#include "physics/dijet_generator.hpp"
-
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 
 #include "core/error.hpp"
 #include "physics/dark_shower.hpp"
+#include "physics/dijet_generator.hpp"
 
 using namespace cwola;
 using physics::DijetProcess;
@@ -47,8 +46,8 @@ BOOST_AUTO_TEST_CASE(qcd_cross_section_is_normalised_to_the_note) {
   physics::DijetGeneratorConfig config;
   const double window = config.cross_section_fb();
   // σ(m > 3 TeV) = 6837 fb; the [4, 7] TeV window is a fixed fraction of it.
-  const double fraction = config.qcd.shape.integral(4000, 7000) /
-                          config.qcd.shape.integral(3000, 0.999 * 13000);
+  const double fraction =
+      config.qcd.shape.integral(4000, 7000) / config.qcd.shape.integral(3000, 0.999 * 13000);
   BOOST_TEST(window == 6837.0 * fraction, boost::test_tools::tolerance(1e-9));
   BOOST_TEST(window > 500.0);
   BOOST_TEST(window < 1000.0);
@@ -117,7 +116,8 @@ BOOST_AUTO_TEST_CASE(showers_and_dark_jets_conserve_energy) {
     BOOST_TEST(record.sm_quarks >= 2 * record.dark_pions);
     BOOST_TEST(out.size() > 50u);
   }
-  const auto partons = physics::shower({quark, 4.0 / 3.0}, physics::DijetGeneratorConfig::default_sm_shower(), stream);
+  const auto partons = physics::shower({quark, 4.0 / 3.0},
+                                       physics::DijetGeneratorConfig::default_sm_shower(), stream);
   double e = 0;
   for (const auto& p : partons) e += p.p.e;
   BOOST_TEST(e == quark.e, boost::test_tools::tolerance(1e-9));

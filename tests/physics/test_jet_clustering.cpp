@@ -1,10 +1,9 @@
-#include "physics/jet_clustering.hpp"
-
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 
 #include "physics/constituent_smearing.hpp"
 #include "physics/dijet_generator.hpp"
+#include "physics/jet_clustering.hpp"
 
 using namespace cwola;
 using physics::Constituent;
@@ -12,11 +11,11 @@ using physics::Constituent;
 BOOST_AUTO_TEST_SUITE(jet_clustering)
 
 BOOST_AUTO_TEST_CASE(two_groups_give_two_jets_with_their_constituents) {
-  physics::Constituents in = {{500, 0.0, 0.0},  {300, 0.1, 0.05}, {20, -0.2, 0.1},
+  physics::Constituents in = {{500, 0.0, 0.0}, {300, 0.1, 0.05}, {20, -0.2, 0.1},
                               {800, 0.5, 3.0}, {100, 0.6, 3.1},  {5, 0.4, -3.1}};
   const auto jets = physics::cluster_jets(in, physics::ClusteringConfig{});
   BOOST_REQUIRE_EQUAL(jets.size(), 2u);
-  BOOST_TEST(jets[0].constituents.size() == 3u);  // 800, 100 and the 5 GeV one across ±π
+  BOOST_TEST(jets[0].constituents.size() == 3u);   // 800, 100 and the 5 GeV one across ±π
   BOOST_TEST(jets[0].constituents.front() == 3u);  // hardest first
   BOOST_TEST(jets[1].constituents.size() == 3u);
   BOOST_TEST(jets[0].p.pt() > jets[1].p.pt());
@@ -59,17 +58,21 @@ BOOST_AUTO_TEST_CASE(detector_merges_neutrals_in_cells_and_applies_thresholds) {
   physics::ConstituentSmearingConfig config;
   config.smear = false;
   physics::StableParticles in;
-  in.push_back({physics::FourVector::from_pt_eta_phi_m(10, 0.1001, 0.2001, 0), physics::ParticleCharge::kNeutral});
-  in.push_back({physics::FourVector::from_pt_eta_phi_m(10, 0.1002, 0.2002, 0), physics::ParticleCharge::kNeutral});
-  in.push_back({physics::FourVector::from_pt_eta_phi_m(0.3, 0.0, 0.0, 0), physics::ParticleCharge::kCharged});
-  in.push_back({physics::FourVector::from_pt_eta_phi_m(5, 0.0, 1.0, 0), physics::ParticleCharge::kCharged});
+  in.push_back({physics::FourVector::from_pt_eta_phi_m(10, 0.1001, 0.2001, 0),
+                physics::ParticleCharge::kNeutral});
+  in.push_back({physics::FourVector::from_pt_eta_phi_m(10, 0.1002, 0.2002, 0),
+                physics::ParticleCharge::kNeutral});
+  in.push_back({physics::FourVector::from_pt_eta_phi_m(0.3, 0.0, 0.0, 0),
+                physics::ParticleCharge::kCharged});
+  in.push_back(
+      {physics::FourVector::from_pt_eta_phi_m(5, 0.0, 1.0, 0), physics::ParticleCharge::kCharged});
   core::RandomStream stream(1);
   const auto out = physics::reconstruct(in, config, stream);
   BOOST_REQUIRE_EQUAL(out.size(), 2u);  // the soft track is below threshold
   BOOST_TEST(out[0].pt == 5.0, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(out[1].pt == 20.0, boost::test_tools::tolerance(1e-6));
-  BOOST_TEST(physics::calorimeter_resolution(100.0, config) ==
-                 std::sqrt(25.0 + 225.0), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(physics::calorimeter_resolution(100.0, config) == std::sqrt(25.0 + 225.0),
+             boost::test_tools::tolerance(1e-12));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,3 @@
-#include "store/jet_event_file.hpp"
-
 #include <mpi.h>
 #include <unistd.h>
 
@@ -9,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "parallel/mpi_runtime.hpp"
+#include "store/jet_event_file.hpp"
 
 extern cwola::parallel::MpiRuntime* g_mpi;
 
@@ -61,7 +60,8 @@ BOOST_AUTO_TEST_CASE(collective_write_is_identical_to_a_serial_one) {
   const std::size_t total = 17;
   // Uneven shares; with 2 ranks rank 1 gets the last 5 events, rank 0 the first 12.
   const std::size_t first = rank == 0 ? 0 : total - 5 * static_cast<std::size_t>(size - rank);
-  const std::size_t last = rank == size - 1 ? total : total - 5 * static_cast<std::size_t>(size - rank - 1);
+  const std::size_t last =
+      rank == size - 1 ? total : total - 5 * static_cast<std::size_t>(size - rank - 1);
   JetEventData local;
   local.max_constituents = 4;
   for (std::size_t e = first; e < last; ++e) append_event(e, local);

@@ -86,8 +86,8 @@ EventFiles& files() {
 }
 
 std::string job(const std::string& extra) {
-  return "[hidden_valley]\nbackground_file = " + files().background + "\nsignal_file = " +
-         files().signal +
+  return "[hidden_valley]\nbackground_file = " + files().background +
+         "\nsignal_file = " + files().signal +
          "\nluminosity_fb = 1.3\ntest_events = 25\nimage_pixels = 8\n"
          "[cnn]\nfilters = 2, 2, 2, 2\ndense = 4\n"
          "[training]\nmax_epochs = 3\npatience = 2\nbatch_size = 64\n" +
@@ -100,7 +100,8 @@ std::unique_ptr<studies::Study> study_from(const std::vector<std::string>& texts
   return studies::make_study("hidden_valley", points);
 }
 
-double column(const studies::Study& study, const studies::TaskOutput& out, const std::string& name) {
+double column(const studies::Study& study, const studies::TaskOutput& out,
+              const std::string& name) {
   const auto& c = study.result_columns();
   const auto it = std::find(c.begin(), c.end(), name);
   BOOST_REQUIRE(it != c.end());
@@ -122,8 +123,8 @@ studies::TaskOutput run(studies::Study& study, std::size_t point, std::uint64_t 
 BOOST_AUTO_TEST_SUITE(hidden_valley_study)
 
 BOOST_AUTO_TEST_CASE(mixed_samples_follow_the_significance_counts) {
-  auto study = study_from({job("[hidden_valley]\nsignificance = 0\n"),
-                           job("[hidden_valley]\nsignificance = 3\n")});
+  auto study = study_from(
+      {job("[hidden_valley]\nsignificance = 0\n"), job("[hidden_valley]\nsignificance = 3\n")});
   const auto none = run(*study, 0, 0);
   const auto three = run(*study, 1, 1);
   BOOST_TEST(column(*study, none, "n_signal_sr") == 0.0);
@@ -137,7 +138,8 @@ BOOST_AUTO_TEST_CASE(mixed_samples_follow_the_significance_counts) {
   BOOST_TEST(ratio > 0.0);
   BOOST_TEST(ratio < 0.6);
   const double n_mixed = b + column(*study, three, "n_signal_sr") +
-                         column(*study, three, "n_background_sb") + column(*study, three, "n_signal_sb");
+                         column(*study, three, "n_background_sb") +
+                         column(*study, three, "n_signal_sb");
   BOOST_TEST(column(*study, three, "n_train") + column(*study, three, "n_validation") == n_mixed);
   BOOST_TEST(column(*study, three, "n_validation") == std::round(0.2 * n_mixed));
   BOOST_TEST(column(*study, three, "significance_before") > 2.5);  // Z_Asimov < S/√B = 3
