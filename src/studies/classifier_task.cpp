@@ -65,6 +65,29 @@ const std::vector<std::string>& classifier_columns() {
   return kColumns;
 }
 
+std::vector<double> classifier_results(const metrics::ClassifierMetrics& m, double train_accuracy,
+                                       double val_accuracy, int best_epoch, std::size_t epochs) {
+  return {m.auc,
+          m.best_accuracy,
+          m.accuracy_at_half,
+          train_accuracy,
+          val_accuracy,
+          m.signal_efficiency[0],
+          m.signal_efficiency[1],
+          m.signal_efficiency[2],
+          m.significance_improvement[0],
+          m.significance_improvement[1],
+          m.significance_improvement[2],
+          m.significance_before,
+          m.significance_after[0],
+          m.significance_after[1],
+          m.significance_after[2],
+          m.rectified ? 1.0 : 0.0,
+          static_cast<double>(best_epoch + 1),
+          static_cast<double>(epochs),
+          std::numeric_limits<double>::quiet_NaN()};  // wall_seconds: set by the runner
+}
+
 namespace {
 training::Batch to_batch(const data::EventTable& table, const std::vector<std::uint8_t>& labels) {
   const auto features = static_cast<std::int64_t>(table.features);
@@ -101,25 +124,8 @@ TaskOutput make_output(const ClassifierSettings& settings, const training::Train
       settings.rectify ? metrics::Rectify::kIfBelowHalf : metrics::Rectify::kNo, yields.signal,
       yields.background, roc_grid(settings));
   const auto& best = outcome.history.at(static_cast<std::size_t>(outcome.best_epoch));
-  output.results = {m.auc,
-                    m.best_accuracy,
-                    m.accuracy_at_half,
-                    best.train_accuracy,
-                    best.val_accuracy,
-                    m.signal_efficiency[0],
-                    m.signal_efficiency[1],
-                    m.signal_efficiency[2],
-                    m.significance_improvement[0],
-                    m.significance_improvement[1],
-                    m.significance_improvement[2],
-                    m.significance_before,
-                    m.significance_after[0],
-                    m.significance_after[1],
-                    m.significance_after[2],
-                    m.rectified ? 1.0 : 0.0,
-                    static_cast<double>(outcome.best_epoch + 1),
-                    static_cast<double>(outcome.history.size()),
-                    std::numeric_limits<double>::quiet_NaN()};  // wall_seconds: set by the runner
+  output.results = classifier_results(m, best.train_accuracy, best.val_accuracy,
+                                      outcome.best_epoch, outcome.history.size());
   output.roc = m.roc_on_grid;
   return output;
 }

@@ -7,6 +7,7 @@
 
 #include "core/job_config.hpp"
 #include "data/mixed_sample.hpp"
+#include "metrics/classifier_metrics.hpp"
 #include "studies/study.hpp"
 
 namespace cwola::studies {
@@ -31,6 +32,11 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config);
 std::vector<double> roc_grid(const ClassifierSettings& settings);
 /// The common result columns, in order; studies append their own after these.
 const std::vector<std::string>& classifier_columns();
+/// The common columns' values (classifier_columns() order) from a test-set evaluation and
+/// the training's best epoch (0-based) and epochs run; wall_seconds is left NaN for the runner.
+std::vector<double> classifier_results(const metrics::ClassifierMetrics& evaluation,
+                                       double train_accuracy, double val_accuracy,
+                                       int best_epoch, std::size_t epochs);
 
 /// Expected events in the region where the classifier is applied, before any
 /// cut: the significance before/after a cut is computed from them.

@@ -438,29 +438,8 @@ class HiddenValleyStudy : public Study {
         s.classifier.rectify ? metrics::Rectify::kIfBelowHalf : metrics::Rectify::kNo,
         static_cast<double>(counts.signal_sr), static_cast<double>(counts.background_sr), grid_);
     const auto& best = outcome.history.at(static_cast<std::size_t>(outcome.best_epoch));
-    output.results = {m.auc,
-                      m.best_accuracy,
-                      m.accuracy_at_half,
-                      best.train_accuracy,
-                      best.val_accuracy,
-                      m.signal_efficiency[0],
-                      m.signal_efficiency[1],
-                      m.signal_efficiency[2],
-                      m.significance_improvement[0],
-                      m.significance_improvement[1],
-                      m.significance_improvement[2],
-                      m.significance_before,
-                      m.significance_after[0],
-                      m.significance_after[1],
-                      m.significance_after[2],
-                      m.rectified ? 1.0 : 0.0,
-                      static_cast<double>(outcome.best_epoch + 1),
-                      static_cast<double>(outcome.history.size()),
-                      nan};  // wall_seconds: set by the runner
-    if (output.results.size() != classifier_columns().size()) {
-      throw core::Error(
-          "hidden_valley study: the common result columns changed (update the study)");
-    }
+    output.results = classifier_results(m, best.train_accuracy, best.val_accuracy,
+                                        outcome.best_epoch, outcome.history.size());
     for (double extra :
          {s.significance, counts.injected_s_over_sqrt_b(), static_cast<double>(counts.signal_sr),
           static_cast<double>(counts.background_sr), static_cast<double>(counts.signal_sb),
