@@ -21,22 +21,6 @@ namespace {
                     " failed (HDF5 error; disk full or directory not writable?)");
 }
 
-Handle bool_enum_type() {
-  Handle type(H5Tenum_create(H5T_NATIVE_INT8), H5Tclose);
-  std::int8_t value = 0;
-  H5Tenum_insert(type.id(), "FALSE", &value);
-  value = 1;
-  H5Tenum_insert(type.id(), "TRUE", &value);
-  return type;
-}
-
-Handle fixed_string_type(std::size_t length) {
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.id(), std::max<std::size_t>(length, 1));
-  H5Tset_strpad(type.id(), H5T_STR_NULLPAD);
-  return type;
-}
-
 class EventFileWriter {
  public:
   EventFileWriter(hid_t file, std::string path) : file_(file), path_(std::move(path)) {}

@@ -37,13 +37,6 @@ Handle file_access(MPI_Comm comm) {
   return fapl;
 }
 
-Handle string_type(std::size_t length) {
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.id(), length);
-  H5Tset_strpad(type.id(), H5T_STR_NULLPAD);
-  return type;
-}
-
 hid_t file_type(ColumnType type) {
   switch (type) {
     case ColumnType::kFloat64: return H5T_IEEE_F64LE;
@@ -129,7 +122,7 @@ void Hdf5File::create_dataset(const std::string& name, ColumnType type,
   Handle string_file_type;
   hid_t type_id = file_type(type);
   if (type == ColumnType::kString) {
-    string_file_type = string_type(string_length == 0 ? 1 : string_length);
+    string_file_type = fixed_string_type(string_length == 0 ? 1 : string_length);
     type_id = string_file_type.id();
   } else if (type == ColumnType::kFloat64) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -151,7 +144,7 @@ void Hdf5File::write_string_list_attribute(const std::string& object, const std:
   for (std::size_t i = 0; i < values.size(); ++i) {
     std::memcpy(buffer.data() + i * length, values[i].data(), values[i].size());
   }
-  Handle type = string_type(length);
+  Handle type = fixed_string_type(length);
   const hsize_t n = values.size();
   Handle space(n == 0 ? H5Screate(H5S_NULL) : H5Screate_simple(1, &n, nullptr), H5Sclose);
   Handle owner(H5Oopen(file_.id(), object.c_str(), H5P_DEFAULT), H5Oclose);
@@ -174,7 +167,7 @@ std::vector<std::string> Hdf5File::read_string_list_attribute(const std::string&
   if (n <= 0) return {};
   Handle type(H5Aget_type(attr.id()), H5Tclose);
   const std::size_t length = H5Tget_size(type.id());
-  Handle memory = string_type(length);
+  Handle memory = fixed_string_type(length);
   std::vector<char> buffer(static_cast<std::size_t>(n) * length);
   if (H5Aread(attr.id(), memory.id(), buffer.data()) < 0) fail("attribute read", object);
   std::vector<std::string> values;
@@ -284,7 +277,7 @@ void Hdf5File::write_strings(const std::string& name, hsize_t first_row,
     // Longer text is cut: the column width was fixed when the store was created.
     std::memcpy(buffer.data() + i * length, values[i].data(), std::min(length, values[i].size()));
   }
-  Handle memory = string_type(length);
+  Handle memory = fixed_string_type(length);
   write_raw(name, memory.id(), first_row, values.size(), buffer.data());
 }
 
@@ -311,7 +304,7 @@ std::vector<std::string> Hdf5File::read_strings(const std::string& name) const {
   const std::size_t length = H5Tget_size(type.id());
   const auto n = element_count(shape(name));
   std::vector<char> buffer(n * length);
-  Handle memory = string_type(length);
+  Handle memory = fixed_string_type(length);
   read_raw(name, memory.id(), buffer.data());
   std::vector<std::string> values;
   for (hsize_t i = 0; i < n; ++i) {
@@ -323,6 +316,22 @@ std::vector<std::string> Hdf5File::read_strings(const std::string& name) const {
 
 void Hdf5File::flush() {
   if (H5Fflush(file_.id(), H5F_SCOPE_GLOBAL) < 0) fail("flush", "/");
+}
+
+Handle fixed_string_type(std::size_t length) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.id(), std::max<std::size_t>(length, 1));
+  H5Tset_strpad(type.id(), H5T_STR_NULLPAD);
+  return type;
+}
+
+Handle bool_enum_type() {
+  Handle type(H5Tenum_create(H5T_NATIVE_INT8), H5Tclose);
+  std::int8_t value = 0;
+  H5Tenum_insert(type.id(), "FALSE", &value);
+  value = 1;
+  H5Tenum_insert(type.id(), "TRUE", &value);
+  return type;
 }
 
 std::string hdf5_version() {

@@ -95,6 +95,11 @@ class Hdf5File {
   Handle file_;
 };
 
+/// Fixed-length, null-padded string type of `length` bytes (at least 1).
+Handle fixed_string_type(std::size_t length);
+/// The boolean h5py and SPANet files use: an int8 enum FALSE = 0, TRUE = 1.
+Handle bool_enum_type();
+
 /// "HDF5 1.10.8" from the linked library.
 std::string hdf5_version();
 

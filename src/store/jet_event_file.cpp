@@ -21,22 +21,6 @@ void ok(herr_t status, const std::string& path, const std::string& what) {
   if (status < 0) fail(path, what + " failed (HDF5 error; disk full or file not writable?)");
 }
 
-Handle bool_type() {
-  Handle type(H5Tenum_create(H5T_NATIVE_INT8), H5Tclose);
-  std::int8_t value = 0;
-  H5Tenum_insert(type.id(), "FALSE", &value);
-  value = 1;
-  H5Tenum_insert(type.id(), "TRUE", &value);
-  return type;
-}
-
-Handle string_type(std::size_t length) {
-  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.id(), std::max<std::size_t>(length, 1));
-  H5Tset_strpad(type.id(), H5T_STR_NULLPAD);
-  return type;
-}
-
 /// Collective creation of a contiguous dataset [rows] or [rows, columns] without time stamps.
 Handle create(hid_t file, const std::string& path, const std::string& name, hid_t type,
               hsize_t rows, hsize_t columns) {
@@ -168,7 +152,7 @@ std::vector<std::string> read_strings(hid_t file, const std::string& name) {
 
 void write_string_scalar(hid_t file, const std::string& path, const std::string& name,
                          const std::string& value, bool writer) {
-  Handle type = string_type(value.size());
+  Handle type = fixed_string_type(value.size());
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   H5Pset_obj_track_times(dcpl.id(), 0);
@@ -248,7 +232,7 @@ void write_jet_event_file(MPI_Comm comm, const std::string& path, const JetEvent
                              "' (directory missing or not writable); choose another --output");
     }
     const hid_t f = file.id();
-    const Handle mask_type = bool_type();
+    const Handle mask_type = bool_enum_type();
     for (int j = 0; j < 2; ++j) {
       const std::string g = kJetGroups[j];
       const std::pair<const char*, const std::vector<float>*> floats[3] = {
@@ -270,7 +254,7 @@ void write_jet_event_file(MPI_Comm comm, const std::string& path, const JetEvent
     if (info.has_cutflow()) {
       std::size_t length = 1;
       for (const auto& s : info.cutflow_steps) length = std::max(length, s.size());
-      Handle type = string_type(length);
+      Handle type = fixed_string_type(length);
       const hsize_t n = info.cutflow_steps.size();
       std::vector<char> buffer(n * length, '\0');
       for (std::size_t i = 0; i < n; ++i) {
