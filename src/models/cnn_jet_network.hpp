@@ -55,6 +55,10 @@ class CnnJetNetworkImpl : public torch::nn::Module {
   /// x float32 [N, 2 P² + F] -> logits [N].
   torch::Tensor forward(torch::Tensor x);
   const CnnJetNetworkConfig& config() const { return config_; }
+  /// The image network (convolutions ... dense output), for stacking (EnsembleCnnJetNetwork).
+  const torch::nn::Sequential& image_layers() const { return images_; }
+  /// The extra-feature dense branch; empty holder when extra_features = 0.
+  const torch::nn::Sequential& extra_layers() const { return extra_; }
 
  private:
   CnnJetNetworkConfig config_;

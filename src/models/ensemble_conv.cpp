@@ -68,27 +68,27 @@ EnsembleConv2dImpl::EnsembleConv2dImpl(const EnsembleConv2dConfig& config,
     weights.push_back(member->weight);
     biases.push_back(member->bias);
   }
-  members_ = static_cast<std::int64_t>(members.size());
   weight_ = register_parameter("weight", stack_members(weights, "weight"));
   bias_ = register_parameter("bias", stack_members(biases, "bias"));
 }
 
 torch::Tensor EnsembleConv2dImpl::forward(const torch::Tensor& x) {
+  return channels_to_members(forward_folded(members_to_channels(x)), members());
+}
+
+torch::Tensor EnsembleConv2dImpl::forward_folded(const torch::Tensor& folded) {
   // Group k of the grouped convolution sees channels [k*in, (k+1)*in) and owns filters
   // [k*out, (k+1)*out): exactly member k's convolution of its own images.
+  const auto k = members();
   const auto w = weight_.reshape(
-      {members_ * config_.out_channels, config_.in_channels, config_.kernel, config_.kernel});
-  const auto b = bias_.reshape({members_ * config_.out_channels});
-  auto input = members_to_channels(x);
-  torch::Tensor y;
+      {k * config_.out_channels, config_.in_channels, config_.kernel, config_.kernel});
+  const auto b = bias_.reshape({k * config_.out_channels});
   if (precision_ == ComputePrecision::kBFloat16) {
-    y = torch::conv2d(input.to(torch::kBFloat16), w.to(torch::kBFloat16), b.to(torch::kBFloat16),
-                      config_.stride, config_.padding, 1, members_)
-            .to(torch::kFloat32);
-  } else {
-    y = torch::conv2d(input, w, b, config_.stride, config_.padding, 1, members_);
+    return torch::conv2d(folded.to(torch::kBFloat16), w.to(torch::kBFloat16),
+                         b.to(torch::kBFloat16), config_.stride, config_.padding, 1, k)
+        .to(torch::kFloat32);
   }
-  return channels_to_members(y, members_);
+  return torch::conv2d(folded, w, b, config_.stride, config_.padding, 1, k);
 }
 
 }  // namespace cwola::models

@@ -42,12 +42,16 @@ class EnsembleConv2dImpl : public torch::nn::Module {
 
   /// x float32 [K, N, in, H, W] -> [K, N, out, H', W'] (H', W' as for each member's Conv2d).
   torch::Tensor forward(const torch::Tensor& x);
+  /// The same on the folded layout of members_to_channels: [N, K*in, H, W] -> [N, K*out, H',
+  /// W']. Stacked CNNs stay folded from layer to layer (ReLU and pooling act per channel), so
+  /// no copy is made between convolutions.
+  torch::Tensor forward_folded(const torch::Tensor& folded);
 
-  std::int64_t members() const { return members_; }
+  /// Members currently stacked (the ensemble trainer drops members that stop).
+  std::int64_t members() const { return weight_.size(0); }
 
  private:
   EnsembleConv2dConfig config_;
-  std::int64_t members_ = 0;
   ComputePrecision precision_;
   torch::Tensor weight_;  // [K, out, in, kh, kw]
   torch::Tensor bias_;    // [K, out]

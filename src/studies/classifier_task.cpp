@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "core/error.hpp"
 #include "core/random_stream.hpp"
 #include "core/text.hpp"
 #include "metrics/classifier_metrics.hpp"
@@ -247,6 +248,46 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
   for (std::size_t k = 0; k < problems.size(); ++k) {
     outputs.push_back(make_output(settings, outcomes[k], scores.empty() ? nullptr : &scores[k],
                                   *problems[k].test, problems[k].yields));
+  }
+  return outputs;
+}
+
+std::vector<TaskOutput> run_in_groups(
+    const std::vector<TaskContext>& contexts,
+    const std::function<std::string(const TaskContext&)>& key,
+    const std::function<std::vector<TaskOutput>(const std::vector<TaskContext>&)>& run_group) {
+  std::vector<TaskOutput> outputs(contexts.size());
+  std::vector<std::string> keys;
+  keys.reserve(contexts.size());
+  for (const auto& context : contexts) keys.push_back(key(context));
+  std::vector<bool> assigned(contexts.size(), false);
+  bool abandoned = false;
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    if (assigned[i]) continue;
+    std::vector<std::size_t> members;
+    std::vector<TaskContext> group;
+    for (std::size_t j = i; j < contexts.size(); ++j) {
+      if (!assigned[j] && keys[j] == keys[i]) {
+        members.push_back(j);
+        group.push_back(contexts[j]);
+        assigned[j] = true;
+      }
+    }
+    if (abandoned || !contexts[i].keep_going()) {
+      abandoned = true;
+      for (std::size_t j : members) outputs[j].status = TaskOutput::Status::kAbandoned;
+      continue;
+    }
+    auto group_outputs = run_group(group);
+    if (group_outputs.size() != group.size()) {
+      throw core::Error("a study returned " + std::to_string(group_outputs.size()) +
+                        " outputs for " + std::to_string(group.size()) +
+                        " tasks (a bug in its run_tasks)");
+    }
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      abandoned = abandoned || group_outputs[g].status == TaskOutput::Status::kAbandoned;
+      outputs[members[g]] = std::move(group_outputs[g]);
+    }
   }
   return outputs;
 }

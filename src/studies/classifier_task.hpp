@@ -2,6 +2,7 @@
 /// What every classifier study shares: the [model]/[training]/[metrics]
 /// settings, training a dense network on labelled mixtures, and turning the
 /// evaluation on a truth-labelled test set into the common result columns.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,14 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
 /// Text equal for two points exactly when their classifier settings allow stacking their tasks
 /// (model shape and every training and evaluation setting); studies append their sample sizes.
 std::string stacking_key(const ClassifierSettings& settings);
+
+/// Study::run_tasks for studies that stack tasks: the tasks with equal `key(context)` form a
+/// group (in order of first appearance) that `run_group` runs at once, returning one output per
+/// context. Once a task is abandoned, groups not yet started are abandoned (not run).
+std::vector<TaskOutput> run_in_groups(
+    const std::vector<TaskContext>& contexts,
+    const std::function<std::string(const TaskContext&)>& key,
+    const std::function<std::vector<TaskOutput>(const std::vector<TaskContext>&)>& run_group);
 
 /// Estimated device memory (bytes) of one stacked task with these settings, `mixed_events`
 /// (train + validation), `test_events` (all classes) and `features` values per event.

@@ -51,50 +51,10 @@ class GaussianStudy : public Study {
   /// Tasks of points with the same network, training settings and sample sizes train as one
   /// stacked model; a call with tasks of several such groups trains one group after another.
   std::vector<TaskOutput> run_tasks(const std::vector<TaskContext>& contexts) override {
-    std::vector<TaskOutput> outputs(contexts.size());
-    std::vector<bool> assigned(contexts.size(), false);
-    bool abandoned = false;
-    for (std::size_t i = 0; i < contexts.size(); ++i) {
-      if (assigned[i]) continue;
-      const std::string key = group_key(points_.at(contexts[i].point));
-      std::vector<std::size_t> group;
-      for (std::size_t j = i; j < contexts.size(); ++j) {
-        if (!assigned[j] && group_key(points_.at(contexts[j].point)) == key) {
-          group.push_back(j);
-          assigned[j] = true;
-        }
-      }
-      if (abandoned || !contexts[i].keep_going()) {
-        abandoned = true;
-        for (std::size_t j : group) outputs[j].status = TaskOutput::Status::kAbandoned;
-        continue;
-      }
-      std::vector<Samples> samples;
-      samples.reserve(group.size());
-      std::vector<ClassifierProblem> problems;
-      for (std::size_t j : group) {
-        const GaussianSettings& s = points_.at(contexts[j].point);
-        samples.push_back(make_samples(s, contexts[j]));
-        problems.push_back({nullptr, nullptr, {s.expected_signal, s.expected_background},
-                            contexts[j]});
-      }
-      for (std::size_t g = 0; g < group.size(); ++g) {
-        problems[g].mixed = &samples[g].mixed;
-        problems[g].test = &samples[g].test;
-      }
-      auto group_outputs =
-          train_and_evaluate_stacked(points_.at(contexts[i].point).classifier, problems);
-      for (std::size_t g = 0; g < group.size(); ++g) {
-        TaskOutput& output = outputs[group[g]];
-        output = std::move(group_outputs[g]);
-        if (output.status == TaskOutput::Status::kAbandoned) {
-          abandoned = true;
-        } else {
-          append_study_columns(points_.at(contexts[group[g]].point), output);
-        }
-      }
-    }
-    return outputs;
+    return run_in_groups(
+        contexts,
+        [this](const TaskContext& context) { return group_key(points_.at(context.point)); },
+        [this](const std::vector<TaskContext>& group) { return run_stacked(group); });
   }
 
   std::size_t task_device_bytes() const override {
@@ -107,6 +67,26 @@ class GaussianStudy : public Study {
   }
 
  private:
+  /// One group of tasks (equal group_key) trained as one stacked network.
+  std::vector<TaskOutput> run_stacked(const std::vector<TaskContext>& group) const {
+    std::vector<Samples> samples;
+    samples.reserve(group.size());  // problems point into it
+    std::vector<ClassifierProblem> problems;
+    for (const auto& context : group) {
+      const GaussianSettings& s = points_.at(context.point);
+      samples.push_back(make_samples(s, context));
+      problems.push_back({&samples.back().mixed, &samples.back().test,
+                          {s.expected_signal, s.expected_background}, context});
+    }
+    auto outputs = train_and_evaluate_stacked(points_.at(group.front().point).classifier, problems);
+    for (std::size_t g = 0; g < group.size(); ++g) {
+      if (outputs[g].status != TaskOutput::Status::kAbandoned) {
+        append_study_columns(points_.at(group[g].point), outputs[g]);
+      }
+    }
+    return outputs;
+  }
+
   struct Samples {
     data::EventTable mixed;  ///< M1 (label 1) and M2 (label 0), with the truth
     data::EventTable test;   ///< pure signal and background, labelled by the truth

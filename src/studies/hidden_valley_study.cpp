@@ -18,8 +18,11 @@
 #include "features/jet_substructure.hpp"
 #include "metrics/classifier_metrics.hpp"
 #include "models/cnn_jet_network.hpp"
+#include "models/ensemble_cnn_jet_network.hpp"
+#include "models/ensemble_model.hpp"
 #include "store/jet_event_file.hpp"
 #include "studies/classifier_task.hpp"
+#include "training/ensemble_trainer.hpp"
 #include "training/trainer.hpp"
 
 namespace cwola::studies {
@@ -343,6 +346,52 @@ class HiddenValleyStudy : public Study {
   std::vector<TaskArray> task_arrays() const override { return arrays_; }
 
   TaskOutput run_task(const TaskContext& context) override {
+    const auto task = prepare(context);
+    const HiddenValleySettings& s = *task.settings;
+    training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
+    models::CnnJetNetwork network(s.cnn);
+    const auto classifier = training::as_classifier(network);
+    const torch::Device device(context.device);
+    const auto outcome = training::train_classifier(
+        classifier, batch(task.train_x, task.row_length, task.train_label),
+        batch(task.validation_x, task.row_length, task.validation_label), trainer_config(s),
+        context.seed(core::SeedPurpose::kShuffle), device,
+        [&context](const training::EpochRecord&) { return context.keep_going(); });
+    if (!finished(outcome)) return finish(task, outcome, nullptr);
+    const auto scores =
+        training::predict_scores(classifier, training::to_tensor(task.test_x, task.row_length),
+                                 s.classifier.eval_batch_size, device);
+    return finish(task, outcome, &scores);
+  }
+
+  /// Tasks of points with the same CNN, training settings and sample sizes train as one
+  /// stacked CNN (grouped convolutions, models::EnsembleCnnJetNetwork); each keeps the data,
+  /// initial weights and epoch order run_task would give it.
+  std::vector<TaskOutput> run_tasks(const std::vector<TaskContext>& contexts) override {
+    return run_in_groups(
+        contexts,
+        [this](const TaskContext& context) { return group_key(points_.at(context.point)); },
+        [this](const std::vector<TaskContext>& group) { return run_stacked(group); });
+  }
+
+  std::size_t task_device_bytes() const override {
+    std::size_t most = 0;
+    for (const auto& s : points_) most = std::max(most, stacked_task_bytes(s));
+    return most;
+  }
+
+ private:
+  /// One task's network inputs and labels, made before any network exists.
+  struct PreparedTask {
+    const HiddenValleySettings* settings = nullptr;
+    std::int64_t row_length = 0;
+    std::vector<float> train_x, validation_x, test_x;  // rows of 2 P² + F values
+    std::vector<std::uint8_t> train_label, validation_label, test_truth;
+  };
+
+  /// Draws the task's mixed sample, splits it, augments the training part and makes the
+  /// network inputs of the training, validation and (job-wide) test events.
+  PreparedTask prepare(const TaskContext& context) const {
     const HiddenValleySettings& s = points_.at(context.point);
     const auto& bg = *s.background;
     const auto& sig = *s.signal;
@@ -372,8 +421,7 @@ class HiddenValleyStudy : public Study {
     // Split first; augment only the training part.
     core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
     const auto order = split_stream.permutation(mixed.size());
-    const auto n_validation = static_cast<std::size_t>(
-        std::llround(s.classifier.validation_fraction * static_cast<double>(mixed.size())));
+    const auto n_validation = validation_events(s);
     std::vector<std::size_t> validation_rows(
         order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_validation));
     std::vector<std::size_t> train_rows(order.begin() + static_cast<std::ptrdiff_t>(n_validation),
@@ -390,28 +438,28 @@ class HiddenValleyStudy : public Study {
     append_rows(bg, bg_sr, 0, s.test_events, 0, 0, test);
     append_rows(sig, sig_sr, 0, s.test_events, 1, 1, test);
 
-    const auto row_length = static_cast<std::int64_t>(s.cnn.input_size());
-    const auto train_x = network_inputs(train, s);
-    const auto validation_x = network_inputs(validation, s);
-    const auto test_x = network_inputs(test, s);
+    PreparedTask task;
+    task.settings = &s;
+    task.row_length = static_cast<std::int64_t>(s.cnn.input_size());
+    task.train_x = network_inputs(train, s);
+    task.validation_x = network_inputs(validation, s);
+    task.test_x = network_inputs(test, s);
+    task.train_label = train.label;
+    task.validation_label = validation.label;
+    task.test_truth = test.is_signal;
+    return task;
+  }
 
-    training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
-    models::CnnJetNetwork network(s.cnn);
-    const auto classifier = training::as_classifier(network);
-    training::TrainerConfig trainer;
-    trainer.max_epochs = s.classifier.max_epochs;
-    trainer.batch_size = s.classifier.batch_size;
-    trainer.learning_rate = s.classifier.learning_rate;
-    trainer.patience = s.classifier.patience;
-    trainer.min_delta = s.classifier.min_delta;
-    trainer.validate();
-    const torch::Device device(context.device);
-    const auto outcome = training::train_classifier(
-        classifier, batch(train_x, row_length, train.label),
-        batch(validation_x, row_length, validation.label), trainer,
-        context.seed(core::SeedPurpose::kShuffle), device,
-        [&context](const training::EpochRecord&) { return context.keep_going(); });
+  static bool finished(const training::TrainOutcome& outcome) {
+    return outcome.status != training::TrainStatus::kAbandoned &&
+           outcome.status != training::TrainStatus::kDiverged && outcome.best_epoch >= 0;
+  }
 
+  /// The task's output from its training outcome and, when it finished, its test scores.
+  TaskOutput finish(const PreparedTask& task, const training::TrainOutcome& outcome,
+                    const std::vector<float>* scores) const {
+    const HiddenValleySettings& s = *task.settings;
+    const auto& counts = s.counts;
     TaskOutput output;
     for (const auto& epoch : outcome.history) {
       output.train_loss.push_back(epoch.train_loss);
@@ -423,18 +471,15 @@ class HiddenValleyStudy : public Study {
       output.status = TaskOutput::Status::kAbandoned;
       return output;
     }
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    if (outcome.status == training::TrainStatus::kDiverged || outcome.best_epoch < 0) {
+    if (!finished(outcome)) {
       output.status = TaskOutput::Status::kFailed;
       output.failure_reason =
           outcome.failure_reason.empty() ? "no finite validation loss" : outcome.failure_reason;
-      output.results.assign(columns_.size(), nan);
+      output.results.assign(columns_.size(), std::numeric_limits<double>::quiet_NaN());
       return output;
     }
-    const auto scores = training::predict_scores(
-        classifier, training::to_tensor(test_x, row_length), s.classifier.eval_batch_size, device);
     const auto m = metrics::evaluate_classifier(
-        scores, test.is_signal,
+        *scores, task.test_truth,
         s.classifier.rectify ? metrics::Rectify::kIfBelowHalf : metrics::Rectify::kNo,
         static_cast<double>(counts.signal_sr), static_cast<double>(counts.background_sr), grid_);
     const auto& best = outcome.history.at(static_cast<std::size_t>(outcome.best_epoch));
@@ -443,8 +488,8 @@ class HiddenValleyStudy : public Study {
     for (double extra :
          {s.significance, counts.injected_s_over_sqrt_b(), static_cast<double>(counts.signal_sr),
           static_cast<double>(counts.background_sr), static_cast<double>(counts.signal_sb),
-          static_cast<double>(counts.background_sb), static_cast<double>(train.size()),
-          static_cast<double>(validation.size()), static_cast<double>(s.image.pixels),
+          static_cast<double>(counts.background_sb), static_cast<double>(task.train_label.size()),
+          static_cast<double>(task.validation_label.size()), static_cast<double>(s.image.pixels),
           s.luminosity_fb * s.luminosity_scale,
           s.augmentation.mode == data::ConstituentAugmentationMode::kNone
               ? 0.0
@@ -453,23 +498,133 @@ class HiddenValleyStudy : public Study {
       output.results.push_back(extra);
     }
     output.roc = m.roc_on_grid;
-    if (store_images_) {
+    if (store_images_ && s.store_average_images) {
       const std::size_t image_size = 2 * static_cast<std::size_t>(s.image.pixels) * s.image.pixels;
-      const auto length = static_cast<std::size_t>(row_length);
-      output.arrays.push_back(mean_image(train_x, length, image_size, train.size(),
-                                         [&](std::size_t r) { return train.label[r] == 1; }));
-      output.arrays.push_back(mean_image(train_x, length, image_size, train.size(),
-                                         [&](std::size_t r) { return train.label[r] == 0; }));
-      output.arrays.push_back(mean_image(test_x, length, image_size, test.size(),
-                                         [&](std::size_t r) { return test.is_signal[r] == 1; }));
-      output.arrays.push_back(mean_image(test_x, length, image_size, test.size(),
-                                         [&](std::size_t r) { return test.is_signal[r] == 0; }));
-      if (!s.store_average_images) output.arrays.clear();
+      const auto length = static_cast<std::size_t>(task.row_length);
+      const auto& train_x = task.train_x;
+      const auto& test_x = task.test_x;
+      const auto n_train = task.train_label.size();
+      const auto n_test = task.test_truth.size();
+      output.arrays.push_back(mean_image(train_x, length, image_size, n_train,
+                                         [&](std::size_t r) { return task.train_label[r] == 1; }));
+      output.arrays.push_back(mean_image(train_x, length, image_size, n_train,
+                                         [&](std::size_t r) { return task.train_label[r] == 0; }));
+      output.arrays.push_back(mean_image(test_x, length, image_size, n_test,
+                                         [&](std::size_t r) { return task.test_truth[r] == 1; }));
+      output.arrays.push_back(mean_image(test_x, length, image_size, n_test,
+                                         [&](std::size_t r) { return task.test_truth[r] == 0; }));
     }
     return output;
   }
 
- private:
+  /// One group of tasks (equal group_key) trained as one stacked CNN.
+  std::vector<TaskOutput> run_stacked(const std::vector<TaskContext>& group) const {
+    const TaskContext& first = group.front();
+    const HiddenValleySettings& s = points_.at(first.point);
+    std::vector<PreparedTask> tasks;
+    std::vector<models::CnnJetNetwork> networks;
+    std::vector<training::EnsembleMember> members;
+    std::vector<torch::Tensor> tests;
+    for (const auto& context : group) {
+      tasks.push_back(prepare(context));
+      const auto& task = tasks.back();
+      training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
+      networks.emplace_back(s.cnn);
+      members.push_back({batch(task.train_x, task.row_length, task.train_label),
+                         batch(task.validation_x, task.row_length, task.validation_label),
+                         context.seed(core::SeedPurpose::kShuffle)});
+      tests.push_back(training::to_tensor(task.test_x, task.row_length));
+    }
+    const torch::Device device(first.device);
+    models::EnsembleCnnJetNetwork ensemble(networks,
+                                           models::parse_compute_precision(first.precision));
+    const auto model = training::as_stacked_classifier(ensemble);
+    const auto outcomes = training::train_ensemble(model, members, trainer_config(s), device,
+                                                   [&first] { return first.keep_going(); });
+    members.clear();  // the training data are no longer needed
+    std::vector<std::vector<float>> scores;
+    if (std::any_of(outcomes.begin(), outcomes.end(), finished)) {
+      scores =
+          training::predict_ensemble_scores(model, tests, s.classifier.eval_batch_size, device);
+    }
+    std::vector<TaskOutput> outputs;
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      outputs.push_back(finish(tasks[k], outcomes[k], scores.empty() ? nullptr : &scores[k]));
+    }
+    return outputs;
+  }
+
+  static training::TrainerConfig trainer_config(const HiddenValleySettings& s) {
+    training::TrainerConfig trainer;
+    trainer.max_epochs = s.classifier.max_epochs;
+    trainer.batch_size = s.classifier.batch_size;
+    trainer.learning_rate = s.classifier.learning_rate;
+    trainer.patience = s.classifier.patience;
+    trainer.min_delta = s.classifier.min_delta;
+    trainer.validate();
+    return trainer;
+  }
+
+  static std::size_t mixed_events(const HiddenValleySettings& s) {
+    return s.counts.background_sr + s.counts.signal_sr + s.counts.background_sb +
+           s.counts.signal_sb;
+  }
+
+  static std::size_t validation_events(const HiddenValleySettings& s) {
+    return static_cast<std::size_t>(
+        std::llround(s.classifier.validation_fraction * static_cast<double>(mixed_events(s))));
+  }
+
+  /// Points with equal keys give tasks of one network shape and equal sample sizes.
+  static std::string group_key(const HiddenValleySettings& s) {
+    std::string key = stacking_key(s.classifier) + ";" + models::to_string(s.cnn.architecture);
+    for (const auto* list :
+         {&s.cnn.filters, &s.cnn.kernels, &s.cnn.pool, &s.cnn.dense, &s.cnn.extra_hidden}) {
+      key += ";";
+      for (int v : *list) key += std::to_string(v) + ",";
+    }
+    for (std::size_t v :
+         {static_cast<std::size_t>(s.cnn.pixels), static_cast<std::size_t>(s.cnn.extra_features),
+          s.counts.background_sr, s.counts.signal_sr, s.counts.background_sb, s.counts.signal_sb,
+          s.test_events, static_cast<std::size_t>(s.augmentation.mode),
+          static_cast<std::size_t>(s.augmentation.copies)}) {
+      key += ";" + std::to_string(v);
+    }
+    return key;
+  }
+
+  /// Device memory of one stacked task: its inputs, the CNN's parameters (with gradients,
+  /// Adam moments and best copy) and the activations of a training minibatch.
+  static std::size_t stacked_task_bytes(const HiddenValleySettings& s) {
+    const auto validation = static_cast<std::int64_t>(validation_events(s));
+    auto train = static_cast<std::int64_t>(mixed_events(s)) - validation;
+    if (s.augmentation.mode != data::ConstituentAugmentationMode::kNone) {
+      train *= 1 + s.augmentation.copies;
+    }
+    std::int64_t parameters = 0;
+    std::int64_t activations = 0;
+    std::int64_t channels = s.cnn.architecture == models::CnnArchitecture::kTwoChannel ? 2 : 1;
+    std::int64_t size = s.cnn.pixels;
+    for (std::size_t i = 0; i < s.cnn.filters.size(); ++i) {
+      parameters += (channels * s.cnn.kernels[i] * s.cnn.kernels[i] + 1) * s.cnn.filters[i];
+      activations += 2 * s.cnn.filters[i] * size * size;  // convolution and ReLU outputs
+      if (s.cnn.pool[i] != 0) size /= 2;
+      channels = s.cnn.filters[i];
+    }
+    std::int64_t width = channels * size * size;
+    for (int hidden : s.cnn.dense) {
+      parameters += (width + 1) * hidden;
+      activations += hidden;
+      width = hidden;
+    }
+    parameters += width + 1;
+    if (s.cnn.architecture == models::CnnArchitecture::kTwoImage) activations *= 2;
+    return static_cast<std::size_t>(training::member_footprint_bytes(
+        train, validation, 2 * static_cast<std::int64_t>(s.test_events), s.cnn.input_size(),
+        parameters, activations, s.classifier.batch_size,
+        std::min(s.classifier.eval_batch_size, s.classifier.batch_size * 8)));
+  }
+
   static std::vector<std::size_t> permuted(const std::vector<std::size_t>& rows,
                                            core::RandomStream& stream) {
     const auto order = stream.permutation(rows.size());

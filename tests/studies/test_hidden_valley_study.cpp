@@ -185,6 +185,45 @@ BOOST_AUTO_TEST_CASE(tasks_are_reproducible_and_architectures_run) {
   BOOST_TEST(std::isfinite(column(*study, c, "auc")));
 }
 
+// Ensemble-batched CNN tasks (run_tasks: one stacked CNN with grouped convolutions) against the
+// same tasks one by one (run_task), with points of two group keys mixed in one call: each task
+// gets its own data, initial weights and epoch order in both paths, so everything but float
+// rounding is identical (tests/training/test_ensemble_cnn_training.cpp bounds that rounding).
+BOOST_AUTO_TEST_CASE(batched_cnn_tasks_match_one_by_one) {
+  auto study = study_from({job("[hidden_valley]\nsignificance = 4\n"),
+                           job("[hidden_valley]\nsignificance = 4\nextra_features = true\n"
+                               "[cnn]\narchitecture = two_image\n")});
+  std::vector<studies::TaskContext> contexts(5);
+  for (std::size_t t = 0; t < contexts.size(); ++t) {
+    contexts[t].task_id = 10 + t;
+    contexts[t].point = t % 2;  // points 0, 1, 0, 1, 0: two stacked groups
+    contexts[t].master_seed = 31;
+  }
+  const auto batched = study->run_tasks(contexts);
+  BOOST_REQUIRE(batched.size() == contexts.size());
+  for (std::size_t t = 0; t < contexts.size(); ++t) {
+    const auto single = run(*study, contexts[t].point, contexts[t].task_id);
+    BOOST_TEST_INFO("task " << t);
+    BOOST_REQUIRE((batched[t].status == studies::TaskOutput::Status::kDone));
+    BOOST_REQUIRE_EQUAL(batched[t].results.size(), single.results.size());
+    BOOST_TEST(std::abs(column(*study, batched[t], "auc") - column(*study, single, "auc")) < 1e-3);
+    BOOST_TEST(column(*study, batched[t], "epochs") == column(*study, single, "epochs"));
+    for (const char* name : {"n_train", "n_validation", "n_signal_sr", "significance"}) {
+      BOOST_TEST(column(*study, batched[t], name) == column(*study, single, name));
+    }
+    BOOST_REQUIRE_EQUAL(batched[t].val_loss.size(), single.val_loss.size());
+    for (std::size_t e = 0; e < single.val_loss.size(); ++e) {
+      BOOST_TEST(batched[t].val_loss[e] == single.val_loss[e], boost::test_tools::tolerance(1e-4));
+    }
+    BOOST_TEST(batched[t].arrays == single.arrays);  // inputs identical, so average images too
+  }
+  // A stop request before the call abandons every task.
+  for (auto& context : contexts) context.keep_going = [] { return false; };
+  for (const auto& output : study->run_tasks(contexts)) {
+    BOOST_TEST((output.status == studies::TaskOutput::Status::kAbandoned));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(bad_inputs_are_rejected_before_work) {
   BOOST_CHECK_THROW(study_from({job("[hidden_valley]\nluminosity_fb = 1000\n")}), core::InputError);
   BOOST_CHECK_THROW(study_from({"[hidden_valley]\nsignal_file = x.h5\n"}), core::InputError);

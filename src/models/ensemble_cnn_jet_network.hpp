@@ -1,0 +1,61 @@
+#pragma once
+/// K CnnJetNetworks of one configuration trained as one stacked model (issue 5): every
+/// convolution is one grouped convolution over the members (EnsembleConv2d, groups = K), every
+/// dense layer one batched matrix product (EnsembleLinear). Between convolutions the activations
+/// stay in the folded layout [N, K*C, H, W], where ReLU and 2×2 pooling act per channel and so
+/// per member; only at the flatten do they turn into [K, N, C*H*W] for the dense head. Follows
+/// the stacked-model contract of models/ensemble_model.hpp, so it trains with
+/// training::train_ensemble. Member k computes what CnnJetNetwork k computes on x[k], for both
+/// architectures and with or without the extra-feature branch.
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/cnn_jet_network.hpp"
+#include "models/ensemble_conv.hpp"
+#include "models/ensemble_dense_network.hpp"
+#include "models/ensemble_model.hpp"
+
+namespace cwola::models {
+
+class EnsembleCnnJetNetworkImpl : public torch::nn::Module {
+ public:
+  /// Stacks copies of the current parameters of `members` (build each as the single-network
+  /// path does, seeded with training::seed_weight_init, and member k starts from exactly those
+  /// weights). Throws core::InputError if `members` is empty or their configurations differ.
+  explicit EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNetwork>& members,
+                                     ComputePrecision precision = ComputePrecision::kFloat32);
+
+  /// x float32 [K, N, 2 P² + F] -> logits [K, N].
+  torch::Tensor forward(const torch::Tensor& x);
+
+  /// A standalone CnnJetNetwork holding a copy of member k's current weights (on the CPU).
+  CnnJetNetwork member(std::int64_t k) const;
+
+  /// Members currently stacked (the ensemble trainer drops members that stop).
+  std::int64_t members() const { return convs_.front()->members(); }
+  const CnnJetNetworkConfig& config() const { return config_; }
+
+ private:
+  /// Image network on folded images [M, K*C, P, P] -> logits [K, M].
+  torch::Tensor image_logits(torch::Tensor folded);
+  /// A stacked dense stack (ReLU between layers) on [K, M, in] -> logits [K, M].
+  static torch::Tensor dense_logits(const std::vector<EnsembleLinear>& layers, torch::Tensor x);
+
+  CnnJetNetworkConfig config_;
+  ComputePrecision precision_;
+  std::vector<EnsembleConv2d> convs_;
+  std::vector<EnsembleLinear> image_dense_;
+  std::vector<EnsembleLinear> extra_dense_;
+  /// Registered name of each stacked layer -> the member module's parameter prefix.
+  std::vector<std::pair<std::string, std::string>> member_prefixes_;
+};
+
+TORCH_MODULE(EnsembleCnnJetNetwork);
+
+}  // namespace cwola::models

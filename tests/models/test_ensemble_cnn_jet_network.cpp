@@ -1,0 +1,124 @@
+#include <torch/torch.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include "core/error.hpp"
+#include "models/ensemble_cnn_jet_network.hpp"
+
+namespace models = cwola::models;
+
+namespace {
+
+/// Small configurations of both architectures, with and without the extra-feature branch.
+std::vector<models::CnnJetNetworkConfig> small_configs() {
+  std::vector<models::CnnJetNetworkConfig> configs;
+  for (const auto architecture :
+       {models::CnnArchitecture::kTwoChannel, models::CnnArchitecture::kTwoImage}) {
+    for (const int extra : {0, 4}) {
+      models::CnnJetNetworkConfig c;
+      c.architecture = architecture;
+      c.pixels = 9;
+      c.filters = {3, 4, 5};
+      c.kernels = {3, 5, 3};
+      c.pool = {1, 0, 1};
+      c.dense = {7, 6};
+      c.extra_features = extra;
+      c.extra_hidden = {5};
+      configs.push_back(c);
+    }
+  }
+  return configs;
+}
+
+std::vector<models::CnnJetNetwork> make_members(const models::CnnJetNetworkConfig& config,
+                                                int count) {
+  std::vector<models::CnnJetNetwork> members;
+  for (int k = 0; k < count; ++k) {
+    torch::manual_seed(11 + k);
+    members.emplace_back(config);
+  }
+  return members;
+}
+
+std::string describe(const models::CnnJetNetworkConfig& c) {
+  return models::to_string(c.architecture) + " extra " + std::to_string(c.extra_features);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ensemble_cnn_jet_network)
+
+BOOST_AUTO_TEST_CASE(each_member_computes_its_own_network) {
+  for (const auto& config : small_configs()) {
+    const auto members = make_members(config, 3);
+    models::EnsembleCnnJetNetwork ensemble(members);
+    BOOST_TEST(ensemble->members() == 3);
+    const auto x = torch::rand({3, 10, config.input_size()});
+    torch::NoGradGuard no_grad;
+    const auto logits = ensemble->forward(x);
+    BOOST_REQUIRE(logits.sizes() == torch::IntArrayRef({3, 10}));
+    for (int k = 0; k < 3; ++k) {
+      const auto expected = members[static_cast<std::size_t>(k)].ptr()->forward(x[k]);
+      BOOST_TEST_INFO(describe(config) << ", member " << k);
+      BOOST_TEST(torch::allclose(logits[k], expected, 1e-5, 1e-5));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(members_are_stacked_copies_and_come_back_unchanged) {
+  for (const auto& config : small_configs()) {
+    const auto members = make_members(config, 2);
+    models::EnsembleCnnJetNetwork ensemble(members);
+    std::size_t stacked = 0;
+    for (const auto& p : ensemble->parameters()) stacked += static_cast<std::size_t>(p.numel());
+    std::size_t single = 0;
+    for (const auto& p : members[0]->parameters()) single += static_cast<std::size_t>(p.numel());
+    BOOST_TEST(stacked == 2 * single);
+    BOOST_TEST(models::count_members(*ensemble) == 2);
+    for (int k = 0; k < 2; ++k) {
+      const auto copy = ensemble->member(k);
+      const auto original = members[static_cast<std::size_t>(k)]->named_parameters();
+      for (const auto& item : copy->named_parameters()) {
+        BOOST_TEST_INFO(describe(config) << ", " << item.key());
+        BOOST_TEST(torch::equal(item.value(), original[item.key()]));
+      }
+    }
+    // Training the stack must not touch the members it was built from.
+    torch::NoGradGuard no_grad;
+    for (auto& p : ensemble->parameters()) p.add_(1.0);
+    BOOST_TEST(!torch::equal(ensemble->member(0)->parameters()[0], members[0]->parameters()[0]));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gradients_of_members_do_not_mix) {
+  for (const auto& config : small_configs()) {
+    models::EnsembleCnnJetNetwork ensemble(make_members(config, 3));
+    ensemble->forward(torch::rand({3, 6, config.input_size()}))[1].sum().backward();
+    for (const auto& item : ensemble->named_parameters()) {
+      const auto& grad = item.value().grad();
+      BOOST_TEST_INFO(describe(config) << ", " << item.key());
+      BOOST_TEST(grad[0].abs().max().item<float>() == 0.0F);
+      BOOST_TEST(grad[2].abs().max().item<float>() == 0.0F);
+      BOOST_TEST(grad[1].abs().max().item<float>() > 0.0F);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(mismatched_members_and_inputs_are_rejected) {
+  auto config = small_configs().front();
+  auto members = make_members(config, 2);
+  auto other = config;
+  other.filters = {3, 4, 6};
+  members.emplace_back(other);
+  BOOST_CHECK_THROW(models::EnsembleCnnJetNetwork{members}, cwola::core::InputError);
+  BOOST_CHECK_THROW(models::EnsembleCnnJetNetwork{std::vector<models::CnnJetNetwork>{}},
+                    cwola::core::InputError);
+  models::EnsembleCnnJetNetwork ensemble(make_members(config, 2));
+  BOOST_CHECK_THROW(ensemble->forward(torch::rand({3, 4, config.input_size()})),
+                    cwola::core::InputError);
+  BOOST_CHECK_THROW(ensemble->forward(torch::rand({2, 4, config.input_size() + 1})),
+                    cwola::core::InputError);
+  BOOST_CHECK_THROW(ensemble->member(2), cwola::core::InputError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
