@@ -163,14 +163,6 @@ bool nan_injected(std::uint64_t task_id) {
 }
 }  // namespace
 
-TaskOutput train_and_evaluate(const ClassifierSettings& settings, const data::EventTable& mixed,
-                              const data::EventTable& test, const ExpectedYields& yields,
-                              const TaskContext& context) {
-  core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
-  const auto split = data::split_train_validation(mixed, settings.validation_fraction, split_stream);
-  return train_and_evaluate_split(settings, split, test, yields, context);
-}
-
 TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
                                     const data::TrainValidationSplit& split,
                                     const data::EventTable& test, const ExpectedYields& yields,
@@ -204,26 +196,27 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
 std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& settings,
                                                    const std::vector<ClassifierProblem>& problems) {
   if (problems.empty()) return {};
-  const auto features = problems.front().mixed->features;
+  const auto features = problems.front().split->train.features;
   const auto network = network_config(settings, features);
   const auto trainer = trainer_config(settings);
   const TaskContext& first = problems.front().context;
   const torch::Device device(first.device);
 
-  // Each member is built exactly as train_and_evaluate builds its network: same split, same
-  // seeded initialisation, same shuffle seed.
+  // Each member is built exactly as train_and_evaluate_split builds its network: same seeded
+  // initialisation, same shuffle seed.
   std::vector<models::DenseNetwork> networks;
   std::vector<training::EnsembleMember> members;
   std::vector<torch::Tensor> tests;
   for (const auto& problem : problems) {
-    core::RandomStream split_stream(problem.context.seed(core::SeedPurpose::kSplit));
-    const auto split =
-        data::split_train_validation(*problem.mixed, settings.validation_fraction, split_stream);
+    const auto& split = *problem.split;
     training::seed_weight_init(problem.context.seed(core::SeedPurpose::kWeightInit));
     networks.emplace_back(network);
     members.push_back({to_batch(split.train, split.train.label),
                        to_batch(split.validation, split.validation.label),
                        problem.context.seed(core::SeedPurpose::kShuffle)});
+    if (nan_injected(problem.context.task_id)) {
+      members.back().train.x[0][0] = std::numeric_limits<float>::quiet_NaN();
+    }
     tests.push_back(
         training::to_tensor(problem.test->rows, static_cast<std::int64_t>(problem.test->features)));
   }

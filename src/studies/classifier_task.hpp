@@ -46,16 +46,10 @@ struct ExpectedYields {
   double background = 0;
 };
 
-/// Splits `mixed` into train/validation (before any augmentation), trains a dense
-/// network on its labels and evaluates it on `test` against the truth; fills the
-/// common columns of `output.results` (the caller appends study columns).
-TaskOutput train_and_evaluate(const ClassifierSettings& settings, const data::EventTable& mixed,
-                              const data::EventTable& test, const ExpectedYields& yields,
-                              const TaskContext& context);
-
-/// As train_and_evaluate, with the train/validation split made by the caller (e.g. a
-/// split made before augmenting the training part, so no copy of a validation event is
-/// trained on).
+/// Trains a dense network on the labels of `split` (made by the caller, e.g. before augmenting
+/// the training part so that no copy of a validation event is trained on) and evaluates it on
+/// `test` against the truth; fills the common columns of `output.results` (the caller appends
+/// the study's columns).
 TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
                                     const data::TrainValidationSplit& split,
                                     const data::EventTable& test, const ExpectedYields& yields,
@@ -63,18 +57,18 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
 
 /// One task's inputs to train_and_evaluate_stacked (the tables are not owned).
 struct ClassifierProblem {
-  const data::EventTable* mixed = nullptr;
+  const data::TrainValidationSplit* split = nullptr;
   const data::EventTable* test = nullptr;
   ExpectedYields yields;
   TaskContext context;
 };
 
-/// train_and_evaluate for several tasks at once, trained as one stacked network (ensemble-
-/// batched, training::train_ensemble) on problems.front().context.device: each task gets the
-/// split, initial weights and epoch order train_and_evaluate would give it, and the same
-/// columns. All problems must share `settings`, the number of mixed and test events and the
-/// feature count (group them by stacking_key); precision comes from the first context, and
-/// keep_going from the first context is polled after every epoch.
+/// train_and_evaluate_split for several tasks at once, trained as one stacked network
+/// (ensemble-batched, training::train_ensemble) on problems.front().context.device: each task
+/// gets the initial weights and epoch order train_and_evaluate_split would give it, and the
+/// same columns. All problems must share `settings`, the numbers of training, validation and
+/// test events and the feature count (group them by stacking_key and shape); precision comes
+/// from the first context, and keep_going from the first context is polled after every epoch.
 std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& settings,
                                                    const std::vector<ClassifierProblem>& problems);
 

@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "studies/classifier_task.hpp"
+#include "studies/classifier_study.hpp"
 #include "studies/dihiggs_common.hpp"
 #include "studies/dihiggs_studies.hpp"
 #include "studies/study.hpp"
@@ -53,26 +54,27 @@ AugmentationSettings read_settings(core::JobConfig& config) {
   return s;
 }
 
-class DihiggsAugmentationStudy : public Study {
+std::vector<const ClassifierSettings*> classifier_settings(
+    const std::vector<AugmentationSettings>& points) {
+  std::vector<const ClassifierSettings*> settings;
+  for (const auto& p : points) settings.push_back(&p.classifier);
+  return settings;
+}
+
+class DihiggsAugmentationStudy : public DenseClassifierStudy {
  public:
   explicit DihiggsAugmentationStudy(std::vector<AugmentationSettings> points)
-      : points_(std::move(points)) {
-    columns_ = classifier_columns();
-    for (const char* extra :
-         {"heavy_mass", "augmentation", "copies", "train_rows", "validation_rows", "features"}) {
-      columns_.emplace_back(extra);
-    }
-    for (const auto& p : points_) {
-      max_epochs_ = std::max(max_epochs_, static_cast<std::size_t>(p.classifier.max_epochs));
-    }
-    grid_ = studies::roc_grid(points_.front().classifier);
+      : DenseClassifierStudy(
+            classifier_settings(points),
+            {"heavy_mass", "augmentation", "copies", "train_rows", "validation_rows", "features"}),
+        points_(std::move(points)) {}
+
+ protected:
+  const ClassifierSettings& classifier(std::size_t point) const override {
+    return points_.at(point).classifier;
   }
 
-  const std::vector<std::string>& result_columns() const override { return columns_; }
-  std::size_t max_epochs() const override { return max_epochs_; }
-  const std::vector<double>& roc_grid() const override { return grid_; }
-
-  TaskOutput run_task(const TaskContext& context) override {
+  ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const AugmentationSettings& s = points_.at(context.point);
     const physics::HhEventSource signal(s.physics.signal);
     const physics::HhEventSource background(s.physics.background);
@@ -116,24 +118,21 @@ class DihiggsAugmentationStudy : public Study {
     scaling.apply(augmented.split.validation);
     scaling.apply(test_table);
 
-    TaskOutput output = train_and_evaluate_split(
-        s.classifier, augmented.split, test_table,
-        {static_cast<double>(s.test_events), static_cast<double>(s.test_events)}, context);
-    for (double extra :
-         {s.physics.heavy_mass(), static_cast<double>(s.augmentation.kind),
-          static_cast<double>(s.copies), static_cast<double>(augmented.split.train.size()),
-          static_cast<double>(augmented.split.validation.size()),
-          static_cast<double>(s.selection.size())}) {
-      output.results.push_back(extra);
-    }
-    return output;
+    ClassifierTaskData data;
+    data.study_columns = {s.physics.heavy_mass(),
+                          static_cast<double>(s.augmentation.kind),
+                          static_cast<double>(s.copies),
+                          static_cast<double>(augmented.split.train.size()),
+                          static_cast<double>(augmented.split.validation.size()),
+                          static_cast<double>(s.selection.size())};
+    data.split = std::move(augmented.split);
+    data.test = std::move(test_table);
+    data.yields = {static_cast<double>(s.test_events), static_cast<double>(s.test_events)};
+    return data;
   }
 
  private:
   std::vector<AugmentationSettings> points_;
-  std::vector<std::string> columns_;
-  std::size_t max_epochs_ = 1;
-  std::vector<double> grid_;
 };
 }  // namespace
 

@@ -18,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "studies/classifier_task.hpp"
+#include "studies/classifier_study.hpp"
 #include "studies/dihiggs_common.hpp"
 #include "studies/dihiggs_studies.hpp"
 #include "studies/study.hpp"
@@ -66,25 +67,27 @@ FractionSettings read_settings(core::JobConfig& config) {
   return s;
 }
 
-class DihiggsFractionStudy : public Study {
+std::vector<const ClassifierSettings*> classifier_settings(
+    const std::vector<FractionSettings>& points) {
+  std::vector<const ClassifierSettings*> settings;
+  for (const auto& p : points) settings.push_back(&p.classifier);
+  return settings;
+}
+
+class DihiggsFractionStudy : public DenseClassifierStudy {
  public:
-  explicit DihiggsFractionStudy(std::vector<FractionSettings> points) : points_(std::move(points)) {
-    columns_ = classifier_columns();
-    for (const char* extra : {"f1", "f2", "heavy_mass", "features", "pairing_accuracy",
-                              "signal_four_tag_efficiency", "background_four_tag_efficiency"}) {
-      columns_.emplace_back(extra);
-    }
-    for (const auto& p : points_) {
-      max_epochs_ = std::max(max_epochs_, static_cast<std::size_t>(p.classifier.max_epochs));
-    }
-    grid_ = studies::roc_grid(points_.front().classifier);
+  explicit DihiggsFractionStudy(std::vector<FractionSettings> points)
+      : DenseClassifierStudy(classifier_settings(points),
+                             {"f1", "f2", "heavy_mass", "features", "pairing_accuracy",
+                              "signal_four_tag_efficiency", "background_four_tag_efficiency"}),
+        points_(std::move(points)) {}
+
+ protected:
+  const ClassifierSettings& classifier(std::size_t point) const override {
+    return points_.at(point).classifier;
   }
 
-  const std::vector<std::string>& result_columns() const override { return columns_; }
-  std::size_t max_epochs() const override { return max_epochs_; }
-  const std::vector<double>& roc_grid() const override { return grid_; }
-
-  TaskOutput run_task(const TaskContext& context) override {
+  ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const FractionSettings& s = points_.at(context.point);
     const physics::HhEventSource signal(s.physics.signal);
     const physics::HhEventSource background(s.physics.background);
@@ -127,25 +130,26 @@ class DihiggsFractionStudy : public Study {
     scaling.apply(mixed_table);
     scaling.apply(test_table);
 
-    const ExpectedYields yields{s.signal_cross_section * s.luminosity,
-                                s.background_cross_section * s.luminosity};
-    TaskOutput output = train_and_evaluate(s.classifier, mixed_table, test_table, yields, context);
+    ClassifierTaskData data;
+    data.split = split_for_task(s.classifier, mixed_table, context);
+    data.test = std::move(test_table);
+    data.yields = {s.signal_cross_section * s.luminosity,
+                   s.background_cross_section * s.luminosity};
     const auto efficiency = [](const physics::FourTagCutflow& flow) {
       return static_cast<double>(flow.counts.back()) / static_cast<double>(flow.counts.front());
     };
-    for (double extra :
-         {s.f1, s.f2, s.physics.heavy_mass(), static_cast<double>(s.selection.size()),
-          pairing_rate(test_signal), efficiency(signal_flow), efficiency(background_flow)}) {
-      output.results.push_back(extra);
-    }
-    return output;
+    data.study_columns = {s.f1,
+                          s.f2,
+                          s.physics.heavy_mass(),
+                          static_cast<double>(s.selection.size()),
+                          pairing_rate(test_signal),
+                          efficiency(signal_flow),
+                          efficiency(background_flow)};
+    return data;
   }
 
  private:
   std::vector<FractionSettings> points_;
-  std::vector<std::string> columns_;
-  std::size_t max_epochs_ = 1;
-  std::vector<double> grid_;
 };
 }  // namespace
 

@@ -25,6 +25,7 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "studies/classifier_task.hpp"
+#include "studies/classifier_study.hpp"
 #include "studies/dihiggs_common.hpp"
 #include "studies/dihiggs_studies.hpp"
 #include "studies/study.hpp"
@@ -124,32 +125,44 @@ HuntingSettings read_settings(core::JobConfig& config) {
   return s;
 }
 
-class DihiggsHuntingStudy : public Study {
+std::vector<const ClassifierSettings*> classifier_settings(
+    const std::vector<HuntingSettings>& points) {
+  std::vector<const ClassifierSettings*> settings;
+  for (const auto& p : points) settings.push_back(&p.classifier);
+  return settings;
+}
+
+bool any_correlations(const std::vector<HuntingSettings>& points) {
+  return std::any_of(points.begin(), points.end(),
+                     [](const HuntingSettings& p) { return p.correlations; });
+}
+
+std::vector<std::string> hunting_columns(bool correlations) {
+  std::vector<std::string> columns = {
+      "heavy_mass",         "signal_multiplier",  "luminosity_fb",    "features",
+      "n_signal_sr",        "n_background_sr",    "n_signal_sb",      "n_background_sb",
+      "signal_fraction_sr", "signal_fraction_sb", "pairing_accuracy", "corr_mhh_h1_pt",
+      "corr_mhh_h1_m"};
+  if (correlations) {
+    for (const auto& c : correlation_columns()) columns.push_back(c);
+  }
+  return columns;
+}
+
+class DihiggsHuntingStudy : public DenseClassifierStudy {
  public:
-  explicit DihiggsHuntingStudy(std::vector<HuntingSettings> points) : points_(std::move(points)) {
-    columns_ = classifier_columns();
-    for (const char* extra :
-         {"heavy_mass", "signal_multiplier", "luminosity_fb", "features", "n_signal_sr",
-          "n_background_sr", "n_signal_sb", "n_background_sb", "signal_fraction_sr",
-          "signal_fraction_sb", "pairing_accuracy", "corr_mhh_h1_pt", "corr_mhh_h1_m"}) {
-      columns_.emplace_back(extra);
-    }
-    correlations_ = false;
-    for (const auto& p : points_) correlations_ = correlations_ || p.correlations;
-    if (correlations_) {
-      for (const auto& c : correlation_columns()) columns_.push_back(c);
-    }
-    for (const auto& p : points_) {
-      max_epochs_ = std::max(max_epochs_, static_cast<std::size_t>(p.classifier.max_epochs));
-    }
-    grid_ = studies::roc_grid(points_.front().classifier);
+  explicit DihiggsHuntingStudy(std::vector<HuntingSettings> points)
+      : DenseClassifierStudy(classifier_settings(points),
+                             hunting_columns(any_correlations(points))),
+        points_(std::move(points)),
+        correlations_(any_correlations(points_)) {}
+
+ protected:
+  const ClassifierSettings& classifier(std::size_t point) const override {
+    return points_.at(point).classifier;
   }
 
-  const std::vector<std::string>& result_columns() const override { return columns_; }
-  std::size_t max_epochs() const override { return max_epochs_; }
-  const std::vector<double>& roc_grid() const override { return grid_; }
-
-  TaskOutput run_task(const TaskContext& context) override {
+  ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const HuntingSettings& s = points_.at(context.point);
     const physics::HhEventSource signal(s.physics.signal);
     const physics::HhEventSource background(s.physics.background);
@@ -221,9 +234,11 @@ class DihiggsHuntingStudy : public Study {
     scaling.apply(mixed_table);
     scaling.apply(test_table);
 
-    const ExpectedYields yields{static_cast<double>(s.sizes.signal_in_signal_region),
-                                static_cast<double>(s.sizes.background_in_signal_region)};
-    TaskOutput output = train_and_evaluate(s.classifier, mixed_table, test_table, yields, context);
+    ClassifierTaskData data;
+    data.split = split_for_task(s.classifier, mixed_table, context);
+    data.test = std::move(test_table);
+    data.yields = {static_cast<double>(s.sizes.signal_in_signal_region),
+                   static_cast<double>(s.sizes.background_in_signal_region)};
 
     const auto corr = correlation_values(all_test);
     const auto corr_names = correlation_columns();
@@ -245,20 +260,17 @@ class DihiggsHuntingStudy : public Study {
           fraction(z.signal_in_signal_region, z.background_in_signal_region),
           fraction(z.signal_in_sideband, z.background_in_sideband), pairing_rate(test_signal),
           corr_of("corr__h1_pt__hh_m"), corr_of("corr__h1_m__hh_m")}) {
-      output.results.push_back(extra);
+      data.study_columns.push_back(extra);
     }
     if (correlations_) {
-      for (double c : corr) output.results.push_back(s.correlations ? c : std::nan(""));
+      for (double c : corr) data.study_columns.push_back(s.correlations ? c : std::nan(""));
     }
-    return output;
+    return data;
   }
 
  private:
   std::vector<HuntingSettings> points_;
-  std::vector<std::string> columns_;
   bool correlations_ = true;
-  std::size_t max_epochs_ = 1;
-  std::vector<double> grid_;
 };
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include "core/random_stream.hpp"
 #include "core/text.hpp"
 #include "data/gaussian_source.hpp"
+#include "studies/classifier_study.hpp"
 
 namespace cwola::studies {
 
@@ -22,71 +23,47 @@ std::vector<double> per_dimension(core::JobConfig& config, const std::string& ke
   return values;
 }
 
-class GaussianStudy : public Study {
+std::vector<const ClassifierSettings*> classifier_settings(
+    const std::vector<GaussianSettings>& points) {
+  std::vector<const ClassifierSettings*> settings;
+  for (const auto& p : points) settings.push_back(&p.classifier);
+  return settings;
+}
+
+class GaussianStudy : public DenseClassifierStudy {
  public:
-  explicit GaussianStudy(std::vector<GaussianSettings> points) : points_(std::move(points)) {
-    columns_ = classifier_columns();
-    for (const char* extra : {"optimal_auc", "optimal_accuracy", "mahalanobis_distance", "f1", "f2"}) {
-      columns_.emplace_back(extra);
-    }
-    for (const auto& p : points_) {
-      max_epochs_ = std::max(max_epochs_, static_cast<std::size_t>(p.classifier.max_epochs));
-    }
-    grid_ = studies::roc_grid(points_.front().classifier);
-  }
-
-  const std::vector<std::string>& result_columns() const override { return columns_; }
-  std::size_t max_epochs() const override { return max_epochs_; }
-  const std::vector<double>& roc_grid() const override { return grid_; }
-
-  TaskOutput run_task(const TaskContext& context) override {
-    const GaussianSettings& s = points_.at(context.point);
-    const auto samples = make_samples(s, context);
-    TaskOutput output = train_and_evaluate(s.classifier, samples.mixed, samples.test,
-                                           {s.expected_signal, s.expected_background}, context);
-    append_study_columns(s, output);
-    return output;
-  }
-
-  /// Tasks of points with the same network, training settings and sample sizes train as one
-  /// stacked model; a call with tasks of several such groups trains one group after another.
-  std::vector<TaskOutput> run_tasks(const std::vector<TaskContext>& contexts) override {
-    return run_in_groups(
-        contexts,
-        [this](const TaskContext& context) { return group_key(points_.at(context.point)); },
-        [this](const std::vector<TaskContext>& group) { return run_stacked(group); });
-  }
-
-  std::size_t task_device_bytes() const override {
+  explicit GaussianStudy(std::vector<GaussianSettings> points)
+      : DenseClassifierStudy(classifier_settings(points),
+                             {"optimal_auc", "optimal_accuracy", "mahalanobis_distance", "f1",
+                              "f2"}),
+        points_(std::move(points)) {
     std::size_t most = 0;
     for (const auto& s : points_) {
       most = std::max(most, stacked_task_bytes(s.classifier, 2 * s.events_per_mixture,
                                                2 * s.test_events, s.dimensions));
     }
-    return most;
+    set_task_device_bytes(most);
+  }
+
+ protected:
+  ClassifierTaskData prepare_task(const TaskContext& context) const override {
+    const GaussianSettings& s = points_.at(context.point);
+    auto samples = make_samples(s, context);
+    ClassifierTaskData data;
+    data.split = split_for_task(s.classifier, samples.mixed, context);
+    data.test = std::move(samples.test);
+    data.yields = {s.expected_signal, s.expected_background};
+    const double delta = s.mahalanobis_distance;
+    data.study_columns = {data::normal_cdf(delta / std::sqrt(2.0)), data::normal_cdf(delta / 2.0),
+                          delta, s.f1, s.f2};
+    return data;
+  }
+
+  const ClassifierSettings& classifier(std::size_t point) const override {
+    return points_.at(point).classifier;
   }
 
  private:
-  /// One group of tasks (equal group_key) trained as one stacked network.
-  std::vector<TaskOutput> run_stacked(const std::vector<TaskContext>& group) const {
-    std::vector<Samples> samples;
-    samples.reserve(group.size());  // problems point into it
-    std::vector<ClassifierProblem> problems;
-    for (const auto& context : group) {
-      const GaussianSettings& s = points_.at(context.point);
-      samples.push_back(make_samples(s, context));
-      problems.push_back({&samples.back().mixed, &samples.back().test,
-                          {s.expected_signal, s.expected_background}, context});
-    }
-    auto outputs = train_and_evaluate_stacked(points_.at(group.front().point).classifier, problems);
-    for (std::size_t g = 0; g < group.size(); ++g) {
-      if (outputs[g].status != TaskOutput::Status::kAbandoned) {
-        append_study_columns(points_.at(group[g].point), outputs[g]);
-      }
-    }
-    return outputs;
-  }
-
   struct Samples {
     data::EventTable mixed;  ///< M1 (label 1) and M2 (label 0), with the truth
     data::EventTable test;   ///< pure signal and background, labelled by the truth
@@ -127,24 +104,7 @@ class GaussianStudy : public Study {
     return samples;
   }
 
-  static void append_study_columns(const GaussianSettings& s, TaskOutput& output) {
-    const double delta = s.mahalanobis_distance;
-    for (double extra : {data::normal_cdf(delta / std::sqrt(2.0)), data::normal_cdf(delta / 2.0),
-                         delta, s.f1, s.f2}) {
-      output.results.push_back(extra);
-    }
-  }
-
-  /// Points with equal keys can share a stacked training.
-  static std::string group_key(const GaussianSettings& s) {
-    return stacking_key(s.classifier) + ";" + std::to_string(s.dimensions) + ";" +
-           std::to_string(s.events_per_mixture) + ";" + std::to_string(s.test_events);
-  }
-
   std::vector<GaussianSettings> points_;
-  std::vector<std::string> columns_;
-  std::size_t max_epochs_ = 1;
-  std::vector<double> grid_;
 };
 }  // namespace
 

@@ -21,6 +21,7 @@
 #include "models/ensemble_cnn_jet_network.hpp"
 #include "models/ensemble_model.hpp"
 #include "store/jet_event_file.hpp"
+#include "studies/classifier_study.hpp"
 #include "studies/classifier_task.hpp"
 #include "training/ensemble_trainer.hpp"
 #include "training/trainer.hpp"
@@ -314,20 +315,24 @@ std::vector<double> mean_image(const std::vector<float>& inputs, std::size_t row
   return mean;
 }
 
-class HiddenValleyStudy : public Study {
+std::vector<const ClassifierSettings*> classifier_settings(
+    const std::vector<HiddenValleySettings>& points) {
+  std::vector<const ClassifierSettings*> settings;
+  for (const auto& p : points) settings.push_back(&p.classifier);
+  return settings;
+}
+
+class HiddenValleyStudy : public ClassifierStudyBase {
  public:
   explicit HiddenValleyStudy(std::vector<HiddenValleySettings> points)
-      : points_(std::move(points)) {
-    columns_ = classifier_columns();
-    for (const char* extra :
-         {"significance", "injected_s_over_sqrt_b", "n_signal_sr", "n_background_sr", "n_signal_sb",
-          "n_background_sb", "n_train", "n_validation", "image_pixels", "luminosity_fb",
-          "augmentation_copies", "signal_sr_efficiency", "background_sr_efficiency"}) {
-      columns_.emplace_back(extra);
-    }
+      : ClassifierStudyBase(classifier_settings(points),
+                            {"significance", "injected_s_over_sqrt_b", "n_signal_sr",
+                             "n_background_sr", "n_signal_sb", "n_background_sb", "n_train",
+                             "n_validation", "image_pixels", "luminosity_fb", "augmentation_copies",
+                             "signal_sr_efficiency", "background_sr_efficiency"}),
+        points_(std::move(points)) {
     std::size_t largest = 0;
     for (const auto& p : points_) {
-      max_epochs_ = std::max(max_epochs_, static_cast<std::size_t>(p.classifier.max_epochs));
       largest = std::max(largest, 2 * static_cast<std::size_t>(p.image.pixels) * p.image.pixels);
       store_images_ = store_images_ || p.store_average_images;
     }
@@ -337,12 +342,8 @@ class HiddenValleyStudy : public Study {
         arrays_.push_back({name, largest});
       }
     }
-    grid_ = studies::roc_grid(points_.front().classifier);
   }
 
-  const std::vector<std::string>& result_columns() const override { return columns_; }
-  std::size_t max_epochs() const override { return max_epochs_; }
-  const std::vector<double>& roc_grid() const override { return grid_; }
   std::vector<TaskArray> task_arrays() const override { return arrays_; }
 
   TaskOutput run_task(const TaskContext& context) override {
@@ -475,13 +476,14 @@ class HiddenValleyStudy : public Study {
       output.status = TaskOutput::Status::kFailed;
       output.failure_reason =
           outcome.failure_reason.empty() ? "no finite validation loss" : outcome.failure_reason;
-      output.results.assign(columns_.size(), std::numeric_limits<double>::quiet_NaN());
+      output.results.assign(result_columns().size(), std::numeric_limits<double>::quiet_NaN());
       return output;
     }
     const auto m = metrics::evaluate_classifier(
         *scores, task.test_truth,
         s.classifier.rectify ? metrics::Rectify::kIfBelowHalf : metrics::Rectify::kNo,
-        static_cast<double>(counts.signal_sr), static_cast<double>(counts.background_sr), grid_);
+        static_cast<double>(counts.signal_sr), static_cast<double>(counts.background_sr),
+        roc_grid());
     const auto& best = outcome.history.at(static_cast<std::size_t>(outcome.best_epoch));
     output.results = classifier_results(m, best.train_accuracy, best.val_accuracy,
                                         outcome.best_epoch, outcome.history.size());
@@ -650,11 +652,8 @@ class HiddenValleyStudy : public Study {
   }
 
   std::vector<HiddenValleySettings> points_;
-  std::vector<std::string> columns_;
   std::vector<TaskArray> arrays_;
   bool store_images_ = false;
-  std::size_t max_epochs_ = 1;
-  std::vector<double> grid_;
 };
 
 }  // namespace

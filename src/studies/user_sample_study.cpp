@@ -28,6 +28,7 @@
 #include "features/spanet_columns.hpp"
 #include "store/event_file.hpp"
 #include "store/table_reader.hpp"
+#include "studies/classifier_study.hpp"
 #include "studies/classifier_task.hpp"
 #include "studies/dihiggs_common.hpp"
 #include "studies/dihiggs_studies.hpp"
@@ -300,67 +301,75 @@ double efficiency_at(const std::vector<double>& grid, const std::vector<double>&
   return eps_s.back();
 }
 
-class UserSampleStudy : public Study {
+std::vector<const ClassifierSettings*> classifier_settings(
+    const std::vector<UserSettings>& points) {
+  std::vector<const ClassifierSettings*> settings;
+  for (const auto& p : points) settings.push_back(&p.classifier);
+  return settings;
+}
+
+class UserSampleStudy : public DenseClassifierStudy {
  public:
-  explicit UserSampleStudy(std::vector<UserSettings> points) : points_(std::move(points)) {
-    columns_ = classifier_columns();
-    for (const char* extra :
-         {"n_class1", "n_class0", "n_test_signal", "n_test_background", "skipped_rows",
-          "eff_s_at_target_eb", "target_eb", "max_sic", "eb_at_max_sic"}) {
-      columns_.emplace_back(extra);
-    }
-    for (const auto& p : points_) {
-      max_epochs_ = std::max(max_epochs_, static_cast<std::size_t>(p.classifier.max_epochs));
-    }
-    grid_ = studies::roc_grid(points_.front().classifier);
+  explicit UserSampleStudy(std::vector<UserSettings> points)
+      : DenseClassifierStudy(classifier_settings(points),
+                             {"n_class1", "n_class0", "n_test_signal", "n_test_background",
+                              "skipped_rows", "eff_s_at_target_eb", "target_eb", "max_sic",
+                              "eb_at_max_sic"}),
+        points_(std::move(points)) {}
+
+ protected:
+  const ClassifierSettings& classifier(std::size_t point) const override {
+    return points_.at(point).classifier;
   }
 
-  const std::vector<std::string>& result_columns() const override { return columns_; }
-  std::size_t max_epochs() const override { return max_epochs_; }
-  const std::vector<double>& roc_grid() const override { return grid_; }
-
-  TaskOutput run_task(const TaskContext& context) override {
+  ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const UserSettings& s = points_.at(context.point);
     auto mixed = s.mixed;
-    auto test = s.test;
+    ClassifierTaskData data;
+    data.test = s.test;
     const auto scaling = data::FeatureScaling::fit(mixed);
     scaling.apply(mixed);
-    scaling.apply(test);
+    scaling.apply(data.test);
     std::size_t n1 = 0;
     for (auto l : mixed.label) n1 += l;
     std::size_t n_signal_test = 0;
-    for (auto l : test.is_signal) n_signal_test += l;
-    TaskOutput output = train_and_evaluate(
-        s.classifier, mixed, test,
-        {static_cast<double>(n_signal_test), static_cast<double>(test.size() - n_signal_test)},
-        context);
-    const double eff = efficiency_at(grid_, output.roc, s.target_background_efficiency);
+    for (auto l : data.test.is_signal) n_signal_test += l;
+    const auto n_test = data.test.size();
+    data.yields = {static_cast<double>(n_signal_test),
+                   static_cast<double>(n_test - n_signal_test)};
+    data.study_columns = {static_cast<double>(n1), static_cast<double>(mixed.size() - n1),
+                          static_cast<double>(n_signal_test),
+                          static_cast<double>(n_test - n_signal_test),
+                          static_cast<double>(s.skipped)};
+    data.split = split_for_task(s.classifier, mixed, context);
+    return data;
+  }
+
+  /// ε_s at the target ε_b and the maximum SIC, from the task's ROC.
+  void complete_columns(const TaskContext& context, const ClassifierTaskData& /*data*/,
+                        TaskOutput& output) const override {
+    const auto& grid = ClassifierStudyBase::roc_grid();
+    const UserSettings& s = points_.at(context.point);
+    const double eff = efficiency_at(grid, output.roc, s.target_background_efficiency);
     double best = std::nan("");
     double best_eb = std::nan("");
-    if (output.roc.size() == grid_.size()) {
-      for (std::size_t i = 0; i < grid_.size(); ++i) {
-        if (grid_[i] < s.sic_floor) continue;
-        const double sic = output.roc[i] / std::sqrt(grid_[i]);
+    if (output.roc.size() == grid.size()) {
+      for (std::size_t i = 0; i < grid.size(); ++i) {
+        if (grid[i] < s.sic_floor) continue;
+        const double sic = output.roc[i] / std::sqrt(grid[i]);
         if (!(sic <= best)) {
           best = sic;
-          best_eb = grid_[i];
+          best_eb = grid[i];
         }
       }
     }
-    for (double extra :
-         {static_cast<double>(n1), static_cast<double>(mixed.size() - n1),
-          static_cast<double>(n_signal_test), static_cast<double>(test.size() - n_signal_test),
-          static_cast<double>(s.skipped), eff, s.target_background_efficiency, best, best_eb}) {
+    for (double extra : {eff, s.target_background_efficiency, best, best_eb}) {
       output.results.push_back(extra);
     }
-    return output;
   }
 
  private:
   std::vector<UserSettings> points_;
-  std::vector<std::string> columns_;
-  std::size_t max_epochs_ = 1;
-  std::vector<double> grid_;
 };
 }  // namespace
 

@@ -1,0 +1,81 @@
+#pragma once
+/// Base classes of the classifier studies, so each study writes only what is its own:
+///  - ClassifierStudyBase: the result columns (the common ones, then the study's), the epoch
+///    bound and the ROC grid, from the points' classifier settings;
+///  - DenseClassifierStudy: a study whose task is "make the samples, train a dense network,
+///    evaluate it". The study prepares one task's data (prepare_task); the base trains it
+///    alone (run_task) or stacked with other tasks of the same network and sample sizes
+///    (run_tasks, ensemble-batched), and appends the study's columns.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "data/mixed_sample.hpp"
+#include "studies/classifier_task.hpp"
+#include "studies/study.hpp"
+
+namespace cwola::studies {
+
+class ClassifierStudyBase : public Study {
+ public:
+  const std::vector<std::string>& result_columns() const override { return columns_; }
+  std::size_t max_epochs() const override { return max_epochs_; }
+  const std::vector<double>& roc_grid() const override { return grid_; }
+
+ protected:
+  /// `settings`: the classifier settings of every point (the ROC grid is the first point's);
+  /// `study_columns`: the study's own columns, stored after classifier_columns().
+  ClassifierStudyBase(const std::vector<const ClassifierSettings*>& settings,
+                      const std::vector<std::string>& study_columns);
+
+ private:
+  std::vector<std::string> columns_;
+  std::size_t max_epochs_ = 1;
+  std::vector<double> grid_;
+};
+
+/// One task of a dense classifier study, ready to train.
+struct ClassifierTaskData {
+  data::TrainValidationSplit split;  ///< training and validation events, labelled
+  data::EventTable test;             ///< truth-labelled test events
+  ExpectedYields yields;             ///< for the significance columns
+  /// The study's columns that are known before training, in result_columns() order after the
+  /// common ones (complete_columns may append more).
+  std::vector<double> study_columns;
+};
+
+class DenseClassifierStudy : public ClassifierStudyBase {
+ public:
+  TaskOutput run_task(const TaskContext& context) final;
+  /// Tasks with equal classifier settings and equal sample shapes train as one stacked network;
+  /// each gets the split, initial weights and epoch order run_task would give it.
+  std::vector<TaskOutput> run_tasks(const std::vector<TaskContext>& contexts) final;
+  std::size_t task_device_bytes() const override { return task_bytes_; }
+
+ protected:
+  using ClassifierStudyBase::ClassifierStudyBase;
+
+  /// The task's samples (all random streams from the context's seeds).
+  virtual ClassifierTaskData prepare_task(const TaskContext& context) const = 0;
+  /// The classifier settings of a point.
+  virtual const ClassifierSettings& classifier(std::size_t point) const = 0;
+  /// Appends the study columns that need the trained result (e.g. from output.roc); called for
+  /// every task that was not abandoned, after data.study_columns were appended. Default: none.
+  virtual void complete_columns(const TaskContext& context, const ClassifierTaskData& data,
+                                TaskOutput& output) const;
+  /// The device-memory estimate of one stacked task ([run] ensemble = auto); 0: unknown.
+  void set_task_device_bytes(std::size_t bytes) { task_bytes_ = bytes; }
+
+  /// The split run_task's streams give: split_train_validation with the task's split stream.
+  static data::TrainValidationSplit split_for_task(const ClassifierSettings& settings,
+                                                   const data::EventTable& mixed,
+                                                   const TaskContext& context);
+
+ private:
+  void finish(const TaskContext& context, const ClassifierTaskData& data, TaskOutput& output) const;
+  std::vector<TaskOutput> run_stacked(const std::vector<TaskContext>& group) const;
+
+  std::size_t task_bytes_ = 0;
+};
+
+}  // namespace cwola::studies
