@@ -40,6 +40,21 @@ def need_module(name, package):
                  f"/usr/bin/python3")
 
 
+def check_tools(args):
+    """Exits with what to install when h5py/numpy, Debian's PyTorch or cwola is missing."""
+    need_module("h5py", "python3-h5py")
+    need_module("numpy", "python3-numpy")
+    if not args.skip_python:
+        probe = subprocess.run(["/usr/bin/python3", "-c", "import torch"], capture_output=True)
+        if probe.returncode != 0:
+            sys.exit("bench: Debian's PyTorch is missing for /usr/bin/python3 (the reference "
+                     "implementation needs it); install it with 'apt-get install -y "
+                     "--no-install-recommends python3-torch', or pass --skip-python")
+    if not os.access(args.cwola, os.X_OK):
+        sys.exit(f"bench: no cwola executable at {args.cwola} (build it first, e.g. "
+                 f"'bash bench/run_bench.sh', or pass --cwola PATH)")
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -66,54 +81,81 @@ def study_settings(quick):
     return [], []
 
 
-def run_cwola(args, ranks, k, out_dir, overrides):
-    store = os.path.join(out_dir, f"cwola_np{ranks}_k{k}.h5")
+def cwola_run_command(args, ranks, job, store, k, overrides):
+    """`cwola run` of `job` on `ranks` ranks (1 LibTorch thread each) at ensemble size k."""
     command = ([args.mpiexec, "-np", str(ranks), "--oversubscribe", "--bind-to", "core"]
                if ranks > 1 or args.mpi_for_one else [])
-    command += [args.cwola, "run", "--job", os.path.join(ROOT, "jobs", "quickstart.ini"),
-                "--output", store, "--overwrite", "--no-plots", "--verbose", "--threads", "1",
-                "--device", args.device, "--set", f"run.ensemble={k}"]
+    command += [args.cwola, "run", "--job", job, "--output", store, "--overwrite", "--no-plots",
+                "--verbose", "--threads", "1", "--device", args.device, "--set",
+                f"run.ensemble={k}"]
     for item in overrides:
         command += ["--set", item]
+    return command
+
+
+def run_timed(command, what, env=None):
+    """Runs command; exits with its stderr if it fails. Returns (completed process, wall s)."""
     started = time.perf_counter()
-    done = subprocess.run(command, env=ENV, capture_output=True, text=True)
+    done = subprocess.run(command, env=ENV if env is None else env, capture_output=True,
+                          text=True)
     wall = time.perf_counter() - started
     if done.returncode != 0:
-        sys.exit(f"bench: cwola failed (exit {done.returncode}):\n{' '.join(command)}\n"
+        sys.exit(f"bench: {what} failed (exit {done.returncode}):\n{' '.join(command)}\n"
                  f"{done.stderr[-3000:]}")
+    return done, wall
+
+
+def store_figures(store, stderr):
+    """The figures of a finished cwola store that every study has, over done tasks: count,
+    epochs, per-task wall and store-write time (from the --verbose log in stderr), and the raw
+    columns (status, point, auc, job text) for study-specific figures."""
     import h5py
-    import numpy as np
     with h5py.File(store, "r") as f:
         status = f["results/status"][()]
         epochs = f["results/epochs"][()]
-        auc = f["results/auc"][()]
-        point = f["tasks/point"][()]
         task_wall = f["results/wall_seconds"][()]
-        text = f["job/text"][()].decode()
+        raw = {"status": status, "point": f["tasks/point"][()], "auc": f["results/auc"][()],
+               "text": f["job/text"][()].decode()}
+    writes = [float(w) for w in re.findall(r"store writes ([0-9.]+) s", stderr)]
+    done = status == 1
+    return {"tasks": int(done.sum()), "epochs": int(epochs[done].sum()),
+            "epoch_list": [int(e) for e in epochs[done]],
+            "task_wall": [float(w) for w in task_wall[done]],
+            "store_write_seconds": sum(writes)}, raw
+
+
+def run_cwola(args, ranks, k, out_dir, overrides):
+    store = os.path.join(out_dir, f"cwola_np{ranks}_k{k}.h5")
+    command = cwola_run_command(args, ranks, os.path.join(ROOT, "jobs", "quickstart.ini"), store,
+                                k, overrides)
+    done, wall = run_timed(command, "cwola")
+    import numpy as np
+    figures, raw = store_figures(store, done.stderr)
+    status, point, auc, text = raw["status"], raw["point"], raw["auc"], raw["text"]
     events = int(re.search(r"^events_per_mixture = (\d+)", text, re.M).group(1))
     fraction = float(re.search(r"^validation_fraction = ([0-9.]+)", text, re.M).group(1))
     n_train = 2 * events - int(fraction * 2 * events)
-    writes = [float(w) for w in re.findall(r"store writes ([0-9.]+) s", done.stderr)]
-    return {"tool": "cwola", "ranks": ranks, "k": k, "wall": wall, "tasks": int((status == 1).sum()),
-            "epochs": int(epochs[status == 1].sum()), "train_events": n_train,
-            "epoch_list": [int(e) for e in epochs[status == 1]],
-            "task_wall": [float(w) for w in task_wall[status == 1]],
-            "store_write_seconds": sum(writes),
+    return {"tool": "cwola", "ranks": ranks, "k": k, "wall": wall, "tasks": figures["tasks"],
+            "epochs": figures["epochs"], "train_events": n_train,
+            "epoch_list": figures["epoch_list"], "task_wall": figures["task_wall"],
+            "store_write_seconds": figures["store_write_seconds"],
             "auc_by_point": {int(p): float(np.mean(auc[(point == p) & (status == 1)]))
                              for p in sorted(set(point))}}
+
+
+def python_env(threads):
+    """The environment of a PyTorch reference run; threads 0 leaves PyTorch its default."""
+    env = dict(ENV)
+    if threads == 0:
+        env.pop("OMP_NUM_THREADS", None)
+    return env
 
 
 def run_pytorch(args, threads, overrides):
     command = ["/usr/bin/python3", os.path.join(HERE, "pytorch_reference.py"), "--device",
                args.device, "--threads", str(threads), *overrides]
-    env = dict(ENV)
-    if threads == 0:  # PyTorch's default: leave its thread count alone
-        env.pop("OMP_NUM_THREADS", None)
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"bench: PyTorch reference failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    env = python_env(threads)
+    done, wall = run_timed(command, "PyTorch reference", env)
     report = json.loads(done.stdout)
     import numpy as np
     tasks = report["tasks"]
@@ -128,7 +170,9 @@ def run_pytorch(args, threads, overrides):
 
 def rates(run):
     run["trainings_per_hour"] = 3600.0 * run["tasks"] / run["wall"]
-    run["events_per_second"] = run["epochs"] * run["train_events"] / run["wall"]
+    # Σ epochs x training events; "epoch_events" where tasks differ in their training events.
+    run["events_per_second"] = run.get("epoch_events",
+                                       run["epochs"] * run["train_events"]) / run["wall"]
     return run
 
 
@@ -137,6 +181,62 @@ def label(run):
         return f"cwola  {run['ranks']} rank(s)  K={run['k']}"
     default = " (default)" if run.get("default_threads") else ""
     return f"PyTorch-Python  {run['threads']} thread(s){default}"
+
+
+def record(runs, run):
+    """Adds the rates to a finished run, appends it to runs and prints its progress line."""
+    runs.append(rates(run))
+    print(f"  {label(run):34s} {run['wall']:7.1f} s  {run['tasks']:4d} trainings  "
+          f"{run['epochs']:5d} epochs", flush=True)
+    return run
+
+
+def print_table(runs):
+    print("\n%-36s %9s %9s %12s %14s" % ("run", "wall [s]", "trainings", "trainings/h",
+                                        "events/s"))
+    for run in runs:
+        print("%-36s %9.1f %9d %12.0f %14.3g" % (label(run), run["wall"], run["tasks"],
+                                                run["trainings_per_hour"],
+                                                run["events_per_second"]))
+
+
+def print_ratio(a, b, what):
+    """One line of a / b in trainings/h and events/s; nothing when a run is missing."""
+    if a is None or b is None:
+        return
+    print(f"  {what:58s} {a['trainings_per_hour'] / b['trainings_per_hour']:5.2f}x "
+          f"trainings/h, {a['events_per_second'] / b['events_per_second']:5.2f}x events/s")
+
+
+def run_cwola_series(runs, k_values, run_one):
+    """cwola at K = 1 and at each K > 1 of k_values ("2,4,8") on 1 rank, then K = 1 and the best
+    K (by events/s) on 2 ranks; run_one(ranks, k) returns a run. Returns (1 rank K=1, 1 rank best
+    K, 2 ranks K=1, 2 ranks best K), all recorded in runs."""
+    one_k1 = record(runs, run_one(1, 1))
+    tried = [one_k1]
+    for k in [int(v) for v in k_values.split(",") if v.strip()]:
+        if k > 1:
+            tried.append(record(runs, run_one(1, k)))
+    best = max(tried, key=lambda r: r["events_per_second"])
+    two_k1 = record(runs, run_one(2, 1))
+    two_best = two_k1 if best["k"] == 1 else record(runs, run_one(2, best["k"]))
+    return one_k1, best, two_k1, two_best
+
+
+def print_ratios(one_k1, best, two_k1, two_best, python_one, python_default):
+    """The ratio lines: 2 ranks / 1 rank, best K / K=1, cwola / PyTorch per core and machine."""
+    print("\nratios (same run, same machine):")
+    stacked = best is not one_k1  # else the best-K lines would repeat the K=1 ones
+    print_ratio(two_k1, one_k1, "cwola 2 ranks / 1 rank, K=1")
+    if stacked:
+        print_ratio(two_best, best, f"cwola 2 ranks / 1 rank, K={best['k']}")
+        print_ratio(best, one_k1, f"cwola K={best['k']} / K=1, 1 rank")
+    print_ratio(one_k1, python_one, "cwola 1 rank K=1 / PyTorch 1 thread (per core)")
+    if stacked:
+        print_ratio(best, python_one, f"cwola 1 rank K={best['k']} / PyTorch 1 thread (per core)")
+    print_ratio(two_best, python_default,
+                f"cwola 2 ranks K={best['k']} / PyTorch default threads (machine)")
+    print_ratio(two_best, python_one, f"cwola 2 ranks K={best['k']} / PyTorch 1 thread")
 
 
 def main():
@@ -153,17 +253,7 @@ def main():
     parser.add_argument("--skip-python", action="store_true")
     parser.add_argument("--json", default="", help="write all figures here")
     args = parser.parse_args()
-    need_module("h5py", "python3-h5py")
-    need_module("numpy", "python3-numpy")
-    if not args.skip_python:
-        probe = subprocess.run(["/usr/bin/python3", "-c", "import torch"], capture_output=True)
-        if probe.returncode != 0:
-            sys.exit("bench: Debian's PyTorch is missing for /usr/bin/python3 (the reference "
-                     "implementation needs it); install it with 'apt-get install -y "
-                     "--no-install-recommends python3-torch', or pass --skip-python")
-    if not os.access(args.cwola, os.X_OK):
-        sys.exit(f"bench: no cwola executable at {args.cwola} (build it first, e.g. "
-                 f"'bash bench/run_bench.sh', or pass --cwola PATH)")
+    check_tools(args)
     cwola_overrides, python_overrides = study_settings(args.quick)
     info = machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, kernel {info['kernel']}, "
@@ -171,48 +261,16 @@ def main():
 
     runs = []
     with tempfile.TemporaryDirectory(prefix="cwola_bench_") as out_dir:
-        def step(run):
-            runs.append(rates(run))
-            print(f"  {label(run):34s} {run['wall']:7.1f} s  {run['tasks']:4d} trainings  "
-                  f"{run['epochs']:5d} epochs", flush=True)
-            return run
-
-        one_k1 = step(run_cwola(args, 1, 1, out_dir, cwola_overrides))
-        tried = [one_k1]
-        for k in [int(v) for v in args.k_values.split(",") if v.strip()]:
-            if k > 1:
-                tried.append(step(run_cwola(args, 1, k, out_dir, cwola_overrides)))
-        best = max(tried, key=lambda r: r["events_per_second"])
-        two_k1 = step(run_cwola(args, 2, 1, out_dir, cwola_overrides))
-        two_best = two_k1 if best["k"] == 1 else step(
-            run_cwola(args, 2, best["k"], out_dir, cwola_overrides))
+        one_k1, best, two_k1, two_best = run_cwola_series(
+            runs, args.k_values, lambda ranks, k: run_cwola(args, ranks, k, out_dir,
+                                                            cwola_overrides))
         python_one = python_default = None
         if not args.skip_python:
-            python_one = step(run_pytorch(args, 1, python_overrides))
-            python_default = step(run_pytorch(args, 0, python_overrides))
+            python_one = record(runs, run_pytorch(args, 1, python_overrides))
+            python_default = record(runs, run_pytorch(args, 0, python_overrides))
 
-    print("\n%-36s %9s %9s %12s %14s" % ("run", "wall [s]", "trainings", "trainings/h",
-                                        "events/s"))
-    for run in runs:
-        print("%-36s %9.1f %9d %12.0f %14.3g" % (label(run), run["wall"], run["tasks"],
-                                                run["trainings_per_hour"],
-                                                run["events_per_second"]))
-
-    def ratio(a, b, what):
-        if a is None or b is None:
-            return
-        print(f"  {what:58s} {a['trainings_per_hour'] / b['trainings_per_hour']:5.2f}x "
-              f"trainings/h, {a['events_per_second'] / b['events_per_second']:5.2f}x events/s")
-
-    print("\nratios (same run, same machine):")
-    ratio(two_k1, one_k1, "cwola 2 ranks / 1 rank, K=1")
-    ratio(two_best, best, f"cwola 2 ranks / 1 rank, K={best['k']}")
-    ratio(best, one_k1, f"cwola K={best['k']} / K=1, 1 rank")
-    ratio(one_k1, python_one, "cwola 1 rank K=1 / PyTorch 1 thread (per core)")
-    ratio(best, python_one, f"cwola 1 rank K={best['k']} / PyTorch 1 thread (per core)")
-    ratio(two_best, python_default,
-          f"cwola 2 ranks K={best['k']} / PyTorch default threads (machine)")
-    ratio(two_best, python_one, f"cwola 2 ranks K={best['k']} / PyTorch 1 thread")
+    print_table(runs)
+    print_ratios(one_k1, best, two_k1, two_best, python_one, python_default)
 
     print("\nmean AUC per scan point (sanity: the same problem):")
     for run in [one_k1, best, python_one]:

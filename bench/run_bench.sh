@@ -1,12 +1,34 @@
 #!/usr/bin/env bash
 # One command for the benchmark: build cwola (Release, into build-bench/ unless CWOLA_BIN is
-# set), then run bench/bench.py (cwola K=1 and best K on 1 and 2 ranks, and the PyTorch-Python
-# reference) and the scaling model on its figures. Extra arguments go to bench.py, e.g.
+# set), then run the benchmark of a study and the scaling model on its figures:
+#   --study dense (default): bench/bench.py, the Gaussian study (jobs/quickstart.ini), figures
+#                            in out/bench.json;
+#   --study cnn:             bench/cnn_bench.py, the hidden-valley CNN study
+#                            (jobs/hidden_valley_significance.ini), figures in out/cnn_bench.json;
+# each: cwola K=1 and best K on 1 and 2 ranks, and the PyTorch-Python reference. Other
+# arguments go to the script, e.g.
 #   bash bench/run_bench.sh --quick
 #   CWOLA_BIN=build/cwola bash bench/run_bench.sh --k-values 4,8,16
+#   bash bench/run_bench.sh --study cnn --quick
+#   CWOLA_BIN=build/cwola bash bench/run_bench.sh --study cnn --device cuda --k-values 4,16
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+study=dense
+args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --study) study="${2:-}"; shift 2 || { echo "bench: --study needs dense or cnn" >&2; exit 2; } ;;
+    --study=*) study="${1#--study=}"; shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+case "$study" in
+  dense) script=bench/bench.py; figures=out/bench.json ;;
+  cnn) script=bench/cnn_bench.py; figures=out/cnn_bench.json ;;
+  *) echo "bench: --study '$study' is not known (no benchmark for it); use dense or cnn" >&2
+     exit 2 ;;
+esac
 if [[ -z "${CWOLA_BIN:-}" ]]; then
   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCWOLA_BUILD_TESTS=OFF >/dev/null
   ninja -C build-bench -j"${JOBS:-1}" cwola
@@ -18,5 +40,5 @@ if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   exit 2
 fi
 mkdir -p out
-/usr/bin/python3 bench/bench.py --cwola "$CWOLA_BIN" --json out/bench.json "$@"
-/usr/bin/python3 bench/scaling_model.py out/bench.json
+/usr/bin/python3 "$script" --cwola "$CWOLA_BIN" --json "$figures" ${args[@]+"${args[@]}"}
+/usr/bin/python3 bench/scaling_model.py "$figures"

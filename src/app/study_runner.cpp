@@ -129,7 +129,8 @@ store::TaskRecord to_record(const studies::TaskOutput& output, std::uint64_t tas
 std::size_t ensemble_size(const PreparedJob& job, const training::DeviceChoice& device,
                           const parallel::MpiRuntime& mpi, std::size_t pending) {
   if (job.run.ensemble > 0) return static_cast<std::size_t>(job.run.ensemble);
-  const auto cap = static_cast<std::size_t>(training::max_useful_ensemble(device.device));
+  auto cap = static_cast<std::size_t>(training::max_useful_ensemble(device.device));
+  if (!device.device.is_cuda()) cap = std::min(cap, job.study->useful_cpu_ensemble());
   const std::size_t bytes = job.study->task_device_bytes();
   const auto budget =
       static_cast<std::size_t>(training::ensemble_memory_budget(device.device, mpi.local_size()));

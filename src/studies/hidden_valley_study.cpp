@@ -375,6 +375,10 @@ class HiddenValleyStudy : public ClassifierStudyBase {
         [this](const std::vector<TaskContext>& group) { return run_stacked(group); });
   }
 
+  /// Grouped convolutions gain nothing on a CPU (bench/cnn_bench.py, 2-core VM: K = 2 1.00×,
+  /// K = 4 0.68× the throughput of K = 1); on a GPU they fill the device.
+  std::size_t useful_cpu_ensemble() const override { return 1; }
+
   std::size_t task_device_bytes() const override {
     std::size_t most = 0;
     for (const auto& s : points_) most = std::max(most, stacked_task_bytes(s));

@@ -83,6 +83,10 @@ class Study {
   /// Estimated device memory (bytes) of one task in a batched call, for choosing K from
   /// memory ([run] ensemble = auto); 0 if the study cannot tell.
   virtual std::size_t task_device_bytes() const { return 0; }
+  /// Most tasks worth stacking on a CPU for [run] ensemble = auto (on a CPU the members' kernels
+  /// run one after another, so stacking only saves per-call overhead: worth it for small dense
+  /// networks, not for convolutions; docs/performance.md). Capped again by the trainer's limit.
+  virtual std::size_t useful_cpu_ensemble() const { return 8; }
 };
 
 /// Builds the study named `name`, reading (and so validating) every point's
