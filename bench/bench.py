@@ -239,19 +239,25 @@ def print_ratios(one_k1, best, two_k1, two_best, python_one, python_default):
     print_ratio(two_best, python_one, f"cwola 2 ranks K={best['k']} / PyTorch 1 thread")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_common_arguments(parser, quick_help, k_default, k_help):
+    """The options every study's benchmark takes (cwola, MPI, K values, device, output)."""
     parser.add_argument("--cwola", default=os.environ.get("CWOLA_BIN",
                                                           os.path.join(ROOT, "build", "cwola")))
     parser.add_argument("--mpiexec", default="mpiexec")
     parser.add_argument("--mpi-for-one", action="store_true",
                         help="start the 1-rank runs under mpiexec too")
-    parser.add_argument("--k-values", default="2,4,8",
-                        help="ensemble sizes tried on 1 rank; the best one also runs on 2")
+    parser.add_argument("--k-values", default=k_default, help=k_help)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--quick", action="store_true", help="4 repeats, 10k events per mixture")
+    parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--skip-python", action="store_true")
     parser.add_argument("--json", default="", help="write all figures here")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_arguments(parser, quick_help="4 repeats, 10k events per mixture",
+                         k_default="2,4,8",
+                         k_help="ensemble sizes tried on 1 rank; the best one also runs on 2")
     args = parser.parse_args()
     check_tools(args)
     cwola_overrides, python_overrides = study_settings(args.quick)

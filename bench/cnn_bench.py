@@ -158,18 +158,10 @@ def with_preparation(run):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cwola", default=os.environ.get("CWOLA_BIN",
-                                                          os.path.join(ROOT, "build", "cwola")))
-    parser.add_argument("--mpiexec", default="mpiexec")
-    parser.add_argument("--mpi-for-one", action="store_true",
-                        help="start the 1-rank runs under mpiexec too")
-    parser.add_argument("--k-values", help="ensemble sizes tried on 1 rank; the best one also "
-                        "runs on 2 (default 2,4; --quick 2); K > repeats/2 is skipped")
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    parser.add_argument("--quick", action="store_true",
-                        help="40k/5k generated events, 1k+1k test events, 4 repeats, 8 epochs")
-    parser.add_argument("--skip-python", action="store_true")
-    parser.add_argument("--json", default="", help="write all figures here")
+    bench.add_common_arguments(
+        parser, quick_help="40k/5k generated events, 1k+1k test events, 4 repeats, 8 epochs",
+        k_default=None, k_help="ensemble sizes tried on 1 rank; the best one also runs on 2 "
+        "(default 2,4; --quick 2); K > repeats/2 is skipped")
     parser.add_argument("--events-dir", default=os.path.join(ROOT, "out", "bench_hv"),
                         help="where the generated event files are kept and reused")
     parser.add_argument("--significance", type=float, default=6.0, help="injected S/sqrt(B)")

@@ -8,6 +8,7 @@
 ///    (run_tasks, ensemble-batched), and appends the study's columns.
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/mixed_sample.hpp"
@@ -15,6 +16,15 @@
 #include "studies/study.hpp"
 
 namespace cwola::studies {
+
+/// The classifier settings of every point (a point type has a `ClassifierSettings classifier`).
+template <typename Point>
+std::vector<const ClassifierSettings*> classifier_settings_of(const std::vector<Point>& points) {
+  std::vector<const ClassifierSettings*> settings;
+  settings.reserve(points.size());
+  for (const auto& p : points) settings.push_back(&p.classifier);
+  return settings;
+}
 
 class ClassifierStudyBase : public Study {
  public:
@@ -76,6 +86,27 @@ class DenseClassifierStudy : public ClassifierStudyBase {
   std::vector<TaskOutput> run_stacked(const std::vector<TaskContext>& group) const;
 
   std::size_t task_bytes_ = 0;
+};
+
+/// A DenseClassifierStudy whose points are of type Point (each with a `ClassifierSettings
+/// classifier`), held here.
+template <typename Point>
+class DenseClassifierStudyOf : public DenseClassifierStudy {
+ protected:
+  /// Takes an rvalue reference, not a value: a derived constructor may still read `points` in
+  /// its other base-initialiser arguments (the move happens only here).
+  DenseClassifierStudyOf(std::vector<Point>&& points, const std::vector<std::string>& study_columns)
+      : DenseClassifierStudy(classifier_settings_of(points), study_columns),
+        points_(std::move(points)) {}
+
+  const ClassifierSettings& classifier(std::size_t index) const override {
+    return points_.at(index).classifier;
+  }
+  const Point& point(std::size_t index) const { return points_.at(index); }
+  const std::vector<Point>& points() const { return points_; }
+
+ private:
+  std::vector<Point> points_;
 };
 
 }  // namespace cwola::studies

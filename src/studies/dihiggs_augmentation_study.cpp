@@ -14,8 +14,8 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
-#include "studies/classifier_task.hpp"
 #include "studies/classifier_study.hpp"
+#include "studies/classifier_task.hpp"
 #include "studies/dihiggs_common.hpp"
 #include "studies/dihiggs_studies.hpp"
 #include "studies/study.hpp"
@@ -54,28 +54,15 @@ AugmentationSettings read_settings(core::JobConfig& config) {
   return s;
 }
 
-std::vector<const ClassifierSettings*> classifier_settings(
-    const std::vector<AugmentationSettings>& points) {
-  std::vector<const ClassifierSettings*> settings;
-  for (const auto& p : points) settings.push_back(&p.classifier);
-  return settings;
-}
-
-class DihiggsAugmentationStudy : public DenseClassifierStudy {
+class DihiggsAugmentationStudy : public DenseClassifierStudyOf<AugmentationSettings> {
  public:
   explicit DihiggsAugmentationStudy(std::vector<AugmentationSettings> points)
-      : DenseClassifierStudy(
-            classifier_settings(points),
-            {"heavy_mass", "augmentation", "copies", "train_rows", "validation_rows", "features"}),
-        points_(std::move(points)) {}
+      : DenseClassifierStudyOf(std::move(points), {"heavy_mass", "augmentation", "copies",
+                                                   "train_rows", "validation_rows", "features"}) {}
 
  protected:
-  const ClassifierSettings& classifier(std::size_t point) const override {
-    return points_.at(point).classifier;
-  }
-
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
-    const AugmentationSettings& s = points_.at(context.point);
+    const AugmentationSettings& s = point(context.point);
     const physics::HhEventSource signal(s.physics.signal);
     const physics::HhEventSource background(s.physics.background);
     data::CandidateSample sample;
@@ -130,9 +117,6 @@ class DihiggsAugmentationStudy : public DenseClassifierStudy {
     data.yields = {static_cast<double>(s.test_events), static_cast<double>(s.test_events)};
     return data;
   }
-
- private:
-  std::vector<AugmentationSettings> points_;
 };
 }  // namespace
 

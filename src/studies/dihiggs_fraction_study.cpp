@@ -17,8 +17,8 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
-#include "studies/classifier_task.hpp"
 #include "studies/classifier_study.hpp"
+#include "studies/classifier_task.hpp"
 #include "studies/dihiggs_common.hpp"
 #include "studies/dihiggs_studies.hpp"
 #include "studies/study.hpp"
@@ -67,28 +67,16 @@ FractionSettings read_settings(core::JobConfig& config) {
   return s;
 }
 
-std::vector<const ClassifierSettings*> classifier_settings(
-    const std::vector<FractionSettings>& points) {
-  std::vector<const ClassifierSettings*> settings;
-  for (const auto& p : points) settings.push_back(&p.classifier);
-  return settings;
-}
-
-class DihiggsFractionStudy : public DenseClassifierStudy {
+class DihiggsFractionStudy : public DenseClassifierStudyOf<FractionSettings> {
  public:
   explicit DihiggsFractionStudy(std::vector<FractionSettings> points)
-      : DenseClassifierStudy(classifier_settings(points),
-                             {"f1", "f2", "heavy_mass", "features", "pairing_accuracy",
-                              "signal_four_tag_efficiency", "background_four_tag_efficiency"}),
-        points_(std::move(points)) {}
+      : DenseClassifierStudyOf(std::move(points),
+                               {"f1", "f2", "heavy_mass", "features", "pairing_accuracy",
+                                "signal_four_tag_efficiency", "background_four_tag_efficiency"}) {}
 
  protected:
-  const ClassifierSettings& classifier(std::size_t point) const override {
-    return points_.at(point).classifier;
-  }
-
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
-    const FractionSettings& s = points_.at(context.point);
+    const FractionSettings& s = point(context.point);
     const physics::HhEventSource signal(s.physics.signal);
     const physics::HhEventSource background(s.physics.background);
     const std::size_t n = s.events_per_mixture;
@@ -147,9 +135,6 @@ class DihiggsFractionStudy : public DenseClassifierStudy {
                           efficiency(background_flow)};
     return data;
   }
-
- private:
-  std::vector<FractionSettings> points_;
 };
 }  // namespace
 

@@ -24,8 +24,8 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
-#include "studies/classifier_task.hpp"
 #include "studies/classifier_study.hpp"
+#include "studies/classifier_task.hpp"
 #include "studies/dihiggs_common.hpp"
 #include "studies/dihiggs_studies.hpp"
 #include "studies/study.hpp"
@@ -125,13 +125,6 @@ HuntingSettings read_settings(core::JobConfig& config) {
   return s;
 }
 
-std::vector<const ClassifierSettings*> classifier_settings(
-    const std::vector<HuntingSettings>& points) {
-  std::vector<const ClassifierSettings*> settings;
-  for (const auto& p : points) settings.push_back(&p.classifier);
-  return settings;
-}
-
 bool any_correlations(const std::vector<HuntingSettings>& points) {
   return std::any_of(points.begin(), points.end(),
                      [](const HuntingSettings& p) { return p.correlations; });
@@ -149,21 +142,15 @@ std::vector<std::string> hunting_columns(bool correlations) {
   return columns;
 }
 
-class DihiggsHuntingStudy : public DenseClassifierStudy {
+class DihiggsHuntingStudy : public DenseClassifierStudyOf<HuntingSettings> {
  public:
   explicit DihiggsHuntingStudy(std::vector<HuntingSettings> points)
-      : DenseClassifierStudy(classifier_settings(points),
-                             hunting_columns(any_correlations(points))),
-        points_(std::move(points)),
-        correlations_(any_correlations(points_)) {}
+      : DenseClassifierStudyOf(std::move(points), hunting_columns(any_correlations(points))),
+        correlations_(any_correlations(this->points())) {}
 
  protected:
-  const ClassifierSettings& classifier(std::size_t point) const override {
-    return points_.at(point).classifier;
-  }
-
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
-    const HuntingSettings& s = points_.at(context.point);
+    const HuntingSettings& s = point(context.point);
     const physics::HhEventSource signal(s.physics.signal);
     const physics::HhEventSource background(s.physics.background);
 
@@ -269,7 +256,6 @@ class DihiggsHuntingStudy : public DenseClassifierStudy {
   }
 
  private:
-  std::vector<HuntingSettings> points_;
   bool correlations_ = true;
 };
 }  // namespace

@@ -23,22 +23,13 @@ std::vector<double> per_dimension(core::JobConfig& config, const std::string& ke
   return values;
 }
 
-std::vector<const ClassifierSettings*> classifier_settings(
-    const std::vector<GaussianSettings>& points) {
-  std::vector<const ClassifierSettings*> settings;
-  for (const auto& p : points) settings.push_back(&p.classifier);
-  return settings;
-}
-
-class GaussianStudy : public DenseClassifierStudy {
+class GaussianStudy : public DenseClassifierStudyOf<GaussianSettings> {
  public:
   explicit GaussianStudy(std::vector<GaussianSettings> points)
-      : DenseClassifierStudy(classifier_settings(points),
-                             {"optimal_auc", "optimal_accuracy", "mahalanobis_distance", "f1",
-                              "f2"}),
-        points_(std::move(points)) {
+      : DenseClassifierStudyOf(std::move(points), {"optimal_auc", "optimal_accuracy",
+                                                   "mahalanobis_distance", "f1", "f2"}) {
     std::size_t most = 0;
-    for (const auto& s : points_) {
+    for (const auto& s : this->points()) {
       most = std::max(most, stacked_task_bytes(s.classifier, 2 * s.events_per_mixture,
                                                2 * s.test_events, s.dimensions));
     }
@@ -47,7 +38,7 @@ class GaussianStudy : public DenseClassifierStudy {
 
  protected:
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
-    const GaussianSettings& s = points_.at(context.point);
+    const GaussianSettings& s = point(context.point);
     auto samples = make_samples(s, context);
     ClassifierTaskData data;
     data.split = split_for_task(s.classifier, samples.mixed, context);
@@ -57,10 +48,6 @@ class GaussianStudy : public DenseClassifierStudy {
     data.study_columns = {data::normal_cdf(delta / std::sqrt(2.0)), data::normal_cdf(delta / 2.0),
                           delta, s.f1, s.f2};
     return data;
-  }
-
-  const ClassifierSettings& classifier(std::size_t point) const override {
-    return points_.at(point).classifier;
   }
 
  private:
@@ -103,17 +90,15 @@ class GaussianStudy : public DenseClassifierStudy {
     test.append(rows, s.test_events, 0, 0);
     return samples;
   }
-
-  std::vector<GaussianSettings> points_;
 };
 }  // namespace
 
 GaussianSettings read_gaussian_settings(core::JobConfig& config) {
   GaussianSettings s;
   s.dimensions = static_cast<std::size_t>(config.get_int("gaussian.dimensions", 4, 1, 4096));
-  s.signal_mean = per_dimension(config, "gaussian.signal_mean",
-                                config.get_doubles("gaussian.signal_mean", {0.5}, -1e6, 1e6),
-                                s.dimensions);
+  s.signal_mean =
+      per_dimension(config, "gaussian.signal_mean",
+                    config.get_doubles("gaussian.signal_mean", {0.5}, -1e6, 1e6), s.dimensions);
   s.sigma = per_dimension(config, "gaussian.sigma",
                           config.get_doubles("gaussian.sigma", {1.0}, 1e-9, 1e9), s.dimensions);
   s.correlation = config.get_double("gaussian.correlation", 0.0, -1.0, 1.0);
@@ -122,10 +107,11 @@ GaussianSettings read_gaussian_settings(core::JobConfig& config) {
   s.f2 = f2_text == "complement" ? 1.0 - s.f1 : config.get_double("gaussian.f2", 0.2, 0.0, 1.0);
   const bool allow_equal = config.get_bool("gaussian.allow_equal_fractions", false);
   if (s.f1 == s.f2 && !allow_equal) {
-    config.fail("gaussian.f1",
-                "equals gaussian.f2 = " + core::format_double(s.f2) +
-                    " (the two mixtures are then identical and there is nothing to learn); "
-                    "choose f1 != f2, or set gaussian.allow_equal_fractions = true for a null test");
+    config.fail(
+        "gaussian.f1",
+        "equals gaussian.f2 = " + core::format_double(s.f2) +
+            " (the two mixtures are then identical and there is nothing to learn); "
+            "choose f1 != f2, or set gaussian.allow_equal_fractions = true for a null test");
   }
   s.events_per_mixture =
       static_cast<std::size_t>(config.get_int("gaussian.events_per_mixture", 20000, 10, 1LL << 32));

@@ -315,17 +315,10 @@ std::vector<double> mean_image(const std::vector<float>& inputs, std::size_t row
   return mean;
 }
 
-std::vector<const ClassifierSettings*> classifier_settings(
-    const std::vector<HiddenValleySettings>& points) {
-  std::vector<const ClassifierSettings*> settings;
-  for (const auto& p : points) settings.push_back(&p.classifier);
-  return settings;
-}
-
 class HiddenValleyStudy : public ClassifierStudyBase {
  public:
   explicit HiddenValleyStudy(std::vector<HiddenValleySettings> points)
-      : ClassifierStudyBase(classifier_settings(points),
+      : ClassifierStudyBase(classifier_settings_of(points),
                             {"significance", "injected_s_over_sqrt_b", "n_signal_sr",
                              "n_background_sr", "n_signal_sb", "n_background_sb", "n_train",
                              "n_validation", "image_pixels", "luminosity_fb", "augmentation_copies",

@@ -301,29 +301,17 @@ double efficiency_at(const std::vector<double>& grid, const std::vector<double>&
   return eps_s.back();
 }
 
-std::vector<const ClassifierSettings*> classifier_settings(
-    const std::vector<UserSettings>& points) {
-  std::vector<const ClassifierSettings*> settings;
-  for (const auto& p : points) settings.push_back(&p.classifier);
-  return settings;
-}
-
-class UserSampleStudy : public DenseClassifierStudy {
+class UserSampleStudy : public DenseClassifierStudyOf<UserSettings> {
  public:
   explicit UserSampleStudy(std::vector<UserSettings> points)
-      : DenseClassifierStudy(classifier_settings(points),
-                             {"n_class1", "n_class0", "n_test_signal", "n_test_background",
-                              "skipped_rows", "eff_s_at_target_eb", "target_eb", "max_sic",
-                              "eb_at_max_sic"}),
-        points_(std::move(points)) {}
+      : DenseClassifierStudyOf(
+            std::move(points),
+            {"n_class1", "n_class0", "n_test_signal", "n_test_background", "skipped_rows",
+             "eff_s_at_target_eb", "target_eb", "max_sic", "eb_at_max_sic"}) {}
 
  protected:
-  const ClassifierSettings& classifier(std::size_t point) const override {
-    return points_.at(point).classifier;
-  }
-
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
-    const UserSettings& s = points_.at(context.point);
+    const UserSettings& s = point(context.point);
     auto mixed = s.mixed;
     ClassifierTaskData data;
     data.test = s.test;
@@ -335,8 +323,7 @@ class UserSampleStudy : public DenseClassifierStudy {
     std::size_t n_signal_test = 0;
     for (auto l : data.test.is_signal) n_signal_test += l;
     const auto n_test = data.test.size();
-    data.yields = {static_cast<double>(n_signal_test),
-                   static_cast<double>(n_test - n_signal_test)};
+    data.yields = {static_cast<double>(n_signal_test), static_cast<double>(n_test - n_signal_test)};
     data.study_columns = {static_cast<double>(n1), static_cast<double>(mixed.size() - n1),
                           static_cast<double>(n_signal_test),
                           static_cast<double>(n_test - n_signal_test),
@@ -349,7 +336,7 @@ class UserSampleStudy : public DenseClassifierStudy {
   void complete_columns(const TaskContext& context, const ClassifierTaskData& /*data*/,
                         TaskOutput& output) const override {
     const auto& grid = ClassifierStudyBase::roc_grid();
-    const UserSettings& s = points_.at(context.point);
+    const UserSettings& s = point(context.point);
     const double eff = efficiency_at(grid, output.roc, s.target_background_efficiency);
     double best = std::nan("");
     double best_eb = std::nan("");
@@ -367,9 +354,6 @@ class UserSampleStudy : public DenseClassifierStudy {
       output.results.push_back(extra);
     }
   }
-
- private:
-  std::vector<UserSettings> points_;
 };
 }  // namespace
 

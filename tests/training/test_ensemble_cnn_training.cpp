@@ -19,6 +19,7 @@
 #include "models/ensemble_cnn_jet_network.hpp"
 #include "training/ensemble_trainer.hpp"
 #include "training/trainer.hpp"
+#include "training_outcomes.hpp"
 
 namespace models = cwola::models;
 namespace training = cwola::training;
@@ -67,18 +68,8 @@ models::CnnJetNetworkConfig small_cnn(models::CnnArchitecture architecture) {
   return c;
 }
 
-struct Result {
-  std::vector<training::TrainOutcome> outcomes;
-  std::vector<std::vector<float>> scores;
-};
-
-double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  double worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]));
-  }
-  return worst;
-}
+using Result = training::testing::TrainedTasks;
+using training::testing::max_abs_difference;
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include "models/dense_network.hpp"
 #include "models/ensemble_dense_network.hpp"
 #include "training/compute_device.hpp"
+#include "training_outcomes.hpp"
 
 namespace models = cwola::models;
 namespace training = cwola::training;
@@ -78,10 +79,8 @@ std::vector<Task> make_tasks(int count) {
   return tasks;
 }
 
-struct Sequential {
-  std::vector<TrainOutcome> outcomes;
-  std::vector<std::vector<float>> scores;
-};
+using Sequential = training::testing::TrainedTasks;
+using training::testing::max_abs_difference;
 
 Sequential train_one_by_one(const std::vector<Task>& tasks, const std::vector<int>& hidden,
                             const TrainerConfig& config) {
@@ -115,14 +114,6 @@ Sequential train_stacked(const std::vector<Task>& tasks, const std::vector<int>&
   result.scores = training::predict_ensemble_scores(model, test, 128, kCpu);
   if (keep != nullptr) *keep = ensemble;
   return result;
-}
-
-double max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  double worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    worst = std::max(worst, std::abs(static_cast<double>(a[i]) - b[i]));
-  }
-  return worst;
 }
 
 }  // namespace
