@@ -89,6 +89,17 @@ std::vector<double> classifier_results(const metrics::ClassifierMetrics& m, doub
           std::numeric_limits<double>::quiet_NaN()};  // wall_seconds: set by the runner
 }
 
+TaskOutput output_with_curves(const training::TrainOutcome& outcome) {
+  TaskOutput output;
+  for (const auto& epoch : outcome.history) {
+    output.train_loss.push_back(epoch.train_loss);
+    output.val_loss.push_back(epoch.val_loss);
+    output.train_accuracy.push_back(epoch.train_accuracy);
+    output.val_accuracy.push_back(epoch.val_accuracy);
+  }
+  return output;
+}
+
 namespace {
 training::Batch to_batch(const data::EventTable& table, const std::vector<std::uint8_t>& labels) {
   const auto features = static_cast<std::int64_t>(table.features);
@@ -102,13 +113,7 @@ training::Batch to_batch(const data::EventTable& table, const std::vector<std::u
 TaskOutput make_output(const ClassifierSettings& settings, const training::TrainOutcome& outcome,
                        const std::vector<float>* scores, const data::EventTable& test,
                        const ExpectedYields& yields) {
-  TaskOutput output;
-  for (const auto& epoch : outcome.history) {
-    output.train_loss.push_back(epoch.train_loss);
-    output.val_loss.push_back(epoch.val_loss);
-    output.train_accuracy.push_back(epoch.train_accuracy);
-    output.val_accuracy.push_back(epoch.val_accuracy);
-  }
+  TaskOutput output = output_with_curves(outcome);
   if (outcome.status == training::TrainStatus::kAbandoned) {
     output.status = TaskOutput::Status::kAbandoned;
     return output;

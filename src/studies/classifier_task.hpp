@@ -11,6 +11,10 @@
 #include "metrics/classifier_metrics.hpp"
 #include "studies/study.hpp"
 
+namespace cwola::training {
+struct TrainOutcome;
+}
+
 namespace cwola::studies {
 
 struct ClassifierSettings {
@@ -38,6 +42,9 @@ const std::vector<std::string>& classifier_columns();
 std::vector<double> classifier_results(const metrics::ClassifierMetrics& evaluation,
                                        double train_accuracy, double val_accuracy,
                                        int best_epoch, std::size_t epochs);
+
+/// A task output holding the per-epoch curves of `outcome` (status and columns still to fill).
+TaskOutput output_with_curves(const training::TrainOutcome& outcome);
 
 /// Expected events in the region where the classifier is applied, before any
 /// cut: the significance before/after a cut is computed from them.

@@ -458,13 +458,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
                     const std::vector<float>* scores) const {
     const HiddenValleySettings& s = *task.settings;
     const auto& counts = s.counts;
-    TaskOutput output;
-    for (const auto& epoch : outcome.history) {
-      output.train_loss.push_back(epoch.train_loss);
-      output.val_loss.push_back(epoch.val_loss);
-      output.train_accuracy.push_back(epoch.train_accuracy);
-      output.val_accuracy.push_back(epoch.val_accuracy);
-    }
+    TaskOutput output = output_with_curves(outcome);
     if (outcome.status == training::TrainStatus::kAbandoned) {
       output.status = TaskOutput::Status::kAbandoned;
       return output;

@@ -25,27 +25,6 @@ std::string shape_of(const torch::Tensor& t) {
   return out.str();
 }
 
-// The two functions below must stay identical to those in trainer.cpp: member k's epoch order
-// is then exactly the order train_classifier draws from the same seed.
-
-std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t bound) {
-  const std::uint64_t threshold = (0 - bound) % bound;  // 2^64 mod bound
-  for (;;) {
-    const std::uint64_t r = rng();
-    if (r >= threshold) {
-      return r % bound;
-    }
-  }
-}
-
-void draw_permutation(std::vector<std::int64_t>& order, std::mt19937_64& rng) {
-  std::iota(order.begin(), order.end(), std::int64_t{0});
-  for (std::size_t i = order.size(); i > 1; --i) {
-    const auto j = static_cast<std::size_t>(uniform_below(rng, i));
-    std::swap(order[i - 1], order[j]);
-  }
-}
-
 void check_member_batch(const Batch& batch, const std::string& name, std::size_t member) {
   const std::string what = "the " + name + " set of ensemble member " + std::to_string(member);
   if (!batch.x.defined() || !batch.y.defined()) {
@@ -280,7 +259,7 @@ std::vector<TrainOutcome> train_ensemble(const StackedClassifier& model,
     // Member k's permutation, shifted into its own block of the flattened [rows * n] events.
     flat.resize(static_cast<std::size_t>(rows * n));
     for (std::int64_t r = 0; r < rows; ++r) {
-      draw_permutation(order, progress[active[static_cast<std::size_t>(r)]].rng);
+      draw_epoch_order(order, progress[active[static_cast<std::size_t>(r)]].rng);
       for (std::int64_t i = 0; i < n; ++i) {
         flat[static_cast<std::size_t>(r * n + i)] = order[static_cast<std::size_t>(i)] + r * n;
       }

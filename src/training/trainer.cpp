@@ -47,28 +47,6 @@ void check_batch(const Batch& batch, const std::string& name) {
   }
 }
 
-/// Uniform integer in [0, bound) from the raw 64-bit stream by rejection, so the result does not
-/// depend on the standard library's distribution implementation (std::uniform_int_distribution
-/// differs between libstdc++ and libc++).
-std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t bound) {
-  const std::uint64_t threshold = (0 - bound) % bound;  // 2^64 mod bound
-  for (;;) {
-    const std::uint64_t r = rng();
-    if (r >= threshold) {
-      return r % bound;
-    }
-  }
-}
-
-/// Fisher-Yates shuffle of the identity permutation of n elements.
-void draw_permutation(std::vector<std::int64_t>& order, std::mt19937_64& rng) {
-  std::iota(order.begin(), order.end(), std::int64_t{0});
-  for (std::size_t i = order.size(); i > 1; --i) {
-    const auto j = static_cast<std::size_t>(uniform_below(rng, i));
-    std::swap(order[i - 1], order[j]);
-  }
-}
-
 /// Parameters and buffers of a module, in a fixed order, for snapshots of the best weights.
 std::vector<torch::Tensor> state_tensors(const torch::nn::Module& module) {
   std::vector<torch::Tensor> tensors = module.parameters();
@@ -188,7 +166,7 @@ TrainOutcome train_classifier(const Classifier& model, const Batch& train, const
   outcome.status = TrainStatus::kCompleted;
   for (int epoch = 0; epoch < config.max_epochs; ++epoch) {
     module.train();
-    draw_permutation(order, rng);
+    draw_epoch_order(order, rng);
     const auto permutation =
         torch::from_blob(order.data(), {n}, torch::kInt64).clone().to(device);
     // Sums stay on the device so a GPU is not synchronised after every minibatch.
@@ -308,6 +286,29 @@ torch::Tensor to_tensor(const std::vector<float>& rows, std::int64_t features) {
   const auto n = static_cast<std::int64_t>(rows.size()) / features;
   // from_blob does not take ownership and wants a mutable pointer; clone() copies before return.
   return torch::from_blob(const_cast<float*>(rows.data()), {n, features}, torch::kFloat32).clone();
+}
+
+namespace {
+/// Uniform integer in [0, bound) from the raw 64-bit stream by rejection, so the result does not
+/// depend on the standard library's distribution implementation (std::uniform_int_distribution
+/// differs between libstdc++ and libc++).
+std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t bound) {
+  const std::uint64_t threshold = (0 - bound) % bound;  // 2^64 mod bound
+  for (;;) {
+    const std::uint64_t r = rng();
+    if (r >= threshold) {
+      return r % bound;
+    }
+  }
+}
+}  // namespace
+
+void draw_epoch_order(std::vector<std::int64_t>& order, std::mt19937_64& rng) {
+  std::iota(order.begin(), order.end(), std::int64_t{0});
+  for (std::size_t i = order.size(); i > 1; --i) {
+    const auto j = static_cast<std::size_t>(uniform_below(rng, i));
+    std::swap(order[i - 1], order[j]);
+  }
 }
 
 }  // namespace cwola::training

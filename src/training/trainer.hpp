@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,12 @@ std::vector<float> predict_scores(const Classifier& model, const torch::Tensor& 
 /// Seeds torch's global generator for deterministic weight initialisation; call right before
 /// constructing a model (e.g. with core::stream_seed(master, task, SeedPurpose::kWeightInit)).
 void seed_weight_init(std::uint64_t seed);
+
+/// One epoch's event order: a Fisher-Yates shuffle of 0..order.size()-1 drawn from `rng` by
+/// rejection sampling (independent of the standard library's distributions). train_classifier
+/// and train_ensemble both use it, so a stacked member sees exactly the minibatches it would
+/// see alone.
+void draw_epoch_order(std::vector<std::int64_t>& order, std::mt19937_64& rng);
 
 /// Copies row-major float data into a float32 tensor [rows.size() / features, features].
 /// Throws core::InputError if features < 1 or rows.size() is not a multiple of it.
