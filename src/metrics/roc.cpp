@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <utility>
@@ -210,6 +211,23 @@ double signal_efficiency_at(const RocCurve& roc, double background_efficiency) {
   return y[j] + t * (y[j + 1] - y[j]);
 }
 
+double background_efficiency_at(const RocCurve& roc, double signal_efficiency) {
+  check_roc(roc);
+  if (!(signal_efficiency >= 0.0 && signal_efficiency <= 1.0)) {
+    throw InputError("signal efficiency " + core::format_double(signal_efficiency) +
+                     " is outside [0, 1] (it is a fraction of signal events passing a cut): "
+                     "give a working point such as 0.5");
+  }
+  const auto& x = roc.background_efficiency;
+  const auto& y = roc.signal_efficiency;
+  // First point reaching eps_s: the ROC's x rises strictly, so it is the cheapest one.
+  const auto reached = std::lower_bound(y.begin(), y.end(), signal_efficiency);
+  const auto j = static_cast<std::size_t>(reached - y.begin());
+  if (j == 0 || y[j] == signal_efficiency) return x[j];
+  const double t = (signal_efficiency - y[j - 1]) / (y[j] - y[j - 1]);
+  return x[j - 1] + t * (x[j] - x[j - 1]);
+}
+
 std::vector<double> sample_roc(const RocCurve& roc,
                                const std::vector<double>& background_efficiency_grid) {
   std::vector<double> out;
@@ -228,10 +246,16 @@ std::vector<double> log_grid(double lo, double hi, std::size_t n) {
                      "least 2 points): e.g. 1e-4 to 1 with 41 points");
   }
   std::vector<double> grid(n);
-  const double log_lo = std::log(lo);
-  const double step = (std::log(hi) - log_lo) / static_cast<double>(n - 1);
+  const double log_lo = std::log10(lo);
+  const double step = (std::log10(hi) - log_lo) / static_cast<double>(n - 1);
   for (std::size_t i = 0; i < n; ++i) {
-    grid[i] = std::exp(log_lo + step * static_cast<double>(i));
+    const double exponent = log_lo + step * static_cast<double>(i);
+    const double decade = std::round(exponent);
+    // A point meant to sit on a decade is that decade exactly: strtod rounds "1e-3" correctly,
+    // whereas exp/pow of a rounded logarithm can miss it by an ulp.
+    grid[i] = std::fabs(exponent - decade) < 1e-9
+                  ? std::strtod(("1e" + std::to_string(static_cast<int>(decade))).c_str(), nullptr)
+                  : std::pow(10.0, exponent);
   }
   grid.front() = lo;
   grid.back() = hi;

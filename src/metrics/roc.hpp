@@ -78,12 +78,20 @@ double accuracy_at(const std::vector<float>& scores, const std::vector<std::uint
 /// Throws InputError for eps_b outside (0, 1] or a malformed curve.
 double signal_efficiency_at(const RocCurve& roc, double background_efficiency);
 
+/// Background efficiency needed for a target signal efficiency eps_s in [0, 1]: the smallest
+/// eps_b on the ROC (linear between its points, the same randomised cuts as
+/// signal_efficiency_at) whose signal efficiency reaches eps_s. The rejection 1/eps_b at
+/// eps_s = 0.2 or 0.5 is quoted from it. Throws InputError for eps_s outside [0, 1] or a
+/// malformed curve.
+double background_efficiency_at(const RocCurve& roc, double signal_efficiency);
+
 /// The ROC sampled at each eps_b of the grid, with the interpolation of signal_efficiency_at.
 std::vector<double> sample_roc(const RocCurve& roc,
                                const std::vector<double>& background_efficiency_grid);
 
 /// n points log-spaced from lo to hi inclusive (e.g. 1e-4..1 with 41 points); the end
-/// points are exactly lo and hi. Needs finite 0 < lo < hi and n >= 2 (else InputError).
+/// points are exactly lo and hi, and a point that falls on a power of ten is that power
+/// exactly (1e-3, not 9.999999999999994e-4), so working points can be looked up in the grid. Needs finite 0 < lo < hi and n >= 2 (else InputError).
 std::vector<double> log_grid(double lo, double hi, std::size_t n);
 
 }  // namespace cwola::metrics

@@ -12,7 +12,7 @@
 
 namespace tt = boost::test_tools;
 using cwola::core::InputError;
-using cwola::metrics::evaluate_classifier;
+using cwola::metrics::ClassifierMetrics;
 using cwola::metrics::Rectify;
 using Labels = std::vector<std::uint8_t>;
 using Scores = std::vector<float>;
@@ -33,6 +33,17 @@ void gaussian_sample(std::size_t n_each, Scores& scores, Labels& labels) {
     scores.push_back(static_cast<float>(gauss(rng)));
     labels.push_back(0);
   }
+}
+
+/// Evaluation with the test set standing in for the validation set (the default floor).
+ClassifierMetrics evaluate_classifier(const Scores& scores, const Labels& labels, Rectify rectify,
+                                      double expected_signal, double expected_background,
+                                      const std::vector<double>& grid) {
+  cwola::metrics::EvaluationSettings settings;
+  settings.rectify = rectify;
+  settings.roc_grid = grid;
+  return cwola::metrics::evaluate_classifier({scores, labels}, {scores, labels}, settings,
+                                             expected_signal, expected_background);
 }
 
 }  // namespace
@@ -131,6 +142,11 @@ BOOST_AUTO_TEST_CASE(rectified_equals_evaluating_one_minus_score) {
   BOOST_TEST(flipped.significance_after == direct.significance_after,
              tt::tolerance(1e-12) << tt::per_element());
   BOOST_TEST(flipped.roc_on_grid == direct.roc_on_grid, tt::tolerance(1e-12) << tt::per_element());
+  BOOST_TEST(flipped.max_sic == direct.max_sic, tt::tolerance(1e-12));
+  BOOST_TEST(flipped.mean_sic == direct.mean_sic, tt::tolerance(1e-12));
+  BOOST_TEST(flipped.rejection == direct.rejection, tt::tolerance(1e-12) << tt::per_element());
+  BOOST_TEST(flipped.validation_threshold == direct.validation_threshold, tt::tolerance(1e-12));
+  BOOST_TEST(flipped.accuracy_at_validation_threshold == direct.accuracy_at_validation_threshold);
 }
 
 BOOST_AUTO_TEST_CASE(no_flip_when_not_below_half) {
@@ -166,6 +182,123 @@ BOOST_AUTO_TEST_CASE(gaussian_working_points) {
   // For these scores the Bayes cut is 0.5 (half way between the means), so the fixed 0.5 cut
   // agrees with the scanned best cut to statistical precision.
   BOOST_TEST(std::abs(m.accuracy_at_half - m.best_accuracy) < 0.005);
+}
+
+BOOST_AUTO_TEST_CASE(hand_example_new_fields) {
+  // ROC (0,0) (0,.5) (.5,.5) (.5,1) (1,1) on 2 signal and 2 background events.
+  const auto m = evaluate_classifier({0.1F, 0.4F, 0.35F, 0.8F}, {0, 0, 1, 1}, Rectify::kNo, 20.0,
+                                     400.0, {});
+  BOOST_TEST(m.test_signal_events == 2U);
+  BOOST_TEST(m.test_background_events == 2U);
+  // Default floor: relative error 0.2 needs 25 background events, eps_b >= 25/2 > 1: no SIC.
+  BOOST_TEST(m.sic_floor == 12.5, tt::tolerance(1e-14));
+  BOOST_TEST(std::isnan(m.max_sic));
+  // eps_s = 0.2 and 0.5 are both reached at eps_b = 0 (the vertical start): rejection +inf.
+  BOOST_TEST(std::isinf(m.rejection[0]));
+  BOOST_TEST(std::isinf(m.rejection[1]));
+  BOOST_TEST(m.at_rejection_points[1].background_events == 0.0);
+  BOOST_TEST(cwola::metrics::rests_on_few_background(m.at_rejection_points[1].background_events));
+  BOOST_TEST(std::isinf(m.mean_sic));
+  // eps_b = 1e-1 of 2 background events is 0.2 events, eps_s = 0.5 of 2 is 1 event.
+  BOOST_TEST(m.at_working_points[0].background_events == 0.2, tt::tolerance(1e-14));
+  BOOST_TEST(m.at_working_points[0].signal_events == 1.0, tt::tolerance(1e-14));
+  // The test set as validation set: the validation cut is the test-tuned one.
+  BOOST_TEST(m.validation_threshold == m.best_threshold);
+  BOOST_TEST(m.accuracy_at_validation_threshold == m.best_accuracy);
+}
+
+BOOST_AUTO_TEST_CASE(sic_floor_rules_and_counts) {
+  Scores scores;
+  Labels labels;
+  gaussian_sample(20000, scores, labels);
+  cwola::metrics::EvaluationSettings settings;
+  settings.sic_floor.rule = cwola::metrics::SicFloorRule::kRelativeError;
+  settings.sic_floor.relative_error = 0.4;
+  const auto cathode =
+      cwola::metrics::evaluate_classifier({scores, labels}, {scores, labels}, settings, 1, 1);
+  BOOST_TEST(cathode.sic_floor == 1.0 / (0.16 * 20000), tt::tolerance(1e-14));
+  BOOST_TEST(cathode.at_max_sic.background_efficiency >= cathode.sic_floor);
+  BOOST_TEST(cathode.at_max_sic.background_events >= 6.25 - 1e-9);
+  settings.sic_floor.relative_error = 0.2;
+  const auto tree =
+      cwola::metrics::evaluate_classifier({scores, labels}, {scores, labels}, settings, 1, 1);
+  BOOST_TEST(tree.sic_floor == 25.0 / 20000, tt::tolerance(1e-14));
+  BOOST_TEST(tree.at_max_sic.background_events >= 25.0 - 1e-9);
+  // A higher floor can only lower the maximum.
+  BOOST_TEST(tree.max_sic <= cathode.max_sic);
+  settings.sic_floor.rule = cwola::metrics::SicFloorRule::kBackgroundEfficiency;
+  settings.sic_floor.background_efficiency = 1e-2;
+  const auto fixed =
+      cwola::metrics::evaluate_classifier({scores, labels}, {scores, labels}, settings, 1, 1);
+  BOOST_TEST(fixed.sic_floor == 1e-2);
+  BOOST_TEST(fixed.max_sic >= fixed.significance_improvement[1]);
+  BOOST_TEST(fixed.max_sic >= fixed.significance_improvement[0]);
+  // The maximum is never below a SIC quoted at a working point above the floor.
+  BOOST_TEST(tree.max_sic >= tree.significance_improvement[1]);
+  // Counts behind a working point: eps N.
+  BOOST_TEST(tree.at_working_points[2].background_events == 20.0, tt::tolerance(1e-9));
+  BOOST_TEST(tree.at_working_points[2].signal_events ==
+                 tree.signal_efficiency[2] * 20000.0, tt::tolerance(1e-12));
+  // N(1,1) vs N(0,1): eps_s = 0.5 needs a cut at 1, eps_b = 1 - Phi(1) = 0.1587.
+  BOOST_TEST(std::abs(1.0 / tree.rejection[1] - 0.15866) < 0.01);
+  BOOST_TEST(tree.at_rejection_points[1].signal_events == 10000.0, tt::tolerance(1e-12));
+  settings.sic_floor.relative_error = 0.0;
+  settings.sic_floor.rule = cwola::metrics::SicFloorRule::kRelativeError;
+  BOOST_CHECK_THROW(
+      cwola::metrics::evaluate_classifier({scores, labels}, {scores, labels}, settings, 1, 1),
+      InputError);
+}
+
+BOOST_AUTO_TEST_CASE(validation_threshold_is_not_tuned_on_the_test_set) {
+  // Two independent Gaussian samples: N(1,1) vs N(0,1) with balanced classes. The Bayes
+  // accuracy is Phi(1/2) = 0.69146. Tuning the cut on the test set gains a small positive
+  // bias on every sample; the validation cut does not see the test set.
+  std::mt19937_64 rng(4242);
+  std::normal_distribution<double> gauss(0.0, 1.0);
+  double bias_tuned = 0.0;
+  double bias_validation = 0.0;
+  const int trials = 80;
+  for (int trial = 0; trial < trials; ++trial) {
+    Scores test, validation;
+    Labels test_labels, validation_labels;
+    for (int i = 0; i < 1000; ++i) {
+      test.push_back(static_cast<float>(1.0 + gauss(rng)));
+      test_labels.push_back(1);
+      test.push_back(static_cast<float>(gauss(rng)));
+      test_labels.push_back(0);
+      validation.push_back(static_cast<float>(1.0 + gauss(rng)));
+      validation_labels.push_back(1);
+      validation.push_back(static_cast<float>(gauss(rng)));
+      validation_labels.push_back(0);
+    }
+    const auto m = cwola::metrics::evaluate_classifier(
+        {test, test_labels}, {validation, validation_labels}, {}, 1, 1);
+    BOOST_TEST(m.accuracy_at_validation_threshold <= m.best_accuracy);
+    BOOST_TEST(m.accuracy_at_validation_threshold ==
+               cwola::metrics::accuracy_at(test, test_labels, m.validation_threshold));
+    bias_tuned += m.best_accuracy - 0.691462;
+    bias_validation += m.accuracy_at_validation_threshold - 0.691462;
+  }
+  bias_tuned /= trials;
+  bias_validation /= trials;
+  // std of one accuracy on 2000 events is 0.0103; of the mean of 80, 0.0012. The paired
+  // difference (same test sets) is always >= 0 and fluctuates much less.
+  BOOST_TEST(bias_tuned - bias_validation > 0.003);
+  BOOST_TEST(std::abs(bias_validation) < 0.005);
+  BOOST_TEST_MESSAGE("mean bias: test-tuned " << bias_tuned << ", validation " << bias_validation);
+}
+
+BOOST_AUTO_TEST_CASE(rectified_validation_threshold_is_quoted_on_one_minus_score) {
+  // Inverted classifier; validation = test: the quoted validation cut equals best_threshold.
+  const Scores scores{0.9F, 0.6F, 0.65F, 0.2F, 0.3F, 0.7F};
+  const Labels labels{0, 0, 1, 1, 1, 0};
+  const auto m = evaluate_classifier(scores, labels, Rectify::kIfBelowHalf, 1, 1, {});
+  BOOST_TEST(m.rectified);
+  BOOST_TEST(m.validation_threshold == m.best_threshold);
+  BOOST_TEST(m.accuracy_at_validation_threshold == m.best_accuracy);
+  // 1 - s: signal 0.35, 0.8, 0.7; background 0.1, 0.4, 0.3. Cut 1 - s >= 0.7: 5 of 6.
+  BOOST_TEST(m.best_accuracy == 5.0 / 6.0);
+  BOOST_TEST(m.validation_threshold == 1.0 - static_cast<double>(0.3F), tt::tolerance(1e-15));
 }
 
 BOOST_AUTO_TEST_CASE(input_checks) {

@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -206,8 +207,15 @@ BOOST_AUTO_TEST_CASE(log_grid_end_points_and_spacing) {
   BOOST_TEST(grid.size() == 41U);
   BOOST_TEST(grid.front() == 1e-4);
   BOOST_TEST(grid.back() == 1.0);
-  BOOST_TEST(grid[10] == 1e-3, tt::tolerance(1e-12));
-  BOOST_TEST(grid[20] == 1e-2, tt::tolerance(1e-12));
+  // Decade points are exact, so a working point is found in the grid by ==.
+  BOOST_TEST(grid[10] == 1e-3);
+  BOOST_TEST(grid[20] == 1e-2);
+  BOOST_TEST(grid[30] == 1e-1);
+  for (const std::size_t n : {5U, 13U, 17U, 21U, 41U, 81U, 121U, 401U}) {
+    const auto g = cwola::metrics::log_grid(1e-4, 1.0, n);
+    BOOST_TEST(std::count(g.begin(), g.end(), 1e-3) == 1, "1e-3 exact in a grid of " << n);
+    BOOST_TEST(std::count(g.begin(), g.end(), 1e-2) == 1);
+  }
   for (std::size_t i = 1; i < grid.size(); ++i) {
     BOOST_TEST(grid[i] / grid[i - 1] == std::pow(10.0, 0.1), tt::tolerance(1e-12));
   }
