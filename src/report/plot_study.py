@@ -11,12 +11,20 @@ Exit status 2 when there is nothing to plot (store missing or unreadable, no fin
 warning, from the tasks finished so far.
 
 Plots for every study:
-  <stem>_auc_vs_<axis>.png, <stem>_best_accuracy_vs_<axis>.png
-      for each numeric scan axis with more than one value: mean +- std over the done repeats,
-      one line per combination of the other axes;
+  <stem>_<metric>_vs_<axis>.png for metric in auc, accuracy_at_val_threshold, best_accuracy,
+      max_sic (those the store has), for each numeric scan axis with more than one value: mean
+      +- std over the done repeats, one line per combination of the other axes;
   <stem>_roc.png   mean ROC of each scan point: background rejection 1/eps_b (log) vs signal
                    efficiency eps_s, averaged over the point's done tasks;
   <stem>_sic.png   significance improvement eps_s/sqrt(eps_b) vs eps_s, from the same mean ROC.
+
+Where a number would mislead, the plot says so (docs/metrics.md):
+  - best_accuracy picks its threshold on the test set; it is labelled "tuned on the test set"
+    and cannot fall below 0.5 even for a network that learned nothing;
+  - when the store has the untrained-network columns (untrained_auc, untrained_sic_max: the same
+    network scored at initialisation), AUC and max-SIC plots draw their 16-84 % band as the
+    reference a learned result must leave;
+  - ROC and SIC curves turn dotted where eps_b rests on fewer than 10 test background events.
 Study-specific plots come from STUDY_PLOTS (study name -> plot functions); a new study type adds
 its functions there.
 
@@ -46,9 +54,18 @@ EXIT_NOTHING_TO_PLOT = 2
 
 METRIC_LABELS = {
     "auc": "AUC (area under the ROC curve)",
-    "best_accuracy": "best accuracy (optimal threshold)",
+    "best_accuracy": "best accuracy (threshold tuned on the test set)",
+    "accuracy_at_val_threshold": "accuracy (threshold chosen on the validation set)",
+    "max_sic": r"max SIC $\epsilon_S/\sqrt{\epsilon_B}$ (above the floor)",
 }
-METRIC_TITLES = {"auc": "AUC", "best_accuracy": "Best accuracy"}
+METRIC_TITLES = {"auc": "AUC", "best_accuracy": "Best accuracy (test-tuned)",
+                 "accuracy_at_val_threshold": "Accuracy (validation threshold)",
+                 "max_sic": "Max SIC"}
+# Metric -> the store's column of the same network scored untrained (at initialisation).
+UNTRAINED_COLUMNS = {"auc": "untrained_auc", "max_sic": "untrained_sic_max"}
+# A working point resting on fewer test background events is flagged (metrics::kFewBackgroundEvents).
+FEW_BACKGROUND_EVENTS = 10
+TEST_TUNED_NOTE = "best threshold tuned on the test set: biased up, never below 0.5"
 AXIS_LABELS = {
     "hidden_valley.significance": r"injected significance $S/\sqrt{B}$",
     "gaussian.f1": r"signal fraction in mixture M1, $f_1$",
@@ -233,6 +250,66 @@ def _colors(n):
     return [plt.get_cmap("viridis")(x) for x in np.linspace(0.0, 0.95, n)]
 
 
+def _untrained_band(ax, store, members, metric, axis, color, per_group):
+    """Shade the 16-84 % band of the untrained network's `metric` over the points `members`
+    (summary rows) along `axis`; nothing when the store lacks the untrained column."""
+    column = UNTRAINED_COLUMNS.get(metric)
+    if column is None or f"{column}_mean" not in store.summary:
+        return False
+    x = store.summary[axis][members].astype(float)
+    order = np.argsort(x)
+    lo_col = f"{column}_q16" if f"{column}_q16" in store.summary else None
+    if lo_col is not None:
+        lo = store.summary[f"{column}_q16"][members][order]
+        hi = store.summary[f"{column}_q84"][members][order]
+    else:
+        m = store.summary[f"{column}_mean"][members][order]
+        sd = store.summary.get(f"{column}_std", np.zeros_like(m))[members][order]
+        lo, hi = m - sd, m + sd
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    if not np.any(ok):
+        return False
+    xs = x[order][ok]
+    if xs.size == 1:  # one point: a horizontal band
+        ax.axhspan(lo[ok][0], hi[ok][0], color="grey" if not per_group else color, alpha=0.2,
+                   label="untrained network (16-84 %)")
+    else:
+        ax.fill_between(xs, lo[ok], hi[ok], color="grey" if not per_group else color, alpha=0.2,
+                        label="untrained network (16-84 %)")
+    return True
+
+
+def _test_tuned_note(ax, metric):
+    """Say on the plot that best_accuracy's threshold was tuned on the test set."""
+    if metric == "best_accuracy":
+        ax.text(0.02, 0.02, TEST_TUNED_NOTE, transform=ax.transAxes, fontsize=7,
+                color="darkred", va="bottom")
+
+
+def _few_background_eps_b(store, point):
+    """eps_b below which a cut keeps fewer than FEW_BACKGROUND_EVENTS test background events for
+    scan point `point` (from its done tasks' test_background_events); 0 when unknown."""
+    if "test_background_events" not in store.results:
+        return 0.0
+    rows = (store.tasks["point"] == point) & (store.results["status"] == STATUS_DONE)
+    n = store.results["test_background_events"][rows]
+    n = n[np.isfinite(n) & (n > 0)]
+    return FEW_BACKGROUND_EVENTS / n.min() if n.size else 0.0
+
+
+def _plot_trusted(ax, x, y, reliable, color, label):
+    """Solid where `reliable`, dotted elsewhere (same colour, one legend entry). The grid runs
+    from small to large eps_b, so the unreliable points come first; the dotted part runs up to
+    the first reliable point so that the two parts join."""
+    ax.plot(np.where(reliable, x, np.nan), np.where(reliable, y, np.nan), color=color, label=label)
+    if np.all(reliable):
+        return
+    dotted = ~reliable
+    if np.any(reliable):
+        dotted[np.argmax(reliable)] = True
+    ax.plot(np.where(dotted, x, np.nan), np.where(dotted, y, np.nan), color=color, linestyle=":")
+
+
 # ---------------------------------------------------------------- generic plots
 
 
@@ -252,39 +329,53 @@ def plot_metric_vs_axis(store, out, metric, axis):
         order = np.argsort(x)
         ax.errorbar(x[order], y[order], yerr=None if err is None else err[order], marker="o",
                     capsize=3, color=color, label=label or None)
+        _untrained_band(ax, store, members, metric, axis, color, len(groups) > 1)
     x_all = store.summary[axis][rows].astype(float)
     if np.all(x_all > 0) and x_all.max() / x_all.min() >= 100:
         ax.set_xscale("log")
+    _test_tuned_note(ax, metric)
     ax.set_xlabel(AXIS_LABELS.get(axis, axis))
     ax.set_ylabel(METRIC_LABELS.get(metric, metric))
     ax.set_title(_title(store, f"{METRIC_TITLES.get(metric, metric)} vs {axis}")
                  + "\n(mean ± std over done repeats)", fontsize=10)
     ax.grid(alpha=0.3)
-    if others:
+    if others or ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     return [out.save(fig, f"{metric}_vs_{_safe_name(axis)}")]
 
 
+AXIS_SCAN_METRICS = ("auc", "accuracy_at_val_threshold", "best_accuracy", "max_sic")
+
+
 def plot_axis_scans(store, out):
-    """AUC and best accuracy vs every numeric scan axis that takes more than one value."""
+    """Each of AXIS_SCAN_METRICS in the store vs every numeric scan axis with several values."""
     rows = store.done_summary_rows()
     paths = []
     for axis in store.axes:
         values = store.summary[axis][rows]
         if _is_numeric(values) and len(set(values.tolist())) > 1:
-            for metric in ("auc", "best_accuracy"):
+            for metric in AXIS_SCAN_METRICS:
                 paths += plot_metric_vs_axis(store, out, metric, axis)
     return paths
 
 
 def _mean_rocs(store):
-    """(label, RocCurve) for every scan point with done tasks, in /summary order."""
+    """(label, RocCurve, eps_b floor of 10 test background events) for every scan point with
+    done tasks, in /summary order."""
     curves = []
     for row in store.done_summary_rows():
-        roc = mean_roc(store, store.summary["point"][row])
+        point = store.summary["point"][row]
+        roc = mean_roc(store, point)
         if roc is not None:
-            curves.append((f"{_point_label(store, row)} (n = {roc.n_tasks})", roc))
+            curves.append((f"{_point_label(store, row)} (n = {roc.n_tasks})", roc,
+                           _few_background_eps_b(store, point)))
     return curves
+
+
+def _few_background_legend(ax, curves):
+    if any(floor > 0 for _, _, floor in curves):
+        ax.plot([], [], color="black", linestyle=":",
+                label=f"dotted: < {FEW_BACKGROUND_EVENTS} test background events")
 
 
 def plot_roc(store, out):
@@ -293,9 +384,10 @@ def plot_roc(store, out):
     if not curves:
         return []
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    for (label, roc), color in zip(curves, _colors(len(curves))):
+    for (label, roc, floor), color in zip(curves, _colors(len(curves))):
         ok = (roc.eps_b > 0) & np.isfinite(roc.eps_s) & (roc.eps_s > 0)
-        ax.plot(roc.eps_s[ok], 1.0 / roc.eps_b[ok], color=color, label=label)
+        _plot_trusted(ax, roc.eps_s[ok], 1.0 / roc.eps_b[ok], roc.eps_b[ok] >= floor, color, label)
+    _few_background_legend(ax, curves)
     eps = np.logspace(np.log10(curves[0][1].eps_b[curves[0][1].eps_b > 0].min()), 0, 200)
     ax.plot(eps, 1.0 / eps, color="grey", linestyle=":", label=r"random ($\epsilon_B = \epsilon_S$)")
     ax.set_yscale("log")
@@ -315,9 +407,11 @@ def plot_sic(store, out):
     if not curves:
         return []
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
-    for (label, roc), color in zip(curves, _colors(len(curves))):
+    for (label, roc, floor), color in zip(curves, _colors(len(curves))):
         ok = (roc.eps_b > 0) & np.isfinite(roc.eps_s)
-        ax.plot(roc.eps_s[ok], roc.eps_s[ok] / np.sqrt(roc.eps_b[ok]), color=color, label=label)
+        _plot_trusted(ax, roc.eps_s[ok], roc.eps_s[ok] / np.sqrt(roc.eps_b[ok]),
+                      roc.eps_b[ok] >= floor, color, label)
+    _few_background_legend(ax, curves)
     eps = np.linspace(0, 1, 200)
     ax.plot(eps, np.sqrt(eps), color="grey", linestyle=":", label=r"random ($\sqrt{\epsilon_S}$)")
     ax.set_xlim(0, 1)
@@ -338,11 +432,14 @@ GENERIC_PLOTS = (plot_axis_scans, plot_roc, plot_sic)
 GAUSSIAN_F1 = "gaussian.f1"
 
 
-def _plot_gaussian_vs_f1(store, out, metric, optimal_column, optimal_label, ylabel, suffix):
+def _plot_gaussian_vs_f1(store, out, metric, optimal_column, optimal_label, ylabel, suffix,
+                         companion=None):
     """CWoLa `metric` vs f1 (< 1), with the supervised point (f1 = 1) and the Bayes-optimal value.
 
     f1 = 1 means mixture M1 is pure signal and M2 pure background: ordinary supervised training,
     the ceiling that weak supervision approaches. Other varying axes give one colour each.
+    `companion`: a second metric drawn beside it with hollow markers (the test-tuned accuracy
+    beside the validation-threshold one). The untrained-network band is drawn when stored.
     """
     if GAUSSIAN_F1 not in store.summary or f"{metric}_mean" not in store.summary:
         print(f"warning: store '{store.path}' lacks /summary column '{GAUSSIAN_F1}' or "
@@ -370,6 +467,12 @@ def _plot_gaussian_vs_f1(store, out, metric, optimal_column, optimal_label, ylab
             ax.errorbar(store.summary[GAUSSIAN_F1][w], mean[w],
                         yerr=None if std is None else std[w], marker="o", capsize=3, color=color,
                         label=f"CWoLa ({label})" if label else "weakly supervised (CWoLa)")
+            if companion is not None and f"{companion}_mean" in store.summary:
+                ax.errorbar(store.summary[GAUSSIAN_F1][w], store.summary[f"{companion}_mean"][w],
+                            yerr=store.summary.get(f"{companion}_std", np.zeros(len(mean)))[w],
+                            marker="o", mfc="none", linestyle="--", capsize=3, color=color,
+                            alpha=0.6, label=once(METRIC_LABELS[companion]))
+            _untrained_band(ax, store, w, metric, GAUSSIAN_F1, color, len(groups) > 1)
         if supervised.size:
             s = supervised[0]
             # Reference lines in fixed colours when there is one group, so they stay
@@ -390,6 +493,7 @@ def _plot_gaussian_vs_f1(store, out, metric, optimal_column, optimal_label, ylab
                            linestyle=":", linewidth=1.5,
                            label=once(optimal_label))
     ax.set_ylim(0.45, 1.0)
+    _test_tuned_note(ax, metric)
     ax.set_xlabel(AXIS_LABELS[GAUSSIAN_F1])
     ax.set_ylabel(ylabel)
     ax.set_title(_title(store, f"{METRIC_TITLES[metric]} vs signal fraction $f_1$")
@@ -406,6 +510,13 @@ def plot_gaussian_auc_vs_f1(store, out):
 
 
 def plot_gaussian_accuracy_vs_f1(store, out):
+    """Accuracy at the validation-chosen threshold vs f1, the test-tuned best accuracy beside it
+    (older stores without the former: the test-tuned one alone, labelled so)."""
+    if "accuracy_at_val_threshold_mean" in store.summary:
+        return _plot_gaussian_vs_f1(store, out, "accuracy_at_val_threshold", "optimal_accuracy",
+                                    r"optimal $\Phi(\Delta/2)$",
+                                    METRIC_LABELS["accuracy_at_val_threshold"], "accuracy_vs_f1",
+                                    companion="best_accuracy")
     return _plot_gaussian_vs_f1(store, out, "best_accuracy", "optimal_accuracy",
                                 r"optimal $\Phi(\Delta/2)$", METRIC_LABELS["best_accuracy"],
                                 "accuracy_vs_f1")
@@ -572,8 +683,9 @@ def _hv_groups(store):
     return _group_rows(store, rows, _varying_axes(store, rows, exclude=(HV_SIGNIFICANCE,)))
 
 
-def _hv_metric_vs_significance(store, out, metric, ylabel, suffix):
-    """`metric` (mean ± std) vs injected S/√B per group; grey band: the group's no-signal point."""
+def _hv_metric_vs_significance(store, out, metric, ylabel, suffix, companion=None):
+    """`metric` (mean ± std) vs injected S/√B per group; grey band: the group's no-signal point;
+    `companion` drawn beside it with hollow markers; the untrained-network band when stored."""
     groups = _hv_groups(store)
     if not groups or f"{metric}_mean" not in store.summary:
         return []
@@ -595,7 +707,15 @@ def _hv_metric_vs_significance(store, out, metric, ylabel, suffix):
                         store.summary[f"{metric}_mean"][s_rows],
                         yerr=store.summary[f"{metric}_std"][s_rows], marker="o", capsize=3,
                         color=color, label=label or "CWoLa CNN")
+            if companion is not None and f"{companion}_mean" in store.summary:
+                ax.errorbar(store.summary[HV_SIGNIFICANCE][s_rows].astype(float),
+                            store.summary[f"{companion}_mean"][s_rows],
+                            yerr=store.summary[f"{companion}_std"][s_rows], marker="o",
+                            mfc="none", linestyle="--", capsize=3, color=color, alpha=0.6,
+                            label=METRIC_LABELS[companion] if not label else None)
+        _untrained_band(ax, store, members, metric, HV_SIGNIFICANCE, color, len(groups) > 1)
         del x, y, err
+    _test_tuned_note(ax, metric)
     ax.set_xlabel(r"injected significance $S/\sqrt{B}$ in the signal region")
     ax.set_ylabel(ylabel)
     ax.set_title(_title(store, f"{ylabel.split(' (')[0]} vs $S/\\sqrt{{B}}$")
@@ -606,8 +726,13 @@ def _hv_metric_vs_significance(store, out, metric, ylabel, suffix):
 
 
 def plot_hv_accuracy_vs_significance(store, out):
+    if "accuracy_at_val_threshold_mean" in store.summary:
+        return _hv_metric_vs_significance(store, out, "accuracy_at_val_threshold",
+                                          "ACC (validation threshold, true labels)",
+                                          "acc_vs_significance", companion="best_accuracy")
     return _hv_metric_vs_significance(store, out, "best_accuracy",
-                                      "ACC (best threshold, true labels)", "acc_vs_significance")
+                                      "ACC (threshold tuned on the test set, true labels)",
+                                      "acc_vs_significance")
 
 
 def plot_hv_auc_vs_significance(store, out):
@@ -661,7 +786,7 @@ def plot_hv_training_vs_true_accuracy(store, out):
     lo = min(np.nanmin(store.results["train_accuracy"][done]), 0.45)
     ax.plot([lo, 1], [lo, 1], color="grey", linestyle="--", label="training ACC = true ACC")
     ax.set_xlabel("training ACC (mixed-sample labels, threshold 0.5)")
-    ax.set_ylabel("true ACC (pure test set, best threshold)")
+    ax.set_ylabel("true ACC (pure test set, threshold tuned on the test set)")
     ax.set_title(_title(store, "training vs true accuracy (one point per task)"), fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

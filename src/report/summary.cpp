@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "metrics/aggregate.hpp"
+#include "metrics/classifier_metrics.hpp"
 
 namespace cwola::report {
 
@@ -76,8 +77,26 @@ store::SummaryColumns summarize(const store::ResultsStore& store) {
 
 std::string format_summary_table(const store::ResultsStore& store,
                                  const store::SummaryColumns& summary) {
-  const auto axes = store.axes();
-  const auto point_values = store.read_point_values();
+  return format_summary_table(store.axes(), store.read_point_values(), summary);
+}
+
+std::string format_summary_table(const std::vector<std::string>& axes,
+                                 const std::vector<std::vector<std::string>>& point_values,
+                                 const store::SummaryColumns& summary) {
+  // Metric columns shown as mean ± std: (header, column, flag column or "").
+  struct Shown {
+    const char* header;
+    const char* column;
+    const char* flag;
+  };
+  std::vector<Shown> shown;
+  for (const Shown& s : {Shown{"AUC", "auc", ""},
+                         Shown{"ACC (val. threshold)", "accuracy_at_val_threshold", ""},
+                         Shown{"best ACC (test-tuned)", "best_accuracy", ""},
+                         Shown{"max SIC", "max_sic", "few_bkg_at_max_sic"},
+                         Shown{"SIC at eb=1e-3", "sic_at_eb_1e-3", "few_bkg_at_eb_1e-3"}}) {
+    if (find_column(summary, std::string(s.column) + "_mean") != nullptr) shown.push_back(s);
+  }
   // Reference columns a study may provide, shown as plain means.
   std::vector<std::string> references;
   for (const char* name : {"optimal_auc", "optimal_accuracy"}) {
@@ -86,20 +105,30 @@ std::string format_summary_table(const store::ResultsStore& store,
 
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = axes;
-  for (const char* name : {"done", "failed", "AUC", "best ACC"}) header.emplace_back(name);
+  for (const char* name : {"done", "failed"}) header.emplace_back(name);
+  for (const auto& s : shown) header.emplace_back(s.header);
   for (const auto& r : references) header.push_back(r);
   rows.push_back(header);
 
   const auto* done = find_integers(summary, "n_done");
   const auto* failed = find_integers(summary, "n_failed");
-  for (std::size_t p = 0; p < store.n_points(); ++p) {
+  bool any_flagged = false;
+  for (std::size_t p = 0; p < point_values.size(); ++p) {
     std::vector<std::string> row = point_values[p];
     row.push_back(std::to_string(done->at(p)));
     row.push_back(std::to_string(failed->at(p)));
-    for (const char* metric : {"auc", "best_accuracy"}) {
-      const auto* mean = find_column(summary, std::string(metric) + "_mean");
-      const auto* std = find_column(summary, std::string(metric) + "_std");
-      row.push_back(plus_minus(mean->at(p), std->at(p)));
+    for (const auto& s : shown) {
+      const auto* mean = find_column(summary, std::string(s.column) + "_mean");
+      const auto* std = find_column(summary, std::string(s.column) + "_std");
+      std::string cell = plus_minus(mean->at(p), std->at(p));
+      // The flag's mean over the repeats is the fraction flagged; any flagged repeat marks it.
+      const auto* flag =
+          *s.flag != '\0' ? find_column(summary, std::string(s.flag) + "_mean") : nullptr;
+      if (flag != nullptr && flag->at(p) > 0.0) {
+        cell += " *";
+        any_flagged = true;
+      }
+      row.push_back(cell);
     }
     for (const auto& r : references) {
       char buffer[32];
@@ -129,6 +158,15 @@ std::string format_summary_table(const store::ResultsStore& store,
       for (auto w : widths) total += w + 2;
       out << std::string(total - 2, '-') << "\n";
     }
+  }
+  if (any_flagged) {
+    out << "* rests on fewer than " << static_cast<int>(metrics::kFewBackgroundEvents)
+        << " test background events in at least one repeat (few_bkg_* columns)\n";
+  }
+  if (std::any_of(shown.begin(), shown.end(),
+                  [](const Shown& s) { return std::string(s.column) == "best_accuracy"; })) {
+    out << "best ACC picks its threshold on the test set (biased up); ACC (val. threshold) "
+           "picks it on the validation set\n";
   }
   return out.str();
 }

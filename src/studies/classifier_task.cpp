@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 
 #include "core/error.hpp"
@@ -34,6 +35,15 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config) {
   s.roc_points = static_cast<std::size_t>(config.get_int("metrics.roc_points", 41, 2, 10000));
   s.roc_min_background_efficiency =
       config.get_double("metrics.roc_min_background_efficiency", 1e-4, 1e-12, 0.5);
+  s.sic_floor.rule = config.get_choice("metrics.sic_floor", "relative_error",
+                                       {"relative_error", "background_efficiency"}) ==
+                             "relative_error"
+                         ? metrics::SicFloorRule::kRelativeError
+                         : metrics::SicFloorRule::kBackgroundEfficiency;
+  s.sic_floor.relative_error =
+      config.get_double("metrics.sic_floor_relative_error", 0.2, 1e-3, 1.0);
+  s.sic_floor.background_efficiency =
+      config.get_double("metrics.sic_floor_background_efficiency", 1e-3, 1e-12, 1.0);
   return s;
 }
 
@@ -41,52 +51,138 @@ std::vector<double> roc_grid(const ClassifierSettings& settings) {
   return metrics::log_grid(settings.roc_min_background_efficiency, 1.0, settings.roc_points);
 }
 
+metrics::EvaluationSettings evaluation_settings(const ClassifierSettings& settings) {
+  metrics::EvaluationSettings evaluation;
+  evaluation.rectify = settings.rectify ? metrics::Rectify::kIfBelowHalf : metrics::Rectify::kNo;
+  evaluation.sic_floor = settings.sic_floor;
+  evaluation.roc_grid = roc_grid(settings);
+  return evaluation;
+}
+
+namespace {
+/// What the common columns are computed from.
+struct ResultInputs {
+  const metrics::ClassifierMetrics& m;
+  double train_accuracy;
+  double val_accuracy;
+  int best_epoch;
+  std::size_t epochs;
+};
+struct ResultColumn {
+  std::string name;
+  std::function<double(const ResultInputs&)> value;
+};
+
+double flag(double background_events) {
+  return metrics::rests_on_few_background(background_events) ? 1.0 : 0.0;
+}
+
+/// The common columns, in store order, each with how it is computed: one list, so names and
+/// values cannot drift apart.
+const std::vector<ResultColumn>& column_table() {
+  static const std::vector<ResultColumn> kTable = [] {
+    const std::vector<std::string> eb = {"1e-1", "1e-2", "1e-3"};
+    const std::vector<std::string> es = {"0.2", "0.5"};
+    std::vector<ResultColumn> t = {
+        {"auc", [](const ResultInputs& r) { return r.m.auc; }},
+        {"abs_auc_minus_half", [](const ResultInputs& r) { return std::fabs(r.m.auc - 0.5); }},
+        {"best_accuracy", [](const ResultInputs& r) { return r.m.best_accuracy; }},
+        {"accuracy_at_val_threshold",
+         [](const ResultInputs& r) { return r.m.accuracy_at_validation_threshold; }},
+        {"val_threshold", [](const ResultInputs& r) { return r.m.validation_threshold; }},
+        {"accuracy_at_half", [](const ResultInputs& r) { return r.m.accuracy_at_half; }},
+        {"train_accuracy", [](const ResultInputs& r) { return r.train_accuracy; }},
+        {"val_accuracy", [](const ResultInputs& r) { return r.val_accuracy; }},
+        {"test_signal_events",
+         [](const ResultInputs& r) { return static_cast<double>(r.m.test_signal_events); }},
+        {"test_background_events",
+         [](const ResultInputs& r) { return static_cast<double>(r.m.test_background_events); }},
+    };
+    for (std::size_t k = 0; k < eb.size(); ++k) {
+      t.push_back({"eff_s_at_eb_" + eb[k],
+                   [k](const ResultInputs& r) { return r.m.signal_efficiency[k]; }});
+    }
+    for (std::size_t k = 0; k < eb.size(); ++k) {
+      t.push_back({"sic_at_eb_" + eb[k],
+                   [k](const ResultInputs& r) { return r.m.significance_improvement[k]; }});
+    }
+    for (std::size_t k = 0; k < eb.size(); ++k) {
+      t.push_back({"n_sig_at_eb_" + eb[k],
+                   [k](const ResultInputs& r) { return r.m.at_working_points[k].signal_events; }});
+      t.push_back({"n_bkg_at_eb_" + eb[k], [k](const ResultInputs& r) {
+                     return r.m.at_working_points[k].background_events;
+                   }});
+      t.push_back({"few_bkg_at_eb_" + eb[k], [k](const ResultInputs& r) {
+                     return flag(r.m.at_working_points[k].background_events);
+                   }});
+    }
+    const std::vector<ResultColumn> max_sic = {
+        {"max_sic", [](const ResultInputs& r) { return r.m.max_sic; }},
+        {"eb_at_max_sic",
+         [](const ResultInputs& r) { return r.m.at_max_sic.background_efficiency; }},
+        {"eff_s_at_max_sic",
+         [](const ResultInputs& r) { return r.m.at_max_sic.signal_efficiency; }},
+        {"sic_floor_eb", [](const ResultInputs& r) { return r.m.sic_floor; }},
+        {"n_sig_at_max_sic", [](const ResultInputs& r) { return r.m.at_max_sic.signal_events; }},
+        {"n_bkg_at_max_sic",
+         [](const ResultInputs& r) { return r.m.at_max_sic.background_events; }},
+        {"few_bkg_at_max_sic",
+         [](const ResultInputs& r) { return flag(r.m.at_max_sic.background_events); }},
+    };
+    t.insert(t.end(), max_sic.begin(), max_sic.end());
+    for (std::size_t k = 0; k < es.size(); ++k) {
+      t.push_back({"rejection_at_es_" + es[k],
+                   [k](const ResultInputs& r) { return r.m.rejection[k]; }});
+      t.push_back({"n_bkg_at_es_" + es[k], [k](const ResultInputs& r) {
+                     return r.m.at_rejection_points[k].background_events;
+                   }});
+      t.push_back({"few_bkg_at_es_" + es[k], [k](const ResultInputs& r) {
+                     return flag(r.m.at_rejection_points[k].background_events);
+                   }});
+    }
+    const std::vector<ResultColumn> tail = {
+        {"mean_sic_es_0.18_0.23", [](const ResultInputs& r) { return r.m.mean_sic; }},
+        {"few_bkg_at_mean_sic",
+         [](const ResultInputs& r) { return flag(r.m.mean_sic_background_events); }},
+        {"significance_before", [](const ResultInputs& r) { return r.m.significance_before; }},
+    };
+    t.insert(t.end(), tail.begin(), tail.end());
+    for (std::size_t k = 0; k < eb.size(); ++k) {
+      t.push_back({"significance_after_eb_" + eb[k],
+                   [k](const ResultInputs& r) { return r.m.significance_after[k]; }});
+    }
+    const std::vector<ResultColumn> training = {
+        {"rectified", [](const ResultInputs& r) { return r.m.rectified ? 1.0 : 0.0; }},
+        {"best_epoch",
+         [](const ResultInputs& r) { return static_cast<double>(r.best_epoch + 1); }},
+        {"epochs", [](const ResultInputs& r) { return static_cast<double>(r.epochs); }},
+        // Set by the runner.
+        {"wall_seconds",
+         [](const ResultInputs&) { return std::numeric_limits<double>::quiet_NaN(); }},
+    };
+    t.insert(t.end(), training.begin(), training.end());
+    return t;
+  }();
+  return kTable;
+}
+}  // namespace
+
 const std::vector<std::string>& classifier_columns() {
-  static const std::vector<std::string> kColumns = {
-      "auc",
-      "best_accuracy",
-      "accuracy_at_half",
-      "train_accuracy",
-      "val_accuracy",
-      "eff_s_at_eb_1e-1",
-      "eff_s_at_eb_1e-2",
-      "eff_s_at_eb_1e-3",
-      "sic_at_eb_1e-1",
-      "sic_at_eb_1e-2",
-      "sic_at_eb_1e-3",
-      "significance_before",
-      "significance_after_eb_1e-1",
-      "significance_after_eb_1e-2",
-      "significance_after_eb_1e-3",
-      "rectified",
-      "best_epoch",
-      "epochs",
-      "wall_seconds",
-  };
+  static const std::vector<std::string> kColumns = [] {
+    std::vector<std::string> names;
+    for (const auto& column : column_table()) names.push_back(column.name);
+    return names;
+  }();
   return kColumns;
 }
 
 std::vector<double> classifier_results(const metrics::ClassifierMetrics& m, double train_accuracy,
                                        double val_accuracy, int best_epoch, std::size_t epochs) {
-  return {m.auc,
-          m.best_accuracy,
-          m.accuracy_at_half,
-          train_accuracy,
-          val_accuracy,
-          m.signal_efficiency[0],
-          m.signal_efficiency[1],
-          m.signal_efficiency[2],
-          m.significance_improvement[0],
-          m.significance_improvement[1],
-          m.significance_improvement[2],
-          m.significance_before,
-          m.significance_after[0],
-          m.significance_after[1],
-          m.significance_after[2],
-          m.rectified ? 1.0 : 0.0,
-          static_cast<double>(best_epoch + 1),
-          static_cast<double>(epochs),
-          std::numeric_limits<double>::quiet_NaN()};  // wall_seconds: set by the runner
+  const ResultInputs inputs{m, train_accuracy, val_accuracy, best_epoch, epochs};
+  std::vector<double> values;
+  values.reserve(column_table().size());
+  for (const auto& column : column_table()) values.push_back(column.value(inputs));
+  return values;
 }
 
 TaskOutput output_with_curves(const training::TrainOutcome& outcome) {
@@ -109,10 +205,12 @@ training::Batch to_batch(const data::EventTable& table, const std::vector<std::u
 }
 
 /// Curves, status and result columns of one task from its training outcome and, when it
-/// finished, the scores of its network on `test`.
+/// finished, the scores of its network on `test` and on its validation events (labelled as
+/// trained, for the validation-chosen accuracy threshold).
 TaskOutput make_output(const ClassifierSettings& settings, const training::TrainOutcome& outcome,
                        const std::vector<float>* scores, const data::EventTable& test,
-                       const ExpectedYields& yields) {
+                       const std::vector<float>* validation_scores,
+                       const data::EventTable& validation, const ExpectedYields& yields) {
   TaskOutput output = output_with_curves(outcome);
   if (outcome.status == training::TrainStatus::kAbandoned) {
     output.status = TaskOutput::Status::kAbandoned;
@@ -125,15 +223,39 @@ TaskOutput make_output(const ClassifierSettings& settings, const training::Train
     return output;
   }
 
-  const auto m = metrics::evaluate_classifier(
-      *scores, test.is_signal,
-      settings.rectify ? metrics::Rectify::kIfBelowHalf : metrics::Rectify::kNo, yields.signal,
-      yields.background, roc_grid(settings));
+  const auto m = metrics::evaluate_classifier({*scores, test.is_signal},
+                                              {*validation_scores, validation.label},
+                                              evaluation_settings(settings), yields.signal,
+                                              yields.background);
   const auto& best = outcome.history.at(static_cast<std::size_t>(outcome.best_epoch));
   output.results = classifier_results(m, best.train_accuracy, best.val_accuracy,
                                       outcome.best_epoch, outcome.history.size());
   output.roc = m.roc_on_grid;
   return output;
+}
+
+/// The trained network's scores on the validation events (for the accuracy threshold).
+std::vector<float> score_validation(const training::Classifier& classifier,
+                                    const data::EventTable& validation, int eval_batch_size,
+                                    const torch::Device& device) {
+  return training::predict_scores(
+      classifier,
+      training::to_tensor(validation.rows, static_cast<std::int64_t>(validation.features)),
+      eval_batch_size, device);
+}
+
+/// Each stacked member's scores on its own validation events.
+std::vector<std::vector<float>> score_validation_stacked(
+    const training::StackedClassifier& model, const std::vector<ClassifierProblem>& problems,
+    int eval_batch_size, const torch::Device& device) {
+  std::vector<torch::Tensor> validations;
+  validations.reserve(problems.size());
+  for (const auto& problem : problems) {
+    const auto& validation = problem.split->validation;
+    validations.push_back(
+        training::to_tensor(validation.rows, static_cast<std::int64_t>(validation.features)));
+  }
+  return training::predict_ensemble_scores(model, validations, eval_batch_size, device);
 }
 
 models::DenseNetworkConfig network_config(const ClassifierSettings& settings,
@@ -190,12 +312,15 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
       [&context](const training::EpochRecord&) { return context.keep_going(); });
   if (outcome.status == training::TrainStatus::kAbandoned ||
       outcome.status == training::TrainStatus::kDiverged) {
-    return make_output(settings, outcome, nullptr, test, yields);
+    return make_output(settings, outcome, nullptr, test, nullptr, split.validation, yields);
   }
   const auto scores = training::predict_scores(
       classifier, training::to_tensor(test.rows, static_cast<std::int64_t>(test.features)),
       settings.eval_batch_size, device);
-  return make_output(settings, outcome, &scores, test, yields);
+  const auto validation_scores =
+      score_validation(classifier, split.validation, settings.eval_batch_size, device);
+  return make_output(settings, outcome, &scores, test, &validation_scores, split.validation,
+                     yields);
 }
 
 std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& settings,
@@ -238,14 +363,19 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
                o.status != training::TrainStatus::kDiverged;
       });
   std::vector<std::vector<float>> scores;
+  std::vector<std::vector<float>> validation_scores;
   if (any_finished) {
     scores = training::predict_ensemble_scores(model, tests, settings.eval_batch_size, device);
+    validation_scores =
+        score_validation_stacked(model, problems, settings.eval_batch_size, device);
   }
   std::vector<TaskOutput> outputs;
   outputs.reserve(problems.size());
   for (std::size_t k = 0; k < problems.size(); ++k) {
     outputs.push_back(make_output(settings, outcomes[k], scores.empty() ? nullptr : &scores[k],
-                                  *problems[k].test, problems[k].yields));
+                                  *problems[k].test,
+                                  scores.empty() ? nullptr : &validation_scores[k],
+                                  problems[k].split->validation, problems[k].yields));
   }
   return outputs;
 }
@@ -297,7 +427,13 @@ std::string stacking_key(const ClassifierSettings& s) {
   std::snprintf(buffer, sizeof buffer, ";%d;%d;%.17g;%d;%.17g;%.17g;%d", s.max_epochs,
                 s.batch_size, s.learning_rate, s.patience, s.min_delta, s.validation_fraction,
                 s.eval_batch_size);
-  return key + buffer;
+  // A stack is evaluated with its first point's [metrics] settings: they must agree too.
+  char metrics_part[256];
+  std::snprintf(metrics_part, sizeof metrics_part, ";metrics=%d;%zu;%.17g;%d;%.17g;%.17g",
+                s.rectify ? 1 : 0, s.roc_points, s.roc_min_background_efficiency,
+                static_cast<int>(s.sic_floor.rule), s.sic_floor.relative_error,
+                s.sic_floor.background_efficiency);
+  return key + buffer + metrics_part;
 }
 
 std::size_t stacked_task_bytes(const ClassifierSettings& settings, std::size_t mixed_events,

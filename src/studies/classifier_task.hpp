@@ -29,16 +29,21 @@ struct ClassifierSettings {
   bool rectify = false;  ///< flip scores when AUC < 0.5 (the note's practice); recorded per task
   std::size_t roc_points = 41;
   double roc_min_background_efficiency = 1e-4;
+  metrics::SicFloor sic_floor;  ///< the floor of max_sic ([metrics] sic_floor*)
 };
 
 /// Reads [model], [training] and [metrics] (validating ranges).
 ClassifierSettings read_classifier_settings(core::JobConfig& config);
 /// Log grid of background efficiencies from the settings.
 std::vector<double> roc_grid(const ClassifierSettings& settings);
+/// The [metrics] settings of an evaluation (rectification, SIC floor, ROC grid).
+metrics::EvaluationSettings evaluation_settings(const ClassifierSettings& settings);
 /// The common result columns, in order; studies append their own after these.
 const std::vector<std::string>& classifier_columns();
 /// The common columns' values (classifier_columns() order) from a test-set evaluation and
 /// the training's best epoch (0-based) and epochs run; wall_seconds is left NaN for the runner.
+/// The `few_bkg_*` columns are 1 where the value beside them rests on fewer than
+/// metrics::kFewBackgroundEvents test background events, else 0.
 std::vector<double> classifier_results(const metrics::ClassifierMetrics& evaluation,
                                        double train_accuracy, double val_accuracy,
                                        int best_epoch, std::size_t epochs);

@@ -351,11 +351,12 @@ class HiddenValleyStudy : public ClassifierStudyBase {
         batch(task.validation_x, task.row_length, task.validation_label), trainer_config(s),
         context.seed(core::SeedPurpose::kShuffle), device,
         [&context](const training::EpochRecord&) { return context.keep_going(); });
-    if (!finished(outcome)) return finish(task, outcome, nullptr);
+    if (!finished(outcome)) return finish(task, outcome, nullptr, nullptr);
     const auto scores =
         training::predict_scores(classifier, training::to_tensor(task.test_x, task.row_length),
                                  s.classifier.eval_batch_size, device);
-    return finish(task, outcome, &scores);
+    const auto validation_scores = score_validation(classifier, task, device);
+    return finish(task, outcome, &scores, &validation_scores);
   }
 
   /// Tasks of points with the same CNN, training settings and sample sizes train as one
@@ -453,9 +454,32 @@ class HiddenValleyStudy : public ClassifierStudyBase {
            outcome.status != training::TrainStatus::kDiverged && outcome.best_epoch >= 0;
   }
 
-  /// The task's output from its training outcome and, when it finished, its test scores.
+  /// The trained network's scores on the task's validation events (for the accuracy threshold).
+  static std::vector<float> score_validation(const training::Classifier& classifier,
+                                             const PreparedTask& task,
+                                             const torch::Device& device) {
+    return training::predict_scores(classifier,
+                                    training::to_tensor(task.validation_x, task.row_length),
+                                    task.settings->classifier.eval_batch_size, device);
+  }
+
+  /// Each stacked member's scores on its own validation events.
+  static std::vector<std::vector<float>> score_validation_stacked(
+      const training::StackedClassifier& model, const std::vector<PreparedTask>& tasks,
+      const torch::Device& device) {
+    std::vector<torch::Tensor> validations;
+    for (const auto& task : tasks) {
+      validations.push_back(training::to_tensor(task.validation_x, task.row_length));
+    }
+    return training::predict_ensemble_scores(
+        model, validations, tasks.front().settings->classifier.eval_batch_size, device);
+  }
+
+  /// The task's output from its training outcome and, when it finished, its test and
+  /// validation scores.
   TaskOutput finish(const PreparedTask& task, const training::TrainOutcome& outcome,
-                    const std::vector<float>* scores) const {
+                    const std::vector<float>* scores,
+                    const std::vector<float>* validation_scores) const {
     const HiddenValleySettings& s = *task.settings;
     const auto& counts = s.counts;
     TaskOutput output = output_with_curves(outcome);
@@ -470,11 +494,11 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       output.results.assign(result_columns().size(), std::numeric_limits<double>::quiet_NaN());
       return output;
     }
+    auto evaluation = evaluation_settings(s.classifier);
+    evaluation.roc_grid = roc_grid();  // the study's grid, as stored
     const auto m = metrics::evaluate_classifier(
-        *scores, task.test_truth,
-        s.classifier.rectify ? metrics::Rectify::kIfBelowHalf : metrics::Rectify::kNo,
-        static_cast<double>(counts.signal_sr), static_cast<double>(counts.background_sr),
-        roc_grid());
+        {*scores, task.test_truth}, {*validation_scores, task.validation_label}, evaluation,
+        static_cast<double>(counts.signal_sr), static_cast<double>(counts.background_sr));
     const auto& best = outcome.history.at(static_cast<std::size_t>(outcome.best_epoch));
     output.results = classifier_results(m, best.train_accuracy, best.val_accuracy,
                                         outcome.best_epoch, outcome.history.size());
@@ -536,13 +560,16 @@ class HiddenValleyStudy : public ClassifierStudyBase {
                                                    [&first] { return first.keep_going(); });
     members.clear();  // the training data are no longer needed
     std::vector<std::vector<float>> scores;
+    std::vector<std::vector<float>> validation_scores;
     if (std::any_of(outcomes.begin(), outcomes.end(), finished)) {
       scores =
           training::predict_ensemble_scores(model, tests, s.classifier.eval_batch_size, device);
+      validation_scores = score_validation_stacked(model, tasks, device);
     }
     std::vector<TaskOutput> outputs;
     for (std::size_t k = 0; k < group.size(); ++k) {
-      outputs.push_back(finish(tasks[k], outcomes[k], scores.empty() ? nullptr : &scores[k]));
+      outputs.push_back(finish(tasks[k], outcomes[k], scores.empty() ? nullptr : &scores[k],
+                               scores.empty() ? nullptr : &validation_scores[k]));
     }
     return outputs;
   }

@@ -2,9 +2,9 @@
 /// perfect background template) on users' own files. Class 1 and class 0 are two
 /// files, or one file split by a mass window (signal region = 1, sidebands = 0);
 /// a network learns class 1 vs 0 and is evaluated on a labelled test file. Besides
-/// the common columns it reports ε_s at a chosen ε_b and the maximum of ε_s/√ε_b
-/// over ε_b above a floor (both read off the stored ROC grid: raise
-/// metrics.roc_points for a finer one).
+/// the common columns (among them the exact maximum SIC above the [metrics] floor) it
+/// reports ε_s at a chosen ε_b, read off the stored ROC grid (raise metrics.roc_points for a
+/// finer one).
 ///
 /// [user] format (table | spanet), mode (files | windows), class1_file, class0_file,
 ///        file, test_file, table (group of 1-D columns or 2-D dataset, default "/"),
@@ -13,7 +13,7 @@
 ///        signal_region (low, high), sidebands (low1, high1, ...), source_group (spanet),
 ///        bad_rows (error | skip), max_events (per file, 0 = all),
 ///        (every *_file key takes one path or several, comma-separated, concatenated)
-///        target_background_efficiency, sic_min_background_efficiency
+///        target_background_efficiency
 /// Files are read while the job is validated (on every rank, before any work), so a
 /// wrong path, column or shape is reported up front.
 #include <algorithm>
@@ -56,7 +56,6 @@ struct UserSettings {
   data::EventTable test;
   std::size_t skipped = 0;
   double target_background_efficiency = 0.01;
-  double sic_floor = 1e-3;
   ClassifierSettings classifier;
 };
 
@@ -281,7 +280,12 @@ UserSettings read_settings(core::JobConfig& config) {
   }
   s.target_background_efficiency =
       config.get_double("user.target_background_efficiency", 0.01, 1e-9, 1.0);
-  s.sic_floor = config.get_double("user.sic_min_background_efficiency", 1e-3, 1e-12, 1.0);
+  if (config.has("user.sic_min_background_efficiency")) {
+    config.fail("user.sic_min_background_efficiency",
+                "has moved: the maximum SIC is a common column now, with its floor in [metrics] "
+                "(sic_floor = background_efficiency, sic_floor_background_efficiency = value; "
+                "docs/metrics.md)");
+  }
   s.classifier = read_classifier_settings(config);
   return s;
 }
@@ -306,8 +310,7 @@ class UserSampleStudy : public DenseClassifierStudyOf<UserSettings> {
   explicit UserSampleStudy(std::vector<UserSettings> points)
       : DenseClassifierStudyOf(
             std::move(points),
-            {"n_class1", "n_class0", "n_test_signal", "n_test_background", "skipped_rows",
-             "eff_s_at_target_eb", "target_eb", "max_sic", "eb_at_max_sic"}) {}
+            {"n_class1", "n_class0", "skipped_rows", "eff_s_at_target_eb", "target_eb"}) {}
 
  protected:
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
@@ -325,34 +328,18 @@ class UserSampleStudy : public DenseClassifierStudyOf<UserSettings> {
     const auto n_test = data.test.size();
     data.yields = {static_cast<double>(n_signal_test), static_cast<double>(n_test - n_signal_test)};
     data.study_columns = {static_cast<double>(n1), static_cast<double>(mixed.size() - n1),
-                          static_cast<double>(n_signal_test),
-                          static_cast<double>(n_test - n_signal_test),
                           static_cast<double>(s.skipped)};
     data.split = split_for_task(s.classifier, mixed, context);
     return data;
   }
 
-  /// ε_s at the target ε_b and the maximum SIC, from the task's ROC.
+  /// ε_s at the target ε_b, from the task's ROC.
   void complete_columns(const TaskContext& context, const ClassifierTaskData& /*data*/,
                         TaskOutput& output) const override {
-    const auto& grid = ClassifierStudyBase::roc_grid();
     const UserSettings& s = point(context.point);
-    const double eff = efficiency_at(grid, output.roc, s.target_background_efficiency);
-    double best = std::nan("");
-    double best_eb = std::nan("");
-    if (output.roc.size() == grid.size()) {
-      for (std::size_t i = 0; i < grid.size(); ++i) {
-        if (grid[i] < s.sic_floor) continue;
-        const double sic = output.roc[i] / std::sqrt(grid[i]);
-        if (!(sic <= best)) {
-          best = sic;
-          best_eb = grid[i];
-        }
-      }
-    }
-    for (double extra : {eff, s.target_background_efficiency, best, best_eb}) {
-      output.results.push_back(extra);
-    }
+    output.results.push_back(
+        efficiency_at(ClassifierStudyBase::roc_grid(), output.roc, s.target_background_efficiency));
+    output.results.push_back(s.target_background_efficiency);
   }
 };
 }  // namespace

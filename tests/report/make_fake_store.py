@@ -40,11 +40,13 @@ def _write_table(group, columns):
         group.create_dataset(name, data=np.asarray(values))
 
 
-def make_fake_store(path, *, no_done=False, complete=True, seed=7):
+def make_fake_store(path, *, no_done=False, complete=True, seed=7, honest=True):
     """Write the store to `path`.
 
     no_done: every task is pending (status 0), so /summary has no done rows.
     complete: value of /job/complete (the summary-was-written flag).
+    honest: write the honest-metric columns (validation-threshold accuracy, max SIC, test event
+    counts) and the untrained-network baseline columns; False gives an older store's layout.
     Returns the path.
     """
     rng = np.random.default_rng(seed)
@@ -84,6 +86,15 @@ def make_fake_store(path, *, no_done=False, complete=True, seed=7):
         eff = eps_b ** exponent
         results[f"eff_s_at_eb_{cut}"] = eff
         results[f"sic_at_eb_{cut}"] = eff / math.sqrt(eps_b)
+    if honest:
+        results["accuracy_at_val_threshold"] = best_accuracy - 0.004 + rng.normal(0, 0.003, n_tasks)
+        # Max of eps_b**(a - 1/2) over eps_b >= 25/N_bkg (a < 1/2 for AUC > 2/3).
+        results["test_background_events"] = np.full(n_tasks, 10000.0)
+        results["sic_floor_eb"] = np.full(n_tasks, 25.0 / 10000.0)
+        results["max_sic"] = results["sic_floor_eb"] ** (exponent - 0.5)
+        results["few_bkg_at_max_sic"] = np.zeros(n_tasks)
+        results["untrained_auc"] = 0.5 + rng.normal(0, 0.1, n_tasks)
+        results["untrained_sic_max"] = 1.0 + np.abs(rng.normal(0, 0.5, n_tasks))
     results["significance_before"] = np.full(n_tasks, 1.0)
     for cut in EFFICIENCY_CUTS:
         results[f"significance_after_eb_{cut}"] = results[f"sic_at_eb_{cut}"].copy()

@@ -20,8 +20,11 @@ sys.path.insert(0, str(HERE))
 from make_fake_store import F1_VALUES, FAILED_TASK, make_fake_store  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-EXPECTED_SUFFIXES = ("auc_vs_gaussian_f1", "best_accuracy_vs_gaussian_f1", "roc", "sic",
+EXPECTED_SUFFIXES = ("auc_vs_gaussian_f1", "accuracy_at_val_threshold_vs_gaussian_f1",
+                     "best_accuracy_vs_gaussian_f1", "max_sic_vs_gaussian_f1", "roc", "sic",
                      "auc_vs_f1", "accuracy_vs_f1")
+OLD_STORE_SUFFIXES = ("auc_vs_gaussian_f1", "best_accuracy_vs_gaussian_f1", "roc", "sic",
+                      "auc_vs_f1", "accuracy_vs_f1")
 
 
 def load_plot_study():
@@ -44,8 +47,8 @@ class PlotStudyTest(unittest.TestCase):
     def tearDown(self):
         self._tmp.cleanup()
 
-    def assert_pngs(self, out_dir, stem):
-        for suffix in EXPECTED_SUFFIXES:
+    def assert_pngs(self, out_dir, stem, suffixes=EXPECTED_SUFFIXES):
+        for suffix in suffixes:
             path = out_dir / f"{stem}_{suffix}.png"
             self.assertTrue(path.is_file(), f"{path} not written")
             data = path.read_bytes()
@@ -114,6 +117,64 @@ class PlotStudyTest(unittest.TestCase):
                 with_failed = eps_s[point == p].mean(axis=0)
                 self.assertFalse(np.allclose(roc.eps_s, with_failed))
         self.assertIsNone(plot_study.mean_roc(store, len(F1_VALUES)))  # no such point
+
+    def _figures(self, store_path):
+        """Run every plot of the store, keeping each figure (suffix -> Figure) unsaved."""
+        plot_study = load_plot_study()
+        store = plot_study.load_store(store_path)
+        figures = {}
+
+        class Keep(plot_study.Output):
+            def save(self, fig, suffix):
+                figures[suffix] = fig
+                return suffix
+
+        for plot in (*plot_study.GENERIC_PLOTS, *plot_study.STUDY_PLOTS["gaussian"]):
+            plot(store, Keep(out_dir=self.tmp, stem="x"))
+        return figures
+
+    @staticmethod
+    def _legend_labels(fig):
+        return [t for ax in fig.axes for t in ax.get_legend_handles_labels()[1]]
+
+    @staticmethod
+    def _texts(fig):
+        return [t.get_text() for ax in fig.axes for t in ax.texts] + \
+            [ax.get_ylabel() for ax in fig.axes]
+
+    def test_misleading_numbers_are_labelled(self):
+        figures = self._figures(make_fake_store(self.tmp / "honest.h5"))
+        # The untrained-network band appears on the AUC and max-SIC plots, not on accuracy.
+        for suffix in ("auc_vs_gaussian_f1", "max_sic_vs_gaussian_f1", "auc_vs_f1"):
+            self.assertIn("untrained network (16-84 %)", self._legend_labels(figures[suffix]),
+                          suffix)
+        self.assertNotIn("untrained network (16-84 %)",
+                         self._legend_labels(figures["accuracy_vs_f1"]))
+        # Best accuracy says it was tuned on the test set, wherever it is drawn.
+        self.assertTrue(any("tuned on the test set" in t
+                            for t in self._texts(figures["best_accuracy_vs_gaussian_f1"])))
+        self.assertIn("best accuracy (threshold tuned on the test set)",
+                      self._legend_labels(figures["accuracy_vs_f1"]))
+        self.assertIn("validation", figures["accuracy_vs_f1"].axes[0].get_ylabel())
+        # ROC and SIC mark where eps_b rests on fewer than 10 test background events.
+        for suffix in ("roc", "sic"):
+            self.assertIn("dotted: < 10 test background events",
+                          self._legend_labels(figures[suffix]))
+        for fig in figures.values():
+            fig.clf()
+
+    def test_older_store_without_the_new_columns(self):
+        path = make_fake_store(self.tmp / "old.h5", honest=False)
+        result = run_script(path)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        printed = [Path(line) for line in result.stdout.split()]
+        self.assertEqual(sorted(p.name for p in printed),
+                         sorted(f"old_{s}.png" for s in OLD_STORE_SUFFIXES))
+        figures = self._figures(path)
+        self.assertNotIn("untrained network (16-84 %)",
+                         self._legend_labels(figures["auc_vs_gaussian_f1"]))
+        self.assertTrue(any("tuned on the test set" in t
+                            for t in self._texts(figures["accuracy_vs_f1"])))
 
 
 if __name__ == "__main__":

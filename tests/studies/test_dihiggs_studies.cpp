@@ -238,6 +238,13 @@ BOOST_AUTO_TEST_CASE(user_samples_from_files_and_from_a_window_selection) {
   });
   BOOST_TEST(missing.find("user.class1_file") != std::string::npos);
   BOOST_TEST(missing.find("'z'") != std::string::npos);
+  // The old grid-based SIC floor key names its replacement.
+  const auto moved = message_of([&] {
+    make("user_samples", common + "class1_file = user_class1.h5\nclass0_file = user_class0.h5\n"
+                                  "sic_min_background_efficiency = 0.001\n");
+  });
+  BOOST_TEST(moved.find("user.sic_min_background_efficiency") != std::string::npos);
+  BOOST_TEST(moved.find("sic_floor") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
