@@ -121,6 +121,9 @@ class EndToEnd(unittest.TestCase):
         two = self.path("two_ranks.h5")
         done = run(2, "--job", self.job, "--output", two, "--no-plots", check=0)
         self.assertIn("Summary of 'tiny'", done.stdout)
+        # The printed table says which accuracy was tuned on the test set.
+        self.assertIn("best ACC (test-tuned)", done.stdout)
+        self.assertIn("ACC (val. threshold)", done.stdout)
         assert_identical(self, computed_results(self.reference), computed_results(two),
                          "1 vs 2 ranks")
         with h5py.File(two, "r") as f:
@@ -128,6 +131,12 @@ class EndToEnd(unittest.TestCase):
             self.assertEqual(set(f["results/rank"][()]), {0, 1})  # both ranks worked
             self.assertEqual(int(f["summary/n_done"][()].sum()), 9)
             self.assertTrue(np.all(f["summary/auc_count"][()] == 3))
+            # Honest-metric columns are stored and self-consistent (docs/metrics.md).
+            n_bkg = f["results/n_bkg_at_max_sic"][()]
+            flag = f["results/few_bkg_at_max_sic"][()]
+            self.assertTrue(np.array_equal(flag, (n_bkg < 10).astype(float)))
+            self.assertTrue(np.all(f["results/accuracy_at_val_threshold"][()]
+                                   <= f["results/best_accuracy"][()]))
 
     def test_summary_matches_the_task_rows(self):
         with h5py.File(self.reference, "r") as f:
