@@ -4,6 +4,7 @@
 #   bash scripts/setup.sh quickstart   # build, then the quickstart study on 2 ranks
 #   bash scripts/setup.sh test         # build, then the whole test suite (CI runs this)
 #   bash scripts/setup.sh build        # build only
+# For GPUs (CUDA LibTorch, MPI/HDF5/Boost from modules or a prefix): scripts/setup_cuda.sh.
 # Idempotent: packages already installed and an up-to-date build are skipped.
 set -euo pipefail
 
@@ -18,6 +19,8 @@ PACKAGES=(
   libboost-program-options-dev libboost-test-dev libboost-math-dev
   libfastjet-dev
   python3 python3-numpy python3-h5py python3-matplotlib
+  # the PyTorch-Python reference of bench/ (bench/run_bench.sh, bench/gpu_check.sh --device cpu)
+  python3-torch
   # SLURM and munge for the tests that submit the sbatch templates to a private SLURM
   slurmctld slurmd slurm-client munge
 )

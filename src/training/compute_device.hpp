@@ -23,6 +23,20 @@ struct DeviceChoice {
   std::string description;
 };
 
+/// Which device a node-local rank gets: the pure rule behind choose_device, with the number of
+/// visible GPUs given (so tests can fake any count).
+struct DeviceAssignment {
+  int cuda_index = -1;    ///< the CUDA device index, or -1 for the CPU
+  int sharing_ranks = 1;  ///< most ranks of the node on one GPU (1: none shares)
+};
+
+/// Rank -> device by node-local rank: the CPU for kCpu, and for kAuto without GPUs; otherwise CUDA
+/// device local_rank % device_count. kCuda with device_count == 0 or local_size > device_count
+/// throws core::InputError (ranks would share a GPU unknowingly); kAuto shares round-robin.
+/// Needs 0 <= local_rank < local_size and device_count >= 0 (else core::Error: a bug).
+DeviceAssignment assign_device(DeviceRequest request, int local_rank, int local_size,
+                               int device_count);
+
 /// Device for a rank from its node-local rank (0 <= local_rank < local_size) and the number of
 /// ranks on its node: CUDA device local_rank % device_count. With kCuda, more local ranks than
 /// visible GPUs is an error (ranks would share a GPU unknowingly), as is LibTorch without CUDA;
