@@ -16,6 +16,7 @@ PACKAGES=(
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
   libtorch-dev libopenblas0
   libboost-program-options-dev libboost-test-dev libboost-math-dev
+  libgsl-dev
   libfastjet-dev
   python3 python3-numpy python3-h5py python3-matplotlib
   # SLURM and munge for the tests that submit the sbatch templates to a private SLURM

@@ -16,7 +16,6 @@ enum class SeedPurpose : std::uint64_t {
   kTestSample = 7,
   kAugmentation = 8,
   kEventBlock = 9,
-  kPseudoExperiment = 10,  ///< background-only/signal toys of a statistical test
 };
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer with full avalanche.
