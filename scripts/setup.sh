@@ -17,6 +17,7 @@ PACKAGES=(
   openmpi-bin libopenmpi-dev libhdf5-openmpi-dev hdf5-tools
   libtorch-dev libopenblas0
   libboost-program-options-dev libboost-test-dev libboost-math-dev
+  libgsl-dev
   libfastjet-dev
   python3 python3-numpy python3-h5py python3-matplotlib
   # the PyTorch-Python reference of bench/ (bench/run_bench.sh, bench/gpu_check.sh --device cpu)

@@ -6,6 +6,7 @@ namespace cwola::app {
 int plot_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int generate_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int merge_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
+int fit_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int images_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 
 const std::vector<Subcommand>& subcommands() {
@@ -15,6 +16,8 @@ const std::vector<Subcommand>& subcommands() {
                 "STORE PART...", merge_command},
       {"generate", "write an event file from a generator card: cwola generate --card FILE "
                    "--output EVENTS.h5", generate_command},
+      {"fit", "background fit, F-test, bump significance, look-elsewhere toys and limits on a "
+              "mass spectrum: cwola fit --csv SPECTRUM.csv --output FIT.h5", fit_command},
       {"images", "time the jet images of an event file: cwola images --events FILE "
                  "[--pixels P] [--max-events N]", images_command},
   };

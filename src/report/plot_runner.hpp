@@ -9,5 +9,8 @@ namespace cwola::report {
 std::string plot_command(const std::string& store_path, const std::string& out_dir);
 /// Runs it; returns the script's exit status (0 on success).
 int make_plots(const std::string& store_path, const std::string& out_dir);
+/// The same for the output of `cwola fit` (plot_fit.py: spectrum + pulls, local p, limits).
+std::string fit_plot_command(const std::string& fit_path, const std::string& out_dir);
+int make_fit_plots(const std::string& fit_path, const std::string& out_dir);
 
 }  // namespace cwola::report

@@ -1,0 +1,132 @@
+#include "stats/binned_fit.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "core/random_stream.hpp"
+#include "stats/toys.hpp"
+
+using namespace cwola;
+
+namespace {
+/// A dijet-like spectrum: 30 bins of 5 % width from 1.5 to ~6.5 TeV.
+stats::Histogram dijet_binning() {
+  stats::Histogram h;
+  double edge = 1500.0;
+  h.edges.push_back(edge);
+  for (int i = 0; i < 30; ++i) {
+    edge *= 1.05;
+    h.edges.push_back(std::round(edge));
+  }
+  h.counts.assign(30, 0.0);
+  return h;
+}
+const std::vector<double> kTruth = {std::log(40.0), 10.0, 5.0, 0.1};
+const stats::BackgroundFamily kDijet4{stats::FamilyKind::kDijet, 4, 13000.0};
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(binned_fit)
+
+BOOST_AUTO_TEST_CASE(asimov_data_returns_the_truth) {
+  auto h = dijet_binning();
+  h.counts = stats::expected_counts(kDijet4, kTruth, h);
+  BOOST_TEST(h.counts.front() > 1e5);
+  BOOST_TEST(h.counts.back() < 1e-3 * h.counts.front());
+  stats::BinnedFitter fitter(h, kDijet4);
+  const auto fit = fitter.fit_background();
+  BOOST_REQUIRE(fit.converged);
+  for (std::size_t k = 0; k < kTruth.size(); ++k) {
+    BOOST_TEST(fit.theta[k] == kTruth[k], boost::test_tools::tolerance(1e-5));
+  }
+  BOOST_TEST(fit.half_deviance < 1e-8);
+  BOOST_TEST(fit.starts_agreeing >= 1);
+  const auto gof = stats::goodness_of_fit(h.counts, fit.background, 4, 0.0);
+  BOOST_TEST(gof.pearson_chi2 < 1e-8);
+  BOOST_TEST(gof.ndf == 26);
+  // Covariance symmetric with positive variances.
+  for (std::size_t a = 0; a < 4; ++a) {
+    BOOST_TEST(fit.covariance[a * 4 + a] > 0.0);
+    for (std::size_t b = 0; b < 4; ++b) {
+      BOOST_TEST(fit.covariance[a * 4 + b] == fit.covariance[b * 4 + a],
+                 boost::test_tools::tolerance(1e-9));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(hessian_errors_match_the_toy_spread) {
+  // The pull of p1 over Poisson toys has unit width if the covariance is right.
+  auto h = dijet_binning();
+  const auto truth = stats::expected_counts(kDijet4, kTruth, h);
+  h.counts = truth;
+  stats::FitOptions options;
+  options.starts = 1;
+  stats::BinnedFitter fitter(h, kDijet4, options);
+  const auto nominal = fitter.fit_background();
+  const double sigma = std::sqrt(nominal.covariance[1 * 4 + 1]);
+  double sum = 0.0;
+  double sum2 = 0.0;
+  const int toys = 300;
+  for (int t = 0; t < toys; ++t) {
+    core::RandomStream stream(stats::toy_seed(99, static_cast<std::uint64_t>(t)));
+    std::vector<double> n(truth.size());
+    for (std::size_t i = 0; i < n.size(); ++i) n[i] = stats::poisson_variate(stream, truth[i]);
+    fitter.set_counts(n);
+    const auto fit = fitter.fit_background(nominal.theta);
+    BOOST_REQUIRE(fit.converged);
+    const double pull = (fit.theta[1] - kTruth[1]) / sigma;
+    sum += pull;
+    sum2 += pull * pull;
+  }
+  const double mean = sum / toys;
+  const double width = std::sqrt(sum2 / toys - mean * mean);
+  // Statistical tolerance: σ(mean) = 0.058, σ(width) = 0.041 for 300 toys; ±4σ.
+  BOOST_TEST(std::fabs(mean) < 0.23);
+  BOOST_TEST(std::fabs(width - 1.0) < 0.17);
+}
+
+BOOST_AUTO_TEST_CASE(signal_yield_fits_injected_signal) {
+  auto h = dijet_binning();
+  const auto b = stats::expected_counts(kDijet4, kTruth, h);
+  std::vector<double> s(b.size(), 0.0);
+  s[12] = 0.25;
+  s[13] = 0.5;
+  s[14] = 0.25;
+  for (std::size_t i = 0; i < b.size(); ++i) h.counts[i] = b[i] + 500.0 * s[i];
+  stats::BinnedFitter fitter(h, kDijet4);
+  const auto fit = fitter.fit_signal(s);
+  BOOST_REQUIRE(fit.converged);
+  BOOST_TEST(fit.signal_yield == 500.0, boost::test_tools::tolerance(1e-4));
+  BOOST_TEST(fit.signal_yield_error > 0.0);
+  const auto fixed = fitter.fit_fixed_signal(s, 500.0, fit.theta);
+  BOOST_REQUIRE(fixed.converged);
+  BOOST_TEST(std::fabs(fixed.half_deviance - fit.half_deviance) < 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(failures_are_recorded_not_hidden) {
+  auto h = dijet_binning();
+  h.counts = stats::expected_counts(kDijet4, kTruth, h);
+  stats::BinnedFitter fitter(h, kDijet4);
+  // A signal with no events in the fitted bins cannot be fitted: a failed fit with its reason.
+  const auto fit = fitter.fit_signal(std::vector<double>(h.bins(), 0.0));
+  BOOST_TEST(!fit.converged);
+  BOOST_TEST(fit.failure_reason.find("no events") != std::string::npos);
+  // An impossible convergence tolerance is reported with the distance reached.
+  h.counts[3] += 1000.0;
+  stats::FitOptions strict;
+  strict.edm_tolerance = 1e-300;
+  const auto strict_fit = stats::BinnedFitter(h, kDijet4, strict).fit_background();
+  BOOST_TEST(!strict_fit.converged);
+  BOOST_TEST(strict_fit.failure_reason.find("distance to the minimum") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(too_few_bins_rejected) {
+  stats::Histogram h{{1000.0, 1100.0, 1200.0, 1300.0, 1400.0}, {100, 80, 60, 50}};
+  BOOST_CHECK_THROW(stats::BinnedFitter(h, kDijet4), core::InputError);
+  stats::Histogram beyond{{1000.0, 7000.0, 14000.0}, {10, 1}};
+  BOOST_CHECK_THROW(
+      stats::BinnedFitter(beyond, stats::BackgroundFamily{stats::FamilyKind::kDijet, 2, 13000.0}),
+      core::InputError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
