@@ -17,6 +17,7 @@
 #include "app/subcommands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/utc_time.hpp"
 #include "report/plot_runner.hpp"
 #include "report/summary.hpp"
 #include "store/results_store.hpp"
@@ -25,15 +26,6 @@
 namespace cwola::app {
 
 namespace {
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
-
 std::string directory_of(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
@@ -115,7 +107,7 @@ int merge_command(const parallel::MpiRuntime& mpi, const std::vector<std::string
     auto merged = store::ResultsStore::resume(MPI_COMM_SELF, staging, outcome.job_hash);
     const auto summary = report::summarize(merged);
     merged.write_summary(summary);
-    merged.write_completion(utc_now(), outcome.pending == 0);
+    merged.write_completion(core::utc_now(), outcome.pending == 0);
     std::cout << "\nSummary of the merged store (mean ± std over repeats)\n"
               << report::format_summary_table(merged, summary) << std::flush;
     merged.close();

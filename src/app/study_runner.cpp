@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "core/utc_time.hpp"
 #include "parallel/stop_signal.hpp"
 #include "parallel/task_queue.hpp"
 #include "report/plot_runner.hpp"
@@ -25,14 +26,6 @@ namespace cwola::app {
 namespace {
 using Clock = std::chrono::steady_clock;
 
-std::string utc_now() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds)) return "?";
@@ -212,7 +205,7 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
     for (std::size_t r = 0; r < devices.size(); ++r) {
       provenance.devices += (r ? "; " : "") + std::to_string(r) + "=" + devices[r];
     }
-    provenance.start_time = utc_now();
+    provenance.start_time = core::utc_now();
     return store::ResultsStore::create(mpi.comm(), output, make_layout(job), provenance,
                                        request.overwrite);
   }();
@@ -324,7 +317,7 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   if (mpi.rank() == 0) {
     const auto summary = report::summarize(results);
     results.write_summary(summary);
-    results.write_completion(utc_now(), complete);
+    results.write_completion(core::utc_now(), complete);
     std::cout << "\nSummary of '" << job.plan.name << "' (mean ± std over repeats)\n"
               << report::format_summary_table(results, summary) << std::flush;
   }

@@ -99,13 +99,10 @@ AugmentedSplit split_then_augment(const CandidateSample& sample,
                                   const AugmentationConfig& config,
                                   core::RandomStream& split_stream,
                                   core::RandomStream& augment_stream) {
-  const auto order = split_stream.permutation(sample.size());
-  const auto n_validation = static_cast<std::size_t>(
-      std::llround(validation_fraction * static_cast<double>(sample.size())));
+  auto rows = split_rows(sample.size(), validation_fraction, split_stream);
   AugmentedSplit out;
-  out.validation_origin.assign(order.begin(),
-                               order.begin() + static_cast<std::ptrdiff_t>(n_validation));
-  out.train_origin.assign(order.begin() + static_cast<std::ptrdiff_t>(n_validation), order.end());
+  out.validation_origin = std::move(rows.validation);
+  out.train_origin = std::move(rows.train);
   CandidateSample train;
   CandidateSample validation;
   for (std::size_t i : out.validation_origin) {

@@ -10,18 +10,12 @@
 #include <vector>
 
 #include "data/mixed_sample.hpp"
+#include "physics/mass_windows.hpp"
 
 namespace cwola::data {
 
-enum class MassRegion { kSignal, kSideband, kOutside };
-
-struct MassWindows {
-  std::pair<double, double> signal{0, 0};            ///< [low, high) GeV
-  std::vector<std::pair<double, double>> sidebands;  ///< each [low, high) GeV
-  MassRegion region(double mass) const;
-  /// Non-empty windows, signal region not overlapping the sidebands.
-  bool valid() const;
-};
+using physics::MassRegion;
+using physics::MassWindows;
 
 /// Table 2 of the note for m_H = 500 and 1000 GeV; nullopt for other masses.
 std::optional<MassWindows> note_windows(double heavy_mass);
@@ -50,15 +44,5 @@ struct HuntingSizes {
 /// N = round(σ × L); signal counts times `signal_multiplier`. L in fb⁻¹.
 HuntingSizes hunting_sizes(const WindowCrossSections& sigma, double luminosity,
                            double signal_multiplier);
-
-/// Per-feature mean and standard deviation of a table (for inputs of very different
-/// scales: GeV next to radians); a constant feature gets σ = 1.
-struct FeatureScaling {
-  std::vector<double> mean;
-  std::vector<double> sigma;
-  static FeatureScaling fit(const EventTable& table);
-  /// x → (x − mean)/σ in place.
-  void apply(EventTable& table) const;
-};
 
 }  // namespace cwola::data

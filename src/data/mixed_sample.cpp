@@ -34,16 +34,20 @@ std::size_t signal_count(double fraction, std::size_t events) {
   return static_cast<std::size_t>(std::llround(fraction * static_cast<double>(events)));
 }
 
+SplitRows split_rows(std::size_t events, double validation_fraction, core::RandomStream& stream) {
+  const auto order = stream.permutation(events);
+  const auto n_validation = static_cast<std::size_t>(
+      std::llround(validation_fraction * static_cast<double>(events)));
+  SplitRows rows;
+  rows.validation.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_validation));
+  rows.train.assign(order.begin() + static_cast<std::ptrdiff_t>(n_validation), order.end());
+  return rows;
+}
+
 TrainValidationSplit split_train_validation(const EventTable& table, double validation_fraction,
                                             core::RandomStream& stream) {
-  const auto order = stream.permutation(table.size());
-  const auto n_validation = static_cast<std::size_t>(
-      std::llround(validation_fraction * static_cast<double>(table.size())));
-  std::vector<std::size_t> validation(order.begin(),
-                                      order.begin() + static_cast<std::ptrdiff_t>(n_validation));
-  std::vector<std::size_t> train(order.begin() + static_cast<std::ptrdiff_t>(n_validation),
-                                 order.end());
-  return {table.subset(train), table.subset(validation)};
+  const auto rows = split_rows(table.size(), validation_fraction, stream);
+  return {table.subset(rows.train), table.subset(rows.validation)};
 }
 
 }  // namespace cwola::data

@@ -34,7 +34,18 @@ struct TrainValidationSplit {
   EventTable validation;
 };
 
-/// Random split; the validation part gets round(fraction × size) events. Made
+/// Row numbers of a train/validation split.
+struct SplitRows {
+  std::vector<std::size_t> train;
+  std::vector<std::size_t> validation;
+};
+
+/// The one train/validation split of every study: a permutation of 0..events-1 drawn from
+/// `stream`; its first round(validation_fraction × events) rows validate, the rest train (both
+/// in permutation order).
+SplitRows split_rows(std::size_t events, double validation_fraction, core::RandomStream& stream);
+
+/// Random split (split_rows); the validation part gets round(fraction × size) events. Made
 /// before any augmentation so that no copy of a validation event is trained on.
 TrainValidationSplit split_train_validation(const EventTable& table, double validation_fraction,
                                             core::RandomStream& stream);

@@ -171,12 +171,9 @@ void DijetSelectionConfig::validate() const {
         "must be >= 1");
 }
 
-bool DijetSelectionConfig::in_signal_region(double mjj) const {
-  return mjj >= signal_region[0] && mjj < signal_region[1];
-}
-
-bool DijetSelectionConfig::in_sideband(double mjj) const {
-  return (mjj >= sideband[0] && mjj < sideband[1]) || (mjj >= sideband[2] && mjj < sideband[3]);
+MassWindows DijetSelectionConfig::windows() const {
+  return {{signal_region[0], signal_region[1]},
+          {{sideband[0], sideband[1]}, {sideband[2], sideband[3]}}};
 }
 
 const std::vector<std::string>& cutflow_steps() {

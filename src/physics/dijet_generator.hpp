@@ -33,6 +33,7 @@
 #include "physics/dark_shower.hpp"
 #include "physics/jet_clustering.hpp"
 #include "physics/lund_shower.hpp"
+#include "physics/mass_windows.hpp"
 #include "physics/particle.hpp"
 
 namespace cwola::physics {
@@ -113,8 +114,10 @@ struct DijetSelectionConfig {
   std::array<double, 4> sideband = {4400.0, 4700.0, 5500.0, 5800.0};  ///< [lo1, hi1] ∪ [lo2, hi2]
   std::size_t max_constituents = 200;                                 ///< per jet, hardest first
   void validate() const;
-  bool in_signal_region(double mjj) const;
-  bool in_sideband(double mjj) const;
+  /// The windows above as the one mass-window type.
+  MassWindows windows() const;
+  bool in_signal_region(double mjj) const { return windows().in_signal_region(mjj); }
+  bool in_sideband(double mjj) const { return windows().in_sideband(mjj); }
 };
 
 /// Names of the cutflow steps, in order: generated, n_jets, pt, eta, stored window, SR, SB.

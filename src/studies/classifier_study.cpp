@@ -6,12 +6,16 @@
 
 #include "core/random_stream.hpp"
 #include "core/seed.hpp"
+#include "data/feature_scaling.hpp"
 
 namespace cwola::studies {
 
 ClassifierStudyBase::ClassifierStudyBase(const std::vector<const ClassifierSettings*>& settings,
                                          const std::vector<std::string>& study_columns)
     : columns_(classifier_columns()) {
+  warn_of_fault_injection();
+  // metrics.untrained_baseline is one for the job (checked in make_study).
+  if (settings.front()->untrained_baseline) columns_.insert(columns_.end(), untrained_columns().begin(), untrained_columns().end());
   columns_.insert(columns_.end(), study_columns.begin(), study_columns.end());
   for (const auto* s : settings) {
     max_epochs_ = std::max(max_epochs_, static_cast<std::size_t>(s->max_epochs));
@@ -26,6 +30,15 @@ data::TrainValidationSplit DenseClassifierStudy::split_for_task(const Classifier
   return data::split_train_validation(mixed, settings.validation_fraction, split_stream);
 }
 
+ClassifierTaskData DenseClassifierStudy::prepare_scaled(const TaskContext& context) const {
+  auto data = prepare_task(context);
+  const auto scaling = data::FeatureScaling::fit(data.split.train, data.scaling_rows);
+  scaling.apply(data.split.train);
+  scaling.apply(data.split.validation);
+  scaling.apply(data.test);
+  return data;
+}
+
 void DenseClassifierStudy::complete_columns(const TaskContext& /*context*/,
                                             const ClassifierTaskData& /*data*/,
                                             TaskOutput& /*output*/) const {}
@@ -38,7 +51,7 @@ void DenseClassifierStudy::finish(const TaskContext& context, const ClassifierTa
 }
 
 TaskOutput DenseClassifierStudy::run_task(const TaskContext& context) {
-  const auto data = prepare_task(context);
+  const auto data = prepare_scaled(context);
   auto output = train_and_evaluate_split(classifier(context.point), data.split, data.test,
                                          data.yields, context);
   finish(context, data, output);
@@ -56,7 +69,7 @@ std::vector<TaskOutput> DenseClassifierStudy::run_stacked(
     const std::vector<TaskContext>& group) const {
   std::vector<ClassifierTaskData> data;
   data.reserve(group.size());  // problems point into it
-  for (const auto& context : group) data.push_back(prepare_task(context));
+  for (const auto& context : group) data.push_back(prepare_scaled(context));
 
   // Only tasks of equal sample shapes can share a stack; usually all of a group do.
   using Shape = std::tuple<std::size_t, std::size_t, std::size_t, std::size_t>;

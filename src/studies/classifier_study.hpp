@@ -7,6 +7,7 @@
 ///    alone (run_task) or stacked with other tasks of the same network and sample sizes
 ///    (run_tasks, ensemble-batched), and appends the study's columns.
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,6 +50,9 @@ struct ClassifierTaskData {
   data::TrainValidationSplit split;  ///< training and validation events, labelled
   data::EventTable test;             ///< truth-labelled test events
   ExpectedYields yields;             ///< for the significance columns
+  /// The feature scaler is fitted on the first scaling_rows events of split.train (all by
+  /// default; fewer when augmented copies follow the originals) and applied to all three sets.
+  std::size_t scaling_rows = std::numeric_limits<std::size_t>::max();
   /// The study's columns that are known before training, in result_columns() order after the
   /// common ones (complete_columns may append more).
   std::vector<double> study_columns;
@@ -65,7 +69,8 @@ class DenseClassifierStudy : public ClassifierStudyBase {
  protected:
   using ClassifierStudyBase::ClassifierStudyBase;
 
-  /// The task's samples (all random streams from the context's seeds).
+  /// The task's samples (all random streams from the context's seeds), unscaled: the base
+  /// standardises the features (data::FeatureScaling fitted on the training split only).
   virtual ClassifierTaskData prepare_task(const TaskContext& context) const = 0;
   /// The classifier settings of a point.
   virtual const ClassifierSettings& classifier(std::size_t point) const = 0;
@@ -82,6 +87,8 @@ class DenseClassifierStudy : public ClassifierStudyBase {
                                                    const TaskContext& context);
 
  private:
+  /// prepare_task, then the one feature standardisation of dense studies.
+  ClassifierTaskData prepare_scaled(const TaskContext& context) const;
   void finish(const TaskContext& context, const ClassifierTaskData& data, TaskOutput& output) const;
   std::vector<TaskOutput> run_stacked(const std::vector<TaskContext>& group) const;
 

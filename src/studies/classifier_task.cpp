@@ -6,10 +6,13 @@
 #include <cstdlib>
 #include <functional>
 #include <limits>
+#include <set>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/random_stream.hpp"
 #include "core/text.hpp"
+#include "data/event_weights.hpp"
 #include "metrics/classifier_metrics.hpp"
 #include "metrics/roc.hpp"
 #include "models/dense_network.hpp"
@@ -44,7 +47,37 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config) {
       config.get_double("metrics.sic_floor_relative_error", 0.2, 1e-3, 1.0);
   s.sic_floor.background_efficiency =
       config.get_double("metrics.sic_floor_background_efficiency", 1e-3, 1e-12, 1.0);
+  s.balance = config.get_choice("training.balance", "none", {"none", "classes"}) == "classes"
+                  ? Balance::kClasses
+                  : Balance::kNone;
+  s.weight_decay = config.get_double("training.weight_decay", 0.0, 0.0, 10.0);
+  s.schedule = config.get_choice("training.schedule", "constant", {"constant", "cosine", "step"});
+  if (s.schedule == "step") {
+    s.step_epochs = static_cast<int>(config.get_int("training.step_epochs", 10, 1, 100000));
+    s.step_factor = config.get_double("training.step_factor", 0.1, 1e-6, 1.0);
+  }
+  s.gradient_clip = config.get_double("training.gradient_clip", 0.0, 0.0, 1e9);
+  s.untrained_baseline = config.get_bool("metrics.untrained_baseline", false);
+  s.point_key = stacking_key(config);
   return s;
+}
+
+const std::vector<std::string>& per_task_sections() {
+  static const std::vector<std::string> kSections = {
+      "run",                                                   // runtime only
+      "gaussian", "hidden_valley", "dihiggs", "user",          // each task's own samples
+      "augmentation", "generator", "pairing"};                 // each task's own samples
+  return kSections;
+}
+
+std::string stacking_key(core::JobConfig& point) {
+  const auto& sections = per_task_sections();
+  return point.canonical_text(std::set<std::string>(sections.begin(), sections.end()));
+}
+
+const std::vector<std::string>& untrained_columns() {
+  static const std::vector<std::string> kColumns = {"untrained_auc"};
+  return kColumns;
 }
 
 std::vector<double> roc_grid(const ClassifierSettings& settings) {
@@ -197,11 +230,9 @@ TaskOutput output_with_curves(const training::TrainOutcome& outcome) {
 }
 
 namespace {
-training::Batch to_batch(const data::EventTable& table, const std::vector<std::uint8_t>& labels) {
-  const auto features = static_cast<std::int64_t>(table.features);
-  std::vector<float> y(labels.begin(), labels.end());
-  return {training::to_tensor(table.rows, features),
-          training::to_tensor(y, 1).reshape({static_cast<std::int64_t>(y.size())})};
+training::Batch to_batch(const data::EventTable& table, const std::vector<std::uint8_t>& labels,
+                         Balance balance) {
+  return labelled_batch(table.rows, table.features, labels, balance);
 }
 
 /// Curves, status and result columns of one task from its training outcome and, when it
@@ -267,6 +298,31 @@ models::DenseNetworkConfig network_config(const ClassifierSettings& settings,
   return network;
 }
 
+/// Fault injection for the end-to-end divergence test (tests/faults/test_divergence.py):
+/// CWOLA_FAULT_NAN_TASKS = "3,7" puts a NaN into one training feature of tasks 3 and 7,
+/// so the real trainer meets a non-finite loss there. No job setting can do this: every
+/// job value is range-checked, and within the ranges training stays finite. Never silent: the
+/// first use logs a warning (warn_of_fault_injection makes that happen at study setup).
+const std::vector<std::string>& nan_fault_tasks() {
+  static const std::vector<std::string> tasks = [] {
+    const char* text = std::getenv("CWOLA_FAULT_NAN_TASKS");
+    if (text == nullptr) return std::vector<std::string>{};
+    core::log_warning(std::string("CWOLA_FAULT_NAN_TASKS = \"") + text +
+                      "\" is set: a NaN is injected into the training data of these tasks "
+                      "(fault-injection test hook) unset it for real results");
+    return core::split(text, ',');
+  }();
+  return tasks;
+}
+
+bool nan_injected(std::uint64_t task_id) {
+  const auto& tasks = nan_fault_tasks();
+  return std::find(tasks.begin(), tasks.end(), std::to_string(task_id)) != tasks.end();
+}
+}  // namespace
+
+void warn_of_fault_injection() { nan_fault_tasks(); }
+
 training::TrainerConfig trainer_config(const ClassifierSettings& settings) {
   training::TrainerConfig trainer;
   trainer.max_epochs = settings.max_epochs;
@@ -274,21 +330,39 @@ training::TrainerConfig trainer_config(const ClassifierSettings& settings) {
   trainer.learning_rate = settings.learning_rate;
   trainer.patience = settings.patience;
   trainer.min_delta = settings.min_delta;
+  trainer.weight_decay = settings.weight_decay;
+  trainer.schedule = training::parse_schedule(settings.schedule);
+  trainer.step_epochs = settings.step_epochs;
+  trainer.step_factor = settings.step_factor;
+  trainer.gradient_clip = settings.gradient_clip;
   trainer.validate();
   return trainer;
 }
-/// Fault injection for the end-to-end divergence test (tests/faults/test_divergence.py):
-/// CWOLA_FAULT_NAN_TASKS = "3,7" puts a NaN into one training feature of tasks 3 and 7,
-/// so the real trainer meets a non-finite loss there. No job setting can do this: every
-/// job value is range-checked, and within the ranges training stays finite.
-bool nan_injected(std::uint64_t task_id) {
-  static const std::vector<std::string> tasks = [] {
-    const char* text = std::getenv("CWOLA_FAULT_NAN_TASKS");
-    return text == nullptr ? std::vector<std::string>{} : core::split(text, ',');
-  }();
-  return std::find(tasks.begin(), tasks.end(), std::to_string(task_id)) != tasks.end();
+
+training::Batch labelled_batch(const std::vector<float>& rows, std::size_t features,
+                               const std::vector<std::uint8_t>& labels, Balance balance) {
+  const auto n = static_cast<std::int64_t>(labels.size());
+  std::vector<float> y(labels.begin(), labels.end());
+  training::Batch batch{training::to_tensor(rows, static_cast<std::int64_t>(features)),
+                        training::to_tensor(y, 1).reshape({n}), {}};
+  if (balance == Balance::kClasses) {
+    batch.weight = training::to_tensor(data::balanced_class_weights(labels), 1).reshape({n});
+  }
+  return batch;
 }
-}  // namespace
+
+void append_untrained(const ClassifierSettings& settings, const std::vector<float>* scores,
+                      const std::vector<std::uint8_t>& truth, TaskOutput& output) {
+  if (!settings.untrained_baseline || output.status == TaskOutput::Status::kAbandoned) return;
+  const bool done = output.status == TaskOutput::Status::kDone && scores != nullptr;
+  output.results.push_back(done ? metrics::auc(*scores, truth)
+                                : std::numeric_limits<double>::quiet_NaN());
+}
+
+void append_untrained(const ClassifierSettings& settings, const std::vector<float>* scores,
+                      const data::EventTable& test, TaskOutput& output) {
+  append_untrained(settings, scores, test.is_signal, output);
+}
 
 TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
                                     const data::TrainValidationSplit& split,
@@ -301,26 +375,35 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
   const auto trainer = trainer_config(settings);
 
   const torch::Device device(context.device);
-  auto train_batch = to_batch(split.train, split.train.label);
+  auto train_batch = to_batch(split.train, split.train.label, settings.balance);
   if (nan_injected(context.task_id)) {
     train_batch.x[0][0] = std::numeric_limits<float>::quiet_NaN();
   }
+  const auto test_x = training::to_tensor(test.rows, static_cast<std::int64_t>(test.features));
+  std::vector<float> untrained;
+  if (settings.untrained_baseline) {
+    untrained = training::predict_scores(classifier, test_x, settings.eval_batch_size, device);
+  }
   const auto outcome = training::train_classifier(
       classifier, std::move(train_batch),
-      to_batch(split.validation, split.validation.label), trainer,
+      to_batch(split.validation, split.validation.label, settings.balance), trainer,
       context.seed(core::SeedPurpose::kShuffle), device,
       [&context](const training::EpochRecord&) { return context.keep_going(); });
   if (outcome.status == training::TrainStatus::kAbandoned ||
       outcome.status == training::TrainStatus::kDiverged) {
-    return make_output(settings, outcome, nullptr, test, nullptr, split.validation, yields);
+    auto output =
+        make_output(settings, outcome, nullptr, test, nullptr, split.validation, yields);
+    append_untrained(settings, nullptr, test, output);
+    return output;
   }
-  const auto scores = training::predict_scores(
-      classifier, training::to_tensor(test.rows, static_cast<std::int64_t>(test.features)),
-      settings.eval_batch_size, device);
+  const auto scores =
+      training::predict_scores(classifier, test_x, settings.eval_batch_size, device);
   const auto validation_scores =
       score_validation(classifier, split.validation, settings.eval_batch_size, device);
-  return make_output(settings, outcome, &scores, test, &validation_scores, split.validation,
-                     yields);
+  auto output = make_output(settings, outcome, &scores, test, &validation_scores,
+                            split.validation, yields);
+  append_untrained(settings, &untrained, test, output);
+  return output;
 }
 
 std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& settings,
@@ -341,8 +424,8 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
     const auto& split = *problem.split;
     training::seed_weight_init(problem.context.seed(core::SeedPurpose::kWeightInit));
     networks.emplace_back(network);
-    members.push_back({to_batch(split.train, split.train.label),
-                       to_batch(split.validation, split.validation.label),
+    members.push_back({to_batch(split.train, split.train.label, settings.balance),
+                       to_batch(split.validation, split.validation.label, settings.balance),
                        problem.context.seed(core::SeedPurpose::kShuffle)});
     if (nan_injected(problem.context.task_id)) {
       members.back().train.x[0][0] = std::numeric_limits<float>::quiet_NaN();
@@ -353,6 +436,11 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
   models::EnsembleDenseNetwork ensemble(networks,
                                         models::parse_compute_precision(first.precision));
   const auto model = training::as_stacked_classifier(ensemble);
+  std::vector<std::vector<float>> untrained;
+  if (settings.untrained_baseline) {
+    untrained =
+        training::predict_ensemble_scores(model, tests, settings.eval_batch_size, device);
+  }
   const auto outcomes =
       training::train_ensemble(model, members, trainer, device, [&first] {
         return first.keep_going();
@@ -376,6 +464,8 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
                                   *problems[k].test,
                                   scores.empty() ? nullptr : &validation_scores[k],
                                   problems[k].split->validation, problems[k].yields));
+    append_untrained(settings, untrained.empty() ? nullptr : &untrained[k], *problems[k].test,
+                     outputs.back());
   }
   return outputs;
 }
@@ -420,21 +510,7 @@ std::vector<TaskOutput> run_in_groups(
   return outputs;
 }
 
-std::string stacking_key(const ClassifierSettings& s) {
-  std::string key = "hidden=";
-  for (int width : s.hidden) key += std::to_string(width) + ",";
-  char buffer[256];
-  std::snprintf(buffer, sizeof buffer, ";%d;%d;%.17g;%d;%.17g;%.17g;%d", s.max_epochs,
-                s.batch_size, s.learning_rate, s.patience, s.min_delta, s.validation_fraction,
-                s.eval_batch_size);
-  // A stack is evaluated with its first point's [metrics] settings: they must agree too.
-  char metrics_part[256];
-  std::snprintf(metrics_part, sizeof metrics_part, ";metrics=%d;%zu;%.17g;%d;%.17g;%.17g",
-                s.rectify ? 1 : 0, s.roc_points, s.roc_min_background_efficiency,
-                static_cast<int>(s.sic_floor.rule), s.sic_floor.relative_error,
-                s.sic_floor.background_efficiency);
-  return key + buffer + metrics_part;
-}
+std::string stacking_key(const ClassifierSettings& s) { return s.point_key; }
 
 std::size_t stacked_task_bytes(const ClassifierSettings& settings, std::size_t mixed_events,
                                std::size_t test_events, std::size_t features) {

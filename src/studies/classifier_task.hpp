@@ -13,9 +13,17 @@
 
 namespace cwola::training {
 struct TrainOutcome;
+struct TrainerConfig;
+struct Batch;
 }
 
 namespace cwola::studies {
+
+/// [training] balance: per-event loss weights of the mixed samples.
+enum class Balance {
+  kNone,     ///< every event weighs 1 (the seeds' recipe)
+  kClasses,  ///< both labels weigh alike in total (data::balanced_class_weights)
+};
 
 struct ClassifierSettings {
   std::vector<int> hidden = {64, 64};  ///< hidden-layer widths
@@ -24,6 +32,17 @@ struct ClassifierSettings {
   double learning_rate = 1e-3;
   int patience = 10;
   double min_delta = 0.0;
+  Balance balance = Balance::kNone;
+  double weight_decay = 0.0;       ///< AdamW's decoupled decay; 0 = Adam
+  std::string schedule = "constant";  ///< constant | cosine | step
+  int step_epochs = 10;            ///< step schedule: epochs between rate changes
+  double step_factor = 0.1;        ///< step schedule: factor per change
+  double gradient_clip = 0.0;      ///< largest gradient L2 norm per network; 0 = off
+  /// Also score the test set with each network at initialisation (untrained_auc column).
+  bool untrained_baseline = false;
+  /// What decides whether two points' tasks may share a stack: the point's whole effective
+  /// config except the per-task data sections (stacking_key).
+  std::string point_key;
   double validation_fraction = 0.2;
   int eval_batch_size = 8192;
   bool rectify = false;  ///< flip scores when AUC < 0.5 (the note's practice); recorded per task
@@ -34,6 +53,25 @@ struct ClassifierSettings {
 
 /// Reads [model], [training] and [metrics] (validating ranges).
 ClassifierSettings read_classifier_settings(core::JobConfig& config);
+/// Logs a warning (once, rank 0) when the CWOLA_FAULT_NAN_TASKS test hook is set; called at
+/// study setup so that a job run with it never goes unnoticed.
+void warn_of_fault_injection();
+
+/// The trainer's settings from the classifier settings (validated).
+training::TrainerConfig trainer_config(const ClassifierSettings& settings);
+/// Training or validation events of a mixed sample with their labels and, for
+/// Balance::kClasses, their balanced weights (from `labels` alone).
+training::Batch labelled_batch(const std::vector<float>& rows, std::size_t features,
+                               const std::vector<std::uint8_t>& labels, Balance balance);
+/// Appends the untrained-baseline columns (untrained_columns()) to a task that was not
+/// abandoned, when settings.untrained_baseline: from `scores` (the network's test scores at
+/// initialisation) if the task is done, else NaN.
+void append_untrained(const ClassifierSettings& settings, const std::vector<float>* scores,
+                      const data::EventTable& test, TaskOutput& output);
+/// As above for a test set given by its truth labels.
+void append_untrained(const ClassifierSettings& settings, const std::vector<float>* scores,
+                      const std::vector<std::uint8_t>& truth, TaskOutput& output);
+
 /// Log grid of background efficiencies from the settings.
 std::vector<double> roc_grid(const ClassifierSettings& settings);
 /// The [metrics] settings of an evaluation (rectification, SIC floor, ROC grid).
@@ -84,9 +122,21 @@ struct ClassifierProblem {
 std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& settings,
                                                    const std::vector<ClassifierProblem>& problems);
 
-/// Text equal for two points exactly when their classifier settings allow stacking their tasks
-/// (model shape and every training and evaluation setting); studies append their sample sizes.
+/// Sections of a point config that only shape each task's own data (every study prepares a
+/// task's samples from the task's own point, so they may differ within a stack; unequal sample
+/// sizes are kept apart by the shape check) or are runtime-only ([run]). Every other setting,
+/// including any new [model], [training], [metrics] or [cnn] key, is part of the stacking key.
+const std::vector<std::string>& per_task_sections();
+
+/// Text equal for two points exactly when their tasks may train in one stack: the point's
+/// effective config (canonical text) without per_task_sections().
+std::string stacking_key(core::JobConfig& point);
+/// The key read_classifier_settings stored for the point (stacking_key of its config).
 std::string stacking_key(const ClassifierSettings& settings);
+
+/// The result columns of the untrained baseline (metrics.untrained_baseline), appended after
+/// classifier_columns() when it is on.
+const std::vector<std::string>& untrained_columns();
 
 /// Study::run_tasks for studies that stack tasks: the tasks with equal `key(context)` form a
 /// group (in order of first appearance) that `run_group` runs at once, returning one output per

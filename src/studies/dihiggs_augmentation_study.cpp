@@ -94,18 +94,9 @@ class DihiggsAugmentationStudy : public DenseClassifierStudyOf<AugmentationSetti
         data::split_then_augment(sample, s.selection, s.classifier.validation_fraction, s.copies,
                                  s.augmentation, split_stream, augment_stream);
     auto test_table = data::to_table(test, s.selection);
-    // Scale from the original training events only (before the copies).
-    const std::size_t originals = sample.size() - augmented.validation_origin.size();
-    data::EventTable original_train = augmented.split.train;
-    original_train.rows.resize(originals * original_train.features);
-    original_train.label.resize(originals);
-    original_train.is_signal.resize(originals);
-    const auto scaling = data::FeatureScaling::fit(original_train);
-    scaling.apply(augmented.split.train);
-    scaling.apply(augmented.split.validation);
-    scaling.apply(test_table);
-
     ClassifierTaskData data;
+    // The scaler is fitted on the original training events only (they come before the copies).
+    data.scaling_rows = sample.size() - augmented.validation_origin.size();
     data.study_columns = {s.physics.heavy_mass(),
                           static_cast<double>(s.augmentation.kind),
                           static_cast<double>(s.copies),

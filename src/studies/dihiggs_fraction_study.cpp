@@ -112,11 +112,8 @@ class DihiggsFractionStudy : public DenseClassifierStudyOf<FractionSettings> {
     for (const auto& e : test_signal) test.add(e.candidates, 1, 1);
     for (const auto& e : test_background) test.add(e.candidates, 0, 0);
 
-    auto mixed_table = data::to_table(mixed, s.selection);
+    const auto mixed_table = data::to_table(mixed, s.selection);
     auto test_table = data::to_table(test, s.selection);
-    const auto scaling = data::FeatureScaling::fit(mixed_table);
-    scaling.apply(mixed_table);
-    scaling.apply(test_table);
 
     ClassifierTaskData data;
     data.split = split_for_task(s.classifier, mixed_table, context);

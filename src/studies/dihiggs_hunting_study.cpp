@@ -215,11 +215,8 @@ class DihiggsHuntingStudy : public DenseClassifierStudyOf<HuntingSettings> {
       all_test.push_back(e.candidates);
     }
 
-    auto mixed_table = data::to_table(mixed, s.selection);
+    const auto mixed_table = data::to_table(mixed, s.selection);
     auto test_table = data::to_table(test, s.selection);
-    const auto scaling = data::FeatureScaling::fit(mixed_table);
-    scaling.apply(mixed_table);
-    scaling.apply(test_table);
 
     ClassifierTaskData data;
     data.split = split_for_task(s.classifier, mixed_table, context);

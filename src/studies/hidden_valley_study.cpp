@@ -13,6 +13,7 @@
 #include "core/seed.hpp"
 #include "core/text.hpp"
 #include "data/constituent_augmentation.hpp"
+#include "data/mixed_sample.hpp"
 #include "data/significance_mixing.hpp"
 #include "features/jet_image.hpp"
 #include "features/jet_substructure.hpp"
@@ -20,6 +21,7 @@
 #include "models/cnn_jet_network.hpp"
 #include "models/ensemble_cnn_jet_network.hpp"
 #include "models/ensemble_model.hpp"
+#include "physics/mass_windows.hpp"
 #include "store/jet_event_file.hpp"
 #include "studies/classifier_study.hpp"
 #include "studies/classifier_task.hpp"
@@ -60,25 +62,16 @@ std::shared_ptr<const EventPool> load_pool(const std::string& path) {
   return pool;
 }
 
-struct Windows {
-  std::array<double, 2> signal_region{};
-  std::array<double, 4> sideband{};
-  bool in_sr(double m) const { return m >= signal_region[0] && m < signal_region[1]; }
-  bool in_sb(double m) const {
-    return (m >= sideband[0] && m < sideband[1]) || (m >= sideband[2] && m < sideband[3]);
-  }
-};
-
 struct Regions {
   std::vector<std::size_t> sr;
   std::vector<std::size_t> sb;
 };
 
-Regions split_regions(const EventPool& pool, const Windows& w) {
+Regions split_regions(const EventPool& pool, const physics::MassWindows& w) {
   Regions r;
   for (std::size_t i = 0; i < pool.data.size(); ++i) {
-    if (w.in_sr(pool.data.mjj[i])) r.sr.push_back(i);
-    if (w.in_sb(pool.data.mjj[i])) r.sb.push_back(i);
+    if (w.in_signal_region(pool.data.mjj[i])) r.sr.push_back(i);
+    if (w.in_sideband(pool.data.mjj[i])) r.sb.push_back(i);
   }
   return r;
 }
@@ -90,7 +83,7 @@ struct HiddenValleySettings {
   data::SignificanceDefinition definition = data::SignificanceDefinition::kSOverSqrtB;
   double luminosity_fb = 139.0;
   double luminosity_scale = 1.0;
-  Windows windows;
+  physics::MassWindows windows;
   std::size_t test_events = 10000;
   features::JetImageConfig image;
   features::ImageNormalisation normalisation = features::ImageNormalisation::kJetPt;
@@ -139,8 +132,7 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   if (sb.size() != 4 || !(sb[0] <= sb[1] && sb[1] <= sb[2] && sb[2] <= sb[3])) {
     config.fail("hidden_valley.sideband", "must be four masses lo1 <= hi1 <= lo2 <= hi2 (GeV)");
   }
-  s.windows.signal_region = {sr[0], sr[1]};
-  s.windows.sideband = {sb[0], sb[1], sb[2], sb[3]};
+  s.windows = {{sr[0], sr[1]}, {{sb[0], sb[1]}, {sb[2], sb[3]}}};
   s.test_events =
       static_cast<std::size_t>(config.get_int("hidden_valley.test_events", 10000, 10, 1LL << 32));
   s.image.pixels = static_cast<int>(config.get_int("hidden_valley.image_pixels", 25, 2, 1024));
@@ -346,17 +338,22 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     models::CnnJetNetwork network(s.cnn);
     const auto classifier = training::as_classifier(network);
     const torch::Device device(context.device);
+    const auto test_x = training::to_tensor(task.test_x, task.row_length);
+    std::vector<float> untrained;
+    if (s.classifier.untrained_baseline) {
+      untrained =
+          training::predict_scores(classifier, test_x, s.classifier.eval_batch_size, device);
+    }
     const auto outcome = training::train_classifier(
-        classifier, batch(task.train_x, task.row_length, task.train_label),
-        batch(task.validation_x, task.row_length, task.validation_label), trainer_config(s),
+        classifier, batch(task, task.train_x, task.train_label),
+        batch(task, task.validation_x, task.validation_label), trainer_config(s.classifier),
         context.seed(core::SeedPurpose::kShuffle), device,
         [&context](const training::EpochRecord&) { return context.keep_going(); });
-    if (!finished(outcome)) return finish(task, outcome, nullptr, nullptr);
+    if (!finished(outcome)) return finish(task, outcome, nullptr, nullptr, nullptr);
     const auto scores =
-        training::predict_scores(classifier, training::to_tensor(task.test_x, task.row_length),
-                                 s.classifier.eval_batch_size, device);
+        training::predict_scores(classifier, test_x, s.classifier.eval_batch_size, device);
     const auto validation_scores = score_validation(classifier, task, device);
-    return finish(task, outcome, &scores, &validation_scores);
+    return finish(task, outcome, &scores, &validation_scores, &untrained);
   }
 
   /// Tasks of points with the same CNN, training settings and sample sizes train as one
@@ -419,12 +416,8 @@ class HiddenValleyStudy : public ClassifierStudyBase {
 
     // Split first; augment only the training part.
     core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
-    const auto order = split_stream.permutation(mixed.size());
-    const auto n_validation = validation_events(s);
-    std::vector<std::size_t> validation_rows(
-        order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_validation));
-    std::vector<std::size_t> train_rows(order.begin() + static_cast<std::ptrdiff_t>(n_validation),
-                                        order.end());
+    auto [train_rows, validation_rows] =
+        data::split_rows(mixed.size(), s.classifier.validation_fraction, split_stream);
     std::sort(validation_rows.begin(), validation_rows.end());
     std::sort(train_rows.begin(), train_rows.end());
     core::RandomStream augmentation_stream(context.seed(core::SeedPurpose::kAugmentation));
@@ -478,8 +471,8 @@ class HiddenValleyStudy : public ClassifierStudyBase {
   /// The task's output from its training outcome and, when it finished, its test and
   /// validation scores.
   TaskOutput finish(const PreparedTask& task, const training::TrainOutcome& outcome,
-                    const std::vector<float>* scores,
-                    const std::vector<float>* validation_scores) const {
+                    const std::vector<float>* scores, const std::vector<float>* validation_scores,
+                    const std::vector<float>* untrained) const {
     const HiddenValleySettings& s = *task.settings;
     const auto& counts = s.counts;
     TaskOutput output = output_with_curves(outcome);
@@ -502,6 +495,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     const auto& best = outcome.history.at(static_cast<std::size_t>(outcome.best_epoch));
     output.results = classifier_results(m, best.train_accuracy, best.val_accuracy,
                                         outcome.best_epoch, outcome.history.size());
+    append_untrained(s.classifier, untrained, task.test_truth, output);
     for (double extra :
          {s.significance, counts.injected_s_over_sqrt_b(), static_cast<double>(counts.signal_sr),
           static_cast<double>(counts.background_sr), static_cast<double>(counts.signal_sb),
@@ -547,8 +541,8 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       const auto& task = tasks.back();
       training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
       networks.emplace_back(s.cnn);
-      members.push_back({batch(task.train_x, task.row_length, task.train_label),
-                         batch(task.validation_x, task.row_length, task.validation_label),
+      members.push_back({batch(task, task.train_x, task.train_label),
+                         batch(task, task.validation_x, task.validation_label),
                          context.seed(core::SeedPurpose::kShuffle)});
       tests.push_back(training::to_tensor(task.test_x, task.row_length));
     }
@@ -556,7 +550,13 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     models::EnsembleCnnJetNetwork ensemble(networks,
                                            models::parse_compute_precision(first.precision));
     const auto model = training::as_stacked_classifier(ensemble);
-    const auto outcomes = training::train_ensemble(model, members, trainer_config(s), device,
+    std::vector<std::vector<float>> untrained;
+    if (s.classifier.untrained_baseline) {
+      untrained =
+          training::predict_ensemble_scores(model, tests, s.classifier.eval_batch_size, device);
+    }
+    const auto outcomes = training::train_ensemble(model, members, trainer_config(s.classifier),
+                                                   device,
                                                    [&first] { return first.keep_going(); });
     members.clear();  // the training data are no longer needed
     std::vector<std::vector<float>> scores;
@@ -569,20 +569,10 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     std::vector<TaskOutput> outputs;
     for (std::size_t k = 0; k < group.size(); ++k) {
       outputs.push_back(finish(tasks[k], outcomes[k], scores.empty() ? nullptr : &scores[k],
-                               scores.empty() ? nullptr : &validation_scores[k]));
+                               scores.empty() ? nullptr : &validation_scores[k],
+                               untrained.empty() ? nullptr : &untrained[k]));
     }
     return outputs;
-  }
-
-  static training::TrainerConfig trainer_config(const HiddenValleySettings& s) {
-    training::TrainerConfig trainer;
-    trainer.max_epochs = s.classifier.max_epochs;
-    trainer.batch_size = s.classifier.batch_size;
-    trainer.learning_rate = s.classifier.learning_rate;
-    trainer.patience = s.classifier.patience;
-    trainer.min_delta = s.classifier.min_delta;
-    trainer.validate();
-    return trainer;
   }
 
   static std::size_t mixed_events(const HiddenValleySettings& s) {
@@ -595,14 +585,11 @@ class HiddenValleyStudy : public ClassifierStudyBase {
         std::llround(s.classifier.validation_fraction * static_cast<double>(mixed_events(s))));
   }
 
-  /// Points with equal keys give tasks of one network shape and equal sample sizes.
+  /// Points with equal keys give tasks of one network and training (the stacking key: every
+  /// setting outside the per-task data sections) and equal sample sizes (the network's input
+  /// size follows the image settings, so it is part of the shape).
   static std::string group_key(const HiddenValleySettings& s) {
-    std::string key = stacking_key(s.classifier) + ";" + models::to_string(s.cnn.architecture);
-    for (const auto* list :
-         {&s.cnn.filters, &s.cnn.kernels, &s.cnn.pool, &s.cnn.dense, &s.cnn.extra_hidden}) {
-      key += ";";
-      for (int v : *list) key += std::to_string(v) + ",";
-    }
+    std::string key = stacking_key(s.classifier);
     for (std::size_t v :
          {static_cast<std::size_t>(s.cnn.pixels), static_cast<std::size_t>(s.cnn.extra_features),
           s.counts.background_sr, s.counts.signal_sr, s.counts.background_sb, s.counts.signal_sb,
@@ -662,11 +649,10 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     std::copy(shuffled.begin(), shuffled.end(), rows.begin() + static_cast<std::ptrdiff_t>(first));
   }
 
-  static training::Batch batch(const std::vector<float>& x, std::int64_t row_length,
+  static training::Batch batch(const PreparedTask& task, const std::vector<float>& x,
                                const std::vector<std::uint8_t>& labels) {
-    std::vector<float> y(labels.begin(), labels.end());
-    return {training::to_tensor(x, row_length),
-            training::to_tensor(y, 1).reshape({static_cast<std::int64_t>(y.size())})};
+    return labelled_batch(x, static_cast<std::size_t>(task.row_length), labels,
+                          task.settings->classifier.balance);
   }
 
   std::vector<HiddenValleySettings> points_;

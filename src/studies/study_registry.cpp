@@ -44,9 +44,11 @@ std::unique_ptr<Study> make_study(const std::string& name,
   // Settings that shape the store must be the same at every scan point.
   auto study = it->second(point_configs);
   for (auto& config : point_configs) {
-    for (const char* key : {"metrics.roc_points", "metrics.roc_min_background_efficiency"}) {
+    for (const char* key : {"metrics.roc_points", "metrics.roc_min_background_efficiency",
+                            "metrics.untrained_baseline"}) {
       if (config.raw(key) != point_configs.front().raw(key)) {
-        config.fail(key, "differs between scan points (the stored ROC grid is one for the study)");
+        config.fail(key, "differs between scan points (the store has one ROC grid and one set "
+                         "of result columns for the study)");
       }
     }
   }

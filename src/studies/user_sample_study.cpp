@@ -318,9 +318,6 @@ class UserSampleStudy : public DenseClassifierStudyOf<UserSettings> {
     auto mixed = s.mixed;
     ClassifierTaskData data;
     data.test = s.test;
-    const auto scaling = data::FeatureScaling::fit(mixed);
-    scaling.apply(mixed);
-    scaling.apply(data.test);
     std::size_t n1 = 0;
     for (auto l : mixed.label) n1 += l;
     std::size_t n_signal_test = 0;

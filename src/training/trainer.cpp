@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "training/training_loop.hpp"
 
 namespace cwola::training {
 
@@ -24,72 +25,6 @@ std::string shape_of(const torch::Tensor& t) {
   std::ostringstream out;
   out << t.sizes();
   return out.str();
-}
-
-/// Checks that a data set is non-empty, with x [N, ...] and y [N]; `name` is "training" or
-/// "validation".
-void check_batch(const Batch& batch, const std::string& name) {
-  if (!batch.x.defined() || !batch.y.defined()) {
-    throw core::InputError("the " + name +
-                           " set has no data (x or y is undefined) give it events before "
-                           "training");
-  }
-  if (batch.x.dim() < 2 || batch.y.dim() != 1 || batch.x.size(0) != batch.y.size(0)) {
-    throw core::InputError("the " + name + " set has x of shape " + shape_of(batch.x) +
-                           " and y of shape " + shape_of(batch.y) +
-                           " (the trainer needs x [N, features...] and y [N]) check how the "
-                           "data set was built");
-  }
-  if (batch.x.size(0) == 0) {
-    throw core::InputError("the " + name +
-                           " set is empty (no events to train or validate on) check the sample "
-                           "sizes and split fractions of the study");
-  }
-}
-
-/// Parameters and buffers of a module, in a fixed order, for snapshots of the best weights.
-std::vector<torch::Tensor> state_tensors(const torch::nn::Module& module) {
-  std::vector<torch::Tensor> tensors = module.parameters();
-  for (const auto& buffer : module.buffers()) {
-    tensors.push_back(buffer);
-  }
-  return tensors;
-}
-
-void check_logits(const torch::Tensor& logits, const torch::Tensor& labels) {
-  if (logits.sizes() != labels.sizes()) {
-    throw core::Error("the model returned logits of shape " + shape_of(logits) + " for " +
-                      std::to_string(labels.size(0)) +
-                      " events (a classifier must return one logit per event, shape [N]) fix "
-                      "the model's forward()");
-  }
-}
-
-struct Evaluation {
-  double loss = 0;      // mean binary cross-entropy per event
-  double accuracy = 0;  // fraction with (logit > 0) == label
-};
-
-/// Loss and accuracy of the model on (x, y), both already on the model's device.
-Evaluation evaluate(const Classifier& model, const torch::Tensor& x, const torch::Tensor& y,
-                    std::int64_t batch_size) {
-  torch::NoGradGuard no_grad;
-  model.module->eval();
-  const std::int64_t n = x.size(0);
-  auto loss_sum = torch::zeros({}, x.options().dtype(torch::kFloat64));
-  auto correct = torch::zeros({}, x.options().dtype(torch::kInt64));
-  for (std::int64_t start = 0; start < n; start += batch_size) {
-    const std::int64_t end = std::min(n, start + batch_size);
-    const auto xb = x.slice(0, start, end);
-    const auto yb = y.slice(0, start, end);
-    const auto logits = model.logits(xb);
-    check_logits(logits, yb);
-    loss_sum += torch::binary_cross_entropy_with_logits(logits, yb).to(torch::kFloat64) *
-                static_cast<double>(end - start);
-    correct += ((logits > 0) == (yb > 0.5)).sum();
-  }
-  return {loss_sum.item<double>() / static_cast<double>(n),
-          static_cast<double>(correct.item<std::int64_t>()) / static_cast<double>(n)};
 }
 
 }  // namespace
@@ -116,6 +51,29 @@ void TrainerConfig::validate() const {
     throw core::InputError("trainer", "min_delta", format_double(min_delta),
                            "the improvement threshold must be finite and >= 0");
   }
+  if (!(weight_decay >= 0) || !std::isfinite(weight_decay)) {
+    throw core::InputError("trainer", "weight_decay", format_double(weight_decay),
+                           "the decoupled weight decay must be finite and >= 0 (0 is plain Adam)");
+  }
+  if (step_epochs < 1) {
+    throw core::InputError("trainer", "step_epochs", std::to_string(step_epochs),
+                           "the step schedule changes the rate every step_epochs >= 1 epochs");
+  }
+  if (!(step_factor > 0 && step_factor <= 1)) {
+    throw core::InputError("trainer", "step_factor", format_double(step_factor),
+                           "the step schedule multiplies the rate by a factor in (0, 1]");
+  }
+  if (!(gradient_clip >= 0) || !std::isfinite(gradient_clip)) {
+    throw core::InputError("trainer", "gradient_clip", format_double(gradient_clip),
+                           "the largest gradient norm must be finite and >= 0 (0 is off)");
+  }
+}
+
+LearningRateSchedule parse_schedule(const std::string& name) {
+  if (name == "constant") return LearningRateSchedule::kConstant;
+  if (name == "cosine") return LearningRateSchedule::kCosine;
+  if (name == "step") return LearningRateSchedule::kStep;
+  throw core::InputError("trainer", "schedule", name, "choose constant, cosine or step");
 }
 
 std::string to_string(TrainStatus status) {
@@ -135,106 +93,30 @@ std::string to_string(TrainStatus status) {
 TrainOutcome train_classifier(const Classifier& model, const Batch& train, const Batch& validation,
                               const TrainerConfig& config, std::uint64_t shuffle_seed,
                               torch::Device device, const KeepGoing& keep_going) {
-  config.validate();
-  check_batch(train, "training");
-  check_batch(validation, "validation");
   if (!model.module || !model.logits) {
     throw core::Error("train_classifier got an empty Classifier (a bug in the caller)");
   }
-  torch::nn::Module& module = *model.module;
-  module.to(device);
-
-  // Everything moves to the device once; minibatches are gathered there.
-  const auto x_train = train.x.to(device, torch::kFloat32).contiguous();
-  const auto y_train = train.y.to(device, torch::kFloat32).contiguous();
-  const auto x_val = validation.x.to(device, torch::kFloat32).contiguous();
-  const auto y_val = validation.y.to(device, torch::kFloat32).contiguous();
-  const std::int64_t n = x_train.size(0);
-  const std::int64_t batch_size = config.batch_size;
-
-  torch::optim::Adam optimizer(module.parameters(),
-                               torch::optim::AdamOptions(config.learning_rate));
-  std::mt19937_64 rng(shuffle_seed);
-  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-
-  const std::vector<torch::Tensor> live = state_tensors(module);
-  std::vector<torch::Tensor> best_state;
-  double best_val_loss = std::numeric_limits<double>::infinity();
-  int epochs_without_improvement = 0;
-
-  TrainOutcome outcome;
-  outcome.status = TrainStatus::kCompleted;
-  for (int epoch = 0; epoch < config.max_epochs; ++epoch) {
-    module.train();
-    draw_epoch_order(order, rng);
-    const auto permutation =
-        torch::from_blob(order.data(), {n}, torch::kInt64).clone().to(device);
-    // Sums stay on the device so a GPU is not synchronised after every minibatch.
-    auto loss_sum = torch::zeros({}, x_train.options().dtype(torch::kFloat64));
-    auto correct = torch::zeros({}, x_train.options().dtype(torch::kInt64));
-    for (std::int64_t start = 0; start < n; start += batch_size) {
-      const std::int64_t end = std::min(n, start + batch_size);
-      const auto index = permutation.slice(0, start, end);
-      const auto xb = x_train.index_select(0, index);
-      const auto yb = y_train.index_select(0, index);
-      optimizer.zero_grad();
-      const auto logits = model.logits(xb);
-      if (start == 0) {
-        check_logits(logits, yb);
-      }
-      const auto loss = torch::binary_cross_entropy_with_logits(logits, yb);
-      loss.backward();
-      optimizer.step();
-      torch::NoGradGuard no_grad;
-      loss_sum += loss.detach().to(torch::kFloat64) * static_cast<double>(end - start);
-      correct += ((logits.detach() > 0) == (yb > 0.5)).sum();
-    }
-    EpochRecord record;
-    record.train_loss = loss_sum.item<double>() / static_cast<double>(n);
-    record.train_accuracy =
-        static_cast<double>(correct.item<std::int64_t>()) / static_cast<double>(n);
-    const Evaluation val = evaluate(model, x_val, y_val, batch_size);
-    record.val_loss = val.loss;
-    record.val_accuracy = val.accuracy;
-    outcome.history.push_back(record);
-
-    if (!std::isfinite(record.train_loss) || !std::isfinite(record.val_loss)) {
-      outcome.status = TrainStatus::kDiverged;
-      outcome.failure_reason = std::string("non-finite ") +
-                               (std::isfinite(record.train_loss) ? "validation" : "training") +
-                               " loss at epoch " + std::to_string(epoch);
-      break;
-    }
-    if (record.val_loss < best_val_loss - config.min_delta) {
-      best_val_loss = record.val_loss;
-      outcome.best_epoch = epoch;
-      epochs_without_improvement = 0;
-      torch::NoGradGuard no_grad;
-      best_state.clear();
-      for (const auto& t : live) {
-        best_state.push_back(t.detach().clone());
-      }
-    } else {
-      ++epochs_without_improvement;
-    }
-    if (keep_going && !keep_going(record)) {
-      outcome.status = TrainStatus::kAbandoned;
-      break;
-    }
-    if (epochs_without_improvement >= config.patience) {
-      outcome.status = TrainStatus::kEarlyStopped;
-      break;
-    }
-  }
-
-  if (!best_state.empty()) {
-    torch::NoGradGuard no_grad;
-    for (std::size_t i = 0; i < live.size(); ++i) {
-      live[i].copy_(best_state[i]);
-    }
-  }
-  module.eval();
-  return outcome;
+  // A stack of one: x [1, N, ...] -> the network's logits [N] -> [1, N].
+  const auto& logits = model.logits;
+  const StackView stack{model.module,
+                        [logits](const torch::Tensor& x) {
+                          const auto events = x.select(0, 0);
+                          const auto out = logits(events);
+                          if (out.dim() != 1 || out.size(0) != events.size(0)) {
+                            throw core::Error(
+                                "the model returned logits of shape " + shape_of(out) + " for " +
+                                std::to_string(events.size(0)) +
+                                " events (a classifier must return one logit per event, shape "
+                                "[N]) fix the model's forward()");
+                          }
+                          return out.unsqueeze(0);
+                        },
+                        MemberAxis::kSingle};
+  StackKeepGoing poll;
+  if (keep_going) poll = keep_going;
+  auto outcomes =
+      train_stack(stack, {EnsembleMember{train, validation, shuffle_seed}}, config, device, poll);
+  return std::move(outcomes.front());
 }
 
 std::vector<float> predict_scores(const Classifier& model, const torch::Tensor& x, int batch_size,

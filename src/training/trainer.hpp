@@ -13,7 +13,18 @@
 
 namespace cwola::training {
 
-/// Optimisation settings (Adam, binary cross-entropy on logits).
+/// How the learning rate changes over the epochs.
+enum class LearningRateSchedule {
+  kConstant,  ///< learning_rate throughout (the seeds' recipe)
+  kCosine,    ///< learning_rate * (1 + cos(pi * epoch / max_epochs)) / 2
+  kStep,      ///< learning_rate * step_factor^(epoch / step_epochs)
+};
+
+/// Parses "constant", "cosine" or "step" (core::InputError otherwise).
+LearningRateSchedule parse_schedule(const std::string& name);
+
+/// Optimisation settings (Adam or AdamW, binary cross-entropy on logits). The defaults are the
+/// seeds' recipe: plain Adam, constant learning rate, no clipping.
 struct TrainerConfig {
   /// Upper limit on passes over the training set (>= 1).
   int max_epochs = 100;
@@ -25,16 +36,28 @@ struct TrainerConfig {
   int patience = 10;
   /// An epoch improves only if its validation loss is below best - min_delta (>= 0).
   double min_delta = 0.0;
+  /// Decoupled weight decay (AdamW, as torch.optim.AdamW); 0 is plain Adam (>= 0).
+  double weight_decay = 0.0;
+  /// Learning-rate schedule over epochs.
+  LearningRateSchedule schedule = LearningRateSchedule::kConstant;
+  /// kStep: epochs between rate changes (>= 1) and the factor applied each time (0 < f <= 1).
+  int step_epochs = 10;
+  double step_factor = 0.1;
+  /// Largest L2 norm of one member's whole gradient (clip_grad_norm_ semantics); 0 is off.
+  double gradient_clip = 0.0;
 
   /// Throws core::InputError naming the offending field and value.
   void validate() const;
 };
 
 /// Events with labels: x float32 [N, ...features] (e.g. [N, F], or [N, C, H, W] for images),
-/// y float32 [N] in {0, 1} (the mixed-sample label, not the truth).
+/// y float32 [N] in {0, 1} (the mixed-sample label, not the truth), and optional per-event loss
+/// weights float32 [N] (undefined: all 1). A weighted loss is sum(w * bce) / events, as Keras'
+/// sample weights (the CWoLa-hunting recipe); see event_weights.hpp.
 struct Batch {
   torch::Tensor x;
   torch::Tensor y;
+  torch::Tensor weight;
 };
 
 /// Losses (mean binary cross-entropy per event) and accuracies (score threshold 0.5, against the
@@ -89,7 +112,8 @@ Classifier as_classifier(const ModuleHolder& model) {
 /// Used for progress reporting and for a graceful stop on SIGTERM.
 using KeepGoing = std::function<bool(const EpochRecord&)>;
 
-/// Trains `model` with binary cross-entropy (with logits) and Adam on minibatches of `train`.
+/// Trains `model` with binary cross-entropy (with logits) and Adam on minibatches of `train`:
+/// the one training loop (training_loop.hpp) with a stack of one member.
 /// The epoch order of the training events is a permutation drawn (own Fisher-Yates) from
 /// std::mt19937_64(shuffle_seed), not from torch's RNG, so results depend only on the seeds, the
 /// data and the thread count, never on the rank; on the CPU, repeated runs are bit-identical.

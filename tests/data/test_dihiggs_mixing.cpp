@@ -37,22 +37,4 @@ BOOST_AUTO_TEST_CASE(windows_of_table_2) {
   BOOST_TEST(!overlapping.valid());
 }
 
-BOOST_AUTO_TEST_CASE(feature_scaling_standardises) {
-  data::EventTable table;
-  table.features = 2;
-  for (int i = 0; i < 100; ++i) {
-    table.append({static_cast<float>(100 + 10 * i), 5.0F}, 1, 0, 0);
-  }
-  const auto scaling = data::FeatureScaling::fit(table);
-  scaling.apply(table);
-  double mean = 0, m2 = 0;
-  for (std::size_t r = 0; r < table.size(); ++r) {
-    mean += table.rows[2 * r];
-    m2 += table.rows[2 * r] * table.rows[2 * r];
-    BOOST_TEST(table.rows[2 * r + 1] == 0.0F);  // constant feature: σ = 1, centred
-  }
-  BOOST_TEST(std::abs(mean / 100) < 1e-5);
-  BOOST_TEST(m2 / 100 == 1.0, boost::test_tools::tolerance(1e-5));
-}
-
 BOOST_AUTO_TEST_SUITE_END()

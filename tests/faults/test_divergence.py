@@ -70,6 +70,8 @@ class Divergence(unittest.TestCase):
     def test_exit_code_and_message(self):
         self.assertEqual(self.done.returncode, 4, self.done.stderr)
         self.assertIn("2 task(s) failed", self.done.stderr)
+        # The test hook never acts silently: a warning names it.
+        self.assertIn("CWOLA_FAULT_NAN_TASKS", self.done.stderr)
         for task in POISONED:
             self.assertIn(f"task {task} failed: non-finite training loss", self.done.stderr)
 

@@ -54,7 +54,7 @@ training::Batch make_images(std::int64_t n, std::uint64_t seed, double purity) {
     }
     y.push_back(label ? 1.0F : 0.0F);
   }
-  return {training::to_tensor(x, row), torch::tensor(y)};
+  return {training::to_tensor(x, row), torch::tensor(y), {}};
 }
 
 models::CnnJetNetworkConfig small_cnn(models::CnnArchitecture architecture) {

@@ -43,7 +43,7 @@ Batch make_data(std::int64_t n, std::uint64_t seed, bool noise_labels = false,
     rows.push_back(normal(rng) + offset);
     labels.push_back(label ? 1.0F : 0.0F);
   }
-  return {training::to_tensor(rows, 2), torch::tensor(labels)};
+  return {training::to_tensor(rows, 2), torch::tensor(labels), {}};
 }
 
 models::DenseNetwork make_net(const std::vector<int>& hidden, std::uint64_t init_seed) {

@@ -37,7 +37,7 @@ Batch make_data(std::int64_t n, std::uint64_t seed, bool noise_labels = false) {
     rows.push_back(b);
     labels.push_back(noise_labels ? (coin(rng) ? 1.0F : 0.0F) : (a + b > 0 ? 1.0F : 0.0F));
   }
-  return {training::to_tensor(rows, 2), torch::tensor(labels)};
+  return {training::to_tensor(rows, 2), torch::tensor(labels), {}};
 }
 
 models::DenseNetwork make_net(std::vector<int> hidden, std::uint64_t init_seed) {
@@ -223,10 +223,10 @@ BOOST_AUTO_TEST_CASE(bad_config_and_data_are_rejected) {
     BOOST_CHECK_THROW(training::train_classifier(model, train, val, config, 1, kCpu),
                       cwola::core::InputError);
   }
-  const Batch empty{torch::zeros({0, 2}), torch::zeros({0})};
+  const Batch empty{torch::zeros({0, 2}), torch::zeros({0}), {}};
   BOOST_CHECK_THROW(training::train_classifier(model, train, empty, quick_config(), 1, kCpu),
                     cwola::core::InputError);
-  const Batch mismatched{torch::zeros({10, 2}), torch::zeros({9})};
+  const Batch mismatched{torch::zeros({10, 2}), torch::zeros({9}), {}};
   BOOST_CHECK_THROW(training::train_classifier(model, mismatched, val, quick_config(), 1, kCpu),
                     cwola::core::InputError);
   // A network with the wrong input width fails inside LibTorch, before any update.

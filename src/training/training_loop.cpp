@@ -1,0 +1,497 @@
+#include "training/training_loop.hpp"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "models/ensemble_model.hpp"
+
+namespace cwola::training {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+std::string shape_of(const torch::Tensor& t) {
+  std::ostringstream out;
+  out << t.sizes();
+  return out.str();
+}
+
+/// Checks that a data set is non-empty, with x [N, ...], y [N] and, if given, weights [N].
+void check_batch(const Batch& batch, const std::string& what) {
+  if (!batch.x.defined() || !batch.y.defined()) {
+    throw core::InputError(what + " has no data (x or y is undefined) give it events before "
+                                  "training");
+  }
+  if (batch.x.dim() < 2 || batch.y.dim() != 1 || batch.x.size(0) != batch.y.size(0)) {
+    throw core::InputError(what + " has x of shape " + shape_of(batch.x) + " and y of shape " +
+                           shape_of(batch.y) +
+                           " (the trainer needs x [N, features...] and y [N]) check how the "
+                           "data set was built");
+  }
+  if (batch.x.size(0) == 0) {
+    throw core::InputError(what + " is empty (no events to train or validate on) check the "
+                                  "sample sizes and split fractions of the study");
+  }
+  if (batch.weight.defined() &&
+      (batch.weight.dim() != 1 || batch.weight.size(0) != batch.y.size(0))) {
+    throw core::InputError(what + " has event weights of shape " + shape_of(batch.weight) +
+                           " for " + std::to_string(batch.y.size(0)) +
+                           " events (one weight per event is needed) check the weights");
+  }
+}
+
+/// Parameters and buffers of a module, in a fixed order, for snapshots of the best weights.
+std::vector<torch::Tensor> state_tensors(const torch::nn::Module& module) {
+  std::vector<torch::Tensor> tensors = module.parameters();
+  for (const auto& buffer : module.buffers()) tensors.push_back(buffer);
+  return tensors;
+}
+
+/// Stacks one tensor per member along a new leading axis, on `device` as float32.
+torch::Tensor stack_to(const std::vector<torch::Tensor>& tensors, torch::Device device) {
+  std::vector<torch::Tensor> moved;
+  moved.reserve(tensors.size());
+  for (const auto& t : tensors) moved.push_back(t.to(device, torch::kFloat32));
+  return torch::stack(moved).contiguous();
+}
+
+void check_logits(const torch::Tensor& logits, std::int64_t members, std::int64_t events) {
+  if (logits.dim() != 2 || logits.size(0) != members || logits.size(1) != events) {
+    throw core::Error("the stacked model returned logits of shape " + shape_of(logits) + " for " +
+                      std::to_string(members) + " members x " + std::to_string(events) +
+                      " events (a stacked classifier must return [K, N]) fix the model's "
+                      "forward()");
+  }
+}
+
+/// Adam / AdamW with LibTorch's defaults (betas 0.9, 0.999, eps 1e-8), written out with the
+/// tensor operations of torch::optim::Adam::step (and AdamW's decoupled decay), so that a
+/// stacked member's update is the one a network alone gets. Works on stacked parameters
+/// [K, ...] and on one network's own (kSingle: K = 1). One step counter serves all members:
+/// they start together, and a member that stops is removed (compact), never updated again.
+class Optimizer {
+ public:
+  Optimizer(std::vector<torch::Tensor> parameters, const TrainerConfig& config, MemberAxis axis)
+      : parameters_(std::move(parameters)), config_(config), axis_(axis) {
+    for (const auto& p : parameters_) {
+      exp_avg_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+      exp_avg_sq_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+    }
+  }
+
+  void set_learning_rate(double rate) { learning_rate_ = rate; }
+
+  void zero_grad() {
+    for (auto& p : parameters_) p.mutable_grad() = torch::Tensor();
+  }
+
+  /// Scales each member's gradient so that its L2 norm over all parameters is at most
+  /// `max_norm` (torch::nn::utils::clip_grad_norm_ per member).
+  void clip_gradients(double max_norm) {
+    torch::NoGradGuard no_grad;
+    torch::Tensor squares;
+    for (const auto& p : parameters_) {
+      if (!p.grad().defined()) continue;
+      const auto g = member_rows(p.grad());
+      const auto s = g.to(torch::kFloat32).pow(2).flatten(1).sum(1);
+      squares = squares.defined() ? squares + s : s;
+    }
+    if (!squares.defined()) return;
+    const auto scale = (max_norm / (squares.sqrt() + 1e-6)).clamp_max(1.0);
+    for (auto& p : parameters_) {
+      if (!p.grad().defined()) continue;
+      auto g = member_rows(p.grad());
+      std::vector<std::int64_t> shape(static_cast<std::size_t>(g.dim()), 1);
+      shape[0] = scale.size(0);
+      g.mul_(scale.view(shape).to(g.dtype()));
+    }
+  }
+
+  void step() {
+    torch::NoGradGuard no_grad;
+    ++step_;
+    const double bias_correction1 = 1 - std::pow(kBeta1, static_cast<double>(step_));
+    const double bias_correction2 = 1 - std::pow(kBeta2, static_cast<double>(step_));
+    const double step_size = learning_rate_ / bias_correction1;
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+      auto& p = parameters_[i];
+      const auto& grad = p.grad();
+      if (!grad.defined()) continue;
+      if (config_.weight_decay > 0) p.data().mul_(1 - learning_rate_ * config_.weight_decay);
+      exp_avg_[i].mul_(kBeta1).add_(grad, 1 - kBeta1);
+      exp_avg_sq_[i].mul_(kBeta2).addcmul_(grad, grad, 1 - kBeta2);
+      const auto denom = (exp_avg_sq_[i].sqrt() / std::sqrt(bias_correction2)).add_(kEps);
+      p.data().addcdiv_(exp_avg_[i], denom, -step_size);
+    }
+  }
+
+  /// Keeps the optimizer state of the members at rows `keep` (stacked parameters only; the
+  /// parameters themselves are compacted by the caller).
+  void compact(const torch::Tensor& keep) {
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+      exp_avg_[i] = exp_avg_[i].index_select(0, keep);
+      exp_avg_sq_[i] = exp_avg_sq_[i].index_select(0, keep);
+    }
+  }
+
+ private:
+  /// A view of `t` with the member axis first ([1, ...] for a network alone).
+  torch::Tensor member_rows(const torch::Tensor& t) const {
+    return axis_ == MemberAxis::kSingle ? t.unsqueeze(0) : t;
+  }
+
+  static constexpr double kBeta1 = 0.9;
+  static constexpr double kBeta2 = 0.999;
+  static constexpr double kEps = 1e-8;
+  std::vector<torch::Tensor> parameters_;
+  std::vector<torch::Tensor> exp_avg_;
+  std::vector<torch::Tensor> exp_avg_sq_;
+  TrainerConfig config_;
+  MemberAxis axis_;
+  double learning_rate_ = 0;
+  std::int64_t step_ = 0;
+};
+
+/// Per-member losses and accuracies of a stacked evaluation.
+struct StackedEvaluation {
+  std::vector<double> loss;      // mean (weighted) binary cross-entropy per event, per member
+  std::vector<double> accuracy;  // fraction with (logit > 0) == label, per member
+};
+
+/// The (weighted) per-event losses of a minibatch [K, b].
+torch::Tensor event_losses(const torch::Tensor& logits, const torch::Tensor& y,
+                           const torch::Tensor& weight) {
+  const auto loss =
+      torch::binary_cross_entropy_with_logits(logits, y, {}, {}, at::Reduction::None);
+  return weight.defined() ? loss * weight : loss;
+}
+
+StackedEvaluation evaluate(const StackView& model, const torch::Tensor& x, const torch::Tensor& y,
+                           const torch::Tensor& w, std::int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  model.module->eval();
+  const std::int64_t members = x.size(0);
+  const std::int64_t n = x.size(1);
+  auto loss_sum = torch::zeros({members}, x.options().dtype(torch::kFloat64));
+  auto correct = torch::zeros({members}, x.options().dtype(torch::kInt64));
+  for (std::int64_t start = 0; start < n; start += batch_size) {
+    const std::int64_t end = std::min(n, start + batch_size);
+    const auto xb = x.slice(1, start, end);
+    const auto yb = y.slice(1, start, end);
+    const auto logits = model.logits(xb);
+    check_logits(logits, members, end - start);
+    const auto wb = w.defined() ? w.slice(1, start, end) : torch::Tensor();
+    loss_sum += event_losses(logits, yb, wb).mean(1).to(torch::kFloat64) *
+                static_cast<double>(end - start);
+    correct += ((logits > 0) == (yb > 0.5)).sum(1);
+  }
+  const auto loss_cpu = loss_sum.cpu();
+  const auto correct_cpu = correct.cpu();
+  StackedEvaluation result;
+  for (std::int64_t k = 0; k < members; ++k) {
+    result.loss.push_back(loss_cpu[k].item<double>() / static_cast<double>(n));
+    result.accuracy.push_back(static_cast<double>(correct_cpu[k].item<std::int64_t>()) /
+                              static_cast<double>(n));
+  }
+  return result;
+}
+
+/// The early-stopping rule of one member: improvement is a validation loss below the best so
+/// far by more than min_delta; `patience` epochs without one stop it.
+struct MemberProgress {
+  std::mt19937_64 rng;
+  double best_val_loss = std::numeric_limits<double>::infinity();
+  int epochs_without_improvement = 0;
+  std::vector<torch::Tensor> best_state;   // its weights at best_epoch
+  std::vector<torch::Tensor> final_state;  // set when it leaves the stack
+  TrainOutcome outcome;
+};
+
+std::string set_name(const char* set, MemberAxis axis, std::size_t member) {
+  std::string name = std::string("the ") + set + " set";
+  if (axis == MemberAxis::kStacked) name += " of ensemble member " + std::to_string(member);
+  return name;
+}
+
+}  // namespace
+
+double scheduled_learning_rate(const TrainerConfig& config, int epoch) {
+  switch (config.schedule) {
+    case LearningRateSchedule::kConstant:
+      return config.learning_rate;
+    case LearningRateSchedule::kCosine:
+      return config.learning_rate * 0.5 *
+             (1 + std::cos(kPi * static_cast<double>(epoch) / config.max_epochs));
+    case LearningRateSchedule::kStep:
+      return config.learning_rate * std::pow(config.step_factor, epoch / config.step_epochs);
+  }
+  return config.learning_rate;
+}
+
+std::vector<TrainOutcome> train_stack(const StackView& model,
+                                      const std::vector<EnsembleMember>& members,
+                                      const TrainerConfig& config, torch::Device device,
+                                      const StackKeepGoing& keep_going) {
+  config.validate();
+  if (!model.module || !model.logits) {
+    throw core::Error("the trainer got an empty model (a bug in the caller)");
+  }
+  if (members.empty()) {
+    throw core::InputError("an ensemble training needs at least one member (got none) pass one "
+                           "data set per stacked network");
+  }
+  const bool weighted = members.front().train.weight.defined();
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    check_batch(members[k].train, set_name("training", model.axis, k));
+    check_batch(members[k].validation, set_name("validation", model.axis, k));
+    for (const auto* part : {"train", "validation"}) {
+      const bool train = std::string(part) == "train";
+      const auto& a = train ? members[k].train : members[k].validation;
+      const auto& b = train ? members.front().train : members.front().validation;
+      if (a.x.sizes() != b.x.sizes()) {
+        throw core::InputError("ensemble member " + std::to_string(k) + " has " + part +
+                               " data of shape " + shape_of(a.x) + " but member 0 has " +
+                               shape_of(b.x) +
+                               " (stacked members train on equally many events of one shape) "
+                               "group only tasks with the same sample sizes");
+      }
+      if (a.weight.defined() != weighted) {
+        throw core::InputError("ensemble member " + std::to_string(k) +
+                               (weighted ? " has no" : " has") + " event weights unlike member 0 "
+                               "(stacked members are weighted alike) group only tasks with the "
+                               "same training.balance");
+      }
+    }
+  }
+  torch::nn::Module& module = *model.module;
+  if (model.axis == MemberAxis::kSingle) {
+    if (members.size() != 1) {
+      throw core::Error("a single network trains one member (a bug in the caller)");
+    }
+  } else {
+    const auto stacked = static_cast<std::size_t>(models::count_members(module));
+    if (stacked != members.size()) {
+      throw core::InputError("the stacked model has " + std::to_string(stacked) +
+                             " members but " + std::to_string(members.size()) +
+                             " data sets were given (one per member is needed) build the model "
+                             "from as many networks as there are tasks");
+    }
+  }
+  module.to(device);
+
+  // All data move to the device once, stacked [K, N, ...]; minibatches are gathered there.
+  std::vector<torch::Tensor> parts;
+  const auto gather = [&](auto pick) {
+    parts.clear();
+    for (const auto& m : members) parts.push_back(pick(m));
+    return stack_to(parts, device);
+  };
+  auto x_train = gather([](const EnsembleMember& m) { return m.train.x; });
+  auto y_train = gather([](const EnsembleMember& m) { return m.train.y; });
+  auto x_val = gather([](const EnsembleMember& m) { return m.validation.x; });
+  auto y_val = gather([](const EnsembleMember& m) { return m.validation.y; });
+  torch::Tensor w_train;
+  torch::Tensor w_val;
+  if (weighted) {
+    w_train = gather([](const EnsembleMember& m) { return m.train.weight; });
+    w_val = gather([](const EnsembleMember& m) { return m.validation.weight; });
+  }
+  const std::int64_t n = x_train.size(1);
+  const std::int64_t batch_size = config.batch_size;
+  const auto event_shape = x_train.sizes().slice(2).vec();
+
+  const std::vector<torch::Tensor> live = state_tensors(module);
+  Optimizer optimizer(module.parameters(), config, model.axis);
+
+  std::vector<MemberProgress> progress(members.size());
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    progress[k].rng.seed(members[k].shuffle_seed);
+    progress[k].outcome.status = TrainStatus::kCompleted;
+  }
+  std::vector<std::size_t> active(members.size());  // row of the stack -> member
+  std::iota(active.begin(), active.end(), std::size_t{0});
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::vector<std::int64_t> flat;
+
+  // A member's weights: its row of every state tensor, or a network's own tensors.
+  const auto snapshot = [&live, &model](std::size_t row) {
+    std::vector<torch::Tensor> slices;
+    slices.reserve(live.size());
+    for (const auto& t : live) {
+      slices.push_back(model.axis == MemberAxis::kSingle
+                           ? t.detach().clone()
+                           : t[static_cast<std::int64_t>(row)].detach().clone());
+    }
+    return slices;
+  };
+
+  for (int epoch = 0; epoch < config.max_epochs && !active.empty(); ++epoch) {
+    const auto rows = static_cast<std::int64_t>(active.size());
+    optimizer.set_learning_rate(scheduled_learning_rate(config, epoch));
+    module.train();
+    // Member k's permutation, shifted into its own block of the flattened [rows * n] events.
+    flat.resize(static_cast<std::size_t>(rows * n));
+    for (std::int64_t r = 0; r < rows; ++r) {
+      draw_epoch_order(order, progress[active[static_cast<std::size_t>(r)]].rng);
+      for (std::int64_t i = 0; i < n; ++i) {
+        flat[static_cast<std::size_t>(r * n + i)] = order[static_cast<std::size_t>(i)] + r * n;
+      }
+    }
+    const auto permutation =
+        torch::from_blob(flat.data(), {rows, n}, torch::kInt64).clone().to(device);
+    std::vector<std::int64_t> flat_shape = {rows * n};
+    flat_shape.insert(flat_shape.end(), event_shape.begin(), event_shape.end());
+    const auto x_flat = x_train.view(flat_shape);
+    const auto y_flat = y_train.view({rows * n});
+    const auto w_flat = weighted ? w_train.view({rows * n}) : torch::Tensor();
+    // Sums stay on the device so a GPU is not synchronised after every minibatch.
+    auto loss_sum = torch::zeros({rows}, x_train.options().dtype(torch::kFloat64));
+    auto correct = torch::zeros({rows}, x_train.options().dtype(torch::kInt64));
+    for (std::int64_t start = 0; start < n; start += batch_size) {
+      const std::int64_t end = std::min(n, start + batch_size);
+      const std::int64_t b = end - start;
+      const auto index = permutation.slice(1, start, end).reshape({rows * b});
+      std::vector<std::int64_t> batch_shape = {rows, b};
+      batch_shape.insert(batch_shape.end(), event_shape.begin(), event_shape.end());
+      const auto xb = x_flat.index_select(0, index).view(batch_shape);
+      const auto yb = y_flat.index_select(0, index).view({rows, b});
+      const auto wb = weighted ? w_flat.index_select(0, index).view({rows, b}) : torch::Tensor();
+      optimizer.zero_grad();
+      const auto logits = model.logits(xb);
+      if (start == 0) check_logits(logits, rows, b);
+      // Each member's gradient is that of its own mean loss, divided by b in the same place
+      // as binary_cross_entropy_with_logits' backward with mean reduction divides it; the
+      // members' parameters are disjoint, so summing their losses mixes nothing.
+      if (logits.requires_grad()) {
+        logits.register_hook([b](torch::Tensor grad) { return grad / b; });
+      }
+      const auto per_event = event_losses(logits, yb, wb);
+      per_event.sum().backward();
+      if (config.gradient_clip > 0) optimizer.clip_gradients(config.gradient_clip);
+      optimizer.step();
+      torch::NoGradGuard no_grad;
+      loss_sum += per_event.detach().mean(1).to(torch::kFloat64) * static_cast<double>(b);
+      correct += ((logits.detach() > 0) == (yb > 0.5)).sum(1);
+    }
+    const auto loss_cpu = loss_sum.cpu();
+    const auto correct_cpu = correct.cpu();
+    const StackedEvaluation val = evaluate(model, x_val, y_val, w_val, batch_size);
+
+    // Per member: divergence, improvement, then (after keep_going) patience and the epoch
+    // limit.
+    std::vector<bool> leaves(active.size(), false);
+    const EpochRecord* first_training = nullptr;
+    for (std::size_t r = 0; r < active.size(); ++r) {
+      MemberProgress& m = progress[active[r]];
+      EpochRecord record;
+      record.train_loss =
+          loss_cpu[static_cast<std::int64_t>(r)].item<double>() / static_cast<double>(n);
+      record.train_accuracy =
+          static_cast<double>(correct_cpu[static_cast<std::int64_t>(r)].item<std::int64_t>()) /
+          static_cast<double>(n);
+      record.val_loss = val.loss[r];
+      record.val_accuracy = val.accuracy[r];
+      m.outcome.history.push_back(record);
+      if (!std::isfinite(record.train_loss) || !std::isfinite(record.val_loss)) {
+        m.outcome.status = TrainStatus::kDiverged;
+        m.outcome.failure_reason = std::string("non-finite ") +
+                                   (std::isfinite(record.train_loss) ? "validation" : "training") +
+                                   " loss at epoch " + std::to_string(epoch);
+        leaves[r] = true;
+        continue;
+      }
+      if (first_training == nullptr) first_training = &m.outcome.history.back();
+      if (record.val_loss < m.best_val_loss - config.min_delta) {
+        m.best_val_loss = record.val_loss;
+        m.outcome.best_epoch = epoch;
+        m.epochs_without_improvement = 0;
+        torch::NoGradGuard no_grad;
+        m.best_state = snapshot(r);
+      } else {
+        ++m.epochs_without_improvement;
+      }
+    }
+    const bool stop = first_training != nullptr && keep_going && !keep_going(*first_training);
+    for (std::size_t r = 0; r < active.size(); ++r) {
+      if (leaves[r]) continue;
+      MemberProgress& m = progress[active[r]];
+      if (stop) {
+        m.outcome.status = TrainStatus::kAbandoned;
+        leaves[r] = true;
+      } else if (m.epochs_without_improvement >= config.patience) {
+        m.outcome.status = TrainStatus::kEarlyStopped;
+        leaves[r] = true;
+      }
+    }
+
+    // Members that stop leave the stack with their best (else current) weights.
+    std::vector<std::int64_t> keep_rows;
+    std::vector<std::size_t> still_active;
+    for (std::size_t r = 0; r < active.size(); ++r) {
+      if (!leaves[r]) {
+        keep_rows.push_back(static_cast<std::int64_t>(r));
+        still_active.push_back(active[r]);
+        continue;
+      }
+      MemberProgress& m = progress[active[r]];
+      torch::NoGradGuard no_grad;
+      m.final_state = m.best_state.empty() ? snapshot(r) : m.best_state;
+      m.best_state.clear();
+    }
+    if (still_active.size() != active.size() && !still_active.empty()) {
+      // Only a stack of several members shrinks (a stack of one ends instead).
+      torch::NoGradGuard no_grad;
+      const auto keep = torch::tensor(keep_rows, torch::kInt64).to(device);
+      optimizer.zero_grad();
+      for (const auto& t : live) {
+        auto tensor = t;
+        tensor.set_data(t.detach().index_select(0, keep));
+      }
+      optimizer.compact(keep);
+      x_train = x_train.index_select(0, keep);
+      y_train = y_train.index_select(0, keep);
+      x_val = x_val.index_select(0, keep);
+      y_val = y_val.index_select(0, keep);
+      if (weighted) {
+        w_train = w_train.index_select(0, keep);
+        w_val = w_val.index_select(0, keep);
+      }
+    }
+    active = std::move(still_active);
+  }
+
+  // Members that ran all epochs finish here; then every member's final weights go back.
+  torch::NoGradGuard no_grad;
+  for (std::size_t r = 0; r < active.size(); ++r) {
+    MemberProgress& m = progress[active[r]];
+    m.final_state = m.best_state.empty() ? snapshot(r) : m.best_state;
+  }
+  optimizer.zero_grad();
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    auto tensor = live[i];
+    if (model.axis == MemberAxis::kSingle) {
+      tensor.copy_(progress.front().final_state.at(i));
+      continue;
+    }
+    std::vector<torch::Tensor> rows;
+    rows.reserve(progress.size());
+    for (const auto& m : progress) rows.push_back(m.final_state.at(i));
+    tensor.set_data(torch::stack(rows).contiguous());
+  }
+  module.eval();
+
+  std::vector<TrainOutcome> outcomes;
+  outcomes.reserve(progress.size());
+  for (auto& m : progress) outcomes.push_back(std::move(m.outcome));
+  return outcomes;
+}
+
+}  // namespace cwola::training

@@ -1,0 +1,47 @@
+#pragma once
+/// The one training loop behind train_classifier (a stack of one) and train_ensemble (a stack
+/// of K): minibatches, the loss, the optimizer (Adam / AdamW with a learning-rate schedule and
+/// per-member gradient clipping), early stopping on validation loss, best-weight snapshots,
+/// divergence and keep_going checks. Single and stacked training differ only in how a member's
+/// weights are addressed (MemberAxis), so every option behaves identically in both.
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "training/ensemble_trainer.hpp"
+#include "training/trainer.hpp"
+
+namespace cwola::training {
+
+/// Whether the module's parameters carry a leading member axis [K, ...] (stacked models) or
+/// are one network's own tensors (a stack of one).
+enum class MemberAxis { kStacked, kSingle };
+
+/// The loop's view of a model: forward x [K, N, ...] -> logits [K, N] for the members still
+/// training, in stack order.
+struct StackView {
+  std::shared_ptr<torch::nn::Module> module;
+  std::function<torch::Tensor(const torch::Tensor&)> logits;
+  MemberAxis axis = MemberAxis::kStacked;
+};
+
+/// Called after every epoch with the record of the first member still training; false
+/// abandons the members still training.
+using StackKeepGoing = std::function<bool(const EpochRecord&)>;
+
+/// Trains every member of `model` on its data (see train_ensemble for the contract; with
+/// MemberAxis::kSingle there must be exactly one member). Returns one outcome per member.
+std::vector<TrainOutcome> train_stack(const StackView& model,
+                                      const std::vector<EnsembleMember>& members,
+                                      const TrainerConfig& config, torch::Device device,
+                                      const StackKeepGoing& keep_going);
+
+/// The learning rate of 0-based `epoch` under config's schedule: constant; cosine from
+/// learning_rate at epoch 0 towards 0 at max_epochs; step (times step_factor every
+/// step_epochs epochs).
+double scheduled_learning_rate(const TrainerConfig& config, int epoch);
+
+}  // namespace cwola::training

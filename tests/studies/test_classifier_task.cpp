@@ -1,0 +1,162 @@
+// The stacking key and K = 1 vs K = 4 agreement of every [training], [model] and [metrics]
+// setting (issue 10): a task's results must not depend on whether it trained alone or stacked
+// with other tasks, beyond the rounding documented in docs/training.md.
+#include "studies/classifier_task.hpp"
+
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <map>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/job_config.hpp"
+#include "studies/study.hpp"
+
+using namespace cwola;
+
+namespace {
+
+// A small Gaussian problem with f1 < f2, so that the network learns the anti-signal direction
+// (AUC < 0.5) and metrics.rectify changes the result; the untrained baseline is on throughout.
+const std::string kBase =
+    "[gaussian]\ndimensions = 2\nsignal_mean = 1.0\nf1 = 0.3\nevents_per_mixture = 600\n"
+    "test_events = 800\n"
+    "[model]\nhidden = 8\n"
+    "[training]\nmax_epochs = 3\nbatch_size = 64\nlearning_rate = 0.003\npatience = 10\n"
+    "[metrics]\nuntrained_baseline = true\n";
+
+/// Each scanned setting with two values; every [training]/[model]/[metrics] key the classifier
+/// settings read must appear here (checked below), so a new setting cannot be left out.
+const std::map<std::string, std::pair<std::string, std::string>> kScans = {
+    {"training.max_epochs", {"2", "3"}},
+    {"training.batch_size", {"64", "100"}},
+    {"training.learning_rate", {"0.003", "0.01"}},
+    {"training.patience", {"1", "10"}},
+    {"training.min_delta", {"0", "0.01"}},
+    {"training.validation_fraction", {"0.2", "0.3"}},
+    {"training.eval_batch_size", {"100", "8192"}},
+    {"training.balance", {"none", "classes"}},
+    {"training.weight_decay", {"0", "0.5"}},
+    {"training.schedule", {"constant", "cosine"}},
+    {"training.step_epochs", {"1", "2"}},
+    {"training.step_factor", {"0.5", "0.1"}},
+    {"training.gradient_clip", {"0", "0.05"}},
+    {"model.hidden", {"8", "4, 4"}},
+    {"metrics.rectify", {"false", "true"}},
+};
+
+/// Settings that shape the store (ROC grid, result columns): one per job, refused if scanned.
+const std::map<std::string, std::pair<std::string, std::string>> kJobWide = {
+    {"metrics.roc_points", {"41", "21"}},
+    {"metrics.roc_min_background_efficiency", {"1e-4", "1e-3"}},
+    {"metrics.untrained_baseline", {"true", "false"}},
+};
+
+core::JobConfig point(const std::string& key, const std::string& value) {
+  auto config = core::JobConfig::from_text(kBase, "scan.ini");
+  // step_* are read only with the step schedule.
+  if (key.rfind("training.step_", 0) == 0) config.set("training.schedule", "step", "scan");
+  config.set(key, value, "scan");
+  return config;
+}
+
+std::vector<core::JobConfig> scan_points(const std::string& key,
+                                         const std::pair<std::string, std::string>& values) {
+  return {point(key, values.first), point(key, values.second)};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(classifier_task)
+
+BOOST_AUTO_TEST_CASE(every_classifier_setting_is_scanned_and_in_the_key) {
+  auto config = point("training.schedule", "step");
+  const auto settings = studies::read_classifier_settings(config);
+  std::size_t checked = 0;
+  for (const auto& key : config.read_keys()) {
+    const auto section = key.substr(0, key.find('.'));
+    if (section != "training" && section != "model" && section != "metrics") continue;
+    BOOST_TEST_INFO("setting " << key);
+    // A new setting must join the K = 1 vs K = 4 scan (or be one per job).
+    BOOST_TEST(kScans.count(key) + kJobWide.count(key) == 1U);
+    auto changed = config;
+    changed.set(key, config.raw(key) + "1", "test");
+    BOOST_TEST(studies::stacking_key(changed) != settings.point_key);
+    ++checked;
+  }
+  BOOST_TEST(checked == kScans.size() + kJobWide.size());
+  // Settings that only shape each task's own samples do not split stacks.
+  auto other_sample = config;
+  other_sample.set("gaussian.f1", "0.9", "test");
+  other_sample.set("run.ensemble", "4", "test");
+  BOOST_TEST(studies::stacking_key(other_sample) == settings.point_key);
+}
+
+BOOST_AUTO_TEST_CASE(settings_that_shape_the_store_cannot_be_scanned) {
+  for (const auto& [key, values] : kJobWide) {
+    BOOST_TEST_INFO("setting " << key);
+    auto points = scan_points(key, values);
+    BOOST_CHECK_THROW(studies::make_study("gaussian", points), core::InputError);
+  }
+}
+
+// Two points (the setting's two values) x 4 repeats, interleaved, run one by one (K = 1) and
+// in one run_tasks call (two stacks of 4). Every result column must agree within the rounding
+// of stacked vs single products (docs/training.md): 2e-3 absolute on efficiencies, AUCs and
+// accuracies, 2e-3 relative on significances; epochs exactly.
+BOOST_AUTO_TEST_CASE(each_setting_gives_the_same_results_at_k1_and_k4) {
+  double worst = 0;
+  for (const auto& [key, values] : kScans) {
+    auto points = scan_points(key, values);
+    auto study = studies::make_study("gaussian", points);
+    const auto& columns = study->result_columns();
+    std::vector<studies::TaskContext> contexts;
+    for (std::size_t repeat = 0; repeat < 4; ++repeat) {
+      for (std::size_t point = 0; point < 2; ++point) {
+        studies::TaskContext context;
+        context.point = point;
+        context.repeat = repeat;
+        context.task_id = point * 4 + repeat;
+        context.master_seed = 77;
+        contexts.push_back(context);
+      }
+    }
+    const auto stacked = study->run_tasks(contexts);
+    BOOST_REQUIRE(stacked.size() == contexts.size());
+    std::vector<double> auc(2, 0);
+    const auto column = [&columns](const char* name) {
+      return static_cast<std::size_t>(std::find(columns.begin(), columns.end(), name) -
+                                      columns.begin());
+    };
+    for (std::size_t i = 0; i < contexts.size(); ++i) {
+      const auto single = study->run_task(contexts[i]);
+      BOOST_TEST_INFO(key << " = " << (contexts[i].point == 0 ? values.first : values.second)
+                          << ", repeat " << contexts[i].repeat);
+      BOOST_REQUIRE((single.status == studies::TaskOutput::Status::kDone));
+      BOOST_REQUIRE((stacked[i].status == studies::TaskOutput::Status::kDone));
+      BOOST_REQUIRE(single.results.size() == columns.size());
+      BOOST_REQUIRE(stacked[i].results.size() == columns.size());
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        const double a = single.results[c];
+        const double b = stacked[i].results[c];
+        if (std::isnan(a) && std::isnan(b)) continue;
+        BOOST_TEST_INFO("column " << columns[c]);
+        const double scale = std::max(1.0, std::abs(a));
+        BOOST_TEST(std::abs(a - b) <= 2e-3 * scale);
+        if (columns[c] != "significance_before") worst = std::max(worst, std::abs(a - b) / scale);
+      }
+      BOOST_TEST(single.results[column("epochs")] == stacked[i].results[column("epochs")]);
+      BOOST_TEST(!std::isnan(single.results[column("untrained_auc")]));
+      auc[contexts[i].point] += single.results[column("auc")] / 4;
+    }
+    // Rectify flips the learned (anti-signal, f1 < f2) AUC above 0.5.
+    if (key == "metrics.rectify") {
+      BOOST_TEST(auc[0] < 0.5);
+      BOOST_TEST(auc[1] > 0.5);
+    }
+  }
+  BOOST_TEST_MESSAGE("largest K = 1 vs K = 4 difference of a result column: " << worst);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,215 @@
+// The one training loop: every training option behaves the same for a network alone
+// (train_classifier, a stack of one) and for a member of a stack (train_ensemble).
+#include "training/training_loop.hpp"
+
+#include <torch/torch.h>
+
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <functional>
+#include <random>
+
+#include "core/error.hpp"
+#include "models/dense_network.hpp"
+#include "models/ensemble_dense_network.hpp"
+#include "training_outcomes.hpp"
+
+namespace models = cwola::models;
+namespace training = cwola::training;
+using training::Batch;
+using training::EnsembleMember;
+using training::LearningRateSchedule;
+using training::TrainerConfig;
+
+namespace {
+
+const torch::Device kCpu(torch::kCPU);
+
+/// Overlapping 2-d blobs (label 1 shifted by +0.8), with optional per-event weights.
+Batch make_data(std::int64_t n, std::uint64_t seed, bool weighted) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0F, 1.0F);
+  std::bernoulli_distribution coin(0.3);  // unbalanced labels
+  std::vector<float> rows;
+  std::vector<float> labels;
+  std::vector<float> weights;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const bool label = coin(rng);
+    const float offset = label ? 0.8F : 0.0F;
+    rows.push_back(normal(rng) + offset);
+    rows.push_back(normal(rng) + offset);
+    labels.push_back(label ? 1.0F : 0.0F);
+    weights.push_back(label ? 1.7F : 0.6F);
+  }
+  Batch batch{training::to_tensor(rows, 2), torch::tensor(labels), {}};
+  if (weighted) batch.weight = torch::tensor(weights);
+  return batch;
+}
+
+TrainerConfig base_config() {
+  TrainerConfig config;
+  config.max_epochs = 8;
+  config.batch_size = 50;
+  config.learning_rate = 1e-2;
+  config.patience = 3;
+  return config;
+}
+
+struct Task {
+  EnsembleMember data;
+  std::uint64_t init_seed;
+  Batch test;
+};
+
+std::vector<Task> make_tasks(bool weighted) {
+  std::vector<Task> tasks;
+  for (std::uint64_t k = 0; k < 3; ++k) {
+    const auto s = 100 * (k + 1);
+    tasks.push_back({{make_data(430, s + 1, weighted), make_data(200, s + 2, weighted), s + 3},
+                     s + 4, make_data(300, s + 5, false)});
+  }
+  return tasks;
+}
+
+training::testing::TrainedTasks alone(const std::vector<Task>& tasks, const TrainerConfig& config) {
+  training::testing::TrainedTasks result;
+  for (const auto& task : tasks) {
+    training::seed_weight_init(task.init_seed);
+    models::DenseNetwork net(models::DenseNetworkConfig{2, {8, 8}});
+    result.outcomes.push_back(training::train_classifier(training::as_classifier(net),
+                                                         task.data.train, task.data.validation,
+                                                         config, task.data.shuffle_seed, kCpu));
+    result.scores.push_back(
+        training::predict_scores(training::as_classifier(net), task.test.x, 128, kCpu));
+  }
+  return result;
+}
+
+training::testing::TrainedTasks stacked(const std::vector<Task>& tasks,
+                                        const TrainerConfig& config) {
+  std::vector<models::DenseNetwork> nets;
+  std::vector<EnsembleMember> members;
+  std::vector<torch::Tensor> tests;
+  for (const auto& task : tasks) {
+    training::seed_weight_init(task.init_seed);
+    nets.emplace_back(models::DenseNetworkConfig{2, {8, 8}});
+    members.push_back(task.data);
+    tests.push_back(task.test.x);
+  }
+  models::EnsembleDenseNetwork ensemble(nets);
+  const auto model = training::as_stacked_classifier(ensemble);
+  training::testing::TrainedTasks result;
+  result.outcomes = training::train_ensemble(model, members, config, kCpu);
+  result.scores = training::predict_ensemble_scores(model, tests, 128, kCpu);
+  return result;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(training_loop)
+
+BOOST_AUTO_TEST_CASE(schedules_follow_their_formulas) {
+  auto config = base_config();
+  config.max_epochs = 10;
+  BOOST_TEST(training::scheduled_learning_rate(config, 7) == 1e-2);
+  config.schedule = LearningRateSchedule::kCosine;
+  BOOST_TEST(training::scheduled_learning_rate(config, 0) == 1e-2);
+  BOOST_TEST(training::scheduled_learning_rate(config, 5) == 5e-3, boost::test_tools::tolerance(1e-12));
+  config.schedule = LearningRateSchedule::kStep;
+  config.step_epochs = 3;
+  config.step_factor = 0.5;
+  BOOST_TEST(training::scheduled_learning_rate(config, 2) == 1e-2);
+  BOOST_TEST(training::scheduled_learning_rate(config, 3) == 5e-3);
+  BOOST_TEST(training::scheduled_learning_rate(config, 7) == 2.5e-3);
+  BOOST_TEST((training::parse_schedule("cosine") == LearningRateSchedule::kCosine));
+  BOOST_CHECK_THROW(training::parse_schedule("linear"), cwola::core::InputError);
+  for (auto change : std::vector<std::function<void(TrainerConfig&)>>{
+           [](TrainerConfig& c) { c.weight_decay = -1; },
+           [](TrainerConfig& c) { c.step_epochs = 0; },
+           [](TrainerConfig& c) { c.step_factor = 1.5; },
+           [](TrainerConfig& c) { c.gradient_clip = -0.1; }}) {
+    auto bad = base_config();
+    change(bad);
+    BOOST_CHECK_THROW(bad.validate(), cwola::core::InputError);
+  }
+}
+
+// Every option, alone vs stacked: same statuses, best epochs and epoch counts, losses and test
+// scores within the stacked-vs-single rounding (tests/training/test_ensemble_trainer.cpp).
+BOOST_AUTO_TEST_CASE(every_option_trains_a_member_as_it_trains_alone) {
+  struct Option {
+    const char* name;
+    bool weighted;
+    std::function<void(TrainerConfig&)> set;
+  };
+  const std::vector<Option> options = {
+      {"defaults", false, [](TrainerConfig&) {}},
+      {"event weights", true, [](TrainerConfig&) {}},
+      {"weight decay", false, [](TrainerConfig& c) { c.weight_decay = 0.3; }},
+      {"cosine", false, [](TrainerConfig& c) { c.schedule = LearningRateSchedule::kCosine; }},
+      {"step", false,
+       [](TrainerConfig& c) {
+         c.schedule = LearningRateSchedule::kStep;
+         c.step_epochs = 2;
+       }},
+      {"gradient clip", false, [](TrainerConfig& c) { c.gradient_clip = 0.02; }},
+  };
+  for (const auto& option : options) {
+    auto config = base_config();
+    option.set(config);
+    const auto tasks = make_tasks(option.weighted);
+    const auto a = alone(tasks, config);
+    const auto b = stacked(tasks, config);
+    for (std::size_t k = 0; k < tasks.size(); ++k) {
+      BOOST_TEST_INFO(option.name << ", member " << k);
+      BOOST_TEST(static_cast<int>(a.outcomes[k].status) == static_cast<int>(b.outcomes[k].status));
+      BOOST_TEST(a.outcomes[k].best_epoch == b.outcomes[k].best_epoch);
+      BOOST_REQUIRE(a.outcomes[k].history.size() == b.outcomes[k].history.size());
+      for (std::size_t e = 0; e < a.outcomes[k].history.size(); ++e) {
+        BOOST_TEST(a.outcomes[k].history[e].val_loss == b.outcomes[k].history[e].val_loss,
+                   boost::test_tools::tolerance(1e-4));
+      }
+      BOOST_TEST(training::testing::max_abs_difference(a.scores[k], b.scores[k]) < 1e-3);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(options_change_training_as_they_should) {
+  const auto tasks = make_tasks(false);
+  const auto plain = alone({tasks[0]}, base_config());
+  // Doubling every weight doubles the (weighted) losses; Adam is scale-free up to its eps, so
+  // the trajectory is the same.
+  auto doubled = tasks[0];
+  doubled.data.train.weight = torch::full({430}, 2.0F);
+  doubled.data.validation.weight = torch::full({200}, 2.0F);
+  const auto twice = alone({doubled}, base_config());
+  BOOST_TEST(twice.outcomes[0].history[0].val_loss ==
+                 2 * plain.outcomes[0].history[0].val_loss,
+             boost::test_tools::tolerance(1e-4));
+  // A clip far above any gradient norm changes nothing, bit for bit; a tight one does.
+  auto loose = base_config();
+  loose.gradient_clip = 1e6;
+  BOOST_TEST(alone({tasks[0]}, loose).scores[0] == plain.scores[0]);
+  auto tight = base_config();
+  tight.gradient_clip = 1e-3;
+  BOOST_TEST(alone({tasks[0]}, tight).scores[0] != plain.scores[0]);
+  // Decoupled weight decay shrinks the weights.
+  const auto weight_norm = [&](const TrainerConfig& config) {
+    training::seed_weight_init(tasks[0].init_seed);
+    models::DenseNetwork net(models::DenseNetworkConfig{2, {8, 8}});
+    training::train_classifier(training::as_classifier(net), tasks[0].data.train,
+                               tasks[0].data.validation, config, 5, kCpu);
+    double sum = 0;
+    for (const auto& p : net->parameters()) sum += p.pow(2).sum().item<double>();
+    return std::sqrt(sum);
+  };
+  auto decay = base_config();
+  decay.weight_decay = 5.0;
+  BOOST_TEST(weight_norm(decay) < 0.8 * weight_norm(base_config()));
+  // Weights of the wrong length are refused.
+  auto bad = tasks[0];
+  bad.data.train.weight = torch::ones({3});
+  BOOST_CHECK_THROW(alone({bad}, base_config()), cwola::core::InputError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
