@@ -1,6 +1,7 @@
 #include "report/summary.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -84,9 +85,20 @@ std::string format_summary_table(const store::ResultsStore& store,
     if (find_column(summary, std::string(name) + "_mean") != nullptr) references.emplace_back(name);
   }
 
+  // Ensemble and out-of-fold AUCs, shown when the study kept scores and formed them.
+  auto any_finite = [&summary](const char* name) {
+    const auto* values = find_column(summary, name);
+    return values != nullptr &&
+           std::any_of(values->begin(), values->end(), [](double v) { return std::isfinite(v); });
+  };
+  const bool show_ensemble = any_finite("ensemble_auc");
+  const bool show_oof = any_finite("oof_auc_mean");
+
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = axes;
   for (const char* name : {"done", "failed", "AUC", "best ACC"}) header.emplace_back(name);
+  if (show_ensemble) header.emplace_back("ensemble AUC");
+  if (show_oof) header.emplace_back("out-of-fold AUC");
   for (const auto& r : references) header.push_back(r);
   rows.push_back(header);
 
@@ -100,6 +112,15 @@ std::string format_summary_table(const store::ResultsStore& store,
       const auto* mean = find_column(summary, std::string(metric) + "_mean");
       const auto* std = find_column(summary, std::string(metric) + "_std");
       row.push_back(plus_minus(mean->at(p), std->at(p)));
+    }
+    if (show_ensemble) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.4f", find_column(summary, "ensemble_auc")->at(p));
+      row.emplace_back(buffer);
+    }
+    if (show_oof) {
+      row.push_back(plus_minus(find_column(summary, "oof_auc_mean")->at(p),
+                               find_column(summary, "oof_auc_std")->at(p)));
     }
     for (const auto& r : references) {
       char buffer[32];

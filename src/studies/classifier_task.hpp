@@ -29,10 +29,28 @@ struct ClassifierSettings {
   bool rectify = false;  ///< flip scores when AUC < 0.5 (the note's practice); recorded per task
   std::size_t roc_points = 41;
   double roc_min_background_efficiency = 1e-4;
+  /// Keep every task's per-event test scores in /scores ([metrics] keep_scores; off by default:
+  /// 4 bytes a score plus 1 a label, and the results do not change).
+  bool keep_scores = false;
+  /// Whether the repeats of a point score the same test events ([metrics] test_set).
+  TestSet test_set = TestSet::kPerTask;
+  /// k-fold cross-training ([training] folds, inner_folds; 1 = off); read by the task plan too.
+  std::size_t folds = 1;
+  std::size_t inner_folds = 1;
 };
 
 /// Reads [model], [training] and [metrics] (validating ranges).
 ClassifierSettings read_classifier_settings(core::JobConfig& config);
+/// Refuses k-fold settings the sample cannot carry (InputError naming training.folds or
+/// training.inner_folds and the counts): more folds than events of a training class, or
+/// inner blocks with fewer than one event of a class. `class1_events`, `class0_events`: the
+/// events of each training label in one task's sample.
+void check_folds(core::JobConfig& config, const ClassifierSettings& settings,
+                 std::size_t class1_events, std::size_t class0_events);
+/// A fingerprint of events (feature rows, truth and order), for TaskOutput::scored_events_id.
+std::uint64_t events_fingerprint(const std::vector<float>& rows,
+                                 const std::vector<std::uint8_t>& truth);
+std::uint64_t events_fingerprint(const data::EventTable& table);
 /// Log grid of background efficiencies from the settings.
 std::vector<double> roc_grid(const ClassifierSettings& settings);
 /// The common result columns, in order; studies append their own after these.
@@ -57,10 +75,13 @@ struct ExpectedYields {
 /// the training part so that no copy of a validation event is trained on) and evaluates it on
 /// `test` against the truth; fills the common columns of `output.results` (the caller appends
 /// the study's columns).
+/// `held_out` (k-fold training): events the network scores into output.scores instead of
+/// `test` (test still gives the columns).
 TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
                                     const data::TrainValidationSplit& split,
                                     const data::EventTable& test, const ExpectedYields& yields,
-                                    const TaskContext& context);
+                                    const TaskContext& context,
+                                    const data::EventTable* held_out = nullptr);
 
 /// One task's inputs to train_and_evaluate_stacked (the tables are not owned).
 struct ClassifierProblem {
@@ -68,6 +89,7 @@ struct ClassifierProblem {
   const data::EventTable* test = nullptr;
   ExpectedYields yields;
   TaskContext context;
+  const data::EventTable* held_out = nullptr;  ///< k-fold: the events to keep scores of
 };
 
 /// train_and_evaluate_split for several tasks at once, trained as one stacked network

@@ -283,6 +283,9 @@ UserSettings read_settings(core::JobConfig& config) {
       config.get_double("user.target_background_efficiency", 0.01, 1e-9, 1.0);
   s.sic_floor = config.get_double("user.sic_min_background_efficiency", 1e-3, 1e-12, 1.0);
   s.classifier = read_classifier_settings(config);
+  std::size_t class1 = 0;
+  for (auto label : s.mixed.label) class1 += label;
+  check_folds(config, s.classifier, class1, s.mixed.size() - class1);
   return s;
 }
 
@@ -328,8 +331,13 @@ class UserSampleStudy : public DenseClassifierStudyOf<UserSettings> {
                           static_cast<double>(n_signal_test),
                           static_cast<double>(n_test - n_signal_test),
                           static_cast<double>(s.skipped)};
-    data.split = split_for_task(s.classifier, mixed, context);
+    split_task(s.classifier, mixed, context, data);
     return data;
+  }
+
+  SampleSizes sample_sizes(std::size_t index) const override {
+    const UserSettings& s = point(index);
+    return {s.test.size(), s.mixed.size()};
   }
 
   /// ε_s at the target ε_b and the maximum SIC, from the task's ROC.
