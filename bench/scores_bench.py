@@ -15,6 +15,7 @@ Not a timed test: figures depend on the machine and on what else runs on it.
 """
 import argparse
 import os
+import re
 import sys
 import tempfile
 
@@ -26,27 +27,35 @@ KFOLD = ["job.repeats=2", "gaussian.events_per_mixture=4000", "gaussian.test_eve
          "training.folds=5", "training.inner_folds=4", "scan.gaussian.f1=0.8"]
 
 
-def run(args, ranks, k, store, overrides):
+def run(args, ranks, k, store, overrides, writes=None):
+    """Wall seconds of one cwola run; appends its ranks' summed store-write seconds (from the
+    --verbose log) to `writes` if given."""
     command = bench.cwola_run_command(args, ranks, os.path.join(bench.ROOT, "jobs",
                                                                 "quickstart.ini"),
                                       store, k, overrides)
-    _, wall = bench.run_timed(command, "cwola")
+    done, wall = bench.run_timed(command, "cwola")
+    if writes is not None:
+        writes.append(sum(float(w) for w in re.findall(r"store writes ([0-9.]+) s", done.stderr)))
     return wall
 
 
 def scores_part(args, out):
     import h5py
     walls = {"off": [], "on": []}
+    writes = {"off": [], "on": []}
     for round_ in range(2):
         for mode in ("off", "on"):
             store = os.path.join(out, f"scores_{mode}_{round_}.h5")
             extra = (["metrics.keep_scores=true", "metrics.test_set=per_point"]
                      if mode == "on" else [])
-            walls[mode].append(run(args, 2, 1, store, QUICK + extra))
-            print(f"  keep_scores {mode:3s} round {round_}: {walls[mode][-1]:6.2f} s", flush=True)
+            walls[mode].append(run(args, 2, 1, store, QUICK + extra, writes[mode]))
+            print(f"  keep_scores {mode:3s} round {round_}: {walls[mode][-1]:6.2f} s, store "
+                  f"writes {writes[mode][-1]:.3f} s (both ranks)", flush=True)
     on, off = sum(walls["on"]), sum(walls["off"])
     print(f"\nquickstart (quick size, 2 ranks, K=1): keep_scores on / off = {on / off:.3f} "
-          f"(sums {on:.2f} s / {off:.2f} s)")
+          f"(sums {on:.2f} s / {off:.2f} s); store writes on - off = "
+          f"{(sum(writes['on']) - sum(writes['off'])) / 2:.3f} s per run, "
+          f"{100 * (sum(writes['on']) - sum(writes['off'])) / off:.2f} % of the wall")
     with_scores = os.path.join(out, "scores_on_1.h5")
     without = os.path.join(out, "scores_off_1.h5")
     with h5py.File(with_scores, "r") as f:

@@ -1,6 +1,6 @@
 """A small LHC-Olympics-style labelled table for the `user_samples` study (windows mode).
 
-A dijet resonance X (3.5 TeV) -> Y (500 GeV) Z (100 GeV), both two-pronged, on a smoothly
+A dijet resonance X (3.5 TeV) -> Y (300 GeV) Z (120 GeV), both two-pronged and broad, on a smoothly
 falling QCD dijet background, in the LHCO R&D features: the dijet mass mjj (TeV), the heavier
 jet mass mj1 (TeV), the mass difference delta_mj = mj1 - mj2 (TeV), and the N-subjettiness
 ratios tau21_1, tau21_2. The background's features do not depend on mjj (so sidebands are a
@@ -18,6 +18,7 @@ In the signal region the data hold about 16,000 background and 1,140 signal even
 
 Run:  /usr/bin/python3 inputs/make_lhco_table.py      (needs numpy and h5py)
 """
+import argparse
 import os
 
 import h5py
@@ -25,6 +26,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIGNAL_REGION = (3.3, 3.7)
+SIGNAL_EVENTS = 1_200
 
 
 def background(rng, n, mjj=None):
@@ -41,14 +43,14 @@ def background(rng, n, mjj=None):
 
 
 def signal(rng, n, mjj=None):
-    mj1 = rng.normal(0.5, 0.03, n)
-    mj2 = rng.normal(0.1, 0.015, n)
+    mj1 = rng.normal(0.3, 0.06, n)
+    mj2 = rng.normal(0.12, 0.04, n)
     return {
         "mjj": rng.normal(3.5, 0.08, n) if mjj is None else mjj,
         "mj1": mj1,
         "delta_mj": mj1 - mj2,
-        "tau21_1": rng.beta(3.0, 5.0, n),
-        "tau21_2": rng.beta(3.0, 5.0, n),
+        "tau21_1": rng.beta(4.0, 4.0, n),
+        "tau21_2": rng.beta(4.0, 4.0, n),
         "label": np.ones(n),
     }
 
@@ -75,10 +77,15 @@ def write(path, tables, rng):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--signal", type=int, default=SIGNAL_EVENTS,
+                        help="signal events in the data file")
+    parser.add_argument("--output-dir", default=HERE)
+    args = parser.parse_args()
     rng = np.random.default_rng(20261201)
-    write(os.path.join(HERE, "lhco_style_data.h5"),
-          [background(rng, 80_000), signal(rng, 1_200)], rng)
-    write(os.path.join(HERE, "lhco_style_test.h5"),
+    write(os.path.join(args.output_dir, "lhco_style_data.h5"),
+          [background(rng, 80_000), signal(rng, args.signal)], rng)
+    write(os.path.join(args.output_dir, "lhco_style_test.h5"),
           [in_region(rng, background, 20_000), in_region(rng, signal, 5_000)], rng)
 
 

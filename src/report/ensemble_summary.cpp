@@ -113,8 +113,8 @@ void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumn
     auto done = [&](std::size_t i) {
       return status.at(rows[p].first + i) == store::TaskStatus::kDone && scores.count[i] > 0;
     };
-    const bool k_fold = std::any_of(scores.fold.begin(), scores.fold.end(),
-                                    [](std::int64_t f) { return f > 0; });
+    const bool k_fold =
+        std::any_of(scores.fold.begin(), scores.fold.end(), [](std::int64_t f) { return f > 0; });
     if (k_fold) {
       reasons[p] = "k-fold job: its repeats train on different samples (see oof_*)";
       // Samples of the point: runs of tasks with (fold, inner) counting up from (0, 0).
@@ -153,8 +153,8 @@ void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumn
         ++samples[p];
       }
       if (samples[p] == 0) {
-        oof_reasons[p] = "no sample has every fold model done (" + std::to_string(incomplete) +
-                         " incomplete)";
+        oof_reasons[p] =
+            "no sample has every fold model done (" + std::to_string(incomplete) + " incomplete)";
         continue;
       }
       for (std::size_t m = 0; m < names.size(); ++m) {
@@ -163,7 +163,8 @@ void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumn
         oof_std[m][p] = a.std;
       }
       if (incomplete > 0) {
-        oof_reasons[p] = std::to_string(incomplete) + " sample(s) left out: a fold model failed "
+        oof_reasons[p] = std::to_string(incomplete) +
+                         " sample(s) left out: a fold model failed "
                          "or is pending";
       }
       continue;
@@ -186,8 +187,9 @@ void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumn
     }
     members[p] = static_cast<std::int64_t>(member_scores.size());
     if (!same_events) {
-      reasons[p] = "repeats scored different test events (metrics.test_set = per_task); set "
-                   "metrics.test_set = per_point for an ensemble";
+      reasons[p] =
+          "repeats scored different test events (metrics.test_set = per_task); set "
+          "metrics.test_set = per_point for an ensemble";
       continue;
     }
     if (member_scores.size() < 2) {
@@ -198,7 +200,8 @@ void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumn
     std::vector<double> roc;
     const auto values = score_metrics(mean_scores(member_scores), labels, grid, &roc);
     for (std::size_t m = 0; m < names.size(); ++m) ensemble[m][p] = values[m];
-    std::copy(roc.begin(), roc.end(), roc_rows.begin() + static_cast<std::ptrdiff_t>(p * grid.size()));
+    std::copy(roc.begin(), roc.end(),
+              roc_rows.begin() + static_cast<std::ptrdiff_t>(p * grid.size()));
   }
 
   for (std::size_t m = 0; m < names.size(); ++m) {

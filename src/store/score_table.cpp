@@ -14,11 +14,19 @@ constexpr std::size_t kReasonLength = 160;
 }  // namespace
 
 const std::vector<std::string>& ensemble_metric_names() {
-  static const std::vector<std::string> kNames = {
-      "auc",           "best_accuracy",  "eff_s_at_eb_1e-1",      "eff_s_at_eb_1e-2",
-      "eff_s_at_eb_1e-3", "sic_at_eb_1e-1", "sic_at_eb_1e-2",     "sic_at_eb_1e-3",
-      "max_sic",       "eb_at_max_sic",  "background_at_max_sic", "n_signal",
-      "n_background"};
+  static const std::vector<std::string> kNames = {"auc",
+                                                  "best_accuracy",
+                                                  "eff_s_at_eb_1e-1",
+                                                  "eff_s_at_eb_1e-2",
+                                                  "eff_s_at_eb_1e-3",
+                                                  "sic_at_eb_1e-1",
+                                                  "sic_at_eb_1e-2",
+                                                  "sic_at_eb_1e-3",
+                                                  "max_sic",
+                                                  "eb_at_max_sic",
+                                                  "background_at_max_sic",
+                                                  "n_signal",
+                                                  "n_background"};
   return kNames;
 }
 
@@ -64,8 +72,11 @@ void write_score_row(Hdf5File& file, std::uint64_t task, std::size_t width,
                      std::uint64_t events_id) {
   if (scores.size() > width || labels.size() != scores.size()) {
     throw core::Error("task " + std::to_string(task) + " scored " + std::to_string(scores.size()) +
-                      " events with " + std::to_string(labels.size()) + " labels, but /scores "
-                      "rows hold " + std::to_string(width) + " (a bug in the study's "
+                      " events with " + std::to_string(labels.size()) +
+                      " labels, but /scores "
+                      "rows hold " +
+                      std::to_string(width) +
+                      " (a bug in the study's "
                       "sample_sizes)");
   }
   std::vector<float> row(width, std::numeric_limits<float>::quiet_NaN());

@@ -42,9 +42,9 @@ void write_score_row(Hdf5File& file, std::uint64_t task, std::size_t width,
 /// Rows of consecutive tasks.
 struct ScoreRows {
   std::size_t width = 0;
-  std::vector<float> scores;          ///< [rows][width]
-  std::vector<std::int8_t> labels;    ///< [rows][width]
-  std::vector<std::int64_t> count;    ///< events of each row
+  std::vector<float> scores;        ///< [rows][width]
+  std::vector<std::int8_t> labels;  ///< [rows][width]
+  std::vector<std::int64_t> count;  ///< events of each row
   std::vector<std::uint64_t> events_id;
   std::vector<std::int64_t> fold, inner_fold;
   /// The first `count[row]` scores and labels of a row.

@@ -52,7 +52,7 @@ void check_folds(core::JobConfig& config, const ClassifierSettings& s, std::size
   const std::size_t fewest = std::min(class1_events, class0_events);
   if (s.folds > fewest) {
     config.fail("training.folds",
-                "= " + std::to_string(s.folds) + " is more than the " + std::to_string(fewest) +
+                "is more than the " + std::to_string(fewest) +
                     " events of training class " + (class1_events < class0_events ? "1" : "0") +
                     " in a sample (" + std::to_string(class1_events) + " of class 1, " +
                     std::to_string(class0_events) +
@@ -61,7 +61,7 @@ void check_folds(core::JobConfig& config, const ClassifierSettings& s, std::size
   // An inner validation block takes about 1/(folds inner_folds) of a class.
   if (s.inner_folds > 1 && s.folds * s.inner_folds > fewest) {
     config.fail("training.inner_folds",
-                "= " + std::to_string(s.inner_folds) + " with training.folds = " +
+                "with training.folds = " +
                     std::to_string(s.folds) + " cuts the " + std::to_string(fewest) +
                     " events of the smaller training class into blocks of fewer than one event; "
                     "use fewer folds");
@@ -383,7 +383,8 @@ std::string stacking_key(const ClassifierSettings& s) {
   std::snprintf(buffer, sizeof buffer, ";%d;%d;%.17g;%d;%.17g;%.17g;%d", s.max_epochs,
                 s.batch_size, s.learning_rate, s.patience, s.min_delta, s.validation_fraction,
                 s.eval_batch_size);
-  return key + buffer;
+  // keep_scores decides what a task hands out, so it is part of the key too.
+  return key + buffer + (s.keep_scores ? ";keep_scores" : "");
 }
 
 std::size_t stacked_task_bytes(const ClassifierSettings& settings, std::size_t mixed_events,

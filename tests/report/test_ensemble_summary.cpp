@@ -72,7 +72,8 @@ BOOST_AUTO_TEST_CASE(max_sic_is_exact_against_brute_force) {
     const auto scores = noisy_member(labels, seed);
     const auto values = report::score_metrics(scores, labels, kGrid, nullptr);
     // Names: index 8 max_sic, 10 background_at_max_sic.
-    BOOST_TEST(values[8] == brute_force_max_sic(scores, labels), boost::test_tools::tolerance(1e-12));
+    BOOST_TEST(values[8] == brute_force_max_sic(scores, labels),
+               boost::test_tools::tolerance(1e-12));
     BOOST_TEST(values[10] >= report::kMinBackgroundEvents - 1e-9);
   }
 }
@@ -188,7 +189,8 @@ BOOST_AUTO_TEST_CASE(out_of_fold_scores_are_assembled_per_sample) {
   report::add_ensemble_summary(store, summary);
   const double a0 = metrics::auc(oof[0], oof_labels[0]);
   const double a1 = metrics::auc(oof[1], oof_labels[1]);
-  BOOST_TEST(column(summary, "oof_auc_mean", 0) == (a0 + a1) / 2, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(column(summary, "oof_auc_mean", 0) == (a0 + a1) / 2,
+             boost::test_tools::tolerance(1e-12));
   BOOST_TEST(column(summary, "oof_auc_std", 0) == std::abs(a0 - a1) / 2,
              boost::test_tools::tolerance(1e-9));
   BOOST_TEST(column(summary, "oof_n_background_mean", 0) == 150.0);  // every event, once
