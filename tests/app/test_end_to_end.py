@@ -40,6 +40,10 @@ test_events = 2000
 max_epochs = 8
 patience = 3
 
+[metrics]
+keep_scores = true       # so every identity and resume check covers /scores and ensembles
+test_set = per_point
+
 [run]
 threads = 1
 progress_seconds = 0
@@ -86,7 +90,7 @@ def computed_results(path):
     """Everything a task computed, keyed by dataset: results, curves, tasks."""
     with h5py.File(path, "r") as f:
         out = {}
-        for group in ("results", "curves", "tasks"):
+        for group in ("results", "curves", "tasks", "scores"):
             for name, dataset in f[group].items():
                 if name in RUN_DEPENDENT or name in ("rank", "device"):
                     continue
@@ -128,6 +132,11 @@ class EndToEnd(unittest.TestCase):
             self.assertEqual(set(f["results/rank"][()]), {0, 1})  # both ranks worked
             self.assertEqual(int(f["summary/n_done"][()].sum()), 9)
             self.assertTrue(np.all(f["summary/auc_count"][()] == 3))
+            two_ensemble = f["summary/ensemble_auc"][()]
+        with h5py.File(self.reference, "r") as f:
+            one_ensemble = f["summary/ensemble_auc"][()]
+        self.assertTrue(np.all(np.isfinite(one_ensemble)))
+        self.assertTrue(np.array_equal(one_ensemble, two_ensemble))
 
     def test_summary_matches_the_task_rows(self):
         with h5py.File(self.reference, "r") as f:
