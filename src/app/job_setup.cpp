@@ -73,6 +73,8 @@ PreparedJob prepare_job(const CommandLine& line) {
     for (const auto& key : job.config.read_keys()) point.get_string(key, job.config.raw(key));
   }
   job.study = studies::make_study(job.plan.study, job.plan.point_configs);
+  // keep_scores and k-fold need sizes the study must know up front: refuse them now if not.
+  job.study->kept_score_width();
   // Record the defaults the study used (as read at the first point) in the job, so
   // --dump-config and the store show every setting; scanned keys stay in [scan].
   std::set<std::string> scanned;

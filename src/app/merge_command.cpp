@@ -19,6 +19,7 @@
 #include "core/log.hpp"
 #include "core/utc_time.hpp"
 #include "report/plot_runner.hpp"
+#include "report/ensemble_summary.hpp"
 #include "report/summary.hpp"
 #include "store/results_store.hpp"
 #include "store/store_merge.hpp"
@@ -105,7 +106,8 @@ int merge_command(const parallel::MpiRuntime& mpi, const std::vector<std::string
   try {
     outcome = store::merge_part_stores(parts, staging);
     auto merged = store::ResultsStore::resume(MPI_COMM_SELF, staging, outcome.job_hash);
-    const auto summary = report::summarize(merged);
+    auto summary = report::summarize(merged);
+    report::add_ensemble_summary(merged, summary);
     merged.write_summary(summary);
     merged.write_completion(core::utc_now(), outcome.pending == 0);
     std::cout << "\nSummary of the merged store (mean ± std over repeats)\n"

@@ -16,6 +16,7 @@
 #include "parallel/stop_signal.hpp"
 #include "parallel/task_queue.hpp"
 #include "report/plot_runner.hpp"
+#include "report/ensemble_summary.hpp"
 #include "report/summary.hpp"
 #include "store/results_store.hpp"
 #include "training/compute_device.hpp"
@@ -58,7 +59,10 @@ store::StoreLayout make_layout(const PreparedJob& job) {
     layout.task_point.push_back(job.plan.point_of(t));
     layout.task_repeat.push_back(job.plan.repeat_of(t));
     layout.task_seed.push_back(job.plan.task_seed(t));
+    layout.task_fold.push_back(static_cast<std::int64_t>(job.plan.fold_of(t)));
+    layout.task_inner_fold.push_back(static_cast<std::int64_t>(job.plan.inner_of(t)));
   }
+  layout.score_width = job.study->kept_score_width();
   layout.result_columns = job.study->result_columns();
   layout.max_epochs = job.study->max_epochs();
   layout.roc_grid = job.study->roc_grid();
@@ -113,6 +117,9 @@ store::TaskRecord to_record(const studies::TaskOutput& output, std::uint64_t tas
   record.val_accuracy = output.val_accuracy;
   record.roc = output.roc;
   record.arrays = output.arrays;
+  record.scores = output.scores;
+  record.score_labels = output.score_labels;
+  record.scored_events_id = output.scored_events_id;
   record.device = device;
   record.rank = rank;
   return record;
@@ -262,6 +269,11 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
       context.task_id = task;
       context.point = job.plan.point_of(task);
       context.repeat = job.plan.repeat_of(task);
+      context.fold = job.plan.fold_of(task);
+      context.folds = job.plan.folds;
+      context.inner = job.plan.inner_of(task);
+      context.inner_folds = job.plan.inner_folds;
+      context.sample = job.plan.sample_of(task);
       context.master_seed = job.plan.master_seed;
       context.device = device_name;
       context.precision = job.run.precision;
@@ -315,7 +327,8 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   const auto failed = static_cast<std::size_t>(std::count(
       final_status.begin(), final_status.end(), store::TaskStatus::kFailed));
   if (mpi.rank() == 0) {
-    const auto summary = report::summarize(results);
+    auto summary = report::summarize(results);
+    report::add_ensemble_summary(results, summary);
     results.write_summary(summary);
     results.write_completion(core::utc_now(), complete);
     std::cout << "\nSummary of '" << job.plan.name << "' (mean ± std over repeats)\n"

@@ -17,4 +17,11 @@ std::uint64_t stream_seed(std::uint64_t master, std::uint64_t task, SeedPurpose 
   return h;
 }
 
+std::uint64_t point_seed(std::uint64_t master, std::uint64_t point, SeedPurpose purpose) {
+  // A domain constant ("point") enters before the point index, so (master, point, purpose)
+  // and (master, task, purpose) streams differ even when point == task.
+  constexpr std::uint64_t kPointDomain = 0x706f696e74ULL;
+  return stream_seed(mix64(master ^ kPointDomain), point, purpose);
+}
+
 }  // namespace cwola::core

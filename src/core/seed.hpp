@@ -16,6 +16,7 @@ enum class SeedPurpose : std::uint64_t {
   kTestSample = 7,
   kAugmentation = 8,
   kEventBlock = 9,
+  kFoldAssignment = 10,  ///< which k-fold block each event of a sample falls in
 };
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer with full avalanche.
@@ -24,5 +25,10 @@ std::uint64_t mix64(std::uint64_t x);
 /// Seed of the stream for (master, task, purpose). Distinct inputs give
 /// statistically independent seeds (chained mixing, not `master + task`).
 std::uint64_t stream_seed(std::uint64_t master, std::uint64_t task, SeedPurpose purpose);
+
+/// Seed of a stream shared by every task of one scan point (master, point, purpose): e.g. the
+/// test sample that all repeats of a point score ([metrics] test_set = per_point). Kept apart
+/// from the task streams, so point p's stream never equals task p's stream of that purpose.
+std::uint64_t point_seed(std::uint64_t master, std::uint64_t point, SeedPurpose purpose);
 
 }  // namespace cwola::core

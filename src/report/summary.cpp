@@ -1,6 +1,7 @@
 #include "report/summary.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -103,10 +104,21 @@ std::string format_summary_table(const std::vector<std::string>& axes,
     if (find_column(summary, std::string(name) + "_mean") != nullptr) references.emplace_back(name);
   }
 
+  // Ensemble and out-of-fold AUCs, shown when the study kept scores and formed them.
+  auto any_finite = [&summary](const char* name) {
+    const auto* values = find_column(summary, name);
+    return values != nullptr &&
+           std::any_of(values->begin(), values->end(), [](double v) { return std::isfinite(v); });
+  };
+  const bool show_ensemble = any_finite("ensemble_auc");
+  const bool show_oof = any_finite("oof_auc_mean");
+
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = axes;
   for (const char* name : {"done", "failed"}) header.emplace_back(name);
   for (const auto& s : shown) header.emplace_back(s.header);
+  if (show_ensemble) header.emplace_back("ensemble AUC");
+  if (show_oof) header.emplace_back("out-of-fold AUC");
   for (const auto& r : references) header.push_back(r);
   rows.push_back(header);
 
@@ -129,6 +141,15 @@ std::string format_summary_table(const std::vector<std::string>& axes,
         any_flagged = true;
       }
       row.push_back(cell);
+    }
+    if (show_ensemble) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.4f", find_column(summary, "ensemble_auc")->at(p));
+      row.emplace_back(buffer);
+    }
+    if (show_oof) {
+      row.push_back(plus_minus(find_column(summary, "oof_auc_mean")->at(p),
+                               find_column(summary, "oof_auc_std")->at(p)));
     }
     for (const auto& r : references) {
       char buffer[32];

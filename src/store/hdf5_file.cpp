@@ -40,6 +40,7 @@ Handle file_access(MPI_Comm comm) {
 hid_t file_type(ColumnType type) {
   switch (type) {
     case ColumnType::kFloat64: return H5T_IEEE_F64LE;
+    case ColumnType::kFloat32: return H5T_IEEE_F32LE;
     case ColumnType::kInt64: return H5T_STD_I64LE;
     case ColumnType::kUInt64: return H5T_STD_U64LE;
     case ColumnType::kInt8: return H5T_STD_I8LE;
@@ -112,9 +113,26 @@ void Hdf5File::create_group(const std::string& name) {
 
 void Hdf5File::create_dataset(const std::string& name, ColumnType type,
                               const std::vector<hsize_t>& dims, std::size_t string_length) {
+  create_dataset_with(name, type, dims, string_length, {});
+}
+
+void Hdf5File::create_chunked_dataset(const std::string& name, ColumnType type,
+                                      const std::vector<hsize_t>& dims,
+                                      const std::vector<hsize_t>& chunk) {
+  if (chunk.size() != dims.size()) fail("chunked dataset creation (chunk rank)", name);
+  create_dataset_with(name, type, dims, 0, chunk);
+}
+
+void Hdf5File::create_dataset_with(const std::string& name, ColumnType type,
+                                   const std::vector<hsize_t>& dims, std::size_t string_length,
+                                   const std::vector<hsize_t>& chunk) {
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS);
+  if (chunk.empty()) {
+    H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS);
+  } else {
+    H5Pset_chunk(dcpl.id(), static_cast<int>(chunk.size()), chunk.data());
+  }
   H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
   H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_ALLOC);
   // No modification times: a raw-data write then never touches an object header.
@@ -127,6 +145,9 @@ void Hdf5File::create_dataset(const std::string& name, ColumnType type,
   } else if (type == ColumnType::kFloat64) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     H5Pset_fill_value(dcpl.id(), H5T_NATIVE_DOUBLE, &nan);
+  } else if (type == ColumnType::kFloat32) {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    H5Pset_fill_value(dcpl.id(), H5T_NATIVE_FLOAT, &nan);
   }
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.id(), 1);
@@ -267,6 +288,11 @@ void Hdf5File::write_int8s(const std::string& name, hsize_t first_row,
   write_raw(name, H5T_NATIVE_INT8, first_row, values.size(), values.data());
 }
 
+void Hdf5File::write_floats(const std::string& name, hsize_t first_row,
+                            const std::vector<float>& values) {
+  write_raw(name, H5T_NATIVE_FLOAT, first_row, values.size(), values.data());
+}
+
 void Hdf5File::write_strings(const std::string& name, hsize_t first_row,
                              const std::vector<std::string>& values) {
   Handle dataset = open_dataset(name);
@@ -294,6 +320,60 @@ std::vector<std::int64_t> Hdf5File::read_int64s(const std::string& name) const {
 std::vector<std::int8_t> Hdf5File::read_int8s(const std::string& name) const {
   std::vector<std::int8_t> values(element_count(shape(name)));
   read_raw(name, H5T_NATIVE_INT8, values.data());
+  return values;
+}
+
+std::vector<std::uint64_t> Hdf5File::read_uint64s(const std::string& name) const {
+  std::vector<std::uint64_t> values(element_count(shape(name)));
+  read_raw(name, H5T_NATIVE_UINT64, values.data());
+  return values;
+}
+
+hsize_t Hdf5File::read_rows_raw(const std::string& name, hid_t memory_type, hsize_t first_row,
+                                hsize_t rows, std::vector<char>& buffer,
+                                std::size_t element_size) const {
+  Handle dataset = open_dataset(name);
+  Handle file_space(H5Dget_space(dataset.id()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(file_space.id());
+  if (rank < 1) fail("row read (scalar dataset)", name);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  H5Sget_simple_extent_dims(file_space.id(), dims.data(), nullptr);
+  if (first_row + rows > dims[0]) fail("row read (rows out of range)", name);
+  hsize_t row_size = 1;
+  for (std::size_t i = 1; i < dims.size(); ++i) row_size *= dims[i];
+  std::vector<hsize_t> start(dims.size(), 0);
+  std::vector<hsize_t> extent = dims;
+  start[0] = first_row;
+  extent[0] = rows;
+  H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, extent.data(),
+                      nullptr);
+  hsize_t count = rows * row_size;
+  buffer.assign(std::max<hsize_t>(count, 1) * element_size, 0);
+  Handle memory_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_INDEPENDENT);
+  if (count > 0 && H5Dread(dataset.id(), memory_type, memory_space.id(), file_space.id(),
+                           dxpl.id(), buffer.data()) < 0) {
+    fail("row read", name);
+  }
+  return count;
+}
+
+std::vector<float> Hdf5File::read_float_rows(const std::string& name, hsize_t first_row,
+                                             hsize_t rows) const {
+  std::vector<char> buffer;
+  const auto count = read_rows_raw(name, H5T_NATIVE_FLOAT, first_row, rows, buffer, sizeof(float));
+  std::vector<float> values(count);
+  std::memcpy(values.data(), buffer.data(), count * sizeof(float));
+  return values;
+}
+
+std::vector<std::int8_t> Hdf5File::read_int8_rows(const std::string& name, hsize_t first_row,
+                                                  hsize_t rows) const {
+  std::vector<char> buffer;
+  const auto count = read_rows_raw(name, H5T_NATIVE_INT8, first_row, rows, buffer, 1);
+  std::vector<std::int8_t> values(count);
+  std::memcpy(values.data(), buffer.data(), count);
   return values;
 }
 

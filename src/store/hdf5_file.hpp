@@ -33,7 +33,7 @@ class Handle {
 };
 
 /// Element types of the columns we store.
-enum class ColumnType { kFloat64, kInt64, kUInt64, kInt8, kString };
+enum class ColumnType { kFloat64, kFloat32, kInt64, kUInt64, kInt8, kString };
 
 /// An HDF5 file opened collectively through MPI-IO.
 class Hdf5File {
@@ -54,6 +54,11 @@ class Hdf5File {
   /// (NaN for floats, 0 otherwise), so later writes never change metadata.
   void create_dataset(const std::string& name, ColumnType type, const std::vector<hsize_t>& dims,
                       std::size_t string_length = 0);
+  /// Collective. As create_dataset, but stored in chunks of shape `chunk` (allocated now, at
+  /// fixed places, so independent writes still never change metadata; unfiltered, because
+  /// parallel HDF5 writes filtered datasets only collectively).
+  void create_chunked_dataset(const std::string& name, ColumnType type,
+                              const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunk);
   /// Collective: string-array attribute (e.g. the list of scan axes).
   void write_string_list_attribute(const std::string& object, const std::string& attribute,
                                    const std::vector<std::string>& values);
@@ -69,12 +74,19 @@ class Hdf5File {
                      const std::vector<std::uint64_t>& values);
   void write_int8s(const std::string& name, hsize_t first_row,
                    const std::vector<std::int8_t>& values);
+  void write_floats(const std::string& name, hsize_t first_row, const std::vector<float>& values);
   void write_strings(const std::string& name, hsize_t first_row,
                      const std::vector<std::string>& values);
 
   std::vector<double> read_doubles(const std::string& name) const;
   std::vector<std::int64_t> read_int64s(const std::string& name) const;
   std::vector<std::int8_t> read_int8s(const std::string& name) const;
+  std::vector<std::uint64_t> read_uint64s(const std::string& name) const;
+  /// Rows [first_row, first_row + rows) of a dataset, row-major (a slice of a large table).
+  std::vector<float> read_float_rows(const std::string& name, hsize_t first_row,
+                                     hsize_t rows) const;
+  std::vector<std::int8_t> read_int8_rows(const std::string& name, hsize_t first_row,
+                                          hsize_t rows) const;
   std::vector<std::string> read_strings(const std::string& name) const;
   std::vector<hsize_t> shape(const std::string& name) const;
   bool is_string(const std::string& name) const;
@@ -89,6 +101,12 @@ class Hdf5File {
   void write_raw(const std::string& name, hid_t memory_type, hsize_t first_row, hsize_t count,
                  const void* data);
   void read_raw(const std::string& name, hid_t memory_type, void* data) const;
+  /// Reads rows [first_row, first_row + rows); returns the values per row.
+  hsize_t read_rows_raw(const std::string& name, hid_t memory_type, hsize_t first_row,
+                        hsize_t rows, std::vector<char>& buffer, std::size_t element_size) const;
+  void create_dataset_with(const std::string& name, ColumnType type,
+                           const std::vector<hsize_t>& dims, std::size_t string_length,
+                           const std::vector<hsize_t>& chunk);
   [[noreturn]] void fail(const std::string& what, const std::string& object) const;
 
   std::string path_;

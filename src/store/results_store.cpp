@@ -123,6 +123,10 @@ void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance
       file.create_dataset("/summary/" + column + "_" + stat, ColumnType::kFloat64, {points});
     }
   }
+  if (layout.score_width > 0) {
+    create_score_table(file, layout.n_tasks(), layout.n_points(), layout.score_width,
+                       layout.roc_grid.size());
+  }
   file.write_string_list_attribute("/tasks", "axes", layout.axes);
   file.write_string_list_attribute("/summary", "axes", layout.axes);
   file.write_string_list_attribute("/results", "columns", layout.result_columns);
@@ -179,6 +183,13 @@ void fill_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance& 
   for (std::size_t p = 0; p < point_ids.size(); ++p) point_ids[p] = static_cast<std::int64_t>(p);
   file.write_int64s("/summary/point", 0, point_ids);
   file.write_doubles("/curves/roc_eps_b", 0, layout.roc_grid);
+  if (layout.score_width > 0) {
+    std::vector<std::int64_t> fold = layout.task_fold;
+    std::vector<std::int64_t> inner = layout.task_inner_fold;
+    fold.resize(n, 0);
+    inner.resize(n, 0);
+    fill_score_table(file, fold, inner);
+  }
   // The hash goes last: a store whose hash is set was fully laid out.
   write_scalar_string(file, "/job/hash", layout.job_hash);
 }
@@ -319,6 +330,11 @@ void ResultsStore::load_shape() {
   for (const auto& name : array_names) {
     task_arrays_.emplace_back(name, file_->shape("/curves/" + name).at(1));
   }
+  score_width_ = score_table_width(*file_);
+}
+
+ScoreRows ResultsStore::read_scores(std::uint64_t first_task, std::size_t tasks) const {
+  return read_score_rows(*file_, first_task, tasks);
 }
 
 std::vector<TaskStatus> ResultsStore::read_status() const {
@@ -396,6 +412,10 @@ void ResultsStore::write_task(const TaskRecord& record) {
     values.resize(task_arrays_[a].second, std::numeric_limits<double>::quiet_NaN());
     file_->write_doubles("/curves/" + task_arrays_[a].first, row, values);
   }
+  if (score_width_ > 0 && !record.scores.empty()) {
+    write_score_row(*file_, record.task, score_width_, record.scores, record.score_labels,
+                    record.scored_events_id);
+  }
   file_->write_strings("/results/failure_reason", row, {record.failure_reason});
   file_->write_strings("/results/device", row, {record.device});
   file_->write_int64s("/results/rank", row, {record.rank});
@@ -409,6 +429,9 @@ void ResultsStore::write_summary(const SummaryColumns& summary) {
   }
   for (const auto& [name, values] : summary.integers) {
     file_->write_int64s("/summary/" + name, 0, values);
+  }
+  for (const auto& [name, values] : summary.strings) {
+    file_->write_strings("/summary/" + name, 0, values);
   }
 }
 

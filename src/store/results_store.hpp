@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "store/hdf5_file.hpp"
+#include "store/score_table.hpp"
 
 namespace cwola::store {
 
@@ -29,11 +30,15 @@ struct StoreLayout {
   std::vector<std::uint64_t> task_point;                    ///< per task
   std::vector<std::uint64_t> task_repeat;
   std::vector<std::uint64_t> task_seed;
+  std::vector<std::int64_t> task_fold;        ///< k-fold model of each task (/scores only)
+  std::vector<std::int64_t> task_inner_fold;
   std::vector<std::string> result_columns;  ///< float64 columns of /results
   std::size_t max_epochs = 0;
   std::vector<double> roc_grid;  ///< background efficiencies of /curves/roc_eps_b
   /// Study arrays: /curves/<name> [n_tasks, length] (names also in /curves attribute task_arrays).
   std::vector<std::pair<std::string, std::size_t>> task_arrays;
+  /// Events per task row of /scores; 0 = no /scores (scores not kept).
+  std::size_t score_width = 0;
 
   std::size_t n_tasks() const { return task_point.size(); }
   std::size_t n_points() const { return point_axis_values.size(); }
@@ -58,6 +63,10 @@ struct TaskRecord {
   std::vector<double> train_loss, val_loss, train_accuracy, val_accuracy;  ///< per epoch
   std::vector<double> roc;  ///< signal efficiency at each roc_grid point
   std::vector<std::vector<double>> arrays;  ///< in StoreLayout::task_arrays order (may be empty)
+  /// Per-event scores and truth labels for /scores (empty: none kept) and their fingerprint.
+  std::vector<float> scores;
+  std::vector<std::uint8_t> score_labels;
+  std::uint64_t scored_events_id = 0;
   std::string device;
   int rank = 0;
 };
@@ -66,6 +75,7 @@ struct TaskRecord {
 struct SummaryColumns {
   std::vector<std::pair<std::string, std::vector<double>>> doubles;
   std::vector<std::pair<std::string, std::vector<std::int64_t>>> integers;
+  std::vector<std::pair<std::string, std::vector<std::string>>> strings;
 };
 
 class ResultsStore {
@@ -98,6 +108,10 @@ class ResultsStore {
   std::vector<std::string> read_job_text() const;
   /// Scan-axis values of each point as text, [point][axis].
   std::vector<std::vector<std::string>> read_point_values() const;
+  /// Events per /scores row (0: the store keeps no scores).
+  std::size_t score_width() const { return score_width_; }
+  /// /scores rows of tasks [first_task, first_task + tasks).
+  ScoreRows read_scores(std::uint64_t first_task, std::size_t tasks) const;
 
   /// Independent: writes a task's rows, then its status.
   void write_task(const TaskRecord& record);
@@ -121,6 +135,7 @@ class ResultsStore {
   std::size_t roc_points_ = 0;
   std::vector<std::string> result_columns_;
   std::vector<std::pair<std::string, std::size_t>> task_arrays_;
+  std::size_t score_width_ = 0;
 };
 
 /// Names of the per-metric summary statistics, in /summary as "<metric>_<stat>".

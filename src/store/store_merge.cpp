@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/text.hpp"
 #include "store/hdf5_file.hpp"
+#include "store/score_table.hpp"
 
 namespace cwola::store {
 
@@ -31,7 +32,7 @@ struct PartStore {
   std::vector<std::int8_t> status;
 };
 
-enum class RowType { kDouble, kInt64, kString };
+enum class RowType { kDouble, kInt64, kString, kFloat, kInt8, kUInt64 };
 
 struct RowDataset {
   std::string name;
@@ -39,7 +40,7 @@ struct RowDataset {
 };
 
 /// Every dataset with one row per task, status excepted (it is written last).
-std::vector<RowDataset> row_datasets(const std::vector<std::string>& columns) {
+std::vector<RowDataset> row_datasets(const std::vector<std::string>& columns, bool scores) {
   std::vector<RowDataset> datasets = {{"/results/failure_reason", RowType::kString},
                                       {"/results/device", RowType::kString},
                                       {"/results/rank", RowType::kInt64}};
@@ -47,6 +48,12 @@ std::vector<RowDataset> row_datasets(const std::vector<std::string>& columns) {
   for (const char* curve : {"/curves/train_loss", "/curves/val_loss", "/curves/train_accuracy",
                             "/curves/val_accuracy", "/curves/roc_eps_s"}) {
     datasets.push_back({curve, RowType::kDouble});
+  }
+  if (scores) {
+    datasets.push_back({"/scores/score", RowType::kFloat});
+    datasets.push_back({"/scores/label", RowType::kInt8});
+    datasets.push_back({"/scores/count", RowType::kInt64});
+    datasets.push_back({"/scores/events_id", RowType::kUInt64});
   }
   return datasets;
 }
@@ -97,7 +104,7 @@ PartStore open_part(const std::string& path) {
     part.curve_shape = part.file.shape(object);
     object = "/curves/roc_eps_s";
     part.roc_shape = part.file.shape(object);
-    for (const auto& dataset : row_datasets(part.columns)) {
+    for (const auto& dataset : row_datasets(part.columns, score_table_width(part.file) > 0)) {
       object = dataset.name;
       const auto dims = part.file.shape(object);
       if (dims.empty() || dims[0] != part.n_tasks) {
@@ -247,7 +254,8 @@ MergeOutcome merge_part_stores(const std::vector<std::string>& part_paths,
   }
   Hdf5File merged(MPI_COMM_SELF, staging, Hdf5File::Mode::kReadWrite);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (const auto& dataset : row_datasets(parts.front().columns)) {
+  for (const auto& dataset :
+       row_datasets(parts.front().columns, score_table_width(parts.front().file) > 0)) {
     const auto dims = merged.shape(dataset.name);
     std::size_t row_size = 1;
     for (std::size_t i = 1; i < dims.size(); ++i) row_size *= dims[i];
@@ -272,6 +280,28 @@ MergeOutcome merge_part_stores(const std::vector<std::string>& part_paths,
                                                       [&](const PartStore& p) {
                                                         return p.file.read_strings(dataset.name);
                                                       }));
+        break;
+      case RowType::kFloat:
+        merged.write_floats(
+            dataset.name, 0,
+            gather_rows<float>(parts, source, row_size, std::numeric_limits<float>::quiet_NaN(),
+                               [&](const PartStore& p) {
+                                 return p.file.read_float_rows(dataset.name, 0, p.n_tasks);
+                               }));
+        break;
+      case RowType::kInt8:
+        merged.write_int8s(dataset.name, 0,
+                           gather_rows<std::int8_t>(parts, source, row_size, 0,
+                                                    [&](const PartStore& p) {
+                                                      return p.file.read_int8s(dataset.name);
+                                                    }));
+        break;
+      case RowType::kUInt64:
+        merged.write_uint64s(dataset.name, 0,
+                             gather_rows<std::uint64_t>(parts, source, row_size, 0,
+                                                        [&](const PartStore& p) {
+                                                          return p.file.read_uint64s(dataset.name);
+                                                        }));
         break;
     }
   }

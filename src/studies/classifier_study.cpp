@@ -4,15 +4,17 @@
 #include <map>
 #include <tuple>
 
+#include "core/error.hpp"
 #include "core/random_stream.hpp"
 #include "core/seed.hpp"
 #include "data/feature_scaling.hpp"
+#include "data/fold_split.hpp"
 
 namespace cwola::studies {
 
 ClassifierStudyBase::ClassifierStudyBase(const std::vector<const ClassifierSettings*>& settings,
                                          const std::vector<std::string>& study_columns)
-    : columns_(classifier_columns()) {
+    : n_points_(settings.size()), columns_(classifier_columns()) {
   warn_of_fault_injection();
   // metrics.untrained_baseline is one for the job (checked in make_study).
   if (settings.front()->untrained_baseline) columns_.insert(columns_.end(), untrained_columns().begin(), untrained_columns().end());
@@ -36,7 +38,66 @@ ClassifierTaskData DenseClassifierStudy::prepare_scaled(const TaskContext& conte
   scaling.apply(data.split.train);
   scaling.apply(data.split.validation);
   scaling.apply(data.test);
+  if (data.held_out.size() > 0) scaling.apply(data.held_out);
   return data;
+void DenseClassifierStudy::split_task(const ClassifierSettings& settings,
+                                      const data::EventTable& mixed, const TaskContext& context,
+                                      ClassifierTaskData& data) {
+  if (context.folds == 1) {
+    data.split = split_for_task(settings, mixed, context);
+    return;
+  }
+  core::RandomStream fold_stream(context.seed(core::SeedPurpose::kFoldAssignment));
+  const auto folds = data::assign_folds(mixed.size(), context.folds, fold_stream);
+  core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
+  const auto indices = data::fold_indices(folds, context.fold, context.inner_folds, context.inner,
+                                          settings.validation_fraction, split_stream);
+  data.split = {mixed.subset(indices.train), mixed.subset(indices.validation)};
+  data.held_out = mixed.subset(indices.held_out);
+  struct Part {
+    const char* name;
+    const data::EventTable* table;
+  };
+  for (const Part& part : {Part{"held-out fold", &data.held_out},
+                           Part{"training part", &data.split.train},
+                           Part{"validation block", &data.split.validation}}) {
+    std::size_t ones = 0;
+    for (auto label : part.table->label) ones += label;
+    if (ones == 0 || ones == part.table->size()) {
+      throw core::InputError(
+          "training.folds = " + std::to_string(context.folds) + ", training.inner_folds = " +
+          std::to_string(context.inner_folds) + ": the " + part.name + " of fold " +
+          std::to_string(context.fold) + " (model " + std::to_string(context.inner) + ") has " +
+          std::to_string(ones) + " events of training class 1 and " +
+          std::to_string(part.table->size() - ones) +
+          " of class 0 (every part needs both); use fewer folds or a larger sample");
+    }
+  }
+}
+
+std::size_t DenseClassifierStudy::kept_score_width() const {
+  std::size_t width = 0;
+  for (std::size_t p = 0; p < point_count(); ++p) {
+    const auto& settings = classifier(p);
+    if (settings.folds == 1 && !settings.keep_scores) continue;
+    const auto sizes = sample_sizes(p);
+    if (settings.folds > 1) {
+      if (sizes.mixed_events == 0) {
+        throw core::InputError("training.folds = " + std::to_string(settings.folds) +
+                               ": this study does not support k-fold training (it cannot tell "
+                               "its sample size up front); use training.folds = 1");
+      }
+      width = std::max(width, (sizes.mixed_events + settings.folds - 1) / settings.folds);
+    } else {
+      if (sizes.test_events == 0) {
+        throw core::InputError("metrics.keep_scores = true: this study cannot keep per-event "
+                               "scores (it cannot tell its test-set size up front); set "
+                               "metrics.keep_scores = false");
+      }
+      width = std::max(width, sizes.test_events);
+    }
+  }
+  return width;
 }
 
 void DenseClassifierStudy::complete_columns(const TaskContext& /*context*/,
@@ -53,7 +114,8 @@ void DenseClassifierStudy::finish(const TaskContext& context, const ClassifierTa
 TaskOutput DenseClassifierStudy::run_task(const TaskContext& context) {
   const auto data = prepare_scaled(context);
   auto output = train_and_evaluate_split(classifier(context.point), data.split, data.test,
-                                         data.yields, context);
+                                         data.yields, context,
+                                         context.folds > 1 ? &data.held_out : nullptr);
   finish(context, data, output);
   return output;
 }
@@ -90,7 +152,8 @@ std::vector<TaskOutput> DenseClassifierStudy::run_stacked(
     }
     std::vector<ClassifierProblem> problems;
     for (std::size_t i : members) {
-      problems.push_back({&data[i].split, &data[i].test, data[i].yields, group[i]});
+      problems.push_back({&data[i].split, &data[i].test, data[i].yields, group[i],
+                          group[i].folds > 1 ? &data[i].held_out : nullptr});
     }
     auto stacked = train_and_evaluate_stacked(classifier(group.front().point), problems);
     for (std::size_t m = 0; m < members.size(); ++m) {

@@ -38,8 +38,11 @@ class ClassifierStudyBase : public Study {
   /// `study_columns`: the study's own columns, stored after classifier_columns().
   ClassifierStudyBase(const std::vector<const ClassifierSettings*>& settings,
                       const std::vector<std::string>& study_columns);
+  /// Number of scan points.
+  std::size_t point_count() const { return n_points_; }
 
  private:
+  std::size_t n_points_ = 0;
   std::vector<std::string> columns_;
   std::size_t max_epochs_ = 1;
   std::vector<double> grid_;
@@ -56,6 +59,14 @@ struct ClassifierTaskData {
   /// The study's columns that are known before training, in result_columns() order after the
   /// common ones (complete_columns may append more).
   std::vector<double> study_columns;
+  /// k-fold training: the held-out fold's events (truth-labelled), scored into /scores.
+  data::EventTable held_out;
+};
+
+/// Event counts a study knows before any task runs (for /scores and k-fold); 0 = unknown.
+struct SampleSizes {
+  std::size_t test_events = 0;   ///< events of one task's test set, all classes
+  std::size_t mixed_events = 0;  ///< events of one task's labelled sample (train + validation)
 };
 
 class DenseClassifierStudy : public ClassifierStudyBase {
@@ -65,6 +76,9 @@ class DenseClassifierStudy : public ClassifierStudyBase {
   /// each gets the split, initial weights and epoch order run_task would give it.
   std::vector<TaskOutput> run_tasks(const std::vector<TaskContext>& contexts) final;
   std::size_t task_device_bytes() const override { return task_bytes_; }
+  /// The test-set size (keep_scores) or the largest held-out fold (k-fold) over the points;
+  /// InputError when a point asks for either and the study cannot tell its sizes.
+  std::size_t kept_score_width() const override;
 
  protected:
   using ClassifierStudyBase::ClassifierStudyBase;
@@ -78,6 +92,8 @@ class DenseClassifierStudy : public ClassifierStudyBase {
   /// every task that was not abandoned, after data.study_columns were appended. Default: none.
   virtual void complete_columns(const TaskContext& context, const ClassifierTaskData& data,
                                 TaskOutput& output) const;
+  /// The sizes of a point's samples; studies that keep scores or train k-fold override it.
+  virtual SampleSizes sample_sizes(std::size_t /*point*/) const { return {}; }
   /// The device-memory estimate of one stacked task ([run] ensemble = auto); 0: unknown.
   void set_task_device_bytes(std::size_t bytes) { task_bytes_ = bytes; }
 
@@ -85,6 +101,12 @@ class DenseClassifierStudy : public ClassifierStudyBase {
   static data::TrainValidationSplit split_for_task(const ClassifierSettings& settings,
                                                    const data::EventTable& mixed,
                                                    const TaskContext& context);
+  /// data.split as split_for_task makes it, or with k-fold training (context.folds > 1) the
+  /// split of the context's (fold, inner) model and data.held_out its held-out fold (folds
+  /// from the sample's kFoldAssignment stream). InputError naming training.folds when a fold
+  /// or block has no event of a training class.
+  static void split_task(const ClassifierSettings& settings, const data::EventTable& mixed,
+                         const TaskContext& context, ClassifierTaskData& data);
 
  private:
   /// prepare_task, then the one feature standardisation of dense studies.

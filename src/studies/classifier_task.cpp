@@ -5,12 +5,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <cstring>
 #include <limits>
 #include <set>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/random_stream.hpp"
+#include "core/seed.hpp"
 #include "core/text.hpp"
 #include "data/event_weights.hpp"
 #include "metrics/classifier_metrics.hpp"
@@ -58,6 +60,14 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config) {
   }
   s.gradient_clip = config.get_double("training.gradient_clip", 0.0, 0.0, 1e9);
   s.untrained_baseline = config.get_bool("metrics.untrained_baseline", false);
+  s.keep_scores = config.get_bool("metrics.keep_scores", false);
+  s.test_set = config.get_choice("metrics.test_set", "per_task", {"per_task", "per_point"}) ==
+                       "per_point"
+                   ? TestSet::kPerPoint
+                   : TestSet::kPerTask;
+  s.folds = static_cast<std::size_t>(config.get_int("training.folds", 1, 1, 1000));
+  s.inner_folds = static_cast<std::size_t>(config.get_int("training.inner_folds", 1, 1, 1000));
+  // Last: the key covers every setting read above (and their defaults).
   s.point_key = stacking_key(config);
   return s;
 }
@@ -78,6 +88,44 @@ std::string stacking_key(core::JobConfig& point) {
 const std::vector<std::string>& untrained_columns() {
   static const std::vector<std::string> kColumns = {"untrained_auc"};
   return kColumns;
+}
+
+void check_folds(core::JobConfig& config, const ClassifierSettings& s, std::size_t class1_events,
+                 std::size_t class0_events) {
+  if (s.folds == 1) return;
+  const std::size_t fewest = std::min(class1_events, class0_events);
+  if (s.folds > fewest) {
+    config.fail("training.folds",
+                "is more than the " + std::to_string(fewest) +
+                    " events of training class " + (class1_events < class0_events ? "1" : "0") +
+                    " in a sample (" + std::to_string(class1_events) + " of class 1, " +
+                    std::to_string(class0_events) +
+                    " of class 0): some fold would hold no event of it; use fewer folds");
+  }
+  // An inner validation block takes about 1/(folds inner_folds) of a class.
+  if (s.inner_folds > 1 && s.folds * s.inner_folds > fewest) {
+    config.fail("training.inner_folds",
+                "with training.folds = " +
+                    std::to_string(s.folds) + " cuts the " + std::to_string(fewest) +
+                    " events of the smaller training class into blocks of fewer than one event; "
+                    "use fewer folds");
+  }
+}
+
+std::uint64_t events_fingerprint(const std::vector<float>& rows,
+                                 const std::vector<std::uint8_t>& truth) {
+  std::uint64_t h = core::mix64(rows.size() ^ (truth.size() << 32U));
+  for (float value : rows) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &value, sizeof bits);
+    h = core::mix64(h ^ bits);
+  }
+  for (auto t : truth) h = core::mix64(h ^ t);
+  return h;
+}
+
+std::uint64_t events_fingerprint(const data::EventTable& table) {
+  return events_fingerprint(table.rows, table.is_signal);
 }
 
 std::vector<double> roc_grid(const ClassifierSettings& settings) {
@@ -241,7 +289,8 @@ training::Batch to_batch(const data::EventTable& table, const std::vector<std::u
 TaskOutput make_output(const ClassifierSettings& settings, const training::TrainOutcome& outcome,
                        const std::vector<float>* scores, const data::EventTable& test,
                        const std::vector<float>* validation_scores,
-                       const data::EventTable& validation, const ExpectedYields& yields) {
+                       const data::EventTable& validation, const ExpectedYields& yields,
+                       const data::EventTable* held_out, std::vector<float>* held_out_scores) {
   TaskOutput output = output_with_curves(outcome);
   if (outcome.status == training::TrainStatus::kAbandoned) {
     output.status = TaskOutput::Status::kAbandoned;
@@ -262,6 +311,17 @@ TaskOutput make_output(const ClassifierSettings& settings, const training::Train
   output.results = classifier_results(m, best.train_accuracy, best.val_accuracy,
                                       outcome.best_epoch, outcome.history.size());
   output.roc = m.roc_on_grid;
+  // Scores are kept raw (never rectified): an ensemble that flipped members on the test set
+  // would be tuned on it.
+  if (held_out != nullptr) {
+    output.scores = std::move(*held_out_scores);
+    output.score_labels = held_out->is_signal;
+    output.scored_events_id = events_fingerprint(*held_out);
+  } else if (settings.keep_scores) {
+    output.scores = *scores;
+    output.score_labels = test.is_signal;
+    output.scored_events_id = events_fingerprint(test);
+  }
   return output;
 }
 
@@ -367,7 +427,7 @@ void append_untrained(const ClassifierSettings& settings, const std::vector<floa
 TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
                                     const data::TrainValidationSplit& split,
                                     const data::EventTable& test, const ExpectedYields& yields,
-                                    const TaskContext& context) {
+                                    const TaskContext& context, const data::EventTable* held_out) {
   const auto network = network_config(settings, split.train.features);
   training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
   models::DenseNetwork model(network);
@@ -391,8 +451,8 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
       [&context](const training::EpochRecord&) { return context.keep_going(); });
   if (outcome.status == training::TrainStatus::kAbandoned ||
       outcome.status == training::TrainStatus::kDiverged) {
-    auto output =
-        make_output(settings, outcome, nullptr, test, nullptr, split.validation, yields);
+    auto output = make_output(settings, outcome, nullptr, test, nullptr, split.validation,
+                              yields, nullptr, nullptr);
     append_untrained(settings, nullptr, test, output);
     return output;
   }
@@ -400,8 +460,15 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
       training::predict_scores(classifier, test_x, settings.eval_batch_size, device);
   const auto validation_scores =
       score_validation(classifier, split.validation, settings.eval_batch_size, device);
+  std::vector<float> held_out_scores;
+  if (held_out != nullptr) {
+    held_out_scores = training::predict_scores(
+        classifier,
+        training::to_tensor(held_out->rows, static_cast<std::int64_t>(held_out->features)),
+        settings.eval_batch_size, device);
+  }
   auto output = make_output(settings, outcome, &scores, test, &validation_scores,
-                            split.validation, yields);
+                            split.validation, yields, held_out, &held_out_scores);
   append_untrained(settings, &untrained, test, output);
   return output;
 }
@@ -452,10 +519,29 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
       });
   std::vector<std::vector<float>> scores;
   std::vector<std::vector<float>> validation_scores;
+  std::vector<std::vector<float>> held_out_scores(problems.size());
+  const bool k_fold = problems.front().held_out != nullptr;
   if (any_finished) {
     scores = training::predict_ensemble_scores(model, tests, settings.eval_batch_size, device);
     validation_scores =
         score_validation_stacked(model, problems, settings.eval_batch_size, device);
+    if (k_fold) {
+      // Held-out folds differ in size by up to one event: pad each member's fold with zero
+      // rows to the largest (members are independent), then drop the padding's scores.
+      std::size_t most = 0;
+      for (const auto& p : problems) most = std::max(most, p.held_out->size());
+      std::vector<torch::Tensor> folds;
+      for (const auto& p : problems) {
+        std::vector<float> rows = p.held_out->rows;
+        rows.resize(most * features, 0.0F);
+        folds.push_back(training::to_tensor(rows, static_cast<std::int64_t>(features)));
+      }
+      held_out_scores =
+          training::predict_ensemble_scores(model, folds, settings.eval_batch_size, device);
+      for (std::size_t k = 0; k < problems.size(); ++k) {
+        held_out_scores[k].resize(problems[k].held_out->size());
+      }
+    }
   }
   std::vector<TaskOutput> outputs;
   outputs.reserve(problems.size());
@@ -463,7 +549,8 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
     outputs.push_back(make_output(settings, outcomes[k], scores.empty() ? nullptr : &scores[k],
                                   *problems[k].test,
                                   scores.empty() ? nullptr : &validation_scores[k],
-                                  problems[k].split->validation, problems[k].yields));
+                                  problems[k].split->validation, problems[k].yields,
+                                  problems[k].held_out, &held_out_scores[k]));
     append_untrained(settings, untrained.empty() ? nullptr : &untrained[k], *problems[k].test,
                      outputs.back());
   }

@@ -49,6 +49,14 @@ struct ClassifierSettings {
   std::size_t roc_points = 41;
   double roc_min_background_efficiency = 1e-4;
   metrics::SicFloor sic_floor;  ///< the floor of max_sic ([metrics] sic_floor*)
+  /// Keep every task's per-event test scores in /scores ([metrics] keep_scores; off by default:
+  /// 4 bytes a score plus 1 a label, and the results do not change).
+  bool keep_scores = false;
+  /// Whether the repeats of a point score the same test events ([metrics] test_set).
+  TestSet test_set = TestSet::kPerTask;
+  /// k-fold cross-training ([training] folds, inner_folds; 1 = off); read by the task plan too.
+  std::size_t folds = 1;
+  std::size_t inner_folds = 1;
 };
 
 /// Reads [model], [training] and [metrics] (validating ranges).
@@ -72,6 +80,16 @@ void append_untrained(const ClassifierSettings& settings, const std::vector<floa
 void append_untrained(const ClassifierSettings& settings, const std::vector<float>* scores,
                       const std::vector<std::uint8_t>& truth, TaskOutput& output);
 
+/// Refuses k-fold settings the sample cannot carry (InputError naming training.folds or
+/// training.inner_folds and the counts): more folds than events of a training class, or
+/// inner blocks with fewer than one event of a class. `class1_events`, `class0_events`: the
+/// events of each training label in one task's sample.
+void check_folds(core::JobConfig& config, const ClassifierSettings& settings,
+                 std::size_t class1_events, std::size_t class0_events);
+/// A fingerprint of events (feature rows, truth and order), for TaskOutput::scored_events_id.
+std::uint64_t events_fingerprint(const std::vector<float>& rows,
+                                 const std::vector<std::uint8_t>& truth);
+std::uint64_t events_fingerprint(const data::EventTable& table);
 /// Log grid of background efficiencies from the settings.
 std::vector<double> roc_grid(const ClassifierSettings& settings);
 /// The [metrics] settings of an evaluation (rectification, SIC floor, ROC grid).
@@ -100,10 +118,13 @@ struct ExpectedYields {
 /// the training part so that no copy of a validation event is trained on) and evaluates it on
 /// `test` against the truth; fills the common columns of `output.results` (the caller appends
 /// the study's columns).
+/// `held_out` (k-fold training): events the network scores into output.scores instead of
+/// `test` (test still gives the columns).
 TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
                                     const data::TrainValidationSplit& split,
                                     const data::EventTable& test, const ExpectedYields& yields,
-                                    const TaskContext& context);
+                                    const TaskContext& context,
+                                    const data::EventTable* held_out = nullptr);
 
 /// One task's inputs to train_and_evaluate_stacked (the tables are not owned).
 struct ClassifierProblem {
@@ -111,6 +132,7 @@ struct ClassifierProblem {
   const data::EventTable* test = nullptr;
   ExpectedYields yields;
   TaskContext context;
+  const data::EventTable* held_out = nullptr;  ///< k-fold: the events to keep scores of
 };
 
 /// train_and_evaluate_split for several tasks at once, trained as one stacked network

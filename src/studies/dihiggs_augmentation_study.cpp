@@ -61,6 +61,11 @@ class DihiggsAugmentationStudy : public DenseClassifierStudyOf<AugmentationSetti
                                                    "train_rows", "validation_rows", "features"}) {}
 
  protected:
+  /// Test sets hold test_events of each class; no k-fold (the sample size is not fixed up front).
+  SampleSizes sample_sizes(std::size_t index) const override {
+    return {2 * point(index).test_events, 0};
+  }
+
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const AugmentationSettings& s = point(context.point);
     const physics::HhEventSource signal(s.physics.signal);
@@ -78,13 +83,13 @@ class DihiggsAugmentationStudy : public DenseClassifierStudyOf<AugmentationSetti
     }
     data::CandidateSample test;
     for (const auto& e :
-         generate_n(signal, s.physics.pairing, sub_seed(context, core::SeedPurpose::kTestSample, 1),
+         generate_n(signal, s.physics.pairing, test_sub_seed(context, s.classifier.test_set, 1),
                     s.test_events)) {
       test.add(e.candidates, 1, 1);
     }
     for (const auto& e :
          generate_n(background, s.physics.pairing,
-                    sub_seed(context, core::SeedPurpose::kTestSample, 0), s.test_events)) {
+                    test_sub_seed(context, s.classifier.test_set, 0), s.test_events)) {
       test.add(e.candidates, 0, 0);
     }
 

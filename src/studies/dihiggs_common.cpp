@@ -116,6 +116,10 @@ std::uint64_t sub_seed(const TaskContext& context, core::SeedPurpose purpose, st
   return core::stream_seed(context.seed(purpose), index, purpose);
 }
 
+std::uint64_t test_sub_seed(const TaskContext& context, TestSet test_set, std::uint64_t index) {
+  return core::stream_seed(context.test_seed(test_set), index, core::SeedPurpose::kTestSample);
+}
+
 std::vector<std::string> correlation_columns() {
   std::vector<std::string> out;
   const auto& names = features::dihiggs_feature_names();

@@ -56,6 +56,9 @@ std::vector<CandidateEvent> generate_n(const physics::HhEventSource& source,
 
 /// Seed of a sub-stream of a task's purpose: (task seed of `purpose`, index).
 std::uint64_t sub_seed(const TaskContext& context, core::SeedPurpose purpose, std::uint64_t index);
+/// sub_seed of the test sample: the task's, or the point's with TestSet::kPerPoint (equal to
+/// sub_seed(context, kTestSample, index) with TestSet::kPerTask).
+std::uint64_t test_sub_seed(const TaskContext& context, TestSet test_set, std::uint64_t index);
 
 /// Column names "corr__<a>__<b>" for a < b over the 16 di-Higgs features.
 std::vector<std::string> correlation_columns();

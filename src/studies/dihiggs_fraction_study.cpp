@@ -75,6 +75,11 @@ class DihiggsFractionStudy : public DenseClassifierStudyOf<FractionSettings> {
                                 "signal_four_tag_efficiency", "background_four_tag_efficiency"}) {}
 
  protected:
+  /// Test sets hold test_events of each class; no k-fold (the sample size is not fixed up front).
+  SampleSizes sample_sizes(std::size_t index) const override {
+    return {2 * point(index).test_events, 0};
+  }
+
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const FractionSettings& s = point(context.point);
     const physics::HhEventSource signal(s.physics.signal);
@@ -103,10 +108,10 @@ class DihiggsFractionStudy : public DenseClassifierStudyOf<FractionSettings> {
     physics::FourTagCutflow signal_flow;
     physics::FourTagCutflow background_flow;
     const auto test_signal =
-        generate_n(signal, s.physics.pairing, sub_seed(context, core::SeedPurpose::kTestSample, 1),
+        generate_n(signal, s.physics.pairing, test_sub_seed(context, s.classifier.test_set, 1),
                    s.test_events, &signal_flow);
     const auto test_background = generate_n(background, s.physics.pairing,
-                                            sub_seed(context, core::SeedPurpose::kTestSample, 0),
+                                            test_sub_seed(context, s.classifier.test_set, 0),
                                             s.test_events, &background_flow);
     data::CandidateSample test;
     for (const auto& e : test_signal) test.add(e.candidates, 1, 1);

@@ -149,6 +149,11 @@ class DihiggsHuntingStudy : public DenseClassifierStudyOf<HuntingSettings> {
         correlations_(any_correlations(this->points())) {}
 
  protected:
+  /// Test sets hold test_events of each class; no k-fold (the sample size is not fixed up front).
+  SampleSizes sample_sizes(std::size_t index) const override {
+    return {2 * point(index).test_events, 0};
+  }
+
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const HuntingSettings& s = point(context.point);
     const physics::HhEventSource signal(s.physics.signal);
@@ -198,7 +203,7 @@ class DihiggsHuntingStudy : public DenseClassifierStudyOf<HuntingSettings> {
          {std::tuple{&signal, &test_signal, 1}, std::tuple{&background, &test_background, 0}}) {
       generate_candidates(
           *source, s.physics.pairing,
-          sub_seed(context, core::SeedPurpose::kTestSample, static_cast<std::uint64_t>(index)),
+          test_sub_seed(context, s.classifier.test_set, static_cast<std::uint64_t>(index)),
           [&, sink = sink](const CandidateEvent& e) {
             if (keep_for_test(e)) sink->push_back(e);
             return sink->size() >= s.test_events;

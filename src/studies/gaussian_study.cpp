@@ -41,13 +41,18 @@ class GaussianStudy : public DenseClassifierStudyOf<GaussianSettings> {
     const GaussianSettings& s = point(context.point);
     auto samples = make_samples(s, context);
     ClassifierTaskData data;
-    data.split = split_for_task(s.classifier, samples.mixed, context);
+    split_task(s.classifier, samples.mixed, context, data);
     data.test = std::move(samples.test);
     data.yields = {s.expected_signal, s.expected_background};
     const double delta = s.mahalanobis_distance;
     data.study_columns = {data::normal_cdf(delta / std::sqrt(2.0)), data::normal_cdf(delta / 2.0),
                           delta, s.f1, s.f2};
     return data;
+  }
+
+  SampleSizes sample_sizes(std::size_t index) const override {
+    const GaussianSettings& s = point(index);
+    return {2 * s.test_events, 2 * s.events_per_mixture};
   }
 
  private:
@@ -79,7 +84,7 @@ class GaussianStudy : public DenseClassifierStudyOf<GaussianSettings> {
       mixed.append(rows, n_background, static_cast<std::uint8_t>(label), 0);
     }
 
-    core::RandomStream test_stream(context.seed(core::SeedPurpose::kTestSample));
+    core::RandomStream test_stream(context.test_seed(s.classifier.test_set));
     data::EventTable& test = samples.test;
     test.features = s.dimensions;
     std::vector<float> rows;
@@ -126,6 +131,7 @@ GaussianSettings read_gaussian_settings(core::JobConfig& config) {
     config.fail("gaussian.correlation", e.what());
   }
   s.classifier = read_classifier_settings(config);
+  check_folds(config, s.classifier, s.events_per_mixture, s.events_per_mixture);
   return s;
 }
 

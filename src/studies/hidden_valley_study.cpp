@@ -331,6 +331,20 @@ class HiddenValleyStudy : public ClassifierStudyBase {
 
   std::vector<TaskArray> task_arrays() const override { return arrays_; }
 
+  /// Scores of the job-wide test set (test_events per class); no k-fold here.
+  std::size_t kept_score_width() const override {
+    std::size_t width = 0;
+    for (const auto& p : points_) {
+      if (p.classifier.folds > 1) {
+        throw core::InputError("training.folds = " + std::to_string(p.classifier.folds) +
+                               ": the hidden_valley study does not support k-fold training; use "
+                               "training.folds = 1");
+      }
+      if (p.classifier.keep_scores) width = std::max(width, 2 * p.test_events);
+    }
+    return width;
+  }
+
   TaskOutput run_task(const TaskContext& context) override {
     const auto task = prepare(context);
     const HiddenValleySettings& s = *task.settings;
@@ -509,6 +523,11 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       output.results.push_back(extra);
     }
     output.roc = m.roc_on_grid;
+    if (s.classifier.keep_scores) {
+      output.scores = *scores;
+      output.score_labels = task.test_truth;
+      output.scored_events_id = events_fingerprint(task.test_x, task.test_truth);
+    }
     if (store_images_ && s.store_average_images) {
       const std::size_t image_size = 2 * static_cast<std::size_t>(s.image.pixels) * s.image.pixels;
       const auto length = static_cast<std::size_t>(task.row_length);

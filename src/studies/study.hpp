@@ -13,10 +13,26 @@
 
 namespace cwola::studies {
 
+/// Which test events a task scores ([metrics] test_set).
+enum class TestSet {
+  kPerTask,   ///< every task draws its own test sample (seeded by the task)
+  kPerPoint,  ///< all repeats of a scan point score the same test sample (seeded by the point)
+};
+
 struct TaskContext {
   std::uint64_t task_id = 0;
   std::size_t point = 0;
   std::size_t repeat = 0;
+  /// k-fold cross-training ([training] folds, inner_folds): this task trains inner model
+  /// `inner` of held-out fold `fold`; folds = 1 is plain training.
+  std::size_t fold = 0;
+  std::size_t folds = 1;
+  std::size_t inner = 0;
+  std::size_t inner_folds = 1;
+  /// With k-fold training (folds > 1), the sample the task draws from: point × repeats +
+  /// repeat, shared by every fold task of one repeat (same events, same fold assignment).
+  /// Without folds the task is its own sample and this is not used.
+  std::uint64_t sample = 0;
   std::uint64_t master_seed = 0;
   std::string device = "cpu";  ///< LibTorch device string, e.g. "cuda:1"
   /// Arithmetic of ensemble-batched training: "float32" (default) or "bf16" ([run] precision).
@@ -24,9 +40,20 @@ struct TaskContext {
   /// Polled between epochs; false abandons the task (graceful stop).
   std::function<bool()> keep_going = [] { return true; };
 
-  /// The random stream seed for one purpose of this task (never the rank).
+  /// The random stream seed for one purpose of this task (never the rank). A model's own
+  /// streams (weights, epoch order, split) follow the task; with k-fold training the data
+  /// streams follow the sample, so the fold tasks of one repeat see the same events.
   std::uint64_t seed(core::SeedPurpose purpose) const {
-    return core::stream_seed(master_seed, task_id, purpose);
+    const bool model_stream = purpose == core::SeedPurpose::kWeightInit ||
+                              purpose == core::SeedPurpose::kShuffle ||
+                              purpose == core::SeedPurpose::kSplit;
+    return core::stream_seed(master_seed, model_stream || folds == 1 ? task_id : sample, purpose);
+  }
+  /// Seed of the test sample: the sample's own, or the point's with TestSet::kPerPoint.
+  std::uint64_t test_seed(TestSet test_set) const {
+    return test_set == TestSet::kPerPoint
+               ? core::point_seed(master_seed, point, core::SeedPurpose::kTestSample)
+               : seed(core::SeedPurpose::kTestSample);
   }
 };
 
@@ -40,6 +67,14 @@ struct TaskOutput {
   /// Fixed-length per-task arrays (e.g. average jet images), in Study::task_arrays() order;
   /// empty when the study has none.
   std::vector<std::vector<double>> arrays;
+  /// Per-event test scores (raw network output, never rectified) and their truth labels
+  /// (1 signal, 0 background), kept when the study stores scores ([metrics] keep_scores);
+  /// with k-fold training the scored events are the held-out fold's.
+  std::vector<float> scores;
+  std::vector<std::uint8_t> score_labels;
+  /// Fingerprint of the scored events (features and order): equal for two tasks exactly when
+  /// they scored the same events, so an ensemble never averages scores of different events.
+  std::uint64_t scored_events_id = 0;
 };
 
 class Study {
@@ -87,6 +122,9 @@ class Study {
   /// run one after another, so stacking only saves per-call overhead: worth it for small dense
   /// networks, not for convolutions; docs/performance.md). Capped again by the trainer's limit.
   virtual std::size_t useful_cpu_ensemble() const { return 8; }
+  /// Width of a task's row in /scores: the most events a task scores, or 0 when the job keeps
+  /// no scores (the default).
+  virtual std::size_t kept_score_width() const { return 0; }
 };
 
 /// Builds the study named `name`, reading (and so validating) every point's

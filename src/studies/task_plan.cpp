@@ -21,6 +21,12 @@ TaskPlan make_task_plan(core::JobConfig& job) {
   plan.study = job.get_string("job.study", "gaussian");
   plan.master_seed = job.get_uint64("job.seed", 12345);
   plan.repeats = static_cast<std::size_t>(job.get_int("job.repeats", 10, 1, 100000));
+  plan.folds = static_cast<std::size_t>(job.get_int("training.folds", 1, 1, 1000));
+  plan.inner_folds = static_cast<std::size_t>(job.get_int("training.inner_folds", 1, 1, 1000));
+  if (plan.folds == 1 && plan.inner_folds > 1) {
+    job.fail("training.inner_folds", "needs training.folds >= 2 (inner folds split the events "
+                                     "outside a held-out fold; with folds = 1 nothing is held out)");
+  }
 
   std::size_t n_points = 1;
   for (const auto& entry : job.section("scan")) {
@@ -33,6 +39,9 @@ TaskPlan make_task_plan(core::JobConfig& job) {
         entry.key.rfind("run.", 0) == 0) {
       job.fail(key, "cannot be scanned ([job] and [run] settings are the same for every task)");
     }
+    if (entry.key == "training.folds" || entry.key == "training.inner_folds") {
+      job.fail(key, "cannot be scanned (the fold count shapes the task plan of the whole job)");
+    }
     const char separator = entry.value.find('|') != std::string::npos ? '|' : ',';
     ScanAxis axis{entry.key, core::split(entry.value, separator), entry.origin};
     if (axis.values.empty()) job.fail(key, "has no values (an empty scan axis gives no tasks)");
@@ -40,9 +49,9 @@ TaskPlan make_task_plan(core::JobConfig& job) {
       if (value.empty()) job.fail(key, "has an empty value between separators");
     }
     n_points *= axis.values.size();
-    if (n_points * plan.repeats > kMaxTasks) {
+    if (n_points * plan.repeats * plan.models_per_sample() > kMaxTasks) {
       job.fail(key, "makes more than " + std::to_string(kMaxTasks) +
-                        " tasks (scan points × repeats); split the study");
+                        " tasks (scan points × repeats × folds); split the study");
     }
     plan.axes.push_back(std::move(axis));
   }

@@ -287,6 +287,9 @@ UserSettings read_settings(core::JobConfig& config) {
                 "docs/metrics.md)");
   }
   s.classifier = read_classifier_settings(config);
+  std::size_t class1 = 0;
+  for (auto label : s.mixed.label) class1 += label;
+  check_folds(config, s.classifier, class1, s.mixed.size() - class1);
   return s;
 }
 
@@ -326,8 +329,13 @@ class UserSampleStudy : public DenseClassifierStudyOf<UserSettings> {
     data.yields = {static_cast<double>(n_signal_test), static_cast<double>(n_test - n_signal_test)};
     data.study_columns = {static_cast<double>(n1), static_cast<double>(mixed.size() - n1),
                           static_cast<double>(s.skipped)};
-    data.split = split_for_task(s.classifier, mixed, context);
+    split_task(s.classifier, mixed, context, data);
     return data;
+  }
+
+  SampleSizes sample_sizes(std::size_t index) const override {
+    const UserSettings& s = point(index);
+    return {s.test.size(), s.mixed.size()};
   }
 
   /// ε_s at the target ε_b, from the task's ROC.

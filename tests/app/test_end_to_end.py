@@ -40,6 +40,10 @@ test_events = 2000
 max_epochs = 8
 patience = 3
 
+[metrics]
+keep_scores = true       # so every identity and resume check covers /scores and ensembles
+test_set = per_point
+
 [run]
 threads = 1
 progress_seconds = 0
@@ -86,7 +90,7 @@ def computed_results(path):
     """Everything a task computed, keyed by dataset: results, curves, tasks."""
     with h5py.File(path, "r") as f:
         out = {}
-        for group in ("results", "curves", "tasks"):
+        for group in ("results", "curves", "tasks", "scores"):
             for name, dataset in f[group].items():
                 if name in RUN_DEPENDENT or name in ("rank", "device"):
                     continue
@@ -137,6 +141,11 @@ class EndToEnd(unittest.TestCase):
             self.assertTrue(np.array_equal(flag, (n_bkg < 10).astype(float)))
             self.assertTrue(np.all(f["results/accuracy_at_val_threshold"][()]
                                    <= f["results/best_accuracy"][()]))
+            two_ensemble = f["summary/ensemble_auc"][()]
+        with h5py.File(self.reference, "r") as f:
+            one_ensemble = f["summary/ensemble_auc"][()]
+        self.assertTrue(np.all(np.isfinite(one_ensemble)))
+        self.assertTrue(np.array_equal(one_ensemble, two_ensemble))
 
     def test_summary_matches_the_task_rows(self):
         with h5py.File(self.reference, "r") as f:

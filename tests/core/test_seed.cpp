@@ -41,4 +41,18 @@ BOOST_AUTO_TEST_CASE(avalanche) {
   BOOST_TEST(total / 64 < 36.0);
 }
 
+BOOST_AUTO_TEST_CASE(point_streams_differ_from_task_streams) {
+  // A point's shared stream must not coincide with the stream of the task whose id equals the
+  // point index, nor with another point's or purpose's stream.
+  std::set<std::uint64_t> seen;
+  for (std::uint64_t i = 0; i < 200; ++i) {
+    for (auto p : {SeedPurpose::kTestSample, SeedPurpose::kFoldAssignment}) {
+      BOOST_TEST(seen.insert(stream_seed(42, i, p)).second);
+      BOOST_TEST(seen.insert(cwola::core::point_seed(42, i, p)).second);
+    }
+  }
+  BOOST_TEST(cwola::core::point_seed(1, 0, SeedPurpose::kTestSample) !=
+             cwola::core::point_seed(2, 0, SeedPurpose::kTestSample));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -37,6 +37,11 @@ double mean_auc(studies::Study& study, std::size_t repeats, std::uint64_t master
   return sum / static_cast<double>(repeats);
 }
 
+/// kBase without test_events, for tests that set it.
+const char* kSmall =
+    "[training]\nmax_epochs = 30\npatience = 4\n"
+    "[gaussian]\ndimensions = 4\nsignal_mean = 0.5\n";
+
 const char* kBase =
     "[training]\nmax_epochs = 30\npatience = 4\n"
     "[gaussian]\ndimensions = 4\nsignal_mean = 0.5\ntest_events = 20000\n";
@@ -224,6 +229,95 @@ BOOST_AUTO_TEST_CASE(batched_tasks_abandon_together) {
   for (const auto& output : study->run_tasks(contexts)) {
     BOOST_TEST((output.status == studies::TaskOutput::Status::kAbandoned));
   }
+}
+
+// [metrics] test_set: per_point makes the repeats of a point score the same test events (seeded
+// by the point), per_task gives each repeat its own; keep_scores hands the scores out.
+BOOST_AUTO_TEST_CASE(per_point_test_sets_are_shared_by_repeats) {
+  const std::string base = std::string(kSmall) + "events_per_mixture = 1000\ntest_events = 500\n" +
+                           "[metrics]\nkeep_scores = true\n";
+  auto per_point = study_from(base + "test_set = per_point\n");
+  auto per_task = study_from(base + "test_set = per_task\n");
+  BOOST_TEST(per_point->kept_score_width() == 1000U);
+  std::vector<studies::TaskOutput> shared, own;
+  for (std::uint64_t r = 0; r < 2; ++r) {
+    studies::TaskContext context;
+    context.task_id = 10 + r;
+    context.repeat = r;
+    context.point = 0;
+    context.master_seed = 5;
+    shared.push_back(per_point->run_task(context));
+    own.push_back(per_task->run_task(context));
+  }
+  for (const auto& output : shared) {
+    BOOST_REQUIRE(output.scores.size() == 1000U);
+    BOOST_TEST(output.score_labels.size() == 1000U);
+  }
+  BOOST_TEST(shared[0].scored_events_id == shared[1].scored_events_id);
+  BOOST_TEST(shared[0].scores != shared[1].scores);  // different networks, same events
+  BOOST_TEST(own[0].scored_events_id != own[1].scored_events_id);
+  // Scores are raw network outputs in (0, 1).
+  for (float v : shared[0].scores) BOOST_TEST((v > 0.0F && v < 1.0F));
+  // Without keep_scores nothing is handed out.
+  auto plain = study_from(std::string(kSmall) + "events_per_mixture = 1000\ntest_events = 500\n");
+  BOOST_TEST(plain->kept_score_width() == 0U);
+}
+
+// k-fold: the fold tasks of one sample share the events; each scores exactly its held-out fold,
+// the folds' scored events are disjoint and together are the whole sample.
+BOOST_AUTO_TEST_CASE(k_fold_tasks_score_their_held_out_fold) {
+  auto study = study_from(std::string(kSmall) + "events_per_mixture = 600\ntest_events = 200\n" +
+                          "[training]\nfolds = 3\ninner_folds = 2\n");
+  BOOST_TEST(study->kept_score_width() == 400U);  // 1200 events in 3 folds
+  std::vector<studies::TaskContext> contexts;
+  for (std::size_t fold = 0; fold < 3; ++fold) {
+    for (std::size_t inner = 0; inner < 2; ++inner) {
+      studies::TaskContext c;
+      c.task_id = 60 + fold * 2 + inner;
+      c.sample = 10;
+      c.folds = 3;
+      c.inner_folds = 2;
+      c.fold = fold;
+      c.inner = inner;
+      c.master_seed = 8;
+      contexts.push_back(c);
+    }
+  }
+  const auto outputs = study->run_tasks(contexts);
+  std::size_t scored = 0;
+  std::size_t signal = 0;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    BOOST_REQUIRE((outputs[i].status == studies::TaskOutput::Status::kDone));
+    BOOST_TEST(outputs[i].scores.size() == outputs[i].score_labels.size());
+    if (i % 2 == 1) {
+      // Inner models of one fold score the same events, with different networks.
+      BOOST_TEST(outputs[i].scored_events_id == outputs[i - 1].scored_events_id);
+      BOOST_TEST(outputs[i].scores != outputs[i - 1].scores);
+      continue;
+    }
+    scored += outputs[i].scores.size();
+    for (auto l : outputs[i].score_labels) signal += l;
+  }
+  BOOST_TEST(outputs[0].scored_events_id != outputs[2].scored_events_id);
+  BOOST_TEST(scored == 1200U);  // every event of the sample, once
+  BOOST_TEST(signal == 600U);   // f1 = 0.8, f2 = 0.2 of 600 events each: 480 + 120 signal
+  // Stacked and one by one agree on which events are scored.
+  const auto single = study->run_task(contexts[3]);
+  BOOST_TEST(single.scored_events_id == outputs[3].scored_events_id);
+}
+
+BOOST_AUTO_TEST_CASE(k_fold_bad_input_names_key_and_count) {
+  const std::string base = std::string(kSmall) + "events_per_mixture = 20\n[training]\n";
+  try {
+    study_from(base + "folds = 30\n");
+    BOOST_FAIL("30 folds of 20 events per class accepted");
+  } catch (const core::InputError& e) {
+    const std::string what = e.what();
+    BOOST_TEST(what.find("training.folds") != std::string::npos);
+    BOOST_TEST(what.find("20 events") != std::string::npos);
+  }
+  BOOST_CHECK_THROW(study_from(base + "folds = 5\ninner_folds = 5\n"), core::InputError);
+  BOOST_CHECK_NO_THROW(study_from(base + "folds = 5\ninner_folds = 4\n"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

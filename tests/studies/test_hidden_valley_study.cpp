@@ -185,6 +185,21 @@ BOOST_AUTO_TEST_CASE(tasks_are_reproducible_and_architectures_run) {
   BOOST_TEST(std::isfinite(column(*study, c, "auc")));
 }
 
+// keep_scores: every task scores the job-wide test set (test_events per class), so repeats
+// hand out scores of the same events (equal fingerprints) from different networks.
+BOOST_AUTO_TEST_CASE(kept_scores_are_of_the_job_wide_test_set) {
+  auto study = study_from({job("[hidden_valley]\nsignificance = 4\n[metrics]\nkeep_scores = true\n")});
+  BOOST_TEST(study->kept_score_width() == 50U);
+  const auto a = run(*study, 0, 1);
+  const auto b = run(*study, 0, 2);
+  BOOST_TEST(a.scores.size() == 50U);
+  BOOST_TEST(a.score_labels.size() == 50U);
+  BOOST_TEST(a.scored_events_id == b.scored_events_id);
+  BOOST_TEST(a.scores != b.scores);
+  BOOST_CHECK_THROW(study_from({job("[training]\nfolds = 2\n")})->kept_score_width(),
+                    core::InputError);
+}
+
 // Ensemble-batched CNN tasks (run_tasks: one stacked CNN with grouped convolutions) against the
 // same tasks one by one (run_task), with points of two group keys mixed in one call: each task
 // gets its own data, initial weights and epoch order in both paths, so everything but float

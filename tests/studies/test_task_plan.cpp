@@ -50,4 +50,26 @@ BOOST_AUTO_TEST_CASE(bad_scans_are_rejected) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(fold_factor_orders_tasks_point_repeat_fold_inner) {
+  auto job = core::JobConfig::from_text(
+      "[job]\nrepeats = 2\n[training]\nfolds = 3\ninner_folds = 2\n[scan]\na.x = 1, 2\n",
+      "plan.ini");
+  const auto plan = studies::make_task_plan(job);
+  BOOST_TEST(plan.n_tasks() == 2U * 2U * 3U * 2U);
+  // task = ((point * repeats + repeat) * folds + fold) * inner_folds + inner
+  const std::uint64_t task = ((1 * 2 + 1) * 3 + 2) * 2 + 1;
+  BOOST_TEST(plan.point_of(task) == 1U);
+  BOOST_TEST(plan.repeat_of(task) == 1U);
+  BOOST_TEST(plan.fold_of(task) == 2U);
+  BOOST_TEST(plan.inner_of(task) == 1U);
+  BOOST_TEST(plan.sample_of(task) == 3U);
+  auto plain = core::JobConfig::from_text("[job]\nrepeats = 4\n", "plan.ini");
+  const auto p = studies::make_task_plan(plain);
+  BOOST_TEST(p.sample_of(13) == 13U);  // without folds a task is its own sample
+  auto scanned = core::JobConfig::from_text("[scan]\ntraining.folds = 2, 3\n", "plan.ini");
+  BOOST_CHECK_THROW(studies::make_task_plan(scanned), core::InputError);
+  auto inner_only = core::JobConfig::from_text("[training]\ninner_folds = 3\n", "plan.ini");
+  BOOST_CHECK_THROW(studies::make_task_plan(inner_only), core::InputError);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,219 @@
+#include "report/ensemble_summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.hpp"
+#include "metrics/aggregate.hpp"
+#include "metrics/classifier_metrics.hpp"
+#include "metrics/roc.hpp"
+
+namespace cwola::report {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+/// Exact maximum of ε_s/√ε_b on a piecewise-linear ROC above the floor ε_b >= floor: on a
+/// segment ε_s/√ε_b has no interior maximum (its one stationary point is a minimum), so it
+/// lies at a vertex or at the floor. Returns {max, ε_b at the max}.
+std::pair<double, double> max_sic(const metrics::RocCurve& roc, double floor) {
+  double best = kNaN;
+  double best_eb = kNaN;
+  auto consider = [&](double eb, double es) {
+    if (eb < floor || eb <= 0) return;
+    const double sic = es / std::sqrt(eb);
+    if (!(sic <= best)) {
+      best = sic;
+      best_eb = eb;
+    }
+  };
+  if (floor > 0 && floor <= 1) consider(floor, metrics::signal_efficiency_at(roc, floor));
+  for (std::size_t i = 0; i < roc.background_efficiency.size(); ++i) {
+    consider(roc.background_efficiency[i], roc.signal_efficiency[i]);
+  }
+  return {best, best_eb};
+}
+
+struct PointRows {
+  std::uint64_t first = 0;
+  std::size_t count = 0;
+};
+}  // namespace
+
+std::vector<double> score_metrics(const std::vector<float>& scores,
+                                  const std::vector<std::uint8_t>& labels,
+                                  const std::vector<double>& grid, std::vector<double>* roc) {
+  std::size_t n_signal = 0;
+  for (auto l : labels) n_signal += l;
+  const std::size_t n_background = labels.size() - n_signal;
+  const auto m = metrics::evaluate_classifier(scores, labels, metrics::Rectify::kNo,
+                                              static_cast<double>(n_signal),
+                                              static_cast<double>(n_background), grid);
+  const auto curve = metrics::roc_curve(scores, labels);
+  const auto [sic, eb] = max_sic(curve, kMinBackgroundEvents / static_cast<double>(n_background));
+  if (roc != nullptr) *roc = m.roc_on_grid;
+  return {m.auc,
+          m.best_accuracy,
+          m.signal_efficiency[0],
+          m.signal_efficiency[1],
+          m.signal_efficiency[2],
+          m.significance_improvement[0],
+          m.significance_improvement[1],
+          m.significance_improvement[2],
+          sic,
+          eb,
+          eb * static_cast<double>(n_background),
+          static_cast<double>(n_signal),
+          static_cast<double>(n_background)};
+}
+
+std::vector<float> mean_scores(const std::vector<std::vector<float>>& members) {
+  if (members.empty()) return {};
+  std::vector<double> sum(members.front().size(), 0.0);
+  for (const auto& member : members) {
+    if (member.size() != sum.size()) {
+      throw core::Error("ensemble members scored " + std::to_string(member.size()) + " and " +
+                        std::to_string(sum.size()) + " events (they must score the same ones)");
+    }
+    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += member[i];
+  }
+  std::vector<float> mean(sum.size());
+  const auto n = static_cast<double>(members.size());
+  for (std::size_t i = 0; i < sum.size(); ++i) mean[i] = static_cast<float>(sum[i] / n);
+  return mean;
+}
+
+void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumns& summary) {
+  if (store.score_width() == 0) return;
+  const auto& names = store::ensemble_metric_names();
+  const auto grid = store.read_roc_grid();
+  const auto status = store.read_status();
+  const auto task_points = store.read_task_points();
+  const std::size_t n_points = store.n_points();
+
+  std::vector<PointRows> rows(n_points);  // a point's tasks are consecutive
+  for (std::size_t t = 0; t < task_points.size(); ++t) {
+    auto& r = rows.at(static_cast<std::size_t>(task_points[t]));
+    if (r.count == 0) r.first = t;
+    ++r.count;
+  }
+
+  std::vector<std::vector<double>> ensemble(names.size(), std::vector<double>(n_points, kNaN));
+  std::vector<std::vector<double>> oof_mean(names.size(), std::vector<double>(n_points, kNaN));
+  std::vector<std::vector<double>> oof_std(names.size(), std::vector<double>(n_points, kNaN));
+  std::vector<double> roc_rows(n_points * grid.size(), kNaN);
+  std::vector<std::int64_t> members(n_points, 0);
+  std::vector<std::int64_t> samples(n_points, 0);
+  std::vector<std::string> reasons(n_points);
+  std::vector<std::string> oof_reasons(n_points);
+
+  for (std::size_t p = 0; p < n_points; ++p) {
+    const auto scores = store.read_scores(rows[p].first, rows[p].count);
+    auto done = [&](std::size_t i) {
+      return status.at(rows[p].first + i) == store::TaskStatus::kDone && scores.count[i] > 0;
+    };
+    const bool k_fold =
+        std::any_of(scores.fold.begin(), scores.fold.end(), [](std::int64_t f) { return f > 0; });
+    if (k_fold) {
+      reasons[p] = "k-fold job: its repeats train on different samples (see oof_*)";
+      // Samples of the point: runs of tasks with (fold, inner) counting up from (0, 0).
+      const auto max_fold = *std::max_element(scores.fold.begin(), scores.fold.end());
+      const auto max_inner = *std::max_element(scores.inner_fold.begin(), scores.inner_fold.end());
+      const auto per_sample = static_cast<std::size_t>((max_fold + 1) * (max_inner + 1));
+      std::vector<std::vector<double>> per_metric(names.size());
+      std::size_t incomplete = 0;
+      for (std::size_t first = 0; first + per_sample <= rows[p].count; first += per_sample) {
+        std::vector<float> oof_scores;
+        std::vector<std::uint8_t> oof_labels;
+        bool complete = true;
+        for (std::size_t f = 0; f <= static_cast<std::size_t>(max_fold) && complete; ++f) {
+          std::vector<std::vector<float>> inner;
+          const std::size_t fold_first = first + f * static_cast<std::size_t>(max_inner + 1);
+          for (std::size_t j = 0; j <= static_cast<std::size_t>(max_inner); ++j) {
+            const std::size_t i = fold_first + j;
+            if (!done(i) || scores.events_id[i] != scores.events_id[fold_first]) {
+              complete = false;
+              break;
+            }
+            inner.push_back(scores.row_scores(i));
+          }
+          if (!complete) break;
+          const auto mean = mean_scores(inner);
+          const auto labels = scores.row_labels(fold_first);
+          oof_scores.insert(oof_scores.end(), mean.begin(), mean.end());
+          oof_labels.insert(oof_labels.end(), labels.begin(), labels.end());
+        }
+        if (!complete) {
+          ++incomplete;
+          continue;
+        }
+        const auto values = score_metrics(oof_scores, oof_labels, grid, nullptr);
+        for (std::size_t m = 0; m < names.size(); ++m) per_metric[m].push_back(values[m]);
+        ++samples[p];
+      }
+      if (samples[p] == 0) {
+        oof_reasons[p] =
+            "no sample has every fold model done (" + std::to_string(incomplete) + " incomplete)";
+        continue;
+      }
+      for (std::size_t m = 0; m < names.size(); ++m) {
+        const auto a = metrics::aggregate(per_metric[m]);
+        oof_mean[m][p] = a.mean;
+        oof_std[m][p] = a.std;
+      }
+      if (incomplete > 0) {
+        oof_reasons[p] = std::to_string(incomplete) +
+                         " sample(s) left out: a fold model failed "
+                         "or is pending";
+      }
+      continue;
+    }
+
+    oof_reasons[p] = "not a k-fold job";
+    std::vector<std::vector<float>> member_scores;
+    std::vector<std::uint8_t> labels;
+    bool same_events = true;
+    std::uint64_t events_id = 0;
+    for (std::size_t i = 0; i < rows[p].count; ++i) {
+      if (!done(i)) continue;
+      if (member_scores.empty()) {
+        events_id = scores.events_id[i];
+        labels = scores.row_labels(i);
+      } else if (scores.events_id[i] != events_id) {
+        same_events = false;
+      }
+      member_scores.push_back(scores.row_scores(i));
+    }
+    members[p] = static_cast<std::int64_t>(member_scores.size());
+    if (!same_events) {
+      reasons[p] =
+          "repeats scored different test events (metrics.test_set = per_task); set "
+          "metrics.test_set = per_point for an ensemble";
+      continue;
+    }
+    if (member_scores.size() < 2) {
+      reasons[p] = "fewer than 2 done repeats (" + std::to_string(member_scores.size()) +
+                   "): an ensemble needs at least 2";
+      continue;
+    }
+    std::vector<double> roc;
+    const auto values = score_metrics(mean_scores(member_scores), labels, grid, &roc);
+    for (std::size_t m = 0; m < names.size(); ++m) ensemble[m][p] = values[m];
+    std::copy(roc.begin(), roc.end(),
+              roc_rows.begin() + static_cast<std::ptrdiff_t>(p * grid.size()));
+  }
+
+  for (std::size_t m = 0; m < names.size(); ++m) {
+    summary.doubles.emplace_back("ensemble_" + names[m], ensemble[m]);
+    summary.doubles.emplace_back("oof_" + names[m] + "_mean", oof_mean[m]);
+    summary.doubles.emplace_back("oof_" + names[m] + "_std", oof_std[m]);
+  }
+  summary.doubles.emplace_back("ensemble_roc_eps_s", roc_rows);
+  summary.integers.emplace_back("ensemble_members", members);
+  summary.integers.emplace_back("oof_samples", samples);
+  summary.strings.emplace_back("ensemble_reason", reasons);
+  summary.strings.emplace_back("oof_reason", oof_reasons);
+}
+
+}  // namespace cwola::report

@@ -1,0 +1,33 @@
+#pragma once
+/// Ensembles from the per-event scores in /scores, at rank 0 after a study:
+///  - per scan point, the ensemble of its done repeats (mean score event by event) and its
+///    metrics: /summary/ensemble_* (NaN with ensemble_reason when it cannot be formed: fewer
+///    than 2 done repeats, or repeats that scored different test events);
+///  - with k-fold training, per (point, repeat) sample the out-of-fold scores (each fold
+///    scored by the mean of its inner models, none of which saw it), their metrics against
+///    the truth, and per point the mean and std over samples: /summary/oof_*.
+/// Scores are averaged raw and never rectified (flipping on the test set would tune on it).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/results_store.hpp"
+
+namespace cwola::report {
+
+/// Metrics of one set of scores on its truth labels, in store::ensemble_metric_names() order;
+/// `roc` (if not null) gets ε_s on `grid`. max_sic is exact on the ROC's vertices with ε_b at
+/// least kMinBackgroundEvents test background events (the floor itself included).
+std::vector<double> score_metrics(const std::vector<float>& scores,
+                                  const std::vector<std::uint8_t>& labels,
+                                  const std::vector<double>& grid, std::vector<double>* roc);
+/// Test background events a quoted max SIC must rest on.
+inline constexpr double kMinBackgroundEvents = 10.0;
+
+/// Event-by-event mean of members' scores (all of one length).
+std::vector<float> mean_scores(const std::vector<std::vector<float>>& members);
+
+/// Adds the ensemble_* and oof_* columns to `summary` when the store keeps scores.
+void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumns& summary);
+
+}  // namespace cwola::report
