@@ -7,6 +7,7 @@ int plot_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>
 int generate_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int merge_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int images_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
+int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kSubcommands = {
@@ -15,6 +16,8 @@ const std::vector<Subcommand>& subcommands() {
                 "STORE PART...", merge_command},
       {"generate", "write an event file from a generator card: cwola generate --card FILE "
                    "--output EVENTS.h5", generate_command},
+      {"inspect", "stages, task states, models and sizes of a store: cwola inspect STORE [--json]",
+       inspect_command},
       {"images", "time the jet images of an event file: cwola images --events FILE "
                  "[--pixels P] [--max-events N]", images_command},
   };

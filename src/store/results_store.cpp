@@ -123,6 +123,10 @@ void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance
       file.create_dataset("/summary/" + column + "_" + stat, ColumnType::kFloat64, {points});
     }
   }
+  if (!layout.stages.empty()) {
+    create_stage_datasets(file, layout.stages, layout.n_tasks());
+    file.create_dataset("/summary/n_upstream_failed", ColumnType::kInt64, {points});
+  }
   file.write_string_list_attribute("/tasks", "axes", layout.axes);
   file.write_string_list_attribute("/summary", "axes", layout.axes);
   file.write_string_list_attribute("/results", "columns", layout.result_columns);
@@ -179,6 +183,9 @@ void fill_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance& 
   for (std::size_t p = 0; p < point_ids.size(); ++p) point_ids[p] = static_cast<std::int64_t>(p);
   file.write_int64s("/summary/point", 0, point_ids);
   file.write_doubles("/curves/roc_eps_b", 0, layout.roc_grid);
+  if (!layout.stages.empty()) {
+    fill_stage_datasets(file, layout.stages, layout.task_stage, layout.task_upstream);
+  }
   // The hash goes last: a store whose hash is set was fully laid out.
   write_scalar_string(file, "/job/hash", layout.job_hash);
 }
@@ -319,6 +326,22 @@ void ResultsStore::load_shape() {
   for (const auto& name : array_names) {
     task_arrays_.emplace_back(name, file_->shape("/curves/" + name).at(1));
   }
+  stages_ = read_stage_layouts(*file_);
+}
+
+const StageLayout& ResultsStore::stage_of(std::uint64_t task) const {
+  for (const auto& stage : stages_) {
+    if (stage.holds(task)) return stage;
+  }
+  throw core::Error("store '" + path() + "': task " + std::to_string(task) + " is in no stage");
+}
+
+void ResultsStore::write_model(std::uint64_t task, const core::ModelTensors& model) {
+  store::write_model(*file_, stage_of(task), task, model);
+}
+
+core::ModelTensors ResultsStore::read_model(std::uint64_t task) const {
+  return store::read_model(*file_, stage_of(task), task);
 }
 
 std::vector<TaskStatus> ResultsStore::read_status() const {

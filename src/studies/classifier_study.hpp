@@ -61,6 +61,8 @@ class DenseClassifierStudy : public ClassifierStudyBase {
   /// each gets the split, initial weights and epoch order run_task would give it.
   std::vector<TaskOutput> run_tasks(const std::vector<TaskContext>& contexts) final;
   std::size_t task_device_bytes() const override { return task_bytes_; }
+  /// The dense network of a point, when the study knows its input count (model_inputs).
+  core::ModelLayout model_layout(std::size_t point) const override;
 
  protected:
   using ClassifierStudyBase::ClassifierStudyBase;
@@ -73,6 +75,9 @@ class DenseClassifierStudy : public ClassifierStudyBase {
   /// every task that was not abandoned, after data.study_columns were appended. Default: none.
   virtual void complete_columns(const TaskContext& context, const ClassifierTaskData& data,
                                 TaskOutput& output) const;
+  /// Input features of a point's network, known before any sample is made; 0 (the default):
+  /// unknown, so the study offers no stored models (stages cannot read them).
+  virtual std::size_t model_inputs(std::size_t /*point*/) const { return 0; }
   /// The device-memory estimate of one stacked task ([run] ensemble = auto); 0: unknown.
   void set_task_device_bytes(std::size_t bytes) { task_bytes_ = bytes; }
 
