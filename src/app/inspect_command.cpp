@@ -59,7 +59,7 @@ void print_table(const std::string& path, const std::string& study, bool complet
             << (complete ? "complete" : "not complete") << ", " << bytes_text(file_bytes)
             << " on disk\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-14s %8s %8s %8s %9s %8s  %-14s %s\n", "stage", "tasks",
+  std::snprintf(line, sizeof line, "%-14s %8s %8s %8s %9s %8s  %-20s %s\n", "stage", "tasks",
                 "done", "failed", "upstream", "pending", "reads", "models");
   std::cout << line;
   double model_total = 0;
@@ -73,7 +73,7 @@ void print_table(const std::string& path, const std::string& study, bool complet
     }
     const std::string reads =
         s.layout.reads.empty() ? "-" : s.layout.reads + (s.layout.per_task ? " (per task)" : "");
-    std::snprintf(line, sizeof line, "%-14s %8zu %8zu %8zu %9zu %8zu  %-14s %s\n",
+    std::snprintf(line, sizeof line, "%-14s %8zu %8zu %8zu %9zu %8zu  %-20s %s\n",
                   s.layout.name.c_str(), s.layout.n_tasks, s.done, s.failed, s.upstream_failed,
                   s.pending, reads.c_str(), models.c_str());
     std::cout << line;
