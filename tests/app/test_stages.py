@@ -27,15 +27,15 @@ seed = 777
 [gaussian]
 dimensions = 3
 signal_mean = 0.6
-events_per_mixture = 1500
-test_events = 1000
+events_per_mixture = 1000
+test_events = 600
 
 [model]
 hidden = 8, 8
 
 [training]
-max_epochs = 6
-patience = 6
+max_epochs = 4
+patience = 4
 
 [stage.pretrain]
 repeats = 2

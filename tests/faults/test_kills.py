@@ -281,7 +281,6 @@ class StageKills(KillBase):
             ("between_model_and_status",
              lambda line, t, s: "model of task 1 written" in line, "job",
              {"CWOLA_FAULT_PAUSE_AFTER_MODEL": "1"}, model_written_not_done),
-            ("first_finetune_done", lambda line, t, s: s["done"] >= 3, "job", None, None),
             ("rank1_at_stage_boundary", lambda line, t, s: s["done"] >= 2, 1, None, None),
         ]
         for name, trigger, victim, env, check in points:
