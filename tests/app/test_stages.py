@@ -120,9 +120,8 @@ class Stages(unittest.TestCase):
                              else f["models/pretrain"].attrs["description"][0], "dense 3-8-8-1")
 
     def test_a_fine_tune_starts_from_the_stored_model(self):
-        # With a vanishing learning rate, the fine-tuned network is its pretrained network: each
-        # fine-tune's AUC equals that of the model it read, evaluated on its own test set, to
-        # within the tiny update. Keep the fine-tunes' models to compare the weights directly.
+        # With a vanishing learning rate, the fine-tuned network is the pretrained network it
+        # read (to within the tiny update); keep the fine-tunes' models to compare the weights.
         job = write_job(self.dir, "frozen.ini", "training.learning_rate = 1e-12")
         store = os.path.join(self.dir, "frozen.h5")
         done = run(1, "--job", job, "--output", store, "--set", "job.models=all")
@@ -135,9 +134,9 @@ class Stages(unittest.TestCase):
                 for local, task in enumerate(range(N_PRETRAIN, N_TASKS)):
                     np.testing.assert_allclose(fine[local], pre[upstream[task]], atol=1e-8,
                                                err_msg=f"task {task} {name}")
-        # And the same job with the normal rate moves away from it.
-        with h5py.File(self.one_rank, "r") as f:
-            self.assertGreater(f["results/auc"][N_PRETRAIN:].min(), 0.55)
+            # A fresh initialisation would be far from the stored model (the check can fail).
+            pre = f["models/pretrain/hidden0.weight"][()]
+            self.assertGreater(np.abs(pre[0] - pre[1]).max(), 1e-3)
 
     def test_an_upstream_failure_fails_its_readers_with_the_reason(self):
         store = os.path.join(self.dir, "upstream.h5")
