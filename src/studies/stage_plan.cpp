@@ -89,6 +89,33 @@ JobStages make_job_stages(core::JobConfig& job) {
     return result;
   }
   result.declared = true;
+  // The order is part of the job (task ids follow it): recorded as [job] stages, so the
+  // effective job (sections sorted by name) and the job hash keep it.
+  if (job.has("job.stages")) {
+    std::vector<std::pair<std::string, std::string>> ordered;
+    for (const auto& name : core::split(job.get_string("job.stages", ""), ',')) {
+      const auto found = std::find_if(names.begin(), names.end(),
+                                      [&](const auto& n) { return n.first == core::trim(name); });
+      if (found == names.end() || std::any_of(ordered.begin(), ordered.end(), [&](const auto& n) {
+            return n.first == found->first;
+          })) {
+        job.fail("job.stages", "names '" + core::trim(name) + "', which is not a [stage.NAME] "
+                               "section or is listed twice; list each stage section once");
+      }
+      ordered.push_back(*found);
+    }
+    if (ordered.size() != names.size()) {
+      job.fail("job.stages", "lists " + std::to_string(ordered.size()) + " stages but the job "
+                             "has " + std::to_string(names.size()) + " [stage.NAME] sections; "
+                             "list every stage once");
+    }
+    names = ordered;
+  } else {
+    std::string order;
+    for (const auto& n : names) order += (order.empty() ? "" : ", ") + n.first;
+    job.set("job.stages", order, "[stage.*] sections in file order");
+    job.get_string("job.stages", "");
+  }
   // Every key of a stage section belongs to the job; a misspelt study key is still caught by the
   // stage's own point configs, which the study reads.
   for (const auto& entry : job.section("stage")) job.get_string("stage." + entry.key, "");
@@ -120,10 +147,10 @@ JobStages make_job_stages(core::JobConfig& job) {
       const auto index = static_cast<std::size_t>(found - names.begin());
       if (index == s) job.fail(prefix + "reads", "names the stage itself (a cycle)");
       if (index > s) {
-        job.fail(prefix + "reads", "names stage '" + reads + "', which comes later in the file "
-                                   "(stages run in file order and read only earlier ones; a "
-                                   "later one could read this one back: a cycle); move "
-                                   "[stage." + reads + "] up");
+        job.fail(prefix + "reads", "names stage '" + reads + "', which comes later (stages run "
+                                   "in file order, or as [job] stages lists them, and read only "
+                                   "earlier ones; a later one could read this one back: a "
+                                   "cycle); move [stage." + reads + "] up");
       }
       stage.reads = static_cast<int>(index);
     }

@@ -112,4 +112,17 @@ BOOST_AUTO_TEST_CASE(bad_stage_graphs_name_the_key_and_value) {
   BOOST_TEST(run_key.find("stage.a.run.threads") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_stage_order_is_recorded_and_a_dump_reads_back_in_that_order) {
+  auto job = core::JobConfig::from_text(kTwoStages, "two.ini");
+  studies::make_job_stages(job);
+  BOOST_TEST(job.raw("job.stages") == "pretrain, finetune");
+  // The effective job sorts sections by name (finetune first); [job] stages keeps the order.
+  auto dumped = core::JobConfig::from_text(job.canonical_text(), "dump.ini");
+  const auto stages = studies::make_job_stages(dumped);
+  BOOST_TEST(stages.stages[0].name == "pretrain");
+  BOOST_TEST(stages.stages[1].reads == 0);
+  BOOST_TEST(stage_error(std::string(kTwoStages).replace(0, 5, "[job]\nstages = pretrain\n"))
+                 .find("job.stages") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
