@@ -18,6 +18,15 @@ task times by one factor (the shape of the distribution is kept). Without a GPU 
 GPU per-task time is a scenario, printed with each table.
 
 Usage: /usr/bin/python3 bench/scaling_model.py out/bench.json [--task-seconds 0.5,5]
+       /usr/bin/python3 bench/scaling_model.py --stages [--task-seconds 5]
+
+--stages models a two-stage job (docs/stages.md): U upstream trainings (pretrain, each
+`--upstream-factor` times a task's length), then per upstream task M downstream tasks that read
+it (fine-tunes), handed out in id order by the dynamic queue. "barrier": no downstream task
+starts before every upstream task is done; "dependency": a downstream task starts when the one
+task it reads is done. A rank that takes a task whose input is not ready waits for it (as cwola
+does). Task times are drawn from a log-normal with the measured relative spread (0.5 if no
+bench.json is given).
 """
 import argparse
 import heapq
@@ -56,13 +65,84 @@ def efficiency(relative, mean_task, n_tasks, ranks, scheduler, fixed, write, rng
     return work / (ranks * wall), wall
 
 
+def staged_makespan(up, down, per_up, ranks, sync):
+    """Finish time of a two-stage job on `ranks` ranks: upstream durations `up`, then
+    `per_up` downstream tasks per upstream task (durations `down`, upstream-major order)."""
+    free = [(0.0, r) for r in range(ranks)]
+    heapq.heapify(free)
+    up_end = []
+    for d in up:
+        t, r = heapq.heappop(free)
+        up_end.append(t + d)
+        heapq.heappush(free, (t + d, r))
+    all_up = max(up_end)
+    end = all_up
+    for i, d in enumerate(down):
+        t, r = heapq.heappop(free)
+        ready = all_up if sync == "barrier" else up_end[i // per_up]
+        finish = max(t, ready) + d
+        end = max(end, finish)
+        heapq.heappush(free, (finish, r))
+    return end
+
+
+def stages_main(args):
+    spread = 0.5
+    if args.bench_json:
+        with open(args.bench_json) as f:
+            bench = json.load(f)
+        base = next(r for r in bench["runs"] if r["tool"] == "cwola" and r["ranks"] == 1 and
+                    r["k"] == 1)
+        mean = sum(base["task_wall"]) / len(base["task_wall"])
+        spread = math.sqrt(sum((t / mean - 1) ** 2 for t in base["task_wall"]) /
+                           len(base["task_wall"]))
+    sigma = math.sqrt(math.log(1 + spread ** 2))
+    rng = random.Random(7)
+    draw = lambda scale: scale * rng.lognormvariate(-sigma ** 2 / 2, sigma)  # noqa: E731
+    task = float(args.task_seconds.split(",")[0]) if args.task_seconds else 5.0
+    print("two-stage scaling model (bench/scaling_model.py --stages): U upstream tasks of "
+          f"{args.upstream_factor:g} x {task:g} s mean, M = {args.per_upstream} downstream tasks "
+          f"of {task:g} s mean per upstream task; relative spread {spread:.2f} (log-normal)")
+    print("  %-8s %-6s %10s %10s %10s %8s" % ("U", "P", "barrier", "dependency", "ideal",
+                                             "gain"))
+    for upstream in (int(u) for u in args.upstreams.split(",")):
+        for ranks in (8, 64, 512):
+            walls = {"barrier": 0.0, "dependency": 0.0}
+            ideal = 0.0
+            trials = 20
+            for _ in range(trials):
+                up = [draw(args.upstream_factor * task) for _ in range(upstream)]
+                down = [draw(task) for _ in range(upstream * args.per_upstream)]
+                for sync in walls:
+                    walls[sync] += staged_makespan(up, down, args.per_upstream, ranks, sync) / trials
+                # lower bound: total work over ranks, or the longest chain
+                chain = max(up[i] + max(down[i * args.per_upstream:(i + 1) * args.per_upstream])
+                            for i in range(upstream))
+                ideal += max((sum(up) + sum(down)) / ranks, chain) / trials
+            print("  %-8d %-6d %9.1fs %9.1fs %9.1fs %7.1f%%" % (
+                upstream, ranks, walls["barrier"], walls["dependency"], ideal,
+                100 * (walls["barrier"] / walls["dependency"] - 1)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("bench_json")
+    parser.add_argument("bench_json", nargs="?", default="")
+    parser.add_argument("--stages", action="store_true", help="two-stage model: barrier vs "
+                        "dependency hand-out")
+    parser.add_argument("--upstreams", default="8,64,512", help="--stages: upstream task counts")
+    parser.add_argument("--per-upstream", type=int, default=8, help="--stages: downstream tasks "
+                        "per upstream task")
+    parser.add_argument("--upstream-factor", type=float, default=4.0, help="--stages: upstream "
+                        "task length over a downstream task's")
     parser.add_argument("--task-seconds", default="",
                         help="mean per-task times (s) to project; default: measured, and 0.5, 5")
     parser.add_argument("--points", default="6,60,600", help="scan points (x 10 repeats)")
     args = parser.parse_args()
+    if args.stages:
+        stages_main(args)
+        return
+    if not args.bench_json:
+        parser.error("bench_json is needed (or --stages)")
     with open(args.bench_json) as f:
         bench = json.load(f)
     base = next(r for r in bench["runs"] if r["tool"] == "cwola" and r["ranks"] == 1 and

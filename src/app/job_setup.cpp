@@ -28,7 +28,7 @@ void read_part(PreparedJob& job) {
       !parse_count(text.substr(slash + 1), parts)) {
     job.config.fail("run.part", "is not of the form i/n (this run's part i of n, e.g. 2/8)");
   }
-  const auto tasks = static_cast<std::int64_t>(job.plan.n_tasks());
+  const auto tasks = static_cast<std::int64_t>(job.stages.n_tasks());
   if (parts < 1 || part < 1 || part > parts) {
     job.config.fail("run.part", "needs 1 <= i <= n (parts are numbered from 1)");
   }
@@ -36,6 +36,11 @@ void read_part(PreparedJob& job) {
     job.config.fail("run.part", "asks for more parts than the study has tasks (" +
                                     std::to_string(tasks) + "), so some parts would be empty; "
                                     "use at most " + std::to_string(tasks) + " parts");
+  }
+  if (parts > 1 && job.stages.declared) {
+    job.config.fail("run.part", "splits a job with stages into part stores, but a stage's tasks "
+                                "read the models of earlier stages from the same store; run the "
+                                "whole job in one store (any number of ranks)");
   }
   job.run.part = static_cast<int>(part);
   job.run.parts = static_cast<int>(parts);
@@ -51,7 +56,7 @@ PreparedJob prepare_job(const CommandLine& line) {
   if (line.part) job.config.set("run.part", *line.part, "--part");
   if (!line.output.empty()) job.config.set("run.output", line.output, "--output");
 
-  job.plan = studies::make_task_plan(job.config);
+  job.stages = studies::make_job_stages(job.config);
   job.run.device = job.config.get_choice("run.device", "cpu", {"cpu", "cuda", "auto"});
   job.run.threads = static_cast<int>(job.config.get_int("run.threads", 0, 0, 4096));
   job.run.blas_threads = static_cast<int>(job.config.get_int("run.blas_threads", 1, 1, 4096));
@@ -61,34 +66,56 @@ PreparedJob prepare_job(const CommandLine& line) {
                          : static_cast<int>(job.config.get_int("run.ensemble", 1, 1, 4096));
   job.run.precision = job.config.get_choice("run.precision", "float32", {"float32", "bf16"});
   job.run.deterministic = job.config.get_bool("run.deterministic", false);
-  job.run.output = job.config.get_string("run.output", job.plan.name + ".h5");
+  job.run.stage_sync =
+      job.config.get_choice("run.stage_sync", "dependency", {"dependency", "barrier"});
+  job.run.output = job.config.get_string("run.output", job.stages.stages.front().plan.name + ".h5");
   if (job.run.output.empty()) job.config.fail("run.output", "is empty (the store needs a path)");
   read_part(job);
 
   // Point configs were copied before [run] was read; record it in them too.
-  for (auto& point : job.plan.point_configs) {
-    for (const auto& key : job.config.read_keys()) {
-      if (!point.has(key)) point.set(key, job.config.raw(key), job.config.origin(key));
+  std::set<std::string> scanned;  // scanned or set per stage: not a job-wide default
+  for (auto& stage : job.stages.stages) {
+    for (auto& point : stage.plan.point_configs) {
+      for (const auto& key : job.config.read_keys()) {
+        if (!point.has(key)) point.set(key, job.config.raw(key), job.config.origin(key));
+      }
+      for (const auto& key : job.config.read_keys()) point.get_string(key, job.config.raw(key));
     }
-    for (const auto& key : job.config.read_keys()) point.get_string(key, job.config.raw(key));
+    stage.study = studies::make_study(stage.plan.study, stage.plan.point_configs);
+    // keep_scores and k-fold need sizes the study must know up front: refuse them now if not.
+    stage.study->kept_score_width();
+    for (const auto& axis : stage.plan.axes) scanned.insert(axis.key);
+    if (job.stages.declared) {
+      for (const auto& entry : job.config.section("stage." + stage.name)) {
+        scanned.insert(entry.key);
+      }
+    }
   }
-  job.study = studies::make_study(job.plan.study, job.plan.point_configs);
-  // keep_scores and k-fold need sizes the study must know up front: refuse them now if not.
-  job.study->kept_score_width();
   // Record the defaults the study used (as read at the first point) in the job, so
   // --dump-config and the store show every setting; scanned keys stay in [scan].
-  std::set<std::string> scanned;
-  for (const auto& axis : job.plan.axes) scanned.insert(axis.key);
-  const auto& first = job.plan.point_configs.front();
+  const auto& first = job.stages.stages.front().plan.point_configs.front();
   for (const auto& key : first.read_keys()) {
-    if (scanned.count(key) != 0) continue;
+    if (scanned.count(key) != 0 || key.rfind("stage.", 0) == 0 || key.rfind("scan.", 0) == 0) {
+      continue;
+    }
     if (!job.config.has(key)) job.config.set(key, first.raw(key), "default");
     job.config.get_string(key, "");
   }
 
-  // A scan axis naming a key the study does not read shows up here as unread.
-  for (auto& point : job.plan.point_configs) point.reject_unread();
+  // A scan axis naming a key the study does not read shows up here as unread. A job-wide key
+  // that some stage's study read (and another stage overrode) counts as read.
+  for (auto& stage : job.stages.stages) {
+    for (auto& point : stage.plan.point_configs) {
+      point.reject_unread();
+      for (const auto& key : point.read_keys()) {
+        if (job.config.has(key)) job.config.get_string(key, "");
+      }
+    }
+  }
   job.config.reject_unread();
+  studies::check_stage_models(job.config, job.stages);
+  job.plan = job.stages.stages.front().plan;
+  job.study = job.stages.stages.front().study.get();
 
   job.effective_text = job.config.canonical_text();
   job.hash = core::hash_hex(job.config.canonical_text({"run"}));

@@ -7,6 +7,7 @@
 
 #include "app/command_line.hpp"
 #include "core/job_config.hpp"
+#include "studies/stage_plan.hpp"
 #include "studies/study.hpp"
 #include "studies/task_plan.hpp"
 
@@ -24,6 +25,9 @@ struct RunSettings {
   int ensemble = 1;
   std::string precision = "float32";  ///< float32 or bf16 (products of batched training)
   bool deterministic = false;         ///< LibTorch deterministic algorithms (matters on GPUs)
+  /// Stages: "dependency" hands out a task as soon as the task it reads is done; "barrier"
+  /// waits until every task of all earlier stages is done (docs/stages.md measures both).
+  std::string stage_sync = "dependency";
   std::string output;           ///< store path
   /// run.part = "i/n" (--part i/n): this run does only the tasks with id % n == i - 1, so
   /// n jobs (a SLURM array) can each fill a store of their own for the same job (same hash);
@@ -37,8 +41,10 @@ struct RunSettings {
 
 struct PreparedJob {
   core::JobConfig config;  ///< effective job, defaults recorded
-  studies::TaskPlan plan;
-  std::unique_ptr<studies::Study> study;
+  /// The stages with their plans and studies (one implicit stage for a job without stages).
+  studies::JobStages stages;
+  studies::TaskPlan plan;  ///< the first stage's plan (all of a job without stages)
+  studies::Study* study = nullptr;  ///< the first stage's study (owned by `stages`)
   RunSettings run;
   std::string effective_text;  ///< INI text of everything (as --dump-config prints it)
   std::string hash;            ///< of everything but [run]

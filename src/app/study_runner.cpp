@@ -7,12 +7,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <thread>
 
 #include "core/log.hpp"
 #include "core/utc_time.hpp"
+#include "app/stage_scheduler.hpp"
 #include "parallel/stop_signal.hpp"
 #include "parallel/task_queue.hpp"
 #include "report/plot_runner.hpp"
@@ -48,28 +50,93 @@ std::string directory_of(const std::string& path) {
 }
 
 store::StoreLayout make_layout(const PreparedJob& job) {
+  const auto& stages = job.stages;
   store::StoreLayout layout;
   layout.study = job.plan.study;
   layout.job_name = job.plan.name;
   layout.job_text = job.effective_text;
   layout.job_hash = job.hash;
-  for (const auto& axis : job.plan.axes) layout.axes.push_back(axis.key);
-  layout.point_axis_values = job.plan.point_values;
-  for (std::uint64_t t = 0; t < job.plan.n_tasks(); ++t) {
-    layout.task_point.push_back(job.plan.point_of(t));
-    layout.task_repeat.push_back(job.plan.repeat_of(t));
-    layout.task_seed.push_back(job.plan.task_seed(t));
-    layout.task_fold.push_back(static_cast<std::int64_t>(job.plan.fold_of(t)));
-    layout.task_inner_fold.push_back(static_cast<std::int64_t>(job.plan.inner_of(t)));
+  // Axes: the union over stages in order of appearance; a stage that does not scan an axis
+  // shows the value its settings give the key (or "" when it has no such setting).
+  for (const auto& stage : stages.stages) {
+    for (const auto& axis : stage.plan.axes) {
+      if (std::find(layout.axes.begin(), layout.axes.end(), axis.key) == layout.axes.end()) {
+        layout.axes.push_back(axis.key);
+      }
+    }
   }
-  layout.score_width = job.study->kept_score_width();
-  layout.result_columns = job.study->result_columns();
-  layout.max_epochs = job.study->max_epochs();
+  for (const auto& stage : stages.stages) {
+    for (const auto& config : stage.plan.point_configs) {
+      std::vector<std::string> values;
+      for (const auto& axis : layout.axes) values.push_back(config.has(axis) ? config.raw(axis) : "");
+      layout.point_axis_values.push_back(std::move(values));
+    }
+  }
+  for (std::uint64_t t = 0; t < stages.n_tasks(); ++t) {
+    const auto where = stages.locate(t);
+    layout.task_point.push_back(stages.stages[where.stage].first_point + where.point);
+    layout.task_repeat.push_back(where.repeat);
+    layout.task_seed.push_back(job.plan.task_seed(t));
+    layout.task_fold.push_back(static_cast<std::int64_t>(where.fold));
+    layout.task_inner_fold.push_back(static_cast<std::int64_t>(where.inner));
+    if (stages.declared) {
+      layout.task_stage.push_back(static_cast<std::int64_t>(where.stage));
+      layout.task_upstream.push_back(where.upstream);
+    }
+  }
+  // Columns: the union over stages (all of one study type share them).
+  for (const auto& stage : stages.stages) {
+    for (const auto& column : stage.study->result_columns()) {
+      if (std::find(layout.result_columns.begin(), layout.result_columns.end(), column) ==
+          layout.result_columns.end()) {
+        layout.result_columns.push_back(column);
+      }
+    }
+    layout.max_epochs = std::max(layout.max_epochs, stage.study->max_epochs());
+    layout.score_width = std::max(layout.score_width, stage.study->kept_score_width());
+  }
   layout.roc_grid = job.study->roc_grid();
   for (const auto& array : job.study->task_arrays()) {
     layout.task_arrays.emplace_back(array.name, array.length);
   }
+  if (stages.declared) {
+    for (const auto& stage : stages.stages) {
+      store::StageLayout stored;
+      stored.name = stage.name;
+      stored.first_task = stage.first_task;
+      stored.n_tasks = stage.n_tasks();
+      stored.reads = stage.reads >= 0 ? stages.stages[static_cast<std::size_t>(stage.reads)].name
+                                      : "";
+      stored.per_task = stage.per_task;
+      stored.keep_models = stage.keep_models;
+      if (stage.keep_models) stored.model = stage.study->model_layout(0);
+      layout.stages.push_back(std::move(stored));
+    }
+  }
   return layout;
+}
+
+/// A stage's result row in the store's column order (the union over stages; NaN elsewhere).
+std::vector<double> to_store_columns(const std::vector<double>& values,
+                                     const std::vector<std::string>& columns,
+                                     const std::vector<std::string>& store_columns) {
+  if (columns == store_columns || values.size() != columns.size()) return values;
+  std::vector<double> row(store_columns.size(), std::nan(""));
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    const auto at = std::find(store_columns.begin(), store_columns.end(), columns[c]);
+    row[static_cast<std::size_t>(at - store_columns.begin())] = values[c];
+  }
+  return row;
+}
+
+/// Fault injection for the kill tests (tests/faults/test_kills.py): with
+/// CWOLA_FAULT_PAUSE_AFTER_MODEL = "7", the rank that trained task 7 pauses 30 s after writing
+/// its model and before its status flag, so a kill lands between the two.
+void pause_after_model_fault(std::uint64_t task) {
+  const char* text = std::getenv("CWOLA_FAULT_PAUSE_AFTER_MODEL");
+  if (text == nullptr || std::to_string(task) != text) return;
+  core::log_rank_info("model of task " + std::to_string(task) + " written; pausing (fault test)");
+  std::this_thread::sleep_for(std::chrono::seconds(30));
 }
 
 /// Rank 0's progress line: tasks done over all ranks, rate and ETA of this run.
@@ -169,9 +236,9 @@ void preflight(const parallel::MpiRuntime& mpi, const PreparedJob& job, const Ru
   if (request.resume) {
     // Each rank reads the hash on its own, so a bad store is refused before any collective.
     auto existing = store::ResultsStore::resume(MPI_COMM_SELF, output, job.hash);
-    if (existing.n_tasks() != job.plan.n_tasks()) {
+    if (existing.n_tasks() != job.stages.n_tasks()) {
       throw core::InputError("store '" + output + "' has " + std::to_string(existing.n_tasks()) +
-                             " task rows but its job has " + std::to_string(job.plan.n_tasks()) +
+                             " task rows but its job has " + std::to_string(job.stages.n_tasks()) +
                              " tasks (the store was altered or damaged); start again with "
                              "--overwrite or use another --output");
     }
@@ -225,9 +292,11 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   std::size_t total = 0;  // tasks of this run's part (all tasks unless run.part is set)
   for (std::uint64_t t = 0; t < status.size(); ++t) total += job.run.in_part(t) ? 1 : 0;
   core::log_info("study '" + job.plan.name + "' (" + job.plan.study + "): " +
-                 std::to_string(job.plan.n_points()) + " points x " +
-                 std::to_string(job.plan.repeats) + " repeats = " + std::to_string(status.size()) +
-                 " tasks" +
+                 (job.stages.declared
+                      ? std::to_string(job.stages.stages.size()) + " stages"
+                      : std::to_string(job.plan.n_points()) + " points x " +
+                            std::to_string(job.plan.repeats) + " repeats") +
+                 " = " + std::to_string(status.size()) + " tasks" +
                  (job.run.parts > 1 ? " (part " + std::to_string(job.run.part) + "/" +
                                           std::to_string(job.run.parts) + ": " +
                                           std::to_string(total) + ")"
@@ -240,7 +309,11 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   // stacked training is then a pure function of the pending list and K, not of timing or of
   // the rank count, so a run reproduces bit for bit on any number of ranks at the same K.
   const std::size_t batch = ensemble_size(job, device, mpi, pending.size());
-  parallel::TaskQueue queue(mpi.comm(), (pending.size() + batch - 1) / batch);
+  const auto batches = make_stage_batches(pending, job.stages, batch);
+  const StageScheduler scheduler(job.stages, status,
+                                 job.run.stage_sync == "barrier" ? StageScheduler::Sync::kBarrier
+                                                                 : StageScheduler::Sync::kDependency);
+  parallel::TaskQueue queue(mpi.comm(), batches.size(), scheduler.counters());
   ProgressReporter progress(total, total - pending.size(), job.run.progress_seconds);
   bool closed_by_us = false;
   auto keep_going = [&] {
@@ -257,37 +330,89 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
 
   std::size_t ran_here = 0;
   double write_seconds = 0;  // store writes of this rank (for the scaling model, --verbose)
+  double wait_seconds = 0;   // waiting for tasks of earlier stages (docs/stages.md)
   bool abandoned = false;
+  const auto& columns = results.result_columns();  // the union over stages
+  std::vector<std::string> failure_reasons;  // read once, when an upstream task failed
+  auto write_record = [&](const studies::TaskOutput& task_output, std::uint64_t task) {
+    const auto write_started = Clock::now();
+    results.write_task(to_record(task_output, task, device_name, mpi.rank()));
+    write_seconds += std::chrono::duration<double>(Clock::now() - write_started).count();
+    scheduler.finished(task,
+                       task_output.status == studies::TaskOutput::Status::kDone
+                           ? store::TaskStatus::kDone
+                           : store::TaskStatus::kFailed,
+                       queue);
+    queue.mark_done();
+    ++ran_here;
+    core::log_debug("task " + std::to_string(task) + " done");
+  };
   while (!abandoned && keep_going()) {
-    // The next batch of up to `batch` tasks; with batch = 1 this is the plain one-task path.
+    // The next batch of up to `batch` tasks of one stage; with batch = 1 the one-task path.
     const auto item = queue.next();
     if (!item) break;
+    const auto& tasks = batches.at(*item);
+    const auto& stage = job.stages.stages[job.stages.locate(tasks.front()).stage];
     std::vector<studies::TaskContext> contexts;
-    for (std::size_t i = *item * batch; i < std::min(pending.size(), (*item + 1) * batch); ++i) {
-      const std::uint64_t task = pending[i];
+    std::vector<core::ModelTensors> inputs;
+    inputs.reserve(tasks.size());  // contexts point into it
+    const auto wait_started = Clock::now();
+    for (const std::uint64_t task : tasks) {
+      const auto where = job.stages.locate(task);
+      const auto ready = scheduler.wait_for(task, queue, keep_going);
+      if (ready.state == StageScheduler::Inputs::State::kStopped) {
+        abandoned = true;
+        break;
+      }
+      if (ready.state == StageScheduler::Inputs::State::kUpstreamFailed) {
+        // Never trained from scratch: the task fails with its input's reason.
+        if (failure_reasons.empty()) failure_reasons = results.read_failure_reasons();
+        studies::TaskOutput failed;
+        failed.status = studies::TaskOutput::Status::kFailed;
+        failed.failure_reason = "upstream task " + std::to_string(ready.failed_task) +
+                                " failed: " +
+                                failure_reasons.at(static_cast<std::size_t>(ready.failed_task));
+        core::log_rank_warning("task " + std::to_string(task) + " failed: " +
+                               failed.failure_reason);
+        write_record(failed, task);
+        continue;
+      }
       studies::TaskContext context;
       context.task_id = task;
-      context.point = job.plan.point_of(task);
-      context.repeat = job.plan.repeat_of(task);
-      context.fold = job.plan.fold_of(task);
-      context.folds = job.plan.folds;
-      context.inner = job.plan.inner_of(task);
-      context.inner_folds = job.plan.inner_folds;
-      context.sample = job.plan.sample_of(task);
+      context.point = where.point;
+      context.repeat = where.repeat;
+      context.fold = where.fold;
+      context.folds = stage.plan.folds;
+      context.inner = where.inner;
+      context.inner_folds = stage.plan.inner_folds;
+      context.sample = where.sample;
       context.master_seed = job.plan.master_seed;
       context.device = device_name;
       context.precision = job.run.precision;
       context.keep_going = keep_going;
+      context.keep_model = stage.keep_models;
+      if (where.upstream >= 0) {
+        inputs.push_back(results.read_model(static_cast<std::uint64_t>(where.upstream)));
+        context.input_model = &inputs.back();
+      }
       contexts.push_back(std::move(context));
     }
+    wait_seconds += std::chrono::duration<double>(Clock::now() - wait_started).count();
+    if (abandoned) {
+      core::log_rank_info("stopped while waiting for an earlier stage; the remaining tasks stay "
+                          "pending for --resume");
+      break;
+    }
+    if (contexts.empty()) continue;
     const auto started = Clock::now();
-    auto outputs = batch == 1 ? std::vector<studies::TaskOutput>{job.study->run_task(contexts[0])}
-                              : job.study->run_tasks(contexts);
+    auto outputs = contexts.size() == 1
+                       ? std::vector<studies::TaskOutput>{stage.study->run_task(contexts[0])}
+                       : stage.study->run_tasks(contexts);
     // A batch's wall time is shared by its tasks (the amortised cost per task).
     const double wall = std::chrono::duration<double>(Clock::now() - started).count() /
                         static_cast<double>(contexts.size());
-    const auto& columns = job.study->result_columns();
-    const auto wall_column = std::find(columns.begin(), columns.end(), "wall_seconds");
+    const auto& stage_columns = stage.study->result_columns();
+    const auto wall_column = std::find(stage_columns.begin(), stage_columns.end(), "wall_seconds");
     for (std::size_t i = 0; i < contexts.size(); ++i) {
       const std::uint64_t task = contexts[i].task_id;
       auto& task_output = outputs.at(i);
@@ -297,23 +422,31 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
         abandoned = true;
         continue;
       }
-      if (wall_column != columns.end() && task_output.results.size() == columns.size()) {
-        task_output.results[static_cast<std::size_t>(wall_column - columns.begin())] = wall;
+      if (wall_column != stage_columns.end() && task_output.results.size() == stage_columns.size()) {
+        task_output.results[static_cast<std::size_t>(wall_column - stage_columns.begin())] = wall;
+      }
+      task_output.results = to_store_columns(task_output.results, stage_columns, columns);
+      if (task_output.status == studies::TaskOutput::Status::kDone && contexts[i].keep_model) {
+        if (task_output.model.empty()) {
+          throw core::Error("study of stage '" + stage.name + "' returned no model for task " +
+                            std::to_string(task) + " (a bug: its stage keeps models)");
+        }
+        // The model before the status flag: a task marked done has its model.
+        const auto write_started = Clock::now();
+        results.write_model(task, task_output.model);
+        write_seconds += std::chrono::duration<double>(Clock::now() - write_started).count();
+        pause_after_model_fault(task);
       }
       if (task_output.status == studies::TaskOutput::Status::kFailed) {
         core::log_rank_warning("task " + std::to_string(task) + " failed: " +
                                task_output.failure_reason);
       }
-      const auto write_started = Clock::now();
-      results.write_task(to_record(task_output, task, device_name, mpi.rank()));
-      write_seconds += std::chrono::duration<double>(Clock::now() - write_started).count();
-      queue.mark_done();
-      ++ran_here;
-      core::log_debug("task " + std::to_string(task) + " done");
+      write_record(task_output, task);
     }
   }
   core::log_debug("ran " + std::to_string(ran_here) + " task(s) on this rank; store writes " +
-                  std::to_string(write_seconds) + " s");
+                  std::to_string(write_seconds) + " s; waited for earlier stages " +
+                  std::to_string(wait_seconds) + " s");
   mpi.barrier();
   if (mpi.rank() == 0) progress.report(queue.done(), true);
 

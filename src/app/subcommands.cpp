@@ -8,6 +8,7 @@ int generate_command(const parallel::MpiRuntime& mpi, const std::vector<std::str
 int merge_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int fit_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int images_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
+int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kSubcommands = {
@@ -18,6 +19,8 @@ const std::vector<Subcommand>& subcommands() {
                    "--output EVENTS.h5", generate_command},
       {"fit", "background fit, F-test, bump significance, look-elsewhere toys and limits on a "
               "mass spectrum: cwola fit --csv SPECTRUM.csv --output FIT.h5", fit_command},
+      {"inspect", "stages, task states, models and sizes of a store: cwola inspect STORE [--json]",
+       inspect_command},
       {"images", "time the jet images of an event file: cwola images --events FILE "
                  "[--pixels P] [--max-events N]", images_command},
   };

@@ -52,9 +52,13 @@ std::vector<IniEntry> parse_ini(const std::string& text, const std::string& sour
                          "' has no closing ']' (cannot tell which section follows); write [name]");
       }
       section = trim(line.substr(1, line.size() - 2));
-      if (!valid_name(section)) {
+      // A stage of the job is [stage.NAME] (docs/stages.md).
+      const bool stage_section =
+          section.rfind("stage.", 0) == 0 && valid_name(section.substr(std::string("stage.").size()));
+      if (!valid_name(section) && !stage_section) {
         throw InputError(origin + ": section name '" + section +
-                         "' is not valid (letters, digits, '_' and '-' only)");
+                         "' is not valid (letters, digits, '_' and '-' only; a stage is "
+                         "[stage.NAME])");
       }
       continue;
     }
@@ -70,7 +74,7 @@ std::vector<IniEntry> parse_ini(const std::string& text, const std::string& sour
                        "appears before any [section] (every key belongs to a section); add a header");
     }
     // Keys in [scan] name other settings ("section.key"), so they may contain one dot.
-    const bool scan_key = section == "scan";
+    const bool scan_key = section == "scan" || section.rfind("stage.", 0) == 0;
     if (!(valid_name(name) || (scan_key && name.find('.') != std::string::npos))) {
       throw InputError(origin, name, value, "key name is not valid (letters, digits, '_', '-')");
     }

@@ -206,7 +206,8 @@ void JobConfig::reject_unread(const std::set<std::string>& also_read) const {
 std::string JobConfig::canonical_text(const std::set<std::string>& exclude) const {
   std::map<std::string, std::map<std::string, std::string>> sections;
   for (const auto& [key, entry] : entries_) {
-    const auto dot = key.find('.');
+    // [stage.NAME] sections keep their two-part name, so the text reads back as the same job.
+    const auto dot = key.find('.', key.rfind("stage.", 0) == 0 ? std::string("stage.").size() : 0);
     const std::string section_name = key.substr(0, dot);
     if (exclude.count(section_name) != 0) continue;
     sections[section_name][key.substr(dot + 1)] = entry.value;

@@ -1,5 +1,6 @@
 #include "parallel/task_queue.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <limits>
 
@@ -18,16 +19,19 @@ void check(int status, const char* what) {
 }
 }  // namespace
 
-TaskQueue::TaskQueue(MPI_Comm comm, std::uint64_t n_items) : comm_(comm), n_items_(n_items) {
+TaskQueue::TaskQueue(MPI_Comm comm, std::uint64_t n_items, const std::vector<std::int64_t>& counters)
+    : comm_(comm), n_items_(n_items), n_counters_(counters.size()) {
   int rank = 0;
   MPI_Comm_rank(comm_, &rank);
-  const MPI_Aint bytes = rank == 0 ? static_cast<MPI_Aint>(2 * sizeof(std::int64_t)) : 0;
+  const MPI_Aint bytes =
+      rank == 0 ? static_cast<MPI_Aint>((2 + counters.size()) * sizeof(std::int64_t)) : 0;
   check(MPI_Win_allocate(bytes, sizeof(std::int64_t), MPI_INFO_NULL, comm_, &memory_, &window_),
         "MPI_Win_allocate");
   if (rank == 0) {
     MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, window_);
     memory_[kNextSlot] = 0;
     memory_[kDoneSlot] = 0;
+    std::copy(counters.begin(), counters.end(), memory_ + 2);
     MPI_Win_unlock(0, window_);
   }
   MPI_Barrier(comm_);  // nobody fetches before the counter is zeroed
@@ -57,5 +61,17 @@ void TaskQueue::close() { fetch_add(kNextSlot, kClosedOffset); }
 void TaskQueue::mark_done() { fetch_add(kDoneSlot, 1); }
 
 std::uint64_t TaskQueue::done() { return static_cast<std::uint64_t>(fetch_add(kDoneSlot, 0)); }
+
+bool TaskQueue::closed() { return fetch_add(kNextSlot, 0) >= kClosedOffset / 2; }
+
+void TaskQueue::add_to(std::size_t index, std::int64_t value) {
+  CWOLA_EXPECT(index < n_counters_);
+  fetch_add(static_cast<int>(2 + index), value);
+}
+
+std::int64_t TaskQueue::counter(std::size_t index) {
+  CWOLA_EXPECT(index < n_counters_);
+  return fetch_add(static_cast<int>(2 + index), 0);
+}
 
 }  // namespace cwola::parallel

@@ -146,6 +146,14 @@ def load_store(path):
                 curves=_read_table(h5["curves"]) if "curves" in h5 else {},
                 summary=_read_table(h5["summary"]),
             )
+            if "stages" in h5 and "stage" in h5["tasks"]:
+                # A job in stages (docs/stages.md): the stage is the first axis of every plot,
+                # so curves of different stages are never drawn as one.
+                names = np.array([str(_decode(n)) for n in h5["stages/name"][()]])
+                point_stage = np.empty(store.summary["point"].size, dtype=object)
+                point_stage[store.tasks["point"]] = names[store.tasks["stage"]]
+                store.summary["stage"] = point_stage.astype(str)
+                store.axes = ["stage"] + store.axes
     except OSError as err:
         raise StoreError(f"store '{path}' cannot be read as HDF5 ({err}); "
                          "check that the file is a complete cwola store") from err

@@ -41,12 +41,22 @@ store::SummaryColumns summarize(const store::ResultsStore& store) {
   store::SummaryColumns summary;
   std::vector<std::int64_t> n_done(n_points, 0);
   std::vector<std::int64_t> n_failed(n_points, 0);
+  // Stages: a task failed because a task it reads failed is counted apart from its own failures.
+  std::vector<std::int64_t> n_upstream_failed(n_points, 0);
+  const bool staged = !store.stages().empty();
+  const auto reasons = staged ? store.read_failure_reasons() : std::vector<std::string>{};
   for (std::size_t t = 0; t < status.size(); ++t) {
     const auto p = static_cast<std::size_t>(points[t]);
     if (status[t] == store::TaskStatus::kDone) ++n_done[p];
-    if (status[t] == store::TaskStatus::kFailed) ++n_failed[p];
+    if (status[t] != store::TaskStatus::kFailed) continue;
+    if (staged && reasons[t].rfind("upstream task ", 0) == 0) {
+      ++n_upstream_failed[p];
+    } else {
+      ++n_failed[p];
+    }
   }
   summary.integers = {{"n_done", n_done}, {"n_failed", n_failed}};
+  if (staged) summary.integers.emplace_back("n_upstream_failed", n_upstream_failed);
 
   for (const auto& column : store.result_columns()) {
     const auto values = store.read_result_column(column);
@@ -115,7 +125,19 @@ std::string format_summary_table(const std::vector<std::string>& axes,
 
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = axes;
+  // Stages: each point belongs to one stage; name it in the first column.
+  std::vector<std::string> point_stage;
+  if (!store.stages().empty()) {
+    point_stage.assign(store.n_points(), "");
+    const auto task_points = store.read_task_points();
+    for (std::size_t t = 0; t < task_points.size(); ++t) {
+      point_stage[static_cast<std::size_t>(task_points[t])] = store.stage_of(t).name;
+    }
+    header.insert(header.begin(), "stage");
+  }
+  const auto* upstream_failed = find_integers(summary, "n_upstream_failed");
   for (const char* name : {"done", "failed"}) header.emplace_back(name);
+  if (upstream_failed != nullptr) header.emplace_back("upstream failed");
   for (const auto& s : shown) header.emplace_back(s.header);
   if (show_ensemble) header.emplace_back("ensemble AUC");
   if (show_oof) header.emplace_back("out-of-fold AUC");
@@ -127,8 +149,10 @@ std::string format_summary_table(const std::vector<std::string>& axes,
   bool any_flagged = false;
   for (std::size_t p = 0; p < point_values.size(); ++p) {
     std::vector<std::string> row = point_values[p];
+    if (!point_stage.empty()) row.insert(row.begin(), point_stage[p]);
     row.push_back(std::to_string(done->at(p)));
     row.push_back(std::to_string(failed->at(p)));
+    if (upstream_failed != nullptr) row.push_back(std::to_string(upstream_failed->at(p)));
     for (const auto& s : shown) {
       const auto* mean = find_column(summary, std::string(s.column) + "_mean");
       const auto* std = find_column(summary, std::string(s.column) + "_std");

@@ -312,6 +312,28 @@ std::vector<double> Hdf5File::read_doubles(const std::string& name) const {
   read_raw(name, H5T_NATIVE_DOUBLE, values.data());
   return values;
 }
+std::vector<double> Hdf5File::read_double_row(const std::string& name, hsize_t row) const {
+  Handle dataset = open_dataset(name);
+  Handle file_space(H5Dget_space(dataset.id()), H5Sclose);
+  auto dims = shape(name);
+  if (dims.empty() || row >= dims[0]) fail("read (row out of range)", name);
+  std::vector<hsize_t> start(dims.size(), 0);
+  start[0] = row;
+  dims[0] = 1;
+  H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, dims.data(),
+                      nullptr);
+  hsize_t count = element_count(dims);
+  std::vector<double> values(count);
+  Handle memory_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_INDEPENDENT);
+  if (H5Dread(dataset.id(), H5T_NATIVE_DOUBLE, memory_space.id(), file_space.id(), dxpl.id(),
+              values.data()) < 0) {
+    fail("read", name);
+  }
+  return values;
+}
+
 std::vector<std::int64_t> Hdf5File::read_int64s(const std::string& name) const {
   std::vector<std::int64_t> values(element_count(shape(name)));
   read_raw(name, H5T_NATIVE_INT64, values.data());

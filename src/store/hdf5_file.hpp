@@ -79,6 +79,8 @@ class Hdf5File {
                      const std::vector<std::string>& values);
 
   std::vector<double> read_doubles(const std::string& name) const;
+  /// Independent read of one row (everything after the first dimension) of a dataset.
+  std::vector<double> read_double_row(const std::string& name, hsize_t row) const;
   std::vector<std::int64_t> read_int64s(const std::string& name) const;
   std::vector<std::int8_t> read_int8s(const std::string& name) const;
   std::vector<std::uint64_t> read_uint64s(const std::string& name) const;

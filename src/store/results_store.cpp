@@ -127,6 +127,10 @@ void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance
     create_score_table(file, layout.n_tasks(), layout.n_points(), layout.score_width,
                        layout.roc_grid.size());
   }
+  if (!layout.stages.empty()) {
+    create_stage_datasets(file, layout.stages, layout.n_tasks());
+    file.create_dataset("/summary/n_upstream_failed", ColumnType::kInt64, {points});
+  }
   file.write_string_list_attribute("/tasks", "axes", layout.axes);
   file.write_string_list_attribute("/summary", "axes", layout.axes);
   file.write_string_list_attribute("/results", "columns", layout.result_columns);
@@ -189,6 +193,9 @@ void fill_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance& 
     fold.resize(n, 0);
     inner.resize(n, 0);
     fill_score_table(file, fold, inner);
+  }
+  if (!layout.stages.empty()) {
+    fill_stage_datasets(file, layout.stages, layout.task_stage, layout.task_upstream);
   }
   // The hash goes last: a store whose hash is set was fully laid out.
   write_scalar_string(file, "/job/hash", layout.job_hash);
@@ -331,10 +338,26 @@ void ResultsStore::load_shape() {
     task_arrays_.emplace_back(name, file_->shape("/curves/" + name).at(1));
   }
   score_width_ = score_table_width(*file_);
+  stages_ = read_stage_layouts(*file_);
 }
 
 ScoreRows ResultsStore::read_scores(std::uint64_t first_task, std::size_t tasks) const {
   return read_score_rows(*file_, first_task, tasks);
+}
+
+const StageLayout& ResultsStore::stage_of(std::uint64_t task) const {
+  for (const auto& stage : stages_) {
+    if (stage.holds(task)) return stage;
+  }
+  throw core::Error("store '" + path() + "': task " + std::to_string(task) + " is in no stage");
+}
+
+void ResultsStore::write_model(std::uint64_t task, const core::ModelTensors& model) {
+  store::write_model(*file_, stage_of(task), task, model);
+}
+
+core::ModelTensors ResultsStore::read_model(std::uint64_t task) const {
+  return store::read_model(*file_, stage_of(task), task);
 }
 
 std::vector<TaskStatus> ResultsStore::read_status() const {

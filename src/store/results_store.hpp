@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "core/model_tensors.hpp"
 #include "store/hdf5_file.hpp"
 #include "store/score_table.hpp"
+#include "store/model_store.hpp"
 
 namespace cwola::store {
 
@@ -39,6 +41,11 @@ struct StoreLayout {
   std::vector<std::pair<std::string, std::size_t>> task_arrays;
   /// Events per task row of /scores; 0 = no /scores (scores not kept).
   std::size_t score_width = 0;
+
+  /// Stages (docs/stages.md); empty for a job without stages, whose store is then unchanged.
+  std::vector<StageLayout> stages;
+  std::vector<std::int64_t> task_stage;     ///< per task, when stages are set
+  std::vector<std::int64_t> task_upstream;  ///< per task: the task it reads, -1 none
 
   std::size_t n_tasks() const { return task_point.size(); }
   std::size_t n_points() const { return point_axis_values.size(); }
@@ -115,6 +122,17 @@ class ResultsStore {
 
   /// Independent: writes a task's rows, then its status.
   void write_task(const TaskRecord& record);
+
+  /// The job's stages as stored; empty for a job without stages.
+  const std::vector<StageLayout>& stages() const { return stages_; }
+  /// The stage holding `task` (stages() must not be empty).
+  const StageLayout& stage_of(std::uint64_t task) const;
+  /// Independent: the trained model of `task`, written before its status (write_task).
+  void write_model(std::uint64_t task, const core::ModelTensors& model);
+  /// Independent: the stored model of a finished `task`.
+  core::ModelTensors read_model(std::uint64_t task) const;
+  /// The underlying file (inspection).
+  const Hdf5File& file() const { return *file_; }
   /// Independent (rank 0): fills /summary.
   void write_summary(const SummaryColumns& summary);
   /// Independent (rank 0): end time and whether every task has finished.
@@ -136,6 +154,7 @@ class ResultsStore {
   std::vector<std::string> result_columns_;
   std::vector<std::pair<std::string, std::size_t>> task_arrays_;
   std::size_t score_width_ = 0;
+  std::vector<StageLayout> stages_;
 };
 
 /// Names of the per-metric summary statistics, in /summary as "<metric>_<stat>".

@@ -9,6 +9,8 @@
 #include "core/seed.hpp"
 #include "data/feature_scaling.hpp"
 #include "data/fold_split.hpp"
+#include "models/dense_network.hpp"
+#include "models/module_tensors.hpp"
 
 namespace cwola::studies {
 
@@ -120,7 +122,25 @@ TaskOutput DenseClassifierStudy::run_task(const TaskContext& context) {
   return output;
 }
 
+core::ModelLayout DenseClassifierStudy::model_layout(std::size_t point) const {
+  const std::size_t inputs = model_inputs(point);
+  if (inputs == 0) return {};
+  models::DenseNetworkConfig network;
+  network.inputs = static_cast<int>(inputs);
+  network.hidden = classifier(point).hidden;
+  std::string description = "dense " + std::to_string(inputs);
+  for (int width : network.hidden) description += "-" + std::to_string(width);
+  description += "-1";
+  return models::layout_of(*models::DenseNetwork(network), description);
+}
+
 std::vector<TaskOutput> DenseClassifierStudy::run_tasks(const std::vector<TaskContext>& contexts) {
+  // Tasks that start from or keep a stored model train one by one (stacked members' tensors
+  // are slices of one network; docs/stages.md).
+  const bool stage_io = std::any_of(contexts.begin(), contexts.end(), [](const auto& c) {
+    return c.input_model != nullptr || c.keep_model;
+  });
+  if (stage_io) return Study::run_tasks(contexts);
   return run_in_groups(
       contexts,
       [this](const TaskContext& context) { return stacking_key(classifier(context.point)); },

@@ -79,6 +79,8 @@ class DenseClassifierStudy : public ClassifierStudyBase {
   /// The test-set size (keep_scores) or the largest held-out fold (k-fold) over the points;
   /// InputError when a point asks for either and the study cannot tell its sizes.
   std::size_t kept_score_width() const override;
+  /// The dense network of a point, when the study knows its input count (model_inputs).
+  core::ModelLayout model_layout(std::size_t point) const override;
 
  protected:
   using ClassifierStudyBase::ClassifierStudyBase;
@@ -94,6 +96,9 @@ class DenseClassifierStudy : public ClassifierStudyBase {
                                 TaskOutput& output) const;
   /// The sizes of a point's samples; studies that keep scores or train k-fold override it.
   virtual SampleSizes sample_sizes(std::size_t /*point*/) const { return {}; }
+  /// Input features of a point's network, known before any sample is made; 0 (the default):
+  /// unknown, so the study offers no stored models (stages cannot read them).
+  virtual std::size_t model_inputs(std::size_t /*point*/) const { return 0; }
   /// The device-memory estimate of one stacked task ([run] ensemble = auto); 0: unknown.
   void set_task_device_bytes(std::size_t bytes) { task_bytes_ = bytes; }
 

@@ -18,6 +18,7 @@
 #include "metrics/classifier_metrics.hpp"
 #include "metrics/roc.hpp"
 #include "models/dense_network.hpp"
+#include "models/module_tensors.hpp"
 #include "models/ensemble_dense_network.hpp"
 #include "training/ensemble_trainer.hpp"
 #include "training/trainer.hpp"
@@ -431,6 +432,7 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
   const auto network = network_config(settings, split.train.features);
   training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
   models::DenseNetwork model(network);
+  if (context.input_model != nullptr) models::import_tensors(*model, *context.input_model);
   const auto classifier = training::as_classifier(model);
   const auto trainer = trainer_config(settings);
 
@@ -470,6 +472,11 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
   auto output = make_output(settings, outcome, &scores, test, &validation_scores,
                             split.validation, yields, held_out, &held_out_scores);
   append_untrained(settings, &untrained, test, output);
+  if (context.keep_model) {
+    output.model = models::export_tensors(*model);
+    output.model.best_epoch = outcome.best_epoch;
+    output.model.epochs = static_cast<std::int64_t>(outcome.history.size());
+  }
   return output;
 }
 

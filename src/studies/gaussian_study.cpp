@@ -37,6 +37,10 @@ class GaussianStudy : public DenseClassifierStudyOf<GaussianSettings> {
   }
 
  protected:
+  std::size_t model_inputs(std::size_t point) const override {
+    return this->point(point).dimensions;
+  }
+
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const GaussianSettings& s = point(context.point);
     auto samples = make_samples(s, context);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/job_config.hpp"
+#include "core/model_tensors.hpp"
 #include "core/seed.hpp"
 
 namespace cwola::studies {
@@ -39,6 +40,13 @@ struct TaskContext {
   std::string precision = "float32";
   /// Polled between epochs; false abandons the task (graceful stop).
   std::function<bool()> keep_going = [] { return true; };
+  /// Stages (docs/stages.md): the trained model of the earlier-stage task this task reads, to
+  /// start from instead of a fresh initialisation; null when the task reads none. Owned by
+  /// the engine, valid during the call.
+  const core::ModelTensors* input_model = nullptr;
+  /// Stages: the engine stores this task's trained model (TaskOutput::model) because a later
+  /// stage reads it or the job keeps all models.
+  bool keep_model = false;
 
   /// The random stream seed for one purpose of this task (never the rank). A model's own
   /// streams (weights, epoch order, split) follow the task; with k-fold training the data
@@ -75,6 +83,8 @@ struct TaskOutput {
   /// Fingerprint of the scored events (features and order): equal for two tasks exactly when
   /// they scored the same events, so an ensemble never averages scores of different events.
   std::uint64_t scored_events_id = 0;
+  /// The trained model (Study::model_layout order) when TaskContext::keep_model and done.
+  core::ModelTensors model;
 };
 
 class Study {
@@ -115,6 +125,9 @@ class Study {
     }
     return outputs;
   }
+  /// The model a task of `point` trains (tensor names and shapes), so the engine can lay out
+  /// its storage before any task runs; empty when the study cannot store models.
+  virtual core::ModelLayout model_layout(std::size_t /*point*/) const { return {}; }
   /// Estimated device memory (bytes) of one task in a batched call, for choosing K from
   /// memory ([run] ensemble = auto); 0 if the study cannot tell.
   virtual std::size_t task_device_bytes() const { return 0; }

@@ -97,13 +97,17 @@ def done_rows(path):
         return rows
 
 
-class Kills(unittest.TestCase):
+class KillBase(unittest.TestCase):
+    """Runs JOB once uninterrupted, then kill_at() kills copies of it and continues them."""
+    JOB = KILL_JOB
+    N_TASKS = N_TASKS
+
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="cwola_kills_")
         cls.job = os.path.join(cls.dir, "kills.ini")
         with open(cls.job, "w") as f:
-            f.write(KILL_JOB)
+            f.write(cls.JOB)
         cls.reference = os.path.join(cls.dir, "reference.h5")
         started = time.time()
         done = subprocess.run(command("--job", cls.job, "--output", cls.reference, "--no-plots"),
@@ -123,14 +127,15 @@ class Kills(unittest.TestCase):
         for line in cls.report:
             print("  " + line)
 
-    def kill_at(self, name, trigger, victim="job"):
+    def kill_at(self, name, trigger, victim="job", env=None, check_store=None):
         """Starts the job, waits for `trigger(line, elapsed)` on its output, kills `victim`
-        ("job", or a rank number), then checks the store and continues it."""
+        ("job", or a rank number), then checks the store (also with `check_store(path)`) and
+        continues it (without the extra `env`)."""
         store = os.path.join(self.dir, f"{name}.h5")
         process = subprocess.Popen(command("--job", self.job, "--output", store, "--no-plots",
                                            "--verbose"),
-                                   env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   env=dict(ENV, **(env or {})), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
         started = time.time()
         state = {"done": 0}
         fired = False
@@ -172,13 +177,15 @@ class Kills(unittest.TestCase):
             with h5py.File(store, "r") as f:  # the store opens after the kill
                 self.assertIn("job/hash", f)
             before = done_rows(store)
+            if check_store is not None:
+                check_store(store)
         # Continue as the SLURM templates do.
         args = ["--job", self.job, "--output", store, "--no-plots"] + (["--resume"] if exists else [])
         resumed = subprocess.run(command(*args), env=ENV, capture_output=True, text=True,
                                  timeout=600)
         self.assertEqual(resumed.returncode, 0, f"{name}: continuing failed\n{resumed.stderr}")
         if exists:
-            self.assertIn(f"{N_TASKS - len(before)} to run", resumed.stderr)
+            self.assertIn(f"{self.N_TASKS - len(before)} to run", resumed.stderr)
         self.assertFalse(os.path.exists(store + ".partial"), f"{name}: .partial left behind")
         after = done_rows(store)
         for task, row in before.items():  # finished tasks: not lost, not rerun, not changed
@@ -196,9 +203,12 @@ class Kills(unittest.TestCase):
                                 np.array_equal(value, f["summary"][key][()]),
                                 f"{name}: summary {key} differs")
         self.report.append(f"{name:28s} killed {victim:>4} at {killed_after:5.2f} s: "
-                           f"store {'existed' if exists else 'absent'}, {len(before):2d}/{N_TASKS} "
+                           f"store {'existed' if exists else 'absent'}, "
+                           f"{len(before):2d}/{self.N_TASKS} "
                            f"tasks done -> {'resumed' if exists else 'restarted'}, identical")
 
+
+class Kills(KillBase):
     # -- the whole job -------------------------------------------------------------------
     def test_whole_job_killed(self):
         rng = random.Random(20261122)
@@ -233,6 +243,49 @@ class Kills(unittest.TestCase):
         for name, trigger, rank in points:
             with self.subTest(name):
                 self.kill_at(name, trigger, victim=rank)
+
+
+# A two-stage job (docs/stages.md): pretrain (tasks 0-1) -> fine-tune per pretrained model
+# (tasks 2-9). Its kill points are the stage boundary and the model write.
+STAGE_JOB = KILL_JOB.replace("repeats = 4\n", "").replace(
+    "[scan]\ngaussian.f1 = 0.6, 0.7, 0.8, 1.0\n", "") + """
+[model]
+hidden = 8, 8
+
+[stage.pretrain]
+repeats = 2
+gaussian.f1 = 1.0
+gaussian.f2 = 0.0
+
+[stage.finetune]
+reads = pretrain
+tasks = per_task_of pretrain
+repeats = 2
+scan.gaussian.f1 = 0.6, 0.8
+"""
+
+
+class StageKills(KillBase):
+    JOB = STAGE_JOB
+    N_TASKS = 10
+
+    def test_kills_at_stage_boundaries_and_model_writes(self):
+        def model_written_not_done(path):
+            with h5py.File(path, "r") as f:
+                self.assertEqual(f["results/status"][1], 0, "task 1 must still be pending")
+                self.assertTrue(np.all(np.isfinite(f["models/pretrain/hidden0.weight"][1])),
+                                "the model of task 1 was written before the kill")
+
+        points = [
+            ("stage_boundary", lambda line, t, s: "] task 1 done" in line, "job", None, None),
+            ("between_model_and_status",
+             lambda line, t, s: "model of task 1 written" in line, "job",
+             {"CWOLA_FAULT_PAUSE_AFTER_MODEL": "1"}, model_written_not_done),
+            ("rank1_at_stage_boundary", lambda line, t, s: s["done"] >= 2, 1, None, None),
+        ]
+        for name, trigger, victim, env, check in points:
+            with self.subTest(name):
+                self.kill_at(name, trigger, victim=victim, env=env, check_store=check)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,25 @@ BOOST_AUTO_TEST_CASE(close_stops_every_rank) {
   BOOST_TEST(!queue.next().has_value());
 }
 
+BOOST_AUTO_TEST_CASE(shared_counters_start_at_their_values_and_sum_every_rank) {
+  cwola::parallel::TaskQueue queue(g_mpi->comm(), 10, {5, -1, 0});
+  BOOST_TEST(queue.counter(0) == 5);
+  BOOST_TEST(queue.counter(1) == -1);
+  g_mpi->barrier();
+  for (int i = 0; i < 100; ++i) queue.add_to(2, 1);
+  queue.add_to(1, g_mpi->rank() + 1);
+  g_mpi->barrier();
+  const int n = g_mpi->size();
+  BOOST_TEST(queue.counter(2) == 100 * n);
+  BOOST_TEST(queue.counter(1) == -1 + n * (n + 1) / 2);
+  BOOST_TEST(queue.counter(0) == 5);
+  BOOST_TEST(!queue.closed());
+  g_mpi->barrier();
+  if (g_mpi->rank() == 0) queue.close();
+  g_mpi->barrier();
+  BOOST_TEST(queue.closed());
+}
+
 BOOST_AUTO_TEST_CASE(empty_queue) {
   cwola::parallel::TaskQueue queue(g_mpi->comm(), 0);
   BOOST_TEST(!queue.next().has_value());

@@ -1,0 +1,203 @@
+// cwola inspect STORE [--json]: stages, task states, models and their sizes of a results store,
+// as a table for people or as JSON for scripts (docs/stages.md).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "app/subcommands.hpp"
+#include "core/error.hpp"
+#include "store/results_store.hpp"
+
+namespace cwola::app {
+
+namespace {
+struct StageCounts {
+  store::StageLayout layout;
+  std::size_t done = 0, failed = 0, upstream_failed = 0, pending = 0;
+};
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+      out += buffer;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string shape_text(const std::vector<std::int64_t>& shape, std::size_t rows) {
+  std::string text = "[" + std::to_string(rows);
+  for (auto d : shape) text += ", " + std::to_string(d);
+  return text + "]";
+}
+
+std::string bytes_text(double bytes) {
+  char buffer[32];
+  if (bytes >= 1e9) {
+    std::snprintf(buffer, sizeof buffer, "%.2f GB", bytes / 1e9);
+  } else if (bytes >= 1e6) {
+    std::snprintf(buffer, sizeof buffer, "%.2f MB", bytes / 1e6);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%.1f kB", bytes / 1e3);
+  }
+  return buffer;
+}
+
+void print_table(const std::string& path, const std::string& study, bool complete,
+                 std::size_t n_tasks, const std::vector<StageCounts>& stages, double file_bytes) {
+  std::cout << "store " << path << ": study " << study << ", " << n_tasks << " tasks, "
+            << (complete ? "complete" : "not complete") << ", " << bytes_text(file_bytes)
+            << " on disk\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "%-14s %8s %8s %8s %9s %8s  %-20s %s\n", "stage", "tasks",
+                "done", "failed", "upstream", "pending", "reads", "models");
+  std::cout << line;
+  double model_total = 0;
+  for (const auto& s : stages) {
+    std::string models = "-";
+    if (s.layout.keep_models) {
+      const double each = static_cast<double>(store::model_bytes(s.layout.model));
+      model_total += each * static_cast<double>(s.layout.n_tasks);
+      models = std::to_string(s.layout.n_tasks) + " x " + s.layout.model.description + " (" +
+               bytes_text(each) + " each)";
+    }
+    const std::string reads =
+        s.layout.reads.empty() ? "-" : s.layout.reads + (s.layout.per_task ? " (per task)" : "");
+    std::snprintf(line, sizeof line, "%-14s %8zu %8zu %8zu %9zu %8zu  %-20s %s\n",
+                  s.layout.name.c_str(), s.layout.n_tasks, s.done, s.failed, s.upstream_failed,
+                  s.pending, reads.c_str(), models.c_str());
+    std::cout << line;
+  }
+  for (const auto& s : stages) {
+    if (!s.layout.keep_models) continue;
+    for (const auto& tensor : s.layout.model.tensors) {
+      std::cout << "  /models/" << s.layout.name << "/" << tensor.name << " "
+                << shape_text(tensor.shape, s.layout.n_tasks) << "\n";
+    }
+  }
+  if (model_total > 0) std::cout << "models: " << bytes_text(model_total) << " in all\n";
+}
+
+void print_json(const std::string& path, const std::string& study, bool complete,
+                std::size_t n_tasks, const std::vector<StageCounts>& stages, double file_bytes) {
+  std::ostringstream out;
+  out << "{\"store\": " << json_string(path) << ", \"study\": " << json_string(study)
+      << ", \"complete\": " << (complete ? "true" : "false") << ", \"tasks\": " << n_tasks
+      << ", \"file_bytes\": " << static_cast<std::uint64_t>(file_bytes) << ", \"stages\": [";
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    const auto& s = stages[i];
+    out << (i ? ", " : "") << "{\"name\": " << json_string(s.layout.name)
+        << ", \"first_task\": " << s.layout.first_task << ", \"tasks\": " << s.layout.n_tasks
+        << ", \"done\": " << s.done << ", \"failed\": " << s.failed
+        << ", \"upstream_failed\": " << s.upstream_failed << ", \"pending\": " << s.pending
+        << ", \"reads\": " << (s.layout.reads.empty() ? "null" : json_string(s.layout.reads))
+        << ", \"per_task\": " << (s.layout.per_task ? "true" : "false") << ", \"models\": ";
+    if (!s.layout.keep_models) {
+      out << "null";
+    } else {
+      out << "{\"description\": " << json_string(s.layout.model.description)
+          << ", \"bytes_each\": " << store::model_bytes(s.layout.model) << ", \"tensors\": [";
+      for (std::size_t t = 0; t < s.layout.model.tensors.size(); ++t) {
+        const auto& tensor = s.layout.model.tensors[t];
+        out << (t ? ", " : "") << "{\"name\": " << json_string(tensor.name) << ", \"dataset\": "
+            << json_string("/models/" + s.layout.name + "/" + tensor.name) << ", \"shape\": [";
+        for (std::size_t d = 0; d < tensor.shape.size(); ++d) {
+          out << (d ? ", " : "") << tensor.shape[d];
+        }
+        out << "]}";
+      }
+      out << "]}";
+    }
+    out << "}";
+  }
+  out << "]}\n";
+  std::cout << out.str();
+}
+}  // namespace
+
+int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments) {
+  namespace po = boost::program_options;
+  std::string path;
+  po::options_description options("Usage: cwola inspect STORE [--json]");
+  options.add_options()("help,h", "show this help")("json", "print JSON instead of a table");
+  po::options_description hidden;
+  hidden.add_options()("store", po::value(&path));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("store", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(arguments).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw core::InputError(std::string("cwola inspect: ") + e.what());
+  }
+  if (vm.count("help") != 0 || path.empty()) {
+    if (mpi.rank() == 0) std::cout << options;
+    return path.empty() && vm.count("help") == 0 ? static_cast<int>(core::ExitCode::kBadInput) : 0;
+  }
+  if (mpi.rank() != 0) return 0;
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+    throw core::InputError("store '" + path + "' does not exist or is not a file; give the path "
+                           "of a cwola results store");
+  }
+  std::vector<StageCounts> stages;
+  std::string study;
+  bool complete = false;
+  std::size_t n_tasks = 0;
+  try {
+    auto results = store::ResultsStore::open_read_only(MPI_COMM_SELF, path);
+    const auto& file = results.file();
+    study = file.read_strings("/job/study").at(0);
+    complete = file.read_int8s("/job/complete").at(0) != 0;
+    n_tasks = results.n_tasks();
+    const auto status = results.read_status();
+    const auto reasons = results.read_failure_reasons();
+    auto layouts = results.stages();
+    if (layouts.empty()) {  // a job without stages: one implicit stage
+      store::StageLayout main;
+      main.name = "main";
+      main.n_tasks = n_tasks;
+      layouts.push_back(main);
+    }
+    for (const auto& layout : layouts) {
+      StageCounts counts;
+      counts.layout = layout;
+      for (std::size_t t = layout.first_task; t < layout.first_task + layout.n_tasks; ++t) {
+        if (status[t] == store::TaskStatus::kDone) ++counts.done;
+        if (status[t] == store::TaskStatus::kPending) ++counts.pending;
+        if (status[t] == store::TaskStatus::kFailed) {
+          ++(reasons[t].rfind("upstream task ", 0) == 0 ? counts.upstream_failed : counts.failed);
+        }
+      }
+      stages.push_back(counts);
+    }
+    results.close();
+  } catch (const core::InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw core::InputError("store '" + path + "' cannot be read as a cwola results store (" +
+                           e.what() + ")");
+  }
+  const auto file_bytes = static_cast<double>(info.st_size);
+  if (vm.count("json") != 0) {
+    print_json(path, study, complete, n_tasks, stages, file_bytes);
+  } else {
+    print_table(path, study, complete, n_tasks, stages, file_bytes);
+  }
+  return 0;
+}
+
+}  // namespace cwola::app
