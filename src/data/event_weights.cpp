@@ -40,7 +40,8 @@ std::vector<float> cwola_hunting_weights(const std::vector<HuntingRegion>& regio
     }
   }
   const double low = static_cast<double>(count[0]);
-  const std::array<float, 3> weight{1.0F, static_cast<float>(2.0 * low / static_cast<double>(count[1])),
+  const std::array<float, 3> weight{1.0F,
+                                    static_cast<float>(2.0 * low / static_cast<double>(count[1])),
                                     static_cast<float>(low / static_cast<double>(count[2]))};
   std::vector<float> weights;
   weights.reserve(regions.size());

@@ -27,8 +27,9 @@ std::string shape_of(const torch::Tensor& t) {
 /// Checks that a data set is non-empty, with x [N, ...], y [N] and, if given, weights [N].
 void check_batch(const Batch& batch, const std::string& what) {
   if (!batch.x.defined() || !batch.y.defined()) {
-    throw core::InputError(what + " has no data (x or y is undefined) give it events before "
-                                  "training");
+    throw core::InputError(what +
+                           " has no data (x or y is undefined) give it events before "
+                           "training");
   }
   if (batch.x.dim() < 2 || batch.y.dim() != 1 || batch.x.size(0) != batch.y.size(0)) {
     throw core::InputError(what + " has x of shape " + shape_of(batch.x) + " and y of shape " +
@@ -37,8 +38,9 @@ void check_batch(const Batch& batch, const std::string& what) {
                            "data set was built");
   }
   if (batch.x.size(0) == 0) {
-    throw core::InputError(what + " is empty (no events to train or validate on) check the "
-                                  "sample sizes and split fractions of the study");
+    throw core::InputError(what +
+                           " is empty (no events to train or validate on) check the "
+                           "sample sizes and split fractions of the study");
   }
   if (batch.weight.defined() &&
       (batch.weight.dim() != 1 || batch.weight.size(0) != batch.y.size(0))) {
@@ -169,8 +171,7 @@ struct StackedEvaluation {
 /// The (weighted) per-event losses of a minibatch [K, b].
 torch::Tensor event_losses(const torch::Tensor& logits, const torch::Tensor& y,
                            const torch::Tensor& weight) {
-  const auto loss =
-      torch::binary_cross_entropy_with_logits(logits, y, {}, {}, at::Reduction::None);
+  const auto loss = torch::binary_cross_entropy_with_logits(logits, y, {}, {}, at::Reduction::None);
   return weight.defined() ? loss * weight : loss;
 }
 
@@ -189,8 +190,8 @@ StackedEvaluation evaluate(const StackView& model, const torch::Tensor& x, const
     const auto logits = model.logits(xb);
     check_logits(logits, members, end - start);
     const auto wb = w.defined() ? w.slice(1, start, end) : torch::Tensor();
-    loss_sum += event_losses(logits, yb, wb).mean(1).to(torch::kFloat64) *
-                static_cast<double>(end - start);
+    loss_sum +=
+        event_losses(logits, yb, wb).mean(1).to(torch::kFloat64) * static_cast<double>(end - start);
     correct += ((logits > 0) == (yb > 0.5)).sum(1);
   }
   const auto loss_cpu = loss_sum.cpu();
@@ -245,8 +246,9 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
     throw core::Error("the trainer got an empty model (a bug in the caller)");
   }
   if (members.empty()) {
-    throw core::InputError("an ensemble training needs at least one member (got none) pass one "
-                           "data set per stacked network");
+    throw core::InputError(
+        "an ensemble training needs at least one member (got none) pass one "
+        "data set per stacked network");
   }
   const bool weighted = members.front().train.weight.defined();
   for (std::size_t k = 0; k < members.size(); ++k) {
@@ -265,7 +267,8 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
       }
       if (a.weight.defined() != weighted) {
         throw core::InputError("ensemble member " + std::to_string(k) +
-                               (weighted ? " has no" : " has") + " event weights unlike member 0 "
+                               (weighted ? " has no" : " has") +
+                               " event weights unlike member 0 "
                                "(stacked members are weighted alike) group only tasks with the "
                                "same training.balance");
       }
@@ -279,8 +282,8 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
   } else {
     const auto stacked = static_cast<std::size_t>(models::count_members(module));
     if (stacked != members.size()) {
-      throw core::InputError("the stacked model has " + std::to_string(stacked) +
-                             " members but " + std::to_string(members.size()) +
+      throw core::InputError("the stacked model has " + std::to_string(stacked) + " members but " +
+                             std::to_string(members.size()) +
                              " data sets were given (one per member is needed) build the model "
                              "from as many networks as there are tasks");
     }

@@ -1,7 +1,7 @@
-#include "core/utc_time.hpp"
-
 #include <boost/test/unit_test.hpp>
 #include <regex>
+
+#include "core/utc_time.hpp"
 
 BOOST_AUTO_TEST_SUITE(utc_time)
 

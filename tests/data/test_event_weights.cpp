@@ -1,9 +1,8 @@
-#include "data/event_weights.hpp"
-
 #include <boost/test/unit_test.hpp>
 #include <numeric>
 
 #include "core/error.hpp"
+#include "data/event_weights.hpp"
 
 namespace data = cwola::data;
 using data::HuntingRegion;
@@ -32,8 +31,8 @@ BOOST_AUTO_TEST_CASE(cwola_hunting_weights_follow_the_recipe) {
   }
   const auto w = data::cwola_hunting_weights(regions);
   BOOST_TEST(w[0] == 1.0F);
-  BOOST_TEST(w[4] == 4.0F);   // 2 n_low / n_SR = 8 / 2
-  BOOST_TEST(w[6] == 0.5F);   // n_low / n_high = 4 / 8
+  BOOST_TEST(w[4] == 4.0F);  // 2 n_low / n_SR = 8 / 2
+  BOOST_TEST(w[6] == 0.5F);  // n_low / n_high = 4 / 8
   // Both sidebands weigh n_low each; the signal region weighs as much as both together.
   const double low = std::accumulate(w.begin(), w.begin() + 4, 0.0);
   const double sr = std::accumulate(w.begin() + 4, w.begin() + 6, 0.0);

@@ -1,7 +1,7 @@
-#include "data/feature_scaling.hpp"
-
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+
+#include "data/feature_scaling.hpp"
 
 namespace data = cwola::data;
 

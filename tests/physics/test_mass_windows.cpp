@@ -1,6 +1,6 @@
-#include "physics/mass_windows.hpp"
-
 #include <boost/test/unit_test.hpp>
+
+#include "physics/mass_windows.hpp"
 
 using cwola::physics::MassRegion;
 using cwola::physics::MassWindows;

@@ -1,8 +1,6 @@
 // The stacking key and K = 1 vs K = 4 agreement of every [training], [model] and [metrics]
 // setting (issue 10): a task's results must not depend on whether it trained alone or stacked
 // with other tasks, beyond the rounding documented in docs/training.md.
-#include "studies/classifier_task.hpp"
-
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
@@ -11,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/job_config.hpp"
+#include "studies/classifier_task.hpp"
 #include "studies/study.hpp"
 
 using namespace cwola;
@@ -29,20 +28,13 @@ const std::string kBase =
 /// Each scanned setting with two values; every [training]/[model]/[metrics] key the classifier
 /// settings read must appear here (checked below), so a new setting cannot be left out.
 const std::map<std::string, std::pair<std::string, std::string>> kScans = {
-    {"training.max_epochs", {"2", "3"}},
-    {"training.batch_size", {"64", "100"}},
-    {"training.learning_rate", {"0.003", "0.01"}},
-    {"training.patience", {"1", "10"}},
-    {"training.min_delta", {"0", "0.01"}},
-    {"training.validation_fraction", {"0.2", "0.3"}},
-    {"training.eval_batch_size", {"100", "8192"}},
-    {"training.balance", {"none", "classes"}},
-    {"training.weight_decay", {"0", "0.5"}},
-    {"training.schedule", {"constant", "cosine"}},
-    {"training.step_epochs", {"1", "2"}},
-    {"training.step_factor", {"0.5", "0.1"}},
-    {"training.gradient_clip", {"0", "0.05"}},
-    {"model.hidden", {"8", "4, 4"}},
+    {"training.max_epochs", {"2", "3"}},           {"training.batch_size", {"64", "100"}},
+    {"training.learning_rate", {"0.003", "0.01"}}, {"training.patience", {"1", "10"}},
+    {"training.min_delta", {"0", "0.01"}},         {"training.validation_fraction", {"0.2", "0.3"}},
+    {"training.eval_batch_size", {"100", "8192"}}, {"training.balance", {"none", "classes"}},
+    {"training.weight_decay", {"0", "0.5"}},       {"training.schedule", {"constant", "cosine"}},
+    {"training.step_epochs", {"1", "2"}},          {"training.step_factor", {"0.5", "0.1"}},
+    {"training.gradient_clip", {"0", "0.05"}},     {"model.hidden", {"8", "4, 4"}},
     {"metrics.rectify", {"false", "true"}},
 };
 

@@ -1,7 +1,5 @@
 // The one training loop: every training option behaves the same for a network alone
 // (train_classifier, a stack of one) and for a member of a stack (train_ensemble).
-#include "training/training_loop.hpp"
-
 #include <torch/torch.h>
 
 #include <boost/test/unit_test.hpp>
@@ -12,6 +10,7 @@
 #include "core/error.hpp"
 #include "models/dense_network.hpp"
 #include "models/ensemble_dense_network.hpp"
+#include "training/training_loop.hpp"
 #include "training_outcomes.hpp"
 
 namespace models = cwola::models;
@@ -66,7 +65,8 @@ std::vector<Task> make_tasks(bool weighted) {
   for (std::uint64_t k = 0; k < 3; ++k) {
     const auto s = 100 * (k + 1);
     tasks.push_back({{make_data(430, s + 1, weighted), make_data(200, s + 2, weighted), s + 3},
-                     s + 4, make_data(300, s + 5, false)});
+                     s + 4,
+                     make_data(300, s + 5, false)});
   }
   return tasks;
 }
@@ -114,7 +114,8 @@ BOOST_AUTO_TEST_CASE(schedules_follow_their_formulas) {
   BOOST_TEST(training::scheduled_learning_rate(config, 7) == 1e-2);
   config.schedule = LearningRateSchedule::kCosine;
   BOOST_TEST(training::scheduled_learning_rate(config, 0) == 1e-2);
-  BOOST_TEST(training::scheduled_learning_rate(config, 5) == 5e-3, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(training::scheduled_learning_rate(config, 5) == 5e-3,
+             boost::test_tools::tolerance(1e-12));
   config.schedule = LearningRateSchedule::kStep;
   config.step_epochs = 3;
   config.step_factor = 0.5;
@@ -183,8 +184,7 @@ BOOST_AUTO_TEST_CASE(options_change_training_as_they_should) {
   doubled.data.train.weight = torch::full({430}, 2.0F);
   doubled.data.validation.weight = torch::full({200}, 2.0F);
   const auto twice = alone({doubled}, base_config());
-  BOOST_TEST(twice.outcomes[0].history[0].val_loss ==
-                 2 * plain.outcomes[0].history[0].val_loss,
+  BOOST_TEST(twice.outcomes[0].history[0].val_loss == 2 * plain.outcomes[0].history[0].val_loss,
              boost::test_tools::tolerance(1e-4));
   // A clip far above any gradient norm changes nothing, bit for bit; a tight one does.
   auto loose = base_config();
