@@ -8,32 +8,12 @@
 #include "metrics/aggregate.hpp"
 #include "metrics/classifier_metrics.hpp"
 #include "metrics/roc.hpp"
+#include "metrics/sic.hpp"
 
 namespace cwola::report {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-/// Exact maximum of ε_s/√ε_b on a piecewise-linear ROC above the floor ε_b >= floor: on a
-/// segment ε_s/√ε_b has no interior maximum (its one stationary point is a minimum), so it
-/// lies at a vertex or at the floor. Returns {max, ε_b at the max}.
-std::pair<double, double> max_sic(const metrics::RocCurve& roc, double floor) {
-  double best = kNaN;
-  double best_eb = kNaN;
-  auto consider = [&](double eb, double es) {
-    if (eb < floor || eb <= 0) return;
-    const double sic = es / std::sqrt(eb);
-    if (!(sic <= best)) {
-      best = sic;
-      best_eb = eb;
-    }
-  };
-  if (floor > 0 && floor <= 1) consider(floor, metrics::signal_efficiency_at(roc, floor));
-  for (std::size_t i = 0; i < roc.background_efficiency.size(); ++i) {
-    consider(roc.background_efficiency[i], roc.signal_efficiency[i]);
-  }
-  return {best, best_eb};
-}
 
 struct PointRows {
   std::uint64_t first = 0;
@@ -47,25 +27,23 @@ std::vector<double> score_metrics(const std::vector<float>& scores,
   std::size_t n_signal = 0;
   for (auto l : labels) n_signal += l;
   const std::size_t n_background = labels.size() - n_signal;
-  const auto m = metrics::evaluate_classifier(scores, labels, metrics::Rectify::kNo,
-                                              static_cast<double>(n_signal),
-                                              static_cast<double>(n_background), grid);
-  const auto curve = metrics::roc_curve(scores, labels);
-  const auto [sic, eb] = max_sic(curve, kMinBackgroundEvents / static_cast<double>(n_background));
-  if (roc != nullptr) *roc = m.roc_on_grid;
-  return {m.auc,
-          m.best_accuracy,
-          m.signal_efficiency[0],
-          m.signal_efficiency[1],
-          m.signal_efficiency[2],
-          m.significance_improvement[0],
-          m.significance_improvement[1],
-          m.significance_improvement[2],
-          sic,
-          eb,
-          eb * static_cast<double>(n_background),
-          static_cast<double>(n_signal),
-          static_cast<double>(n_background)};
+  metrics::validate_scored_sample(scores, labels);
+  const auto scan = metrics::scan_thresholds(scores, labels);
+  const auto curve = metrics::roc_curve(scan);
+  // The same exact max SIC as every task's column, with the floor of >= 10 test background
+  // events (docs/ensembles.md).
+  const auto best = metrics::max_sic(curve, kMinBackgroundEvents / static_cast<double>(n_background));
+  if (roc != nullptr) *roc = metrics::sample_roc(curve, grid);
+  std::vector<double> values = {metrics::auc(scan), metrics::best_accuracy(scan)};
+  const auto& points = metrics::working_points();
+  for (double eb : points) values.push_back(metrics::signal_efficiency_at(curve, eb));
+  for (double eb : points) values.push_back(metrics::signal_efficiency_at(curve, eb) / std::sqrt(eb));
+  for (double v : {best.sic, best.background_efficiency,
+                   best.background_efficiency * static_cast<double>(n_background),
+                   static_cast<double>(n_signal), static_cast<double>(n_background)}) {
+    values.push_back(v);
+  }
+  return values;
 }
 
 std::vector<float> mean_scores(const std::vector<std::vector<float>>& members) {

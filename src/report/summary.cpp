@@ -88,7 +88,21 @@ store::SummaryColumns summarize(const store::ResultsStore& store) {
 
 std::string format_summary_table(const store::ResultsStore& store,
                                  const store::SummaryColumns& summary) {
-  return format_summary_table(store.axes(), store.read_point_values(), summary);
+  auto axes = store.axes();
+  auto point_values = store.read_point_values();
+  if (!store.stages().empty()) {
+    // Stages: each point belongs to one stage; name it in the first column.
+    const auto task_points = store.read_task_points();
+    std::vector<std::string> point_stage(point_values.size());
+    for (std::size_t t = 0; t < task_points.size(); ++t) {
+      point_stage[static_cast<std::size_t>(task_points[t])] = store.stage_of(t).name;
+    }
+    axes.insert(axes.begin(), "stage");
+    for (std::size_t p = 0; p < point_values.size(); ++p) {
+      point_values[p].insert(point_values[p].begin(), point_stage[p]);
+    }
+  }
+  return format_summary_table(axes, point_values, summary);
 }
 
 std::string format_summary_table(const std::vector<std::string>& axes,
@@ -125,16 +139,6 @@ std::string format_summary_table(const std::vector<std::string>& axes,
 
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = axes;
-  // Stages: each point belongs to one stage; name it in the first column.
-  std::vector<std::string> point_stage;
-  if (!store.stages().empty()) {
-    point_stage.assign(store.n_points(), "");
-    const auto task_points = store.read_task_points();
-    for (std::size_t t = 0; t < task_points.size(); ++t) {
-      point_stage[static_cast<std::size_t>(task_points[t])] = store.stage_of(t).name;
-    }
-    header.insert(header.begin(), "stage");
-  }
   const auto* upstream_failed = find_integers(summary, "n_upstream_failed");
   for (const char* name : {"done", "failed"}) header.emplace_back(name);
   if (upstream_failed != nullptr) header.emplace_back("upstream failed");
@@ -149,7 +153,6 @@ std::string format_summary_table(const std::vector<std::string>& axes,
   bool any_flagged = false;
   for (std::size_t p = 0; p < point_values.size(); ++p) {
     std::vector<std::string> row = point_values[p];
-    if (!point_stage.empty()) row.insert(row.begin(), point_stage[p]);
     row.push_back(std::to_string(done->at(p)));
     row.push_back(std::to_string(failed->at(p)));
     if (upstream_failed != nullptr) row.push_back(std::to_string(upstream_failed->at(p)));

@@ -42,6 +42,8 @@ ClassifierTaskData DenseClassifierStudy::prepare_scaled(const TaskContext& conte
   scaling.apply(data.test);
   if (data.held_out.size() > 0) scaling.apply(data.held_out);
   return data;
+}
+
 void DenseClassifierStudy::split_task(const ClassifierSettings& settings,
                                       const data::EventTable& mixed, const TaskContext& context,
                                       ClassifierTaskData& data) {
