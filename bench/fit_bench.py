@@ -5,7 +5,9 @@ likelihood, bin integrals, parametrisation and analytic gradient) on the CMS dij
 (137 fb^-1, 42 bins, dijet 4-parameter function, Gaussian signal sigma = 5 % of the mass at
 every bin centre but the outer two each side: 38 masses). A toy = Poisson-fluctuate the
 fitted background, refit it, fit background + signal at each mass: 39 fits. One process,
-one core each, run one after the other on the same machine.
+one core each, run one after the other on the same machine. Rates are per CPU second
+(process CPU time: robust on a shared, loaded machine): cwola's toy CPU time is the CPU
+time of a run with N toys minus that of the same run with 0 toys.
 
   /usr/bin/python3 bench/fit_bench.py [--cwola build/cwola] [--toys 400] [--python-toys 20]
 
@@ -13,6 +15,7 @@ Prints both rates and their ratio; also checks that the two agree on the nominal
 """
 import argparse
 import os
+import resource
 import re
 import subprocess
 import sys
@@ -25,31 +28,40 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scipy_fit_reference as ref  # noqa: E402
 
-SPECTRUM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "spectra" / \
-    "cms_dijet_mass_13TeV_137fb.csv"
+SPECTRUM = Path(os.environ.get("CWOLA_SHARED_DIR", Path(__file__).resolve().parents[1] / ".." /
+                               "shared")) / "data" / "spectra" / "cms_dijet_mass_13TeV_137fb.csv"
+
+
+def child_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_cwola_once(binary, spectrum, toys, out):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    before = child_cpu()
+    start = time.perf_counter()
+    proc = subprocess.run([binary, "fit", "--csv", str(spectrum), "--counts", "scale",
+                           "--scale", "137", "--params", "4", "--alternative", "none",
+                           "--no-limits", "--toys", str(toys), "--no-plots", "--overwrite",
+                           "--output", str(out)], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"cwola fit failed ({proc.returncode}):\n{proc.stderr}")
+    return child_cpu() - before, time.perf_counter() - start, proc.stderr
 
 
 def run_cwola(binary, spectrum, toys):
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bench_fit.h5"
-        env = dict(os.environ, OMP_NUM_THREADS="1")
-        start = time.perf_counter()
-        proc = subprocess.run([binary, "fit", "--csv", str(spectrum), "--counts", "scale",
-                               "--scale", "137", "--params", "4", "--alternative", "none",
-                               "--no-limits", "--toys", str(toys), "--no-plots",
-                               "--output", str(out)], capture_output=True, text=True, env=env)
-        wall = time.perf_counter() - start
-        if proc.returncode != 0:
-            sys.exit(f"cwola fit failed ({proc.returncode}):\n{proc.stderr}")
-        rates = re.findall(r"\(([0-9.e+]+) toys/s on 1 rank", proc.stderr)
-        if not rates:
-            sys.exit("no toy rate in cwola's log:\n" + proc.stderr)
+        base_cpu, _, _ = run_cwola_once(binary, spectrum, 0, out)
+        cpu, wall, log = run_cwola_once(binary, spectrum, toys, out)
+        rates = re.findall(r"\(([0-9.e+]+) toys/s on 1 rank", log)
         import h5py
         with h5py.File(out, "r") as f:
             theta = f["/fit/theta"][()]
             deviance = float(f["/fit/deviance"][0])
             masses = len(f["/scan/mass"][()])
-        return float(rates[-1]), wall, theta, deviance, masses
+        return toys / (cpu - base_cpu), wall, theta, deviance, masses, float(rates[-1])
 
 
 def run_python(spectrum, toys, seed=1):
@@ -62,11 +74,13 @@ def run_python(spectrum, toys, seed=1):
     centre = 0.5 * (edges[1:] + edges[:-1])
     masses = centre[2:-2]
     rng = np.random.default_rng(seed)
-    start = time.perf_counter()
+    start = time.process_time()
+    wall = time.perf_counter()
     for _ in range(toys):
         ref.toy(model, background, nominal.x, masses, 0.05, rng)
-    elapsed = time.perf_counter() - start
-    return toys / elapsed, single, nominal.x, 2 * nominal.fun, len(masses)
+    elapsed = time.process_time() - start
+    wall = time.perf_counter() - wall
+    return toys / elapsed, single, nominal.x, 2 * nominal.fun, len(masses), toys / wall
 
 
 def main():
@@ -77,8 +91,10 @@ def main():
     parser.add_argument("--python-toys", type=int, default=20, help="scipy toys")
     args = parser.parse_args()
 
-    c_rate, c_wall, c_theta, c_dev, c_masses = run_cwola(args.cwola, args.spectrum, args.toys)
-    p_rate, p_single, p_theta, p_dev, p_masses = run_python(args.spectrum, args.python_toys)
+    c_rate, c_wall, c_theta, c_dev, c_masses, c_wall_rate = run_cwola(args.cwola, args.spectrum,
+                                                                      args.toys)
+    p_rate, p_single, p_theta, p_dev, p_masses, p_wall_rate = run_python(args.spectrum,
+                                                                         args.python_toys)
     assert c_masses == p_masses, (c_masses, p_masses)
     fits_per_toy = 1 + c_masses
     print(f"spectrum: {args.spectrum}")
@@ -86,6 +102,8 @@ def main():
           f"theta cwola {np.array2string(c_theta, precision=5)} scipy "
           f"{np.array2string(p_theta, precision=5)}")
     print(f"{'':24s}{'cwola (C++, GSL)':>20s}{'scipy reference':>20s}{'ratio':>10s}")
+    print(f"{'toys/wall-s (load!)':24s}{c_wall_rate:20.2f}{p_wall_rate:20.3f}"
+          f"{c_wall_rate / p_wall_rate:10.1f}")
     print(f"{'toys/s per core':24s}{c_rate:20.2f}{p_rate:20.3f}{c_rate / p_rate:10.1f}")
     print(f"{'fits/s per core':24s}{c_rate * fits_per_toy:20.1f}{p_rate * fits_per_toy:20.2f}"
           f"{c_rate / p_rate:10.1f}")
