@@ -340,7 +340,7 @@ def main():
 
     print("\nmean AUC per scan point (sanity: the same problem):")
     for run in [one_k1, best, python_one]:
-        if run is not None:
+        if run is not None and not (run is best and best is one_k1):
             print(f"  {label(run):34s} " + "  ".join(f"{v:.4f}" for v in
                                                     run["auc_by_point"].values()))
     if args.json:

@@ -228,8 +228,9 @@ def main():
     if python_one is not None:
         bench.print_ratio(one_k1, with_preparation(python_one),
                           "cwola 1 rank K=1 / PyTorch 1 thread incl. preparation")
-        bench.print_ratio(two_best, with_preparation(python_default),
-                          f"cwola 2 ranks K={best['k']} / PyTorch default incl. preparation")
+        if python_default is not None:
+            bench.print_ratio(two_best, with_preparation(python_default),
+                              f"cwola 2 ranks K={best['k']} / PyTorch default incl. preparation")
     stacked = [r for r in runs if r["tool"] == "cwola" and r["ranks"] == 1 and r["k"] > 1]
     for run in stacked:
         if run is not best:

@@ -58,7 +58,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/cwola_gpu_check.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 # --- 1. build (the committed recipe) ---
-build_seconds=null
+build_seconds=None
 if [ "$skip_build" -eq 0 ]; then
   cpu_flag=()
   [ "$device" = cpu ] && cpu_flag=(--allow-cpu-torch)
