@@ -11,6 +11,7 @@ time), and the ratios cwola/PyTorch and 2-rank/1-rank. Also writes the figures a
 (--json) for bench/scaling_model.py.
 
 Usage:  /usr/bin/python3 bench/bench.py [--quick] [--cwola build/cwola] [--k-values 2,4,8]
+                                        [--device cuda --python /path/to/python-with-cuda-torch]
         (bash bench/run_bench.sh builds cwola first and runs this)
 Not a timed test: figures depend on the machine and on what else runs on it.
 """
@@ -45,11 +46,19 @@ def check_tools(args):
     need_module("h5py", "python3-h5py")
     need_module("numpy", "python3-numpy")
     if not args.skip_python:
-        probe = subprocess.run(["/usr/bin/python3", "-c", "import torch"], capture_output=True)
+        probe = subprocess.run([args.python, "-c", "import numpy, torch"], capture_output=True)
         if probe.returncode != 0:
-            sys.exit("bench: Debian's PyTorch is missing for /usr/bin/python3 (the reference "
-                     "implementation needs it); install it with 'apt-get install -y "
-                     "--no-install-recommends python3-torch', or pass --skip-python")
+            sys.exit(f"bench: the reference needs torch and numpy, which '{args.python}' cannot "
+                     f"import (on Debian: 'apt-get install -y --no-install-recommends "
+                     f"python3-torch'; on a GPU machine: --python PATH of the Python with the "
+                     f"CUDA PyTorch), or pass --skip-python")
+        if args.device == "cuda":
+            probe = subprocess.run([args.python, "-c",
+                                    "import torch, sys; sys.exit(not torch.cuda.is_available())"],
+                                   capture_output=True)
+            if probe.returncode != 0:
+                sys.exit(f"bench: --device cuda but torch of '{args.python}' sees no GPU; "
+                         f"give --python PATH of a CUDA PyTorch")
     if not os.access(args.cwola, os.X_OK):
         sys.exit(f"bench: no cwola executable at {args.cwola} (build it first, e.g. "
                  f"'bash bench/run_bench.sh', or pass --cwola PATH)")
@@ -72,13 +81,32 @@ def machine():
             "blas": value.group(1) if value else "unknown"}
 
 
-def study_settings(quick):
-    """--set overrides of jobs/quickstart.ini, and the same study for the PyTorch reference."""
+# Scan points of jobs/quickstart.ini (gaussian.f1) and the reference's default --f1: a run has
+# repeats x POINTS trainings.
+POINTS = 6
+
+
+def study_settings(quick, repeats=None, reference_repeats=None):
+    """--set overrides of jobs/quickstart.ini, and the same study for the PyTorch reference.
+    repeats overrides the job's (10, --quick 4); reference_repeats the reference's (default: the
+    same), which only changes how many trainings its rate is measured over."""
+    cwola, python = [], []
     if quick:
-        return (["job.repeats=4", "gaussian.events_per_mixture=10000",
-                 "gaussian.test_events=10000"],
-                ["--repeats", "4", "--events-per-mixture", "10000", "--test-events", "10000"])
-    return [], []
+        cwola += ["gaussian.events_per_mixture=10000", "gaussian.test_events=10000"]
+        python += ["--events-per-mixture", "10000", "--test-events", "10000"]
+        repeats = repeats or 4
+    repeats = repeats or 10
+    cwola.append(f"job.repeats={repeats}")
+    python += ["--repeats", str(reference_repeats or repeats)]
+    return cwola, python
+
+
+def repeats_for_k(args, base, k, points):
+    """The repeats of a cwola run at ensemble size k: base, or with --tasks-at-least-k enough
+    that the run has >= k trainings (a stacked batch of k models needs k tasks)."""
+    if getattr(args, "tasks_at_least_k", False):
+        return max(base, -(-k // points))
+    return base
 
 
 def cwola_run_command(args, ranks, job, store, k, overrides):
@@ -152,7 +180,7 @@ def python_env(threads):
 
 
 def run_pytorch(args, threads, overrides):
-    command = ["/usr/bin/python3", os.path.join(HERE, "pytorch_reference.py"), "--device",
+    command = [args.python, os.path.join(HERE, "pytorch_reference.py"), "--device",
                args.device, "--threads", str(threads), *overrides]
     env = python_env(threads)
     done, wall = run_timed(command, "PyTorch reference", env)
@@ -208,22 +236,25 @@ def print_ratio(a, b, what):
           f"trainings/h, {a['events_per_second'] / b['events_per_second']:5.2f}x events/s")
 
 
-def run_cwola_series(runs, k_values, run_one):
+def run_cwola_series(runs, k_values, run_one, max_ranks=2):
     """cwola at K = 1 and at each K > 1 of k_values ("2,4,8") on 1 rank, then K = 1 and the best
-    K (by events/s) on 2 ranks; run_one(ranks, k) returns a run. Returns (1 rank K=1, 1 rank best
-    K, 2 ranks K=1, 2 ranks best K), all recorded in runs."""
+    K (by events/s) on 2 ranks unless max_ranks is 1 (one GPU); run_one(ranks, k) returns a run.
+    Returns (1 rank K=1, 1 rank best K, 2 ranks K=1, 2 ranks best K), all recorded in runs; the
+    2-rank ones are None with max_ranks 1."""
     one_k1 = record(runs, run_one(1, 1))
     tried = [one_k1]
-    for k in [int(v) for v in k_values.split(",") if v.strip()]:
+    for k in [int(v) for v in str(k_values).split(",") if v.strip()]:
         if k > 1:
             tried.append(record(runs, run_one(1, k)))
     best = max(tried, key=lambda r: r["events_per_second"])
+    if max_ranks < 2:
+        return one_k1, best, None, None
     two_k1 = record(runs, run_one(2, 1))
     two_best = two_k1 if best["k"] == 1 else record(runs, run_one(2, best["k"]))
     return one_k1, best, two_k1, two_best
 
 
-def print_ratios(one_k1, best, two_k1, two_best, python_one, python_default):
+def print_ratios(one_k1, best, two_k1, two_best, python_one, python_default, runs_at_k=None):
     """The ratio lines: 2 ranks / 1 rank, best K / K=1, cwola / PyTorch per core and machine."""
     print("\nratios (same run, same machine):")
     stacked = best is not one_k1  # else the best-K lines would repeat the K=1 ones
@@ -231,9 +262,12 @@ def print_ratios(one_k1, best, two_k1, two_best, python_one, python_default):
     if stacked:
         print_ratio(two_best, best, f"cwola 2 ranks / 1 rank, K={best['k']}")
         print_ratio(best, one_k1, f"cwola K={best['k']} / K=1, 1 rank")
-    print_ratio(one_k1, python_one, "cwola 1 rank K=1 / PyTorch 1 thread (per core)")
+    print_ratio(one_k1, python_one, "cwola 1 rank K=1 / PyTorch 1 thread (per core / device)")
     if stacked:
         print_ratio(best, python_one, f"cwola 1 rank K={best['k']} / PyTorch 1 thread (per core)")
+    for run in runs_at_k if runs_at_k else []:
+        if run is not one_k1 and run is not best:
+            print_ratio(run, python_one, f"cwola 1 rank K={run['k']} / PyTorch 1 thread")
     print_ratio(two_best, python_default,
                 f"cwola 2 ranks K={best['k']} / PyTorch default threads (machine)")
     print_ratio(two_best, python_one, f"cwola 2 ranks K={best['k']} / PyTorch 1 thread")
@@ -250,7 +284,22 @@ def add_common_arguments(parser, quick_help, k_default, k_help):
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--skip-python", action="store_true")
+    parser.add_argument("--python", default=os.environ.get("CWOLA_BENCH_PYTHON", "/usr/bin/python3"),
+                        help="the Python (with torch and numpy) that runs the PyTorch reference "
+                             "(default: $CWOLA_BENCH_PYTHON or /usr/bin/python3); this harness "
+                             "itself needs numpy and h5py")
     parser.add_argument("--json", default="", help="write all figures here")
+    parser.add_argument("--max-ranks", type=int, default=2, choices=[1, 2],
+                        help="1: only 1-rank cwola runs (one GPU: device = cuda refuses two "
+                             "ranks on one GPU)")
+    parser.add_argument("--single-reference", action="store_true",
+                        help="run the reference once, with 1 thread, not also with PyTorch's "
+                             "default thread count (on a GPU the threads barely matter)")
+    parser.add_argument("--tasks-at-least-k", action="store_true",
+                        help="raise a cwola run's repeats so that it has >= K trainings "
+                             "(needed for K = 64, 256); rates stay per training")
+    parser.add_argument("--reference-repeats", type=int,
+                        help="repeats of the reference (default: cwola's base repeats)")
 
 
 def main():
@@ -258,9 +307,17 @@ def main():
     add_common_arguments(parser, quick_help="4 repeats, 10k events per mixture",
                          k_default="2,4,8",
                          k_help="ensemble sizes tried on 1 rank; the best one also runs on 2")
+    parser.add_argument("--repeats", type=int, help="repeats per scan point (default 10, "
+                        "--quick 4); 6 scan points")
     args = parser.parse_args()
     check_tools(args)
-    cwola_overrides, python_overrides = study_settings(args.quick)
+    cwola_overrides, python_overrides = study_settings(args.quick, args.repeats,
+                                                       args.reference_repeats)
+    base_repeats = int(cwola_overrides[-1].split("=")[1])
+
+    def overrides_for(k):
+        repeats = repeats_for_k(args, base_repeats, k, POINTS)
+        return cwola_overrides[:-1] + [f"job.repeats={repeats}"]
     info = machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, kernel {info['kernel']}, "
           f"BLAS {info['blas']}; device {args.device}", flush=True)
@@ -269,18 +326,21 @@ def main():
     with tempfile.TemporaryDirectory(prefix="cwola_bench_") as out_dir:
         one_k1, best, two_k1, two_best = run_cwola_series(
             runs, args.k_values, lambda ranks, k: run_cwola(args, ranks, k, out_dir,
-                                                            cwola_overrides))
+                                                            overrides_for(k)),
+            args.max_ranks)
         python_one = python_default = None
         if not args.skip_python:
             python_one = record(runs, run_pytorch(args, 1, python_overrides))
-            python_default = record(runs, run_pytorch(args, 0, python_overrides))
+            if not args.single_reference:
+                python_default = record(runs, run_pytorch(args, 0, python_overrides))
 
     print_table(runs)
-    print_ratios(one_k1, best, two_k1, two_best, python_one, python_default)
+    print_ratios(one_k1, best, two_k1, two_best, python_one, python_default,
+                 [r for r in runs if r["tool"] == "cwola" and r["ranks"] == 1])
 
     print("\nmean AUC per scan point (sanity: the same problem):")
     for run in [one_k1, best, python_one]:
-        if run is not None:
+        if run is not None and not (run is best and best is one_k1):
             print(f"  {label(run):34s} " + "  ".join(f"{v:.4f}" for v in
                                                     run["auc_by_point"].values()))
     if args.json:

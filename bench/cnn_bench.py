@@ -123,13 +123,14 @@ def run_cwola(args, ranks, k, out_dir, overrides):
 
 
 def run_pytorch(args, threads, s, files, counts):
-    command = ["/usr/bin/python3", os.path.join(HERE, "pytorch_cnn_reference.py"),
+    command = [args.python, os.path.join(HERE, "pytorch_cnn_reference.py"),
                "--background-file", files["background"], "--signal-file", files["signal"],
                "--test-events", str(s["test_events"]), "--pixels", str(s["pixels"]),
                "--filters", s["filters"], "--kernels", s["kernels"], "--pool", s["pool"],
                "--dense", s["dense"], "--batch-size", str(s["batch_size"]),
                "--learning-rate", str(s["learning_rate"]), "--max-epochs", str(s["max_epochs"]),
-               "--patience", str(s["patience"]), "--repeats", str(s["repeats"]),
+               "--patience", str(s["patience"]),
+               "--repeats", str(args.reference_repeats or s["repeats"]),
                "--threads", str(threads), "--device", args.device]
     for column in COUNT_COLUMNS:
         command += [f"--{column.replace('_', '-')}", str(counts[column])]
@@ -176,10 +177,12 @@ def main():
     bench.check_tools(args)
     s = settings(args)
     k_values = [int(v) for v in s["k_values"].split(",") if v.strip()]
-    skipped = [k for k in k_values if 2 * k > s["repeats"]]
+    skipped = [] if args.tasks_at_least_k else [
+        k for k in k_values if args.max_ranks * k > s["repeats"]]
     if skipped:
-        print(f"note: K = {','.join(map(str, skipped))} skipped: with {s['repeats']} repeats on 2 "
-              f"ranks a batch of K > {s['repeats'] // 2} tasks leaves a rank idle", flush=True)
+        print(f"note: K = {','.join(map(str, skipped))} skipped: with {s['repeats']} repeats on "
+              f"{args.max_ranks} rank(s) a batch of K > {s['repeats'] // args.max_ranks} tasks "
+              f"leaves a rank idle (--tasks-at-least-k raises the repeats instead)", flush=True)
     s["k_values"] = ",".join(str(k) for k in k_values if k not in skipped)
     info = bench.machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, kernel {info['kernel']}, "
@@ -193,8 +196,14 @@ def main():
     runs = []
     overrides = cwola_overrides(s, files)
     with tempfile.TemporaryDirectory(prefix="cwola_cnn_bench_") as out_dir:
+        def overrides_for(k):
+            repeats = bench.repeats_for_k(args, s["repeats"], k, 1)  # one significance point
+            return [o for o in overrides if not o.startswith("job.repeats=")] + [
+                f"job.repeats={repeats}"]
         one_k1, best, two_k1, two_best = bench.run_cwola_series(
-            runs, s["k_values"], lambda ranks, k: run_cwola(args, ranks, k, out_dir, overrides))
+            runs, s["k_values"], lambda ranks, k: run_cwola(args, ranks, k, out_dir,
+                                                            overrides_for(k)),
+            args.max_ranks)
     counts = one_k1["counts"]
     print("  mixed sample per task (cwola's counts, used by both): " +
           ", ".join(f"{c} {counts[c]}" for c in COUNT_COLUMNS) +
@@ -203,7 +212,8 @@ def main():
     python_one = python_default = None
     if not args.skip_python:
         python_one = bench.record(runs, run_pytorch(args, 1, s, files, counts))
-        python_default = bench.record(runs, run_pytorch(args, 0, s, files, counts))
+        if not args.single_reference:
+            python_default = bench.record(runs, run_pytorch(args, 0, s, files, counts))
 
     bench.print_table(runs)
     print(f"  LibTorch of cwola {one_k1['torch_version']}" +
@@ -213,12 +223,14 @@ def main():
               f"(reading + numpy images of {python_one['image_events']} events): "
               f"{python_one['preparation_wall']:.1f} s, whole process "
               f"{python_one['process_wall']:.1f} s (1 thread)")
-    bench.print_ratios(one_k1, best, two_k1, two_best, python_one, python_default)
+    bench.print_ratios(one_k1, best, two_k1, two_best, python_one, python_default,
+                       [r for r in runs if r["tool"] == "cwola" and r["ranks"] == 1])
     if python_one is not None:
         bench.print_ratio(one_k1, with_preparation(python_one),
                           "cwola 1 rank K=1 / PyTorch 1 thread incl. preparation")
-        bench.print_ratio(two_best, with_preparation(python_default),
-                          f"cwola 2 ranks K={best['k']} / PyTorch default incl. preparation")
+        if python_default is not None:
+            bench.print_ratio(two_best, with_preparation(python_default),
+                              f"cwola 2 ranks K={best['k']} / PyTorch default incl. preparation")
     stacked = [r for r in runs if r["tool"] == "cwola" and r["ranks"] == 1 and r["k"] > 1]
     for run in stacked:
         if run is not best:
@@ -228,7 +240,7 @@ def main():
         print("  (K > 1 within 10% of K = 1: as expected while the hidden_valley study trains "
               "the K tasks of a batch one by one, without a stacked CNN)")
 
-    same = one_k1["auc_list"] == two_k1["auc_list"]
+    same = "n/a (1 rank only)" if two_k1 is None else one_k1["auc_list"] == two_k1["auc_list"]
     print(f"\nAUC on the pure-SR test set, mean +- std over tasks (sanity: the same problem; "
           f"cwola 1 vs 2 ranks at K=1 per task identical: {same}); s/task: cwola's "
           f"wall_seconds (images, training, evaluation), PyTorch's task loop (training, "

@@ -22,7 +22,8 @@ Random numbers are numpy's/torch's own: per-task AUCs are statistically comparab
 cwola's, not identical. The image recipe differs from cwola's in small ways (see
 bench/README.md, "Event generation and jet images").
 
-Run with Debian's Python (/usr/bin/python3, package python3-torch). Prints one JSON object:
+Run with any Python that has torch, numpy and h5py (cnn_bench.py's --python; Debian's
+/usr/bin/python3 with python3-torch by default). Prints one JSON object:
 preparation (reading + images) and training are timed separately.
 """
 import argparse

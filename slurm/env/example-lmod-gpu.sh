@@ -12,6 +12,11 @@ fi
 # SITE: where the cwola checkout and its build live (a home or project directory).
 CWOLA_ROOT="${CWOLA_ROOT:-$HOME/cwola}"
 : "${CWOLA_BIN:=$CWOLA_ROOT/build/cwola}"
+# SITE: the Python with the CUDA PyTorch cwola was built against, when LibTorch is not a module
+# (scripts/setup_cuda.sh --python "$CWOLA_TORCH_PYTHON"; bench/gpu_check.sh uses it for the
+# PyTorch reference). See slurm/env/README.md for the steps.
+: "${CWOLA_TORCH_PYTHON:=python3}"
+export CWOLA_TORCH_PYTHON
 # SITE: a python3 with h5py and matplotlib for the plots (plots are skipped with a
 # warning if it lacks them; results are in the store regardless).
 : "${CWOLA_PYTHON:=python3}"
