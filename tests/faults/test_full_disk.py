@@ -150,12 +150,12 @@ class FullDisk(unittest.TestCase):
 
     def test_disk_full_at_creation_and_first_writes(self):
         refused = 0
-        levels = [0, 2048, 8192] + [int(self.store_bytes * f) for f in (0.25, 0.5, 0.75, 0.95)]
+        levels = [0, 8192] + [int(self.store_bytes * f) for f in (0.5, 0.95)]
         for ranks in (1, 2):
             for free in levels:
                 with self.subTest(ranks=ranks, free=free):
                     refused += 1 if self.check_refused_cleanly(ranks, free) else 0
-        self.assertGreaterEqual(refused, 8, "too few levels ran out of space: the test proves little")
+        self.assertGreaterEqual(refused, 6, "too few levels ran out of space: the test proves little")
         # With room to spare the same job completes: the failures above were the disk.
         for ranks in (1, 2):
             done, store = self.run_full(ranks, self.store_bytes + (1 << 20))
