@@ -134,6 +134,8 @@ class StoreRace(unittest.TestCase):
             problems = self.check_store(store, winner)
             if problems:
                 corrupt.append(f"trial {trial} (winner {winner}): {problems}")
+            print(f"race trial {trial}: {delay * 1000:4.1f} ms apart, exit codes {codes}, "
+                  f"{'ok' if not problems else problems}", file=sys.stderr, flush=True)
         print(f"\nrace: {TRIALS} trials, exit codes (A, B) -> count {outcomes}, "
               f"{len(corrupt)} corrupt or mixed stores")
         self.assertEqual(corrupt, [])
