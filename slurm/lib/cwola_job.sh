@@ -137,9 +137,22 @@ cwola_job_main() {
       cwola_log "study complete, some tasks failed (see /results/failure_reason in $store)"
       exit 4
       ;;
-    2 | 1)
-      cwola_log "error: cwola stopped with code $code (see its message above); not requeueing"
-      exit "$code"
+    1)
+      if [ "$signalled" -eq 1 ]; then
+        # scancel and the time limit signal every process of the job, the launcher too,
+        # and Open MPI's mpirun then exits 1 whatever its ranks returned (they stopped
+        # gracefully on the same SIGTERM; the store is consistent). Treat it as a stop.
+        cwola_log "launcher exited 1 after a stop signal (Open MPI's own code when it is" \
+          "signalled itself); treating it as stopped (3)"
+        code=3
+      else
+        cwola_log "error: cwola stopped with code 1 (see its message above); not requeueing"
+        exit 1
+      fi
+      ;;
+    2)
+      cwola_log "error: cwola stopped with code 2 (see its message above); not requeueing"
+      exit 2
       ;;
   esac
   if [ "$code" -ne 3 ] && [ "$signalled" -ne 1 ]; then

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/text.hpp"
+#include "store/results_store.hpp"
 
 namespace cwola::app {
 
@@ -57,6 +58,15 @@ PreparedJob prepare_job(const CommandLine& line) {
   if (!line.output.empty()) job.config.set("run.output", line.output, "--output");
 
   job.stages = studies::make_job_stages(job.config);
+  {
+    const auto& name = job.stages.stages.front().plan.name;
+    if (name.size() > store::kMaxProvenanceLength) {
+      job.config.fail("job.name", "has " + std::to_string(name.size()) +
+                                      " characters; the store keeps at most " +
+                                      std::to_string(store::kMaxProvenanceLength) +
+                                      " (a longer name would be cut); use a shorter name");
+    }
+  }
   job.run.device = job.config.get_choice("run.device", "cpu", {"cpu", "cuda", "auto"});
   job.run.threads = static_cast<int>(job.config.get_int("run.threads", 0, 0, 4096));
   job.run.blas_threads = static_cast<int>(job.config.get_int("run.blas_threads", 1, 1, 4096));

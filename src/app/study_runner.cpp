@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "core/utc_time.hpp"
 #include "app/stage_scheduler.hpp"
+#include "parallel/agreed_step.hpp"
 #include "parallel/stop_signal.hpp"
 #include "parallel/task_queue.hpp"
 #include "report/plot_runner.hpp"
@@ -235,14 +236,13 @@ void preflight(const parallel::MpiRuntime& mpi, const PreparedJob& job, const Ru
   }
   if (request.resume) {
     // Each rank reads the hash on its own, so a bad store is refused before any collective.
-    auto existing = store::ResultsStore::resume(MPI_COMM_SELF, output, job.hash);
-    if (existing.n_tasks() != job.stages.n_tasks()) {
-      throw core::InputError("store '" + output + "' has " + std::to_string(existing.n_tasks()) +
+    const std::size_t tasks = store::ResultsStore::check_resumable(output, job.hash);
+    if (tasks != job.stages.n_tasks()) {
+      throw core::InputError("store '" + output + "' has " + std::to_string(tasks) +
                              " task rows but its job has " + std::to_string(job.stages.n_tasks()) +
                              " tasks (the store was altered or damaged); start again with "
                              "--overwrite or use another --output");
     }
-    existing.close();
   }
   training::choose_device(training::parse_device_request(job.run.device), mpi.local_rank(),
                           mpi.local_size());
@@ -459,14 +459,16 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   }
   const auto failed = static_cast<std::size_t>(std::count(
       final_status.begin(), final_status.end(), store::TaskStatus::kFailed));
-  if (mpi.rank() == 0) {
+  // Rank 0 writes alone; the others wait for its outcome (a full disk) before the close.
+  parallel::run_agreed(mpi.comm(), [&] {
+    if (mpi.rank() != 0) return;
     auto summary = report::summarize(results);
     report::add_ensemble_summary(results, summary);
     results.write_summary(summary);
     results.write_completion(core::utc_now(), complete);
     std::cout << "\nSummary of '" << job.plan.name << "' (mean ± std over repeats)\n"
               << report::format_summary_table(results, summary) << std::flush;
-  }
+  });
   results.close();
   const bool interrupted = !mpi.all_true(!parallel::stop_requested()) || !complete;
 

@@ -12,6 +12,9 @@
 namespace cwola::core {
 
 namespace {
+constexpr long long kMaxJobFileBytes = 1 << 20;  // 1 MiB: hundreds of times a real job
+constexpr const char* kUtf8Bom = "\xEF\xBB\xBF";
+
 std::string strip_comment(const std::string& line) {
   // A comment starts at '#' or ';' at the line start or after whitespace, so
   // values such as "a#b" stay intact.
@@ -43,6 +46,8 @@ std::vector<IniEntry> parse_ini(const std::string& text, const std::string& sour
   int line_number = 0;
   while (std::getline(in, raw)) {
     ++line_number;
+    // Editors on Windows start UTF-8 files with a byte-order mark: not part of the text.
+    if (line_number == 1 && raw.compare(0, 3, kUtf8Bom) == 0) raw.erase(0, 3);
     const std::string origin = source + ":" + std::to_string(line_number);
     const std::string line = trim(strip_comment(raw));
     if (line.empty()) continue;
@@ -94,6 +99,19 @@ std::vector<IniEntry> read_ini_file(const std::string& path) {
   // would pass as an empty job and run the default study.
   if (stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
     throw InputError("job file '" + path + "' is a directory, not a file; check the --job path");
+  }
+  // A FIFO blocks the read forever and /dev/zero never ends: only regular files, of a
+  // size a job file can have.
+  if (stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+    throw InputError("job file '" + path + "' is not a regular file (a pipe, device or socket " +
+                     "cannot be read as a job); give the path of an INI file with --job");
+  }
+  if (stat(path.c_str(), &info) == 0 && info.st_size > kMaxJobFileBytes) {
+    throw InputError("job file '" + path + "' has " + std::to_string(info.st_size) +
+                     " bytes, more than a job file's limit of " +
+                     std::to_string(kMaxJobFileBytes) +
+                     " (a job is a few kB of settings; is this a data file?); check the --job "
+                     "path");
   }
   std::ifstream in(path);
   if (!in) {

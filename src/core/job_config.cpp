@@ -196,6 +196,14 @@ void JobConfig::reject_unread(const std::set<std::string>& also_read) const {
   for (const auto& key : order_) {
     if (read_.count(key) == 0 && also_read.count(key) == 0) {
       const auto& entry = entries_.at(key);
+      const auto axis = entries_.find("scan." + key);
+      if (axis != entries_.end()) {
+        // Typically a setting moved into [scan] with its old line left behind.
+        throw InputError(entry.origin, key, entry.value,
+                         "is also a scan axis ([scan] " + key + " = " + axis->second.value +
+                             " at " + axis->second.origin +
+                             "), which gives it its values; remove one of the two");
+      }
       throw InputError(entry.origin, key, entry.value,
                        "is not a setting of this study (a typo or a key from another study?); "
                        "see 'cwola run --job FILE --dump-config' for the accepted keys");

@@ -1,11 +1,16 @@
 #include "store/hdf5_file.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <exception>
 #include <limits>
 
 #include "core/error.hpp"
+#include "parallel/agreed_step.hpp"
 
 namespace cwola::store {
 
@@ -50,7 +55,31 @@ hid_t file_type(ColumnType type) {
 }
 }  // namespace
 
-Hdf5File::Hdf5File(MPI_Comm comm, const std::string& path, Mode mode) : path_(path) {
+Hdf5File::Hdf5File(MPI_Comm comm, const std::string& path, Mode mode)
+    : path_(path), comm_(comm) {
+  collective([&] { open(comm, mode); });
+}
+
+template <typename Step>
+void Hdf5File::collective(const Step& step) {
+  try {
+    parallel::run_agreed(comm_, step);
+  } catch (...) {
+    // Agreed by every rank (or a single rank): the destructor's close, collective, is
+    // joined by all, unless the owner closes it first (close_after_failure).
+    failed_together_ = true;
+    throw;
+  }
+}
+
+int Hdf5File::comm_size() const {
+  int size = 1;
+  MPI_Comm_size(comm_, &size);
+  return size;
+}
+
+void Hdf5File::open(MPI_Comm comm, Mode mode) {
+  const std::string& path = path_;
   Handle fapl = file_access(comm);
   hid_t id = -1;
   if (mode == Mode::kCreate) {
@@ -77,14 +106,28 @@ Hdf5File::Hdf5File(MPI_Comm comm, const std::string& path, Mode mode) : path_(pa
 }
 
 Hdf5File::~Hdf5File() {
-  // Closing is collective: when one rank unwinds from an error the job is aborted
-  // instead, and a close here would wait for ranks that never come.
-  if (std::uncaught_exceptions() == 0) close();
+  // Closing is collective: when one rank unwinds from an error of its own (a failed
+  // independent write) the job is aborted instead, and a close here would wait for ranks
+  // that never come. Errors every rank met alike (agreed ones, a refused store) close.
+  if (std::uncaught_exceptions() > 0 && failed_here_ && !failed_together_ && file_.valid() &&
+      comm_ != MPI_COMM_NULL && comm_size() > 1) {
+    file_.release();
+    return;
+  }
+  file_.reset();
 }
 
-void Hdf5File::close() { file_.reset(); }
+void Hdf5File::close() {
+  if (!file_.valid()) return;
+  collective([&] {
+    const hid_t id = file_.id();
+    file_.release();
+    if (H5Fclose(id) < 0) fail("close", "/");
+  });
+}
 
 void Hdf5File::fail(const std::string& what, const std::string& object) const {
+  failed_here_ = true;
   throw core::Error("HDF5 " + what + " failed for '" + object + "' in '" + path_ +
                     "' (file damaged or disk full?)");
 }
@@ -104,6 +147,10 @@ bool Hdf5File::exists(const std::string& object) const {
 }
 
 void Hdf5File::create_group(const std::string& name) {
+  collective([&] { create_group_here(name); });
+}
+
+void Hdf5File::create_group_here(const std::string& name) {
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.id(), 1);
   Handle group(H5Gcreate2(file_.id(), name.c_str(), lcpl.id(), H5P_DEFAULT, H5P_DEFAULT),
@@ -113,14 +160,14 @@ void Hdf5File::create_group(const std::string& name) {
 
 void Hdf5File::create_dataset(const std::string& name, ColumnType type,
                               const std::vector<hsize_t>& dims, std::size_t string_length) {
-  create_dataset_with(name, type, dims, string_length, {});
+  collective([&] { create_dataset_with(name, type, dims, string_length, {}); });
 }
 
 void Hdf5File::create_chunked_dataset(const std::string& name, ColumnType type,
                                       const std::vector<hsize_t>& dims,
                                       const std::vector<hsize_t>& chunk) {
   if (chunk.size() != dims.size()) fail("chunked dataset creation (chunk rank)", name);
-  create_dataset_with(name, type, dims, 0, chunk);
+  collective([&] { create_dataset_with(name, type, dims, 0, chunk); });
 }
 
 void Hdf5File::create_dataset_with(const std::string& name, ColumnType type,
@@ -159,6 +206,12 @@ void Hdf5File::create_dataset_with(const std::string& name, ColumnType type,
 
 void Hdf5File::write_string_list_attribute(const std::string& object, const std::string& attribute,
                                            const std::vector<std::string>& values) {
+  collective([&] { write_string_list_attribute_here(object, attribute, values); });
+}
+
+void Hdf5File::write_string_list_attribute_here(const std::string& object,
+                                                const std::string& attribute,
+                                                const std::vector<std::string>& values) {
   std::size_t length = 1;
   for (const auto& v : values) length = std::max(length, v.size());
   std::vector<char> buffer(values.size() * length, '\0');
@@ -416,8 +469,27 @@ std::vector<std::string> Hdf5File::read_strings(const std::string& name) const {
   return values;
 }
 
+void Hdf5File::reserve_space(std::uint64_t bytes) {
+  int rank = 0;
+  MPI_Comm_rank(comm_, &rank);
+  collective([&] {
+    if (rank != 0) return;
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    const int error = fd < 0 ? errno : posix_fallocate(fd, 0, static_cast<off_t>(bytes));
+    if (fd >= 0) ::close(fd);
+    if (error != 0) {
+      failed_here_ = true;
+      throw core::Error("cannot allocate " + std::to_string(bytes) + " bytes for '" + path_ +
+                        "' (" + std::strerror(error) + "); free space on that disk or choose "
+                        "another --output");
+    }
+  });
+}
+
 void Hdf5File::flush() {
-  if (H5Fflush(file_.id(), H5F_SCOPE_GLOBAL) < 0) fail("flush", "/");
+  collective([&] {
+    if (H5Fflush(file_.id(), H5F_SCOPE_GLOBAL) < 0) fail("flush", "/");
+  });
 }
 
 Handle fixed_string_type(std::size_t length) {
@@ -435,6 +507,8 @@ Handle bool_enum_type() {
   H5Tenum_insert(type.id(), "TRUE", &value);
   return type;
 }
+
+void close_hdf5_library() { H5close(); }
 
 std::string hdf5_version() {
   unsigned major = 0;

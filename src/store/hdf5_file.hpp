@@ -26,6 +26,8 @@ class Handle {
   hid_t id() const { return id_; }
   bool valid() const { return id_ >= 0; }
   void reset();
+  /// Forgets the id without closing it (a collective close that other ranks would not join).
+  void release() { id_ = -1; }
 
  private:
   hid_t id_ = -1;
@@ -36,6 +38,11 @@ class Handle {
 enum class ColumnType { kFloat64, kFloat32, kInt64, kUInt64, kInt8, kString };
 
 /// An HDF5 file opened collectively through MPI-IO.
+///
+/// Every collective step (open, create, attribute, flush, close) ends with an agreement of
+/// all ranks on its outcome (parallel/agreed_step.hpp): when it failed on any rank (a full
+/// disk is often seen by one rank only), every rank closes the file and throws
+/// parallel::AgreedFailure, instead of the others waiting in the next collective.
 class Hdf5File {
  public:
   enum class Mode { kCreate, kReadWrite, kReadOnly };
@@ -93,12 +100,29 @@ class Hdf5File {
   std::vector<hsize_t> shape(const std::string& name) const;
   bool is_string(const std::string& name) const;
 
+  /// Collective: rank 0 allocates `bytes` of disk for the file now (posix_fallocate), so a
+  /// full disk fails here, agreed by all ranks. Inside H5Dcreate a failed fill write on
+  /// rank 0 skips a barrier the other ranks wait in (HDF5 1.10): the job would hang.
+  void reserve_space(std::uint64_t bytes);
   /// Collective: pushes metadata and raw data to the file.
   void flush();
-  /// Collective close (also done by the destructor unless unwinding from an error).
+  /// Collective close (also done by the destructor unless unwinding from an error on
+  /// more than one rank, where the other ranks may never join it).
   void close();
+  /// Collective close that ignores errors: after an agreed failure, when every rank drops
+  /// the file (e.g. a half-created store that is then removed).
+  void close_after_failure() { file_.reset(); }
 
  private:
+  /// Runs a collective step, then agrees on its outcome with every rank (see above).
+  template <typename Step>
+  void collective(const Step& step);
+  int comm_size() const;
+  void open(MPI_Comm comm, Mode mode);
+  void create_group_here(const std::string& name);
+  void write_string_list_attribute_here(const std::string& object, const std::string& attribute,
+                                        const std::vector<std::string>& values);
+
   Handle open_dataset(const std::string& name) const;
   void write_raw(const std::string& name, hid_t memory_type, hsize_t first_row, hsize_t count,
                  const void* data);
@@ -112,6 +136,9 @@ class Hdf5File {
   [[noreturn]] void fail(const std::string& what, const std::string& object) const;
 
   std::string path_;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  bool failed_together_ = false;  ///< a collective step failed on all ranks alike
+  mutable bool failed_here_ = false;  ///< an HDF5 call failed on this rank
   Handle file_;
 };
 
@@ -119,6 +146,11 @@ class Hdf5File {
 Handle fixed_string_type(std::size_t length);
 /// The boolean h5py and SPANet files use: an int8 enum FALSE = 0, TRUE = 1.
 Handle bool_enum_type();
+
+/// Closes everything HDF5 still holds (H5close), while MPI is still up. After a failed
+/// close (a full disk) HDF5 keeps the file and would close it again at exit, after
+/// MPI_Finalize, and crash; call this on the error path before MPI ends.
+void close_hdf5_library();
 
 /// "HDF5 1.10.8" from the linked library.
 std::string hdf5_version();

@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "parallel/agreed_step.hpp"
 
 namespace cwola::store {
 
@@ -19,7 +20,7 @@ namespace {
 constexpr std::size_t kReasonLength = 160;
 constexpr std::size_t kDeviceLength = 64;
 constexpr std::size_t kTimeLength = 32;
-constexpr std::size_t kProvenanceLength = 256;
+constexpr std::size_t kProvenanceLength = kMaxProvenanceLength;
 
 bool is_number(const std::string& text) {
   if (text.empty()) return false;
@@ -136,6 +137,31 @@ void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance
   file.write_string_list_attribute("/results", "columns", layout.result_columns);
 }
 
+/// An upper estimate of the finished store's size: every dataset's raw bytes plus room
+/// for HDF5's metadata (object headers, group B-trees and heaps; a few kB per dataset).
+std::uint64_t estimated_store_bytes(const StoreLayout& layout, const Provenance& provenance) {
+  const double tasks = static_cast<double>(layout.n_tasks());
+  const double points = static_cast<double>(layout.n_points());
+  const double epochs = static_cast<double>(std::max<std::size_t>(layout.max_epochs, 1));
+  const double grid = static_cast<double>(layout.roc_grid.size());
+  const double columns = static_cast<double>(layout.result_columns.size());
+  double raw = 12.0 * kProvenanceLength + static_cast<double>(layout.job_text.size()) +
+               static_cast<double>(provenance.devices.size()) + 16.0;
+  raw += tasks * (4 * 8 + 1 + kReasonLength + kDeviceLength + 8 + columns * 8 + 4 * epochs * 8 +
+                  grid * 8);
+  raw += grid * 8 + points * (3 * 8 + columns * static_cast<double>(summary_statistics().size()) * 8);
+  for (std::size_t a = 0; a < layout.axes.size(); ++a) {
+    raw += (tasks + points) * static_cast<double>(std::max<std::size_t>(widest(layout, a), 8));
+  }
+  double datasets = 30 + 2.0 * static_cast<double>(layout.axes.size()) +
+                    columns * (1 + static_cast<double>(summary_statistics().size()));
+  for (const auto& array : layout.task_arrays) {
+    raw += tasks * static_cast<double>(std::max<std::size_t>(array.second, 1)) * 8;
+    datasets += 1;
+  }
+  return static_cast<std::uint64_t>(raw * 1.1 + datasets * 1024 + (64 << 10));
+}
+
 void fill_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance& provenance) {
   write_scalar_string(file, "/job/study", layout.study);
   write_scalar_string(file, "/job/name", layout.job_name);
@@ -201,6 +227,53 @@ void fill_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance& 
   write_scalar_string(file, "/job/hash", layout.job_hash);
 }
 
+bool single_rank(MPI_Comm comm) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  return size == 1;
+}
+
+/// The full skeleton in `partial`. A failure on any rank (a full disk) is agreed by all,
+/// and then no `partial` is left: nothing half-made stays behind.
+void create_partial(MPI_Comm comm, const std::string& partial, const StoreLayout& layout,
+                    const Provenance& provenance) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  auto discard = [&](Hdf5File* file) {
+    // Emptied first: the close still writes metadata, and on a full disk it can only do
+    // so in the space the half-made file gave back.
+    if (rank == 0) {
+      const int emptied = truncate(partial.c_str(), 0);  // -1 where it was never created
+      static_cast<void>(emptied);
+    }
+    MPI_Barrier(comm);
+    if (file != nullptr) file->close_after_failure();
+    if (rank == 0) std::remove(partial.c_str());
+  };
+  std::unique_ptr<Hdf5File> file;
+  try {
+    file = std::make_unique<Hdf5File>(comm, partial, Hdf5File::Mode::kCreate);
+    file->reserve_space(estimated_store_bytes(layout, provenance));
+    create_skeleton(*file, layout, provenance);
+    // Rank 0 writes alone (independent writes); the others learn how it went before the
+    // collective flush.
+    parallel::run_agreed(comm, [&] {
+      if (rank == 0) fill_skeleton(*file, layout, provenance);
+    });
+    file->flush();
+    file->close();
+  } catch (const parallel::AgreedFailure&) {
+    discard(file.get());
+    throw;
+  } catch (const parallel::AgreedInputError&) {
+    discard(file.get());
+    throw;
+  } catch (...) {
+    if (single_rank(comm)) discard(file.get());
+    throw;  // on one rank of several: the job is aborted, other ranks may be mid-collective
+  }
+}
+
 void check_mpi(int status, const char* what) {
   if (status != MPI_SUCCESS) throw core::Error(std::string("MPI call failed: ") + what);
 }
@@ -218,19 +291,17 @@ ResultsStore ResultsStore::create(MPI_Comm comm, const std::string& path,
                                   bool overwrite) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  if (file_exists(path) && !overwrite) {
-    throw core::InputError("store '" + path +
-                           "' already exists (its finished tasks would be lost); use --resume "
-                           "to continue it, --overwrite to replace it, or another --output");
-  }
+  // Checked again here, under the store lock (preflight ran before it): a job that
+  // finished in between left a store that must not be replaced. Rank 0 decides for all.
+  parallel::run_agreed(comm, [&] {
+    if (rank == 0 && file_exists(path) && !overwrite) {
+      throw core::InputError("store '" + path +
+                             "' already exists (its finished tasks would be lost); use --resume "
+                             "to continue it, --overwrite to replace it, or another --output");
+    }
+  });
   const std::string partial = path + ".partial";
-  {
-    Hdf5File file(comm, partial, Hdf5File::Mode::kCreate);
-    create_skeleton(file, layout, provenance);
-    if (rank == 0) fill_skeleton(file, layout, provenance);
-    file.flush();
-    file.close();
-  }
+  create_partial(comm, partial, layout, provenance);
   int renamed = 1;
   if (rank == 0) renamed = std::rename(partial.c_str(), path.c_str()) == 0 ? 1 : 0;
   check_mpi(MPI_Bcast(&renamed, 1, MPI_INT, 0, comm), "MPI_Bcast");
@@ -245,12 +316,25 @@ ResultsStore ResultsStore::create(MPI_Comm comm, const std::string& path,
 
 ResultsStore ResultsStore::resume(MPI_Comm comm, const std::string& path,
                                   const std::string& expected_hash) {
+  return open_checked(comm, path, expected_hash, Hdf5File::Mode::kReadWrite);
+}
+
+std::size_t ResultsStore::check_resumable(const std::string& path,
+                                          const std::string& expected_hash) {
+  auto store = open_checked(MPI_COMM_SELF, path, expected_hash, Hdf5File::Mode::kReadOnly);
+  const std::size_t tasks = store.n_tasks();
+  store.close();
+  return tasks;
+}
+
+ResultsStore ResultsStore::open_checked(MPI_Comm comm, const std::string& path,
+                                        const std::string& expected_hash, Hdf5File::Mode mode) {
   if (!file_exists(path)) {
     throw core::InputError("store '" + path +
                            "' does not exist, so there is nothing to resume; run without "
                            "--resume to start the study");
   }
-  ResultsStore store(std::make_unique<Hdf5File>(comm, path, Hdf5File::Mode::kReadWrite));
+  ResultsStore store(std::make_unique<Hdf5File>(comm, path, mode));
   if (!store.file_->exists("/job/hash")) {
     throw core::InputError("store '" + path +
                            "' is not a cwola results store (no /job/hash); choose another "

@@ -19,6 +19,10 @@
 
 namespace cwola::store {
 
+/// Longest job name (and other provenance text) a store keeps: its string columns are fixed
+/// when it is created, so a longer name is refused during validation instead of cut.
+constexpr std::size_t kMaxProvenanceLength = 256;
+
 enum class TaskStatus : std::int8_t { kPending = 0, kDone = 1, kFailed = 2 };
 
 /// What the store must hold; fixed when it is created.
@@ -96,6 +100,9 @@ class ResultsStore {
   /// a cwola store or its job hash differs from `expected_hash`.
   static ResultsStore resume(MPI_Comm comm, const std::string& path,
                              const std::string& expected_hash);
+  /// The checks of resume() on this rank alone, read-only (a store that another job may be
+  /// writing is not opened for writing before its lock is known); returns the task count.
+  static std::size_t check_resumable(const std::string& path, const std::string& expected_hash);
   /// Collective, read-only (report, merge, tests).
   static ResultsStore open_read_only(MPI_Comm comm, const std::string& path);
 
@@ -142,6 +149,8 @@ class ResultsStore {
 
  private:
   explicit ResultsStore(std::unique_ptr<Hdf5File> file);
+  static ResultsStore open_checked(MPI_Comm comm, const std::string& path,
+                                   const std::string& expected_hash, Hdf5File::Mode mode);
   void load_shape();
   /// InputError naming the dataset when one is missing or has the wrong row count.
   void check_layout();

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/memory_limit.hpp"
 #include "core/text.hpp"
 
 namespace cwola::store {
@@ -293,6 +294,17 @@ Table read_table(const std::string& path, const TableReadOptions& options) {
     return core::InputError("table '" + path + "'" + where + ": " + problem);
   };
   if (options.columns.empty()) throw error("no columns requested");
+  // Rows as the file declares them, before any is read: a runaway size is refused with
+  // its number instead of ending the job out of memory.
+  const auto check_table_memory = [&](hsize_t rows, std::size_t columns) {
+    const std::string problem = core::memory_shortfall(
+        2.0 * static_cast<double>(rows) * static_cast<double>(columns) * 8.0,
+        std::to_string(rows) + " rows x " + std::to_string(columns) + " columns, float64");
+    if (!problem.empty()) {
+      throw error("'" + options.table + "' " + problem +
+                  "; use a smaller table (fewer rows) or a machine with more memory");
+    }
+  };
   if (!file.exists(options.table)) {
     throw error("has no group or dataset '" + options.table +
                 "'; give the group of 1-D columns "
@@ -323,6 +335,7 @@ Table read_table(const std::string& path, const TableReadOptions& options) {
                     "; all columns must have the same length");
       }
       rows = dims[0];
+      check_table_memory(rows, options.columns.size());
       data[c] = file.read_numeric(prefix + name);
     }
   } else {
@@ -350,6 +363,7 @@ Table read_table(const std::string& path, const TableReadOptions& options) {
                   " names");
     }
     rows = dims[0];
+    check_table_memory(rows, dims[1] + options.columns.size());
     const auto all = file.read_numeric(options.table);
     for (std::size_t c = 0; c < options.columns.size(); ++c) {
       const auto it = std::find(names.begin(), names.end(), options.columns[c]);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/memory_limit.hpp"
 #include "core/random_stream.hpp"
 #include "core/text.hpp"
 #include "data/gaussian_source.hpp"
@@ -102,6 +103,28 @@ class GaussianStudy : public DenseClassifierStudyOf<GaussianSettings> {
 };
 }  // namespace
 
+namespace {
+/// A task holds its mixtures and test set as float64 tables (features, label, truth), their
+/// training split and the trainer's tensors: refused now, with the number, rather than
+/// aborting out of memory after the store was made.
+void check_task_memory(core::JobConfig& config, const GaussianSettings& s) {
+  const double events = 2.0 * static_cast<double>(s.events_per_mixture) +
+                        2.0 * static_cast<double>(s.test_events);
+  const double table_bytes = 2.0 * events * static_cast<double>(s.dimensions + 2) * 8.0;
+  const double bytes = table_bytes + static_cast<double>(stacked_task_bytes(
+                                         s.classifier, 2 * s.events_per_mixture,
+                                         2 * s.test_events, s.dimensions));
+  const std::string problem = core::memory_shortfall(
+      bytes, "one task: 2 x " + std::to_string(s.events_per_mixture) + " mixed + 2 x " +
+                 std::to_string(s.test_events) + " test events of " +
+                 std::to_string(s.dimensions) + " features, with training");
+  if (!problem.empty()) {
+    config.fail("gaussian.events_per_mixture", problem + "; use fewer events per mixture (or "
+                                               "gaussian.test_events)");
+  }
+}
+}  // namespace
+
 GaussianSettings read_gaussian_settings(core::JobConfig& config) {
   GaussianSettings s;
   s.dimensions = static_cast<std::size_t>(config.get_int("gaussian.dimensions", 4, 1, 4096));
@@ -136,6 +159,7 @@ GaussianSettings read_gaussian_settings(core::JobConfig& config) {
   }
   s.classifier = read_classifier_settings(config);
   check_folds(config, s.classifier, s.events_per_mixture, s.events_per_mixture);
+  check_task_memory(config, s);
   return s;
 }
 

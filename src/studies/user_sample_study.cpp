@@ -18,6 +18,7 @@
 /// wrong path, column or shape is reported up front.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 
 #include "core/error.hpp"
@@ -104,6 +105,7 @@ class FileLoader {
         if (!part.label.empty()) part.label.resize(part.rows);
       }
       if (part.rows == 0) config_.fail(key, "file '" + path + "' gives no usable events");
+      check_labels(part, path, label_column);
       out.features.insert(out.features.end(), part.features.begin(), part.features.end());
       out.mass.insert(out.mass.end(), part.mass.begin(), part.mass.end());
       out.label.insert(out.label.end(), part.label.begin(), part.label.end());
@@ -114,6 +116,19 @@ class FileLoader {
   }
 
  private:
+  /// Labels must be 0 or 1; a bad one is named with its file and row.
+  void check_labels(const LoadedRows& part, const std::string& path,
+                    const std::string& label_column) const {
+    for (std::size_t i = 0; i < part.label.size(); ++i) {
+      if (part.label[i] != 0 && part.label[i] != 1) {
+        config_.fail("user.label_column",
+                     "= '" + label_column + "': row " + std::to_string(i) + " of file '" + path +
+                         "' has label " + core::format_double(part.label[i]) +
+                         "; labels must be 0 or 1");
+      }
+    }
+  }
+
   LoadedRows load_table(const std::string& path, const std::string& key,
                         const std::string& mass_column, const std::string& label_column) {
     store::TableReadOptions options;
@@ -204,6 +219,28 @@ std::vector<std::size_t> all_rows(const LoadedRows& rows) {
   return out;
 }
 
+/// Both classes read from one file are the same sample: allowed (a null test) but rarely
+/// meant, so it is said.
+void warn_same_files(core::JobConfig& config) {
+  const auto one = core::split(config.get_string("user.class1_file", ""), ',');
+  const auto zero = core::split(config.get_string("user.class0_file", ""), ',');
+  for (const auto& a : one) {
+    for (const auto& b : zero) {
+      char* real_a = realpath(a.c_str(), nullptr);
+      char* real_b = realpath(b.c_str(), nullptr);
+      const bool same = a == b || (real_a != nullptr && real_b != nullptr &&
+                                   std::string(real_a) == std::string(real_b));
+      std::free(real_a);
+      std::free(real_b);
+      if (same) {
+        core::log_warning("user.class1_file and user.class0_file both read '" + a +
+                          "': the two classes are then the same sample and nothing can be "
+                          "learned (fine for a null test; otherwise check the paths)");
+      }
+    }
+  }
+}
+
 UserSettings read_settings(core::JobConfig& config) {
   UserSettings s;
   FileLoader loader(config);
@@ -217,6 +254,7 @@ UserSettings read_settings(core::JobConfig& config) {
   s.mixed.features = s.features;
   s.test.features = s.features;
   if (s.mode == "files") {
+    warn_same_files(config);
     const auto one = loader.load("user.class1_file", "", "");
     const auto zero = loader.load("user.class0_file", "", "");
     append_rows(s.mixed, one, s.features, all_rows(one), 1, 1);

@@ -1,4 +1,8 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 
 #include "core/error.hpp"
 #include "core/job_config.hpp"
@@ -67,6 +71,56 @@ BOOST_AUTO_TEST_CASE(overrides_replace_values_and_lists_parse) {
   const auto values = config.get_doubles("scan.gaussian.f1", {}, 0, 1);
   BOOST_TEST(values.size() == 2U);
   BOOST_TEST(values[1] == 0.6);
+}
+
+BOOST_AUTO_TEST_CASE(a_utf8_byte_order_mark_is_not_part_of_the_first_line) {
+  auto config = JobConfig::from_text("\xEF\xBB\xBF[job]\nrepeats = 4\n", "bom.ini");
+  BOOST_TEST(config.get_int("job.repeats", 1, 1, 100) == 4);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_set_in_its_section_and_scanned_is_named_as_such) {
+  auto config = JobConfig::from_text(
+      "[scan]\ngaussian.f1 = 0.6, 0.8\n\n[gaussian]\nf1 = 0.7\n", "moved.ini");
+  config.get_string("scan.gaussian.f1", "");
+  try {
+    config.reject_unread();
+    BOOST_FAIL("expected an InputError");
+  } catch (const InputError& e) {
+    BOOST_TEST(message_has(e, "moved.ini:5"));
+    BOOST_TEST(message_has(e, "also a scan axis ([scan] gaussian.f1 = 0.6, 0.8 at moved.ini:2)"));
+    BOOST_TEST(!message_has(e, "not a setting of this study"));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(job_files_must_be_regular_files_of_a_job_file_size) {
+  const std::string fifo = "test_job_config_fifo.ini";
+  unlink(fifo.c_str());
+  BOOST_REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  try {
+    JobConfig::from_file(fifo);  // would block forever if it were opened
+    BOOST_FAIL("expected an InputError");
+  } catch (const InputError& e) {
+    BOOST_TEST(message_has(e, fifo + "' is not a regular file"));
+  }
+  unlink(fifo.c_str());
+  try {
+    JobConfig::from_file("/dev/zero");
+    BOOST_FAIL("expected an InputError");
+  } catch (const InputError& e) {
+    BOOST_TEST(message_has(e, "'/dev/zero' is not a regular file"));
+  }
+  const std::string big = "test_job_config_big.ini";
+  {
+    std::ofstream out(big);
+    out << "[job]\nname = big\n" << std::string(2 << 20, '#') << "\n";
+  }
+  try {
+    JobConfig::from_file(big);
+    BOOST_FAIL("expected an InputError");
+  } catch (const InputError& e) {
+    BOOST_TEST(message_has(e, "limit of 1048576"));
+  }
+  unlink(big.c_str());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
