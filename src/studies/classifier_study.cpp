@@ -36,6 +36,8 @@ data::TrainValidationSplit DenseClassifierStudy::split_for_task(const Classifier
 
 ClassifierTaskData DenseClassifierStudy::prepare_scaled(const TaskContext& context) const {
   auto data = prepare_task(context);
+  data.scored_events_id =
+      events_fingerprint(data.held_out.size() > 0 ? data.held_out : data.test);
   const auto scaling = data::FeatureScaling::fit(data.split.train, data.scaling_rows);
   scaling.apply(data.split.train);
   scaling.apply(data.split.validation);
@@ -111,6 +113,7 @@ void DenseClassifierStudy::complete_columns(const TaskContext& /*context*/,
 void DenseClassifierStudy::finish(const TaskContext& context, const ClassifierTaskData& data,
                                   TaskOutput& output) const {
   if (output.status == TaskOutput::Status::kAbandoned) return;
+  if (!output.scores.empty()) output.scored_events_id = data.scored_events_id;
   output.results.insert(output.results.end(), data.study_columns.begin(), data.study_columns.end());
   complete_columns(context, data, output);
 }

@@ -7,6 +7,7 @@
 ///    alone (run_task) or stacked with other tasks of the same network and sample sizes
 ///    (run_tasks, ensemble-batched), and appends the study's columns.
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <utility>
@@ -61,6 +62,9 @@ struct ClassifierTaskData {
   std::vector<double> study_columns;
   /// k-fold training: the held-out fold's events (truth-labelled), scored into /scores.
   data::EventTable held_out;
+  /// Fingerprint of the scored events (held-out fold, else test) as the study made them,
+  /// before the task's own feature scaling, so that repeats scoring the same events agree.
+  std::uint64_t scored_events_id = 0;
 };
 
 /// Event counts a study knows before any task runs (for /scores and k-fold); 0 = unknown.

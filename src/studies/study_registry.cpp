@@ -45,10 +45,11 @@ std::unique_ptr<Study> make_study(const std::string& name,
   auto study = it->second(point_configs);
   for (auto& config : point_configs) {
     for (const char* key : {"metrics.roc_points", "metrics.roc_min_background_efficiency",
-                            "metrics.untrained_baseline"}) {
+                            "metrics.untrained_baseline", "training.folds",
+                            "training.inner_folds"}) {
       if (config.raw(key) != point_configs.front().raw(key)) {
-        config.fail(key, "differs between scan points (the store has one ROC grid and one set "
-                         "of result columns for the study)");
+        config.fail(key, "differs between scan points (the store has one ROC grid, one set of "
+                         "result columns and one fold layout for the study)");
       }
     }
   }

@@ -36,6 +36,11 @@ const std::map<std::string, std::pair<std::string, std::string>> kScans = {
     {"training.step_epochs", {"1", "2"}},          {"training.step_factor", {"0.5", "0.1"}},
     {"training.gradient_clip", {"0", "0.05"}},     {"model.hidden", {"8", "4, 4"}},
     {"metrics.rectify", {"false", "true"}},
+    {"metrics.sic_floor", {"relative_error", "background_efficiency"}},
+    {"metrics.sic_floor_relative_error", {"0.2", "0.4"}},
+    {"metrics.sic_floor_background_efficiency", {"1e-3", "1e-2"}},
+    {"metrics.test_set", {"per_task", "per_point"}},
+    {"metrics.keep_scores", {"false", "true"}},
 };
 
 /// Settings that shape the store (ROC grid, result columns): one per job, refused if scanned.
@@ -43,6 +48,8 @@ const std::map<std::string, std::pair<std::string, std::string>> kJobWide = {
     {"metrics.roc_points", {"41", "21"}},
     {"metrics.roc_min_background_efficiency", {"1e-4", "1e-3"}},
     {"metrics.untrained_baseline", {"true", "false"}},
+    {"training.folds", {"1", "2"}},
+    {"training.inner_folds", {"1", "2"}},
 };
 
 core::JobConfig point(const std::string& key, const std::string& value) {
