@@ -20,11 +20,14 @@ PACKAGES=(
   libgsl-dev
   libfastjet-dev
   python3 python3-numpy python3-h5py python3-matplotlib
-  # the PyTorch-Python reference of bench/ (bench/run_bench.sh, bench/gpu_check.sh --device cpu)
-  python3-torch
   # SLURM and munge for the tests that submit the sbatch templates to a private SLURM
   slurmctld slurmd slurm-client munge
 )
+
+# Only for `setup.sh bench`: the reference side of the benchmarks (PyTorch-Python loops, scipy
+# fits); the tests never need them, so CI does not install them.
+BENCH_PACKAGES=(python3-torch python3-scipy)
+[ "$ACTION" = bench ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -92,8 +95,9 @@ case "$ACTION" in
   test)
     ctest --test-dir "$BUILD" --output-on-failure -j 2
     ;;
+  bench) echo "setup: benchmark prerequisites installed; see bench/README.md" ;;
   *)
-    echo "usage: bash scripts/setup.sh [build|quickstart|test]" >&2
+    echo "usage: bash scripts/setup.sh [build|quickstart|test|bench]" >&2
     exit 2
     ;;
 esac
