@@ -18,6 +18,8 @@ PACKAGES=(
   libtorch-dev libopenblas0
   libboost-program-options-dev libboost-test-dev libboost-math-dev
   libfastjet-dev
+  # SPANet event specs (YAML), read by src/store/spanet_spec.cpp only
+  libyaml-cpp-dev
   python3 python3-numpy python3-h5py python3-matplotlib
   # the PyTorch-Python reference of bench/ (bench/run_bench.sh, bench/gpu_check.sh --device cpu)
   python3-torch
