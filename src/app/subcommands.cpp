@@ -9,6 +9,7 @@ int merge_command(const parallel::MpiRuntime& mpi, const std::vector<std::string
 int fit_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int images_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
+int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kSubcommands = {
@@ -23,6 +24,8 @@ const std::vector<Subcommand>& subcommands() {
        inspect_command},
       {"images", "time the jet images of an event file: cwola images --events FILE "
                  "[--pixels P] [--max-events N]", images_command},
+      {"assign", "jet assignment with the attention network on a SPANet data set: cwola "
+                 "assign --spec EVENT.yaml --data EVENTS.h5 [--epochs N]", assign_command},
   };
   return kSubcommands;
 }

@@ -1,0 +1,209 @@
+#include "studies/attention_assignment.hpp"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "core/seed.hpp"
+#include "features/top_chi2_assignment.hpp"
+#include "training/trainer.hpp"
+
+namespace cwola::studies {
+
+training::AttentionSample to_attention_sample(const store::SpanetDataset& data) {
+  const auto n = static_cast<std::int64_t>(data.events);
+  const auto j = static_cast<std::int64_t>(data.jet_slots);
+  const auto f = static_cast<std::int64_t>(data.features.size());
+  const auto p = static_cast<std::int64_t>(data.particles.size());
+  const auto k = static_cast<std::int64_t>(data.daughters);
+  training::AttentionSample s;
+  s.jets = torch::from_blob(const_cast<float*>(data.jets.data()), {n, j, f}, torch::kFloat32)
+               .clone();
+  s.mask = torch::from_blob(const_cast<std::uint8_t*>(data.mask.data()), {n, j}, torch::kUInt8)
+               .to(torch::kBool);
+  s.targets =
+      torch::from_blob(const_cast<std::int64_t*>(data.targets.data()), {n, p, k}, torch::kInt64)
+          .clone();
+  if (!data.classifications.empty()) {
+    s.labels = torch::tensor(data.classifications.front(), torch::kInt64).to(torch::kFloat32);
+  } else {
+    s.labels = s.targets.ge(0).flatten(1).all(1).to(torch::kFloat32);
+  }
+  return s;
+}
+
+models::AttentionNetworkConfig network_config_for(const store::SpanetEventSpec& spec,
+                                                  std::uint64_t max_jets,
+                                                  models::AttentionNetworkConfig base) {
+  const auto& group = spec.sequential.at(0);
+  base.jet_features = static_cast<int>(group.features.size());
+  base.log_features.clear();
+  base.normalize_features.clear();
+  for (const auto& feature : group.features) {
+    base.log_features.push_back(feature.scaling == store::FeatureScaling::kLogNormalize);
+    base.normalize_features.push_back(feature.scaling != store::FeatureScaling::kNone);
+  }
+  base.max_jets = static_cast<int>(max_jets);
+  base.particles = static_cast<int>(spec.particles.size());
+  const auto& first = spec.particles.at(0);
+  base.daughters = static_cast<int>(first.daughters.size());
+  base.symmetric_daughters = first.symmetric_daughters;
+  for (const auto& particle : spec.particles) {
+    if (particle.daughters.size() != first.daughters.size() ||
+        particle.symmetric_daughters != first.symmetric_daughters) {
+      throw core::InputError("event spec", "EVENT/" + particle.name,
+                             std::to_string(particle.daughters.size()) + " daughters",
+                             "every particle must have the daughters and permutations of '" +
+                                 first.name + "' (the attention network has one head shape)");
+    }
+  }
+  if (spec.particles.size() > 1 &&
+      (spec.symmetric_particles.size() != 1 ||
+       spec.symmetric_particles[0].size() != spec.particles.size())) {
+    throw core::InputError("event spec", "PERMUTATIONS/EVENT", "not all particles",
+                           "the attention network treats all particles as interchangeable: "
+                           "list them all in one EVENT permutation");
+  }
+  base.validate();
+  return base;
+}
+
+double random_purity(std::int64_t n, int particles, int daughters, int group) {
+  const std::int64_t used = static_cast<std::int64_t>(particles) * daughters;
+  if (n < used) return 0.0;
+  double ways = 1;
+  for (std::int64_t i = 0; i < used; ++i) ways *= static_cast<double>(n - i);
+  for (int p = 0; p < particles; ++p) ways /= static_cast<double>(group) * (p + 1);
+  return 1.0 / ways;
+}
+
+namespace {
+
+/// The chi2 baseline's assignment of every event in `index`, as [M, 2, 3] in the spec's
+/// daughter order; throws InputError if a needed feature or daughter name is missing.
+torch::Tensor chi2_assignments(const store::SpanetEventSpec& spec,
+                               const store::SpanetDataset& data, const torch::Tensor& index) {
+  const auto feature = [&](const std::string& name) {
+    for (std::size_t i = 0; i < data.features.size(); ++i) {
+      if (data.features[i].name == name) return static_cast<std::int64_t>(i);
+    }
+    throw core::InputError("event spec", "INPUTS/SEQUENTIAL", name,
+                           "the chi2 baseline needs pt, eta, phi, mass and btag");
+  };
+  const auto pt = feature("pt"), eta = feature("eta"), phi = feature("phi"),
+             mass = feature("mass"), btag = feature("btag");
+  const auto& daughters = spec.particles.at(0).daughters;
+  const auto b_slot = std::find(daughters.begin(), daughters.end(), "b") - daughters.begin();
+  if (b_slot == static_cast<std::ptrdiff_t>(daughters.size())) {
+    throw core::InputError("event spec", "EVENT/" + spec.particles[0].name, "no daughter 'b'",
+                           "the chi2 baseline needs the b slot named 'b'");
+  }
+  std::vector<std::int64_t> q_slots;
+  for (std::int64_t s = 0; s < 3; ++s) {
+    if (s != b_slot) q_slots.push_back(s);
+  }
+  const auto f = static_cast<std::int64_t>(data.features.size());
+  const auto j = static_cast<std::int64_t>(data.jet_slots);
+  const auto m = index.size(0);
+  auto out = torch::full({m, 2, 3}, -1, torch::kInt64);
+  auto o = out.accessor<std::int64_t, 3>();
+  const auto rows = index.accessor<std::int64_t, 1>();
+  for (std::int64_t r = 0; r < m; ++r) {
+    const auto e = rows[r];
+    std::vector<features::ChiJet> jets;
+    for (std::int64_t i = 0; i < j && data.mask[static_cast<std::size_t>(e * j + i)] != 0; ++i) {
+      const auto at = [&](std::int64_t c) {
+        return static_cast<double>(data.jets[static_cast<std::size_t>((e * j + i) * f + c)]);
+      };
+      jets.push_back({at(pt), at(eta), at(phi), at(mass), at(btag)});
+    }
+    const auto tops = features::assign_tops_chi2(jets);
+    for (std::int64_t t = 0; t < 2; ++t) {
+      const auto& top = tops[static_cast<std::size_t>(t)];
+      o[r][t][q_slots[0]] = top[0];
+      o[r][t][q_slots[1]] = top[1];
+      o[r][t][b_slot] = top[2];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
+                                const store::SpanetDataset& data,
+                                const AssignmentOptions& options) {
+  if (!(options.train_fraction > 0 && options.train_fraction < 1)) {
+    throw core::InputError("cwola assign", "--train-fraction",
+                           std::to_string(options.train_fraction), "must be in (0, 1)");
+  }
+  const auto cfg = network_config_for(spec, data.jet_slots, options.network);
+  const auto sample = to_attention_sample(data);
+  const auto n = sample.size();
+  const auto n_train = static_cast<std::int64_t>(std::floor(options.train_fraction *
+                                                            static_cast<double>(n)));
+  auto trainer = options.trainer;
+  if (data.classifications.empty()) trainer.loss_weights.classification = 0.0;  // nothing to learn
+
+  AssignmentResult result;
+  result.train_events = n_train;
+  training::seed_weight_init(core::stream_seed(options.seed, 0, core::SeedPurpose::kWeightInit));
+  models::AttentionNetwork net(cfg);
+  const auto train = sample.select(torch::arange(n_train, torch::kInt64));
+  const auto start = std::chrono::steady_clock::now();
+  result.history = training::train_attention(
+      net, train, trainer, core::stream_seed(options.seed, 0, core::SeedPurpose::kShuffle));
+  result.train_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const auto test_index = torch::arange(n_train, n, torch::kInt64);
+  const auto test = sample.select(test_index);
+  const auto predicted = training::predict_attention(net, test.jets, test.mask).assignments;
+  const auto complete = test.targets.ge(0).flatten(1).all(1);
+  const auto jet_count = test.mask.sum(1);
+  const bool chi2 = options.chi2_baseline && cfg.particles == 2 && cfg.daughters == 3;
+  int group = 1;  // daughter permutations per particle: the product of the sets' factorials
+  for (const auto& set : cfg.symmetric_daughters) {
+    for (std::size_t i = 2; i <= set.size(); ++i) group *= static_cast<int>(i);
+  }
+  const std::int64_t lowest = static_cast<std::int64_t>(cfg.particles) * cfg.daughters;
+  for (std::int64_t bin = 0; bin < 4; ++bin) {
+    PurityRow row;
+    torch::Tensor in_bin;
+    if (bin < 3) {
+      row.jets = lowest + bin;
+      row.at_least = bin == 2;
+      in_bin = row.at_least ? jet_count.ge(row.jets) : jet_count.eq(row.jets);
+    } else {
+      row.jets = lowest;
+      row.at_least = true;
+      in_bin = jet_count.ge(lowest);
+    }
+    const auto rows = torch::nonzero(in_bin.logical_and(complete)).flatten();
+    row.events = rows.size(0);
+    if (row.events == 0) continue;
+    row.attention = training::event_purity(predicted.index_select(0, rows),
+                                           test.targets.index_select(0, rows),
+                                           cfg.symmetric_daughters)
+                        .first;
+    if (chi2) {
+      row.chi2 = training::event_purity(chi2_assignments(spec, data, test_index.index_select(0, rows)),
+                                        test.targets.index_select(0, rows), cfg.symmetric_daughters)
+                     .first;
+    }
+    // Random purity: per event, averaged over the row's events.
+    const auto counts = jet_count.index_select(0, rows);
+    double sum = 0;
+    for (std::int64_t r = 0; r < row.events; ++r) {
+      sum += random_purity(counts[r].item<std::int64_t>(), cfg.particles, cfg.daughters, group);
+    }
+    row.random = sum / static_cast<double>(row.events);
+    result.rows.push_back(row);
+  }
+  return result;
+}
+
+}  // namespace cwola::studies

@@ -1,0 +1,60 @@
+#pragma once
+/// Jet assignment on a SPANet data set: the attention network trained on the first part of the
+/// file and tested on the complete events of the rest, event purity per jet count, beside the
+/// chi2 mass-constraint baseline (ttbar triplets) and the random-assignment purity. Used by
+/// `cwola assign`; docs/attention.md.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/spanet_dataset.hpp"
+#include "store/spanet_spec.hpp"
+#include "training/attention_trainer.hpp"
+
+namespace cwola::studies {
+
+/// Tensors for the network from a data set read with its spec: jets [N, J, F], mask, targets
+/// [N, P, K], labels (the first classification if any, else 1 for events with all targets).
+training::AttentionSample to_attention_sample(const store::SpanetDataset& data);
+
+/// The network configuration a spec implies (features, their log/normalise flags, particles,
+/// daughters and daughter symmetries); sizes from `base`. Throws core::InputError when the
+/// particles differ in their daughter count or symmetries (one head shape for all).
+models::AttentionNetworkConfig network_config_for(const store::SpanetEventSpec& spec,
+                                                  std::uint64_t max_jets,
+                                                  models::AttentionNetworkConfig base = {});
+
+struct AssignmentOptions {
+  double train_fraction = 0.8;  ///< first part of the file for training
+  std::uint64_t seed = 1;       ///< master seed (weight init and epoch order, via core/seed)
+  models::AttentionNetworkConfig network;  ///< sizes (hidden, layers, heads)
+  training::AttentionTrainerConfig trainer;
+  bool chi2_baseline = true;    ///< only for 2 particles x 3 daughters (t -> q q b)
+};
+
+/// One row of the purity table: events with `jets` real jets (the last row: >= jets).
+struct PurityRow {
+  std::int64_t jets = 0;
+  bool at_least = false;
+  std::int64_t events = 0;     ///< complete test events in the row
+  double attention = 0;        ///< event purity of the network
+  double chi2 = -1;            ///< of the baseline (-1 when not run)
+  double random = 0;           ///< of a uniformly random assignment
+};
+
+struct AssignmentResult {
+  std::vector<PurityRow> rows;  ///< per jet count, then "all"
+  std::vector<training::AttentionEpoch> history;
+  double train_seconds = 0;
+  std::int64_t train_events = 0;
+};
+
+AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
+                                const store::SpanetDataset& data,
+                                const AssignmentOptions& options);
+
+/// Purity of a uniformly random assignment of `particles` particles with `daughters` jets each
+/// (symmetry group of size `group` per particle, particles interchangeable) among n jets.
+double random_purity(std::int64_t n, int particles, int daughters, int group);
+
+}  // namespace cwola::studies

@@ -1,0 +1,73 @@
+#pragma once
+/// Training of the attention network (models/attention_network.hpp): minibatches of jets, masks,
+/// pairing targets and labels; AdamW with gradient clipping on SPANet's multi-term loss. The
+/// shared train_classifier fits single-tensor inputs and binary cross-entropy only, hence this
+/// separate loop; it reuses that loop's seeded epoch order (draw_epoch_order).
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "models/attention_network.hpp"
+
+namespace cwola::training {
+
+/// Events for the attention network (all on the CPU, first dimension N).
+struct AttentionSample {
+  torch::Tensor jets;     ///< float32 [N, J, jet_features], raw units (GeV, rad)
+  torch::Tensor mask;     ///< bool [N, J], true = real jet
+  torch::Tensor targets;  ///< int64 [N, particles, daughters], -1 where unknown
+  torch::Tensor labels;   ///< float32 [N] in {0, 1} (class or CWoLa mixed-sample label)
+
+  /// Rows `index` (int64 [M]) of every tensor.
+  AttentionSample select(const torch::Tensor& index) const;
+  std::int64_t size() const { return jets.size(0); }
+};
+
+/// Optimiser settings; the defaults are the small CPU setting.
+struct AttentionTrainerConfig {
+  int epochs = 10;                 ///< passes over the training set (>= 1)
+  int batch_size = 128;            ///< events per minibatch (>= 1)
+  double learning_rate = 1e-3;     ///< AdamW step size (> 0)
+  double weight_decay = 2e-4;      ///< AdamW decoupled weight decay (>= 0)
+  double gradient_clip = 0.5;      ///< max global L2 norm of the gradient (> 0)
+  models::AttentionLossWeights loss_weights;  ///< lambda_a, lambda_c
+
+  /// Throws core::InputError naming the offending field and value.
+  void validate() const;
+};
+
+/// Mean training loss terms of one epoch (averaged over its minibatches, before each update).
+struct AttentionEpoch {
+  double total = 0;
+  double assignment = 0;  ///< mean over particles
+  double classification = 0;
+};
+
+/// Trains `net` in place on `train`. Fits the input normalisation on the training set's real
+/// jets first. The epoch order comes from std::mt19937_64(shuffle_seed), so results depend only on
+/// seeds, data and thread count, never on the rank. Leaves the network in eval mode. Throws
+/// core::Error if a loss becomes non-finite (naming the epoch).
+std::vector<AttentionEpoch> train_attention(models::AttentionNetwork& net,
+                                            const AttentionSample& train,
+                                            const AttentionTrainerConfig& config,
+                                            std::uint64_t shuffle_seed);
+
+/// What the network predicts for a sample, evaluated in batches under NoGradGuard.
+struct AttentionPrediction {
+  torch::Tensor assignments;  ///< int64 [N, particles, daughters] greedy, non-conflicting
+  torch::Tensor assignment_probs;  ///< float32 [N, particles] probability of each assignment
+  torch::Tensor class_probs;  ///< float32 [N] sigmoid of the class logit
+};
+
+AttentionPrediction predict_attention(models::AttentionNetwork& net, const torch::Tensor& jets,
+                                      const torch::Tensor& mask, int batch_size = 512);
+
+/// Fraction of events whose every particle is assigned its true jets (in any particle order, and
+/// any order within each set of `symmetric_daughters`) -- SPANet's event purity. Counts only
+/// events with all targets known; returns {purity, events counted}.
+std::pair<double, std::int64_t> event_purity(
+    const torch::Tensor& predicted, const torch::Tensor& targets,
+    const std::vector<std::vector<int>>& symmetric_daughters = {{0, 1}});
+
+}  // namespace cwola::training
