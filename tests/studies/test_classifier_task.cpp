@@ -162,7 +162,6 @@ BOOST_AUTO_TEST_CASE(each_setting_gives_the_same_results_at_k1_and_k4) {
   BOOST_TEST_MESSAGE("largest K = 1 vs K = 4 difference of a result column: " << worst);
 }
 
-BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_CASE(untrained_sic_max_is_the_exact_max_sic_with_the_task_floor) {
   // Scores that rank background above signal (AUC < 0.5): unrectified, the max SIC sits at
@@ -205,3 +204,4 @@ BOOST_AUTO_TEST_CASE(untrained_sic_max_is_the_exact_max_sic_with_the_task_floor)
   BOOST_TEST(std::isnan(failed.results[0]));
   BOOST_TEST(std::isnan(failed.results[1]));
 }
+BOOST_AUTO_TEST_SUITE_END()
