@@ -17,6 +17,7 @@
 #include "data/event_weights.hpp"
 #include "metrics/classifier_metrics.hpp"
 #include "metrics/roc.hpp"
+#include "metrics/sic.hpp"
 #include "models/dense_network.hpp"
 #include "models/module_tensors.hpp"
 #include "models/ensemble_dense_network.hpp"
@@ -87,7 +88,7 @@ std::string stacking_key(core::JobConfig& point) {
 }
 
 const std::vector<std::string>& untrained_columns() {
-  static const std::vector<std::string> kColumns = {"untrained_auc"};
+  static const std::vector<std::string> kColumns = {"untrained_auc", "untrained_sic_max"};
   return kColumns;
 }
 
@@ -416,8 +417,25 @@ void append_untrained(const ClassifierSettings& settings, const std::vector<floa
                       const std::vector<std::uint8_t>& truth, TaskOutput& output) {
   if (!settings.untrained_baseline || output.status == TaskOutput::Status::kAbandoned) return;
   const bool done = output.status == TaskOutput::Status::kDone && scores != nullptr;
-  output.results.push_back(done ? metrics::auc(*scores, truth)
-                                : std::numeric_limits<double>::quiet_NaN());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (!done) {
+    output.results.insert(output.results.end(), untrained_columns().size(), nan);
+    return;
+  }
+  const metrics::ThresholdScan scan = metrics::scan_thresholds(*scores, truth);
+  const double auc = metrics::auc(scan);
+  output.results.push_back(auc);
+  // The exact max SIC with the floor rule and rectify setting of the trained max_sic column.
+  const bool flip = settings.rectify && auc < 0.5;
+  std::vector<float> flipped;
+  if (flip) {
+    flipped.reserve(scores->size());
+    for (float s : *scores) flipped.push_back(-s);
+  }
+  const metrics::RocCurve roc =
+      metrics::roc_curve(flip ? metrics::scan_thresholds(flipped, truth) : scan);
+  const double floor = settings.sic_floor.min_background_efficiency(scan.background_total);
+  output.results.push_back(metrics::max_sic(roc, floor).sic);
 }
 
 void append_untrained(const ClassifierSettings& settings, const std::vector<float>* scores,

@@ -38,7 +38,7 @@ struct ClassifierSettings {
   int step_epochs = 10;            ///< step schedule: epochs between rate changes
   double step_factor = 0.1;        ///< step schedule: factor per change
   double gradient_clip = 0.0;      ///< largest gradient L2 norm per network; 0 = off
-  /// Also score the test set with each network at initialisation (untrained_auc column).
+  /// Also score the test set with each network at initialisation (untrained_* columns).
   bool untrained_baseline = false;
   /// What decides whether two points' tasks may share a stack: the point's whole effective
   /// config except the per-task data sections (stacking_key).
@@ -71,9 +71,10 @@ training::TrainerConfig trainer_config(const ClassifierSettings& settings);
 /// Balance::kClasses, their balanced weights (from `labels` alone).
 training::Batch labelled_batch(const std::vector<float>& rows, std::size_t features,
                                const std::vector<std::uint8_t>& labels, Balance balance);
-/// Appends the untrained-baseline columns (untrained_columns()) to a task that was not
-/// abandoned, when settings.untrained_baseline: from `scores` (the network's test scores at
-/// initialisation) if the task is done, else NaN.
+/// Appends the untrained-baseline columns (untrained_columns(): untrained_auc, untrained_sic_max)
+/// to a task that was not abandoned, when settings.untrained_baseline: from `scores` (the
+/// network's test scores at initialisation) if the task is done, else NaN. The max SIC is exact
+/// (metrics::max_sic) with the task's SIC floor rule and rectify setting, as the trained max_sic.
 void append_untrained(const ClassifierSettings& settings, const std::vector<float>* scores,
                       const data::EventTable& test, TaskOutput& output);
 /// As above for a test set given by its truth labels.

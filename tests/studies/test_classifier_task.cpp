@@ -9,6 +9,8 @@
 
 #include "core/error.hpp"
 #include "core/job_config.hpp"
+#include "metrics/roc.hpp"
+#include "metrics/sic.hpp"
 #include "studies/classifier_task.hpp"
 #include "studies/study.hpp"
 
@@ -147,6 +149,8 @@ BOOST_AUTO_TEST_CASE(each_setting_gives_the_same_results_at_k1_and_k4) {
       }
       BOOST_TEST(single.results[column("epochs")] == stacked[i].results[column("epochs")]);
       BOOST_TEST(!std::isnan(single.results[column("untrained_auc")]));
+      // An exact max SIC is at least the SIC of the loosest cut (eps_s = eps_b = 1).
+      BOOST_TEST(single.results[column("untrained_sic_max")] >= 1.0 - 1e-12);
       auc[contexts[i].point] += single.results[column("auc")] / 4;
     }
     // Rectify flips the learned (anti-signal, f1 < f2) AUC above 0.5.
@@ -158,4 +162,46 @@ BOOST_AUTO_TEST_CASE(each_setting_gives_the_same_results_at_k1_and_k4) {
   BOOST_TEST_MESSAGE("largest K = 1 vs K = 4 difference of a result column: " << worst);
 }
 
+
+BOOST_AUTO_TEST_CASE(untrained_sic_max_is_the_exact_max_sic_with_the_task_floor) {
+  // Scores that rank background above signal (AUC < 0.5): unrectified, the max SIC sits at
+  // the loosest cut; rectified, the flipped scores separate and the SIC exceeds 1.
+  std::vector<float> scores;
+  std::vector<std::uint8_t> truth;
+  for (int i = 0; i < 200; ++i) {
+    truth.push_back(i % 4 == 0 ? 1 : 0);
+    scores.push_back(static_cast<float>(truth.back() ? -i : i) * 0.01F);
+  }
+  studies::ClassifierSettings settings;
+  settings.untrained_baseline = true;
+  settings.sic_floor.rule = metrics::SicFloorRule::kRelativeError;
+  settings.sic_floor.relative_error = 0.4;
+  for (const bool rectify : {false, true}) {
+    settings.rectify = rectify;
+    studies::TaskOutput output;
+    output.status = studies::TaskOutput::Status::kDone;
+    studies::append_untrained(settings, &scores, truth, output);
+    BOOST_REQUIRE(output.results.size() == studies::untrained_columns().size());
+    BOOST_TEST(output.results[0] == metrics::auc(scores, truth));
+    std::vector<float> reported = scores;
+    if (rectify) {
+      for (auto& s : reported) s = -s;
+    }
+    const double floor = 1.0 / (0.4 * 0.4 * 150.0);
+    const double expected = metrics::max_sic(metrics::roc_curve(reported, truth), floor).sic;
+    BOOST_TEST(output.results[1] == expected);
+    if (rectify) {
+      BOOST_TEST(expected > 1.5);
+    } else {
+      BOOST_TEST(expected == 1.0);
+    }
+  }
+  // A failed task gets NaN in both columns.
+  studies::TaskOutput failed;
+  failed.status = studies::TaskOutput::Status::kFailed;
+  studies::append_untrained(settings, nullptr, truth, failed);
+  BOOST_REQUIRE(failed.results.size() == 2U);
+  BOOST_TEST(std::isnan(failed.results[0]));
+  BOOST_TEST(std::isnan(failed.results[1]));
+}
 BOOST_AUTO_TEST_SUITE_END()
