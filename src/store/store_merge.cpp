@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/ini_document.hpp"
 #include "core/text.hpp"
 #include "store/hdf5_file.hpp"
 #include "store/score_table.hpp"
@@ -58,22 +59,12 @@ std::vector<RowDataset> row_datasets(const std::vector<std::string>& columns, bo
   return datasets;
 }
 
-/// Value of `key` in section [`section`] of a job's INI text ("" if absent).
-std::string ini_value(const std::string& text, const std::string& section, const std::string& key) {
-  std::istringstream lines(text);
-  std::string line;
-  std::string current;
-  while (std::getline(lines, line)) {
-    const std::string trimmed = core::trim(line);
-    if (!trimmed.empty() && trimmed.front() == '[' && trimmed.back() == ']') {
-      current = trimmed.substr(1, trimmed.size() - 2);
-      continue;
-    }
-    const auto equals = trimmed.find('=');
-    if (current == section && equals != std::string::npos &&
-        core::trim(trimmed.substr(0, equals)) == key) {
-      return core::trim(trimmed.substr(equals + 1));
-    }
+/// Value of `key` in section [`section`] of a part store's job text ("" if absent), read with
+/// the job-file reader (comments, quoting and whitespace as in a job file).
+std::string ini_value(const std::string& text, const std::string& section, const std::string& key,
+                      const std::string& source) {
+  for (const auto& entry : core::parse_ini(text, source)) {
+    if (entry.key == section + "." + key) return entry.value;
   }
   return "";
 }
@@ -239,7 +230,7 @@ MergeOutcome merge_part_stores(const std::vector<std::string>& part_paths,
   outcome.job_hash = parts.front().hash;
   outcome.n_tasks = parts.front().n_tasks;
   for (const auto& part : parts) {
-    const std::string value = ini_value(part.job_text, "run", "part");
+    const std::string value = ini_value(part.job_text, "run", "part", part.path + ":/job/text");
     outcome.parts.push_back({part.path, value.empty() ? "1/1" : value, 0, 0});
   }
   const auto source = choose_rows(parts, outcome);
