@@ -121,10 +121,10 @@ class FileLoader {
                     const std::string& label_column) const {
     for (std::size_t i = 0; i < part.label.size(); ++i) {
       if (part.label[i] != 0 && part.label[i] != 1) {
-        config_.fail("user.label_column",
-                     "= '" + label_column + "': row " + std::to_string(i) + " of file '" + path +
-                         "' has label " + core::format_double(part.label[i]) +
-                         "; labels must be 0 or 1");
+        // fail() already quotes the key and its value (the column name).
+        config_.fail("user.label_column", "row " + std::to_string(i) + " of file '" + path +
+                                              "' has label " + core::format_double(part.label[i]) +
+                                              "; labels must be 0 or 1");
       }
     }
   }

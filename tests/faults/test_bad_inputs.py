@@ -88,6 +88,31 @@ STORE_RECIPES = {
 }
 
 
+# --- users' tables for the user_samples cases: made by h5py, as a user would ------------
+def _small_table(path, labels=None):
+    rng = np.random.default_rng(5)
+    with h5py.File(path, "w") as f:
+        n = 200 if labels is None else len(labels)
+        f["events/x"] = rng.normal(size=n)
+        f["events/y"] = rng.normal(size=n)
+        if labels is not None:
+            f["events/label"] = np.asarray(labels, dtype=np.float64)
+
+
+def _huge_table(path):
+    # Declared, never written: HDF5 allocates contiguous data late, so the file stays small.
+    with h5py.File(path, "w") as f:
+        for c in range(16):
+            f.create_dataset(f"events/f{c}", shape=(2_000_000_000,), dtype="f4")
+
+
+TABLE_RECIPES = {
+    "small": _small_table,
+    "labels_with_two": lambda path: _small_table(path, [0, 1] * 50 + [2] + [0, 1] * 49),
+    "huge_rows": _huge_table,
+}
+
+
 def parse_manifest(path):
     cases = []
     with open(path) as f:
@@ -119,6 +144,15 @@ def snapshot(directory):
         for name in dirs:
             files[os.path.relpath(os.path.join(root, name), directory) + "/"] = "dir"
     return files
+
+
+def make_table(scratch, recipe):
+    if recipe not in TABLE_RECIPES:
+        raise AssertionError(f"unknown table recipe '{recipe}' (known: {sorted(TABLE_RECIPES)})")
+    path = os.path.join(scratch, f"table_{recipe}.h5")
+    if not os.path.exists(path):
+        TABLE_RECIPES[recipe](path)
+    return path
 
 
 class BadInputs(unittest.TestCase):
@@ -175,9 +209,13 @@ class BadInputs(unittest.TestCase):
         for arg in case["args"]:
             for spec in re.findall(r"\{store:([^}]+)\}", arg):
                 arg = arg.replace("{store:" + spec + "}", self.make_store(scratch, spec))
+            for spec in re.findall(r"\{table:([^}]+)\}", arg):
+                arg = arg.replace("{table:" + spec + "}", make_table(scratch, spec))
             args.append(arg.format(**values))
-        mentions = [m.format(**values) if "{store:" not in m else
-                    re.sub(r"\{store:([^}]+)\}", lambda g: self.make_store(scratch, g.group(1)), m)
+        mentions = [m.format(**values) if "{store:" not in m and "{table:" not in m else
+                    re.sub(r"\{table:([^}]+)\}", lambda g: make_table(scratch, g.group(1)),
+                           re.sub(r"\{store:([^}]+)\}",
+                                  lambda g: self.make_store(scratch, g.group(1)), m))
                     for m in case["mentions"]]
         return args, mentions
 
@@ -212,7 +250,11 @@ class BadInputs(unittest.TestCase):
 
     def test_corpus(self):
         self.assertGreaterEqual(len([c for c in self.cases if c["case"].endswith(".ini")]), 25)
-        runs = [(case, ranks) for case in self.cases for ranks in case["ranks"]]
+        # CWOLA_BAD_INPUT_CASES=a,b runs only the cases whose line contains a or b.
+        only = [w for w in os.environ.get("CWOLA_BAD_INPUT_CASES", "").split(",") if w]
+        runs = [(case, ranks) for case in self.cases for ranks in case["ranks"]
+                if not only or any(w in case["case"] + " " + " ".join(case["args"]) for w in only)]
+        self.assertTrue(runs, f"no case matches CWOLA_BAD_INPUT_CASES={only}")
         # Each case is mostly process start-up (MPI, LibTorch): run a few at once.
         with ThreadPoolExecutor(max_workers=3) as pool:
             results = list(pool.map(lambda run: self.check(*run), runs))
@@ -221,6 +263,33 @@ class BadInputs(unittest.TestCase):
             with self.subTest(line=case["line"], case=case["case"], ranks=ranks):
                 if problem:
                     self.fail(problem)
+
+    def test_same_file_for_both_classes_is_warned(self):
+        # Allowed (a null test), so a warning, not an error. It is given during validation:
+        # a test file with a bad label stops the job right after it, with nothing run.
+        scratch = tempfile.mkdtemp(dir=self.dir)
+        job = os.path.join(scratch, "user_label_two.ini")
+        shutil.copyfile(os.path.join(CORPUS, "user_label_two.ini"), job)
+        same = make_table(scratch, "small")
+        alias = os.path.join(scratch, "alias.h5")  # the same file under another name
+        os.symlink(same, alias)
+        for class0 in (same, alias):
+            done = cwola(1, ["run", "--job", job, "--output", os.path.join(scratch, "out.h5"),
+                             "--set", f"user.class1_file={same}", "--set",
+                             f"user.class0_file={class0}", "--set",
+                             f"user.test_file={make_table(scratch, 'labels_with_two')}"])
+            self.assertEqual(done.returncode, 2, done.stderr)
+            warnings = [line for line in done.stderr.splitlines() if "warning:" in line]
+            self.assertEqual(len(warnings), 1, done.stderr)
+            self.assertIn("user.class1_file and user.class0_file both read", warnings[0])
+            self.assertIn(same, warnings[0])
+        different = make_table(scratch, "labels_with_two")
+        done = cwola(1, ["run", "--job", job, "--output", os.path.join(scratch, "out.h5"),
+                         "--set", f"user.class1_file={same}", "--set",
+                         f"user.class0_file={different}", "--set", f"user.test_file={different}"])
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertNotIn("both read", done.stderr)  # different files: no warning
+        self.assertFalse(os.path.exists(os.path.join(scratch, "out.h5")))
 
     @unittest.skipIf(os.geteuid() == 0, "root may write to a read-only directory")
     def test_unwritable_output_directory(self):

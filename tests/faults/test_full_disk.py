@@ -1,8 +1,7 @@
 """A full disk on 1 and 2 ranks (issue 19): the output directory is a small tmpfs filled to
-leave 0 bytes up to a whole store of free space, so the disk fills while the lock is
-written, while the store skeleton is created (datasets are allocated and filled at
-creation), while rank 0 writes its first values, or while it is flushed. Each run must
-end within the time limit (no hang of mismatched collectives) with exit 1 and one
+leave no room (the lock file cannot be written) or half a store (the store file cannot be
+allocated when the skeleton is created: datasets are allocated and filled at
+creation). Each run must end within the time limit (no hang of mismatched collectives) with exit 1 and one
 "error:" line, and leave no store, .partial or .lock behind; with room to spare it
 completes. A disk that fills after the store was made does not stop the run: every byte
 a task writes was allocated when the store was created.
@@ -150,12 +149,15 @@ class FullDisk(unittest.TestCase):
 
     def test_disk_full_at_creation_and_first_writes(self):
         refused = 0
-        levels = [0, 8192] + [int(self.store_bytes * f) for f in (0.5, 0.95)]
+        # 0 B: the lock file cannot be written. Any room short of the store: creation fails
+        # where the store file is allocated (8 KiB, 50 % and 95 % of it all failed there, with
+        # the same message, so one of them is kept to keep the suite fast).
+        levels = [0, int(self.store_bytes * 0.5)]
         for ranks in (1, 2):
             for free in levels:
                 with self.subTest(ranks=ranks, free=free):
                     refused += 1 if self.check_refused_cleanly(ranks, free) else 0
-        self.assertGreaterEqual(refused, 6, "too few levels ran out of space: the test proves little")
+        self.assertEqual(refused, 4, "a level ran out of no space: the test proves little")
         # With room to spare the same job completes: the failures above were the disk.
         for ranks in (1, 2):
             done, store = self.run_full(ranks, self.store_bytes + (1 << 20))

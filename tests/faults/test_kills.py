@@ -158,12 +158,29 @@ class KillBase(unittest.TestCase):
             process.kill()
             process.wait()
             self.fail(f"{name}: the kill point was never reached")
+        finished_first = False
         if victim == "job":
             kill(process_tree(process.pid))
         else:
             ranks = rank_pids(process.pid)
-            self.assertIn(victim, ranks, f"{name}: rank {victim} not found")
-            kill([ranks[victim]])
+            if victim in ranks:
+                kill([ranks[victim]])
+            else:
+                # mpirun forwards output in bursts: a late trigger can arrive after the ranks
+                # have exited. Only a run that ended cleanly with a complete store passes, as a
+                # no-op kill (the checks below then demand it equal the uninterrupted run).
+                try:
+                    process.communicate(timeout=60)
+                except subprocess.TimeoutExpired:
+                    kill(process_tree(process.pid))
+                    self.fail(f"{name}: rank {victim} not found while mpirun still runs")
+                self.assertEqual(process.returncode, 0,
+                                 f"{name}: rank {victim} not found and the job exited "
+                                 f"{process.returncode}")
+                with h5py.File(store, "r") as f:
+                    self.assertEqual(f["job/complete"][()], 1,
+                                     f"{name}: rank {victim} not found, store not complete")
+                finished_first = True
         try:
             process.communicate(timeout=60)  # one dead rank must bring the job down, not hang it
         except subprocess.TimeoutExpired:
@@ -205,7 +222,9 @@ class KillBase(unittest.TestCase):
         self.report.append(f"{name:28s} killed {victim:>4} at {killed_after:5.2f} s: "
                            f"store {'existed' if exists else 'absent'}, "
                            f"{len(before):2d}/{self.N_TASKS} "
-                           f"tasks done -> {'resumed' if exists else 'restarted'}, identical")
+                           f"tasks done -> {'resumed' if exists else 'restarted'}, identical"
+                           + (" (the run had finished before the kill: no-op)"
+                              if finished_first else ""))
 
 
 class Kills(KillBase):
@@ -238,7 +257,9 @@ class Kills(KillBase):
         points = [
             ("rank0_during_store_creation", lambda line, t, s: "local rank 0/" in line, 0),
             ("rank1_after_3_tasks", lambda line, t, s: s["done"] >= 3, 1),
-            ("rank0_at_last_task", lambda line, t, s: s["done"] >= N_TASKS, 0),
+            # The last task is running: its start, not its end, so the ranks still live
+            # when the (bursty) output reaches us.
+            ("rank0_at_last_task", lambda line, t, s: s["done"] >= N_TASKS - 1, 0),
         ]
         for name, trigger, rank in points:
             with self.subTest(name):
