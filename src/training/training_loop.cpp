@@ -356,8 +356,7 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
   const bool single = model.axis == MemberAxis::kSingle;
   if (initial_optimizer != nullptr && !initial_optimizer->empty()) {
     if (!single) {
-      throw core::Error("continuing an optimizer state is for a network alone (a bug in "
-                        "the caller)");
+      throw core::Error("continuing an optimizer state needs a network alone (caller bug)");
     }
     optimizer.restore(*initial_optimizer);
   }
