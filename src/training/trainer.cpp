@@ -92,7 +92,8 @@ std::string to_string(TrainStatus status) {
 
 TrainOutcome train_classifier(const Classifier& model, const Batch& train, const Batch& validation,
                               const TrainerConfig& config, std::uint64_t shuffle_seed,
-                              torch::Device device, const KeepGoing& keep_going) {
+                              torch::Device device, const KeepGoing& keep_going,
+                              const OptimizerState* initial_optimizer) {
   if (!model.module || !model.logits) {
     throw core::Error("train_classifier got an empty Classifier (a bug in the caller)");
   }
@@ -115,7 +116,8 @@ TrainOutcome train_classifier(const Classifier& model, const Batch& train, const
   StackKeepGoing poll;
   if (keep_going) poll = keep_going;
   auto outcomes =
-      train_stack(stack, {EnsembleMember{train, validation, shuffle_seed}}, config, device, poll);
+      train_stack(stack, {EnsembleMember{train, validation, shuffle_seed}}, config, device, poll,
+                  initial_optimizer);
   return std::move(outcomes.front());
 }
 

@@ -81,6 +81,17 @@ enum class TrainStatus {
 /// Short lower-case name ("completed", "early_stopped", "diverged", "abandoned") for logs/stores.
 std::string to_string(TrainStatus status);
 
+/// Adam's moments (one pair per module parameter, in module.parameters() order, on the
+/// training device) and its step count: what a later training needs to continue exactly where
+/// this one left off. Empty (step 0, no tensors) is a fresh Adam.
+struct OptimizerState {
+  std::vector<torch::Tensor> exp_avg;
+  std::vector<torch::Tensor> exp_avg_sq;
+  std::int64_t step = 0;
+
+  bool empty() const { return exp_avg.empty(); }
+};
+
 /// Result of train_classifier.
 struct TrainOutcome {
   /// One record per finished epoch.
@@ -91,6 +102,9 @@ struct TrainOutcome {
   TrainStatus status = TrainStatus::kCompleted;
   /// Empty unless status is kDiverged, e.g. "non-finite training loss at epoch 3" (0-based).
   std::string failure_reason;
+  /// Single networks only (train_classifier): the optimizer state that belongs to the weights
+  /// the model ends with (best_epoch's, else the last epoch's). Empty for stacked members.
+  OptimizerState optimizer;
 };
 
 /// The trainer's view of a model: the module (parameters, buffers, train/eval mode, device) and
@@ -121,9 +135,13 @@ using KeepGoing = std::function<bool(const EpochRecord&)>;
 /// with `config.patience`; at the end (whatever the status) the model holds the weights of
 /// `best_epoch`, if any, and is in eval mode on `device`. A non-finite loss ends with kDiverged.
 /// Throws core::InputError for an invalid config or malformed data.
+/// `initial_optimizer` (optional) continues a previous training's Adam (its moments and step
+/// count, e.g. TrainOutcome::optimizer of a pretraining) instead of starting a fresh one; its
+/// tensors must match the model's parameters in number and shape (core::InputError otherwise).
 TrainOutcome train_classifier(const Classifier& model, const Batch& train, const Batch& validation,
                               const TrainerConfig& config, std::uint64_t shuffle_seed,
-                              torch::Device device, const KeepGoing& keep_going = {});
+                              torch::Device device, const KeepGoing& keep_going = {},
+                              const OptimizerState* initial_optimizer = nullptr);
 
 /// Scores (sigmoid of the logits) for x, evaluated in batches of `batch_size` under NoGradGuard
 /// in eval mode on `device` (the model is moved there), returned on the CPU, one per event.

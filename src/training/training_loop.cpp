@@ -135,6 +135,44 @@ class Optimizer {
     }
   }
 
+  /// A copy of the moments and step count (for a network alone: its own parameters' shapes).
+  OptimizerState state() const {
+    OptimizerState out;
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+      out.exp_avg.push_back(exp_avg_[i].detach().clone());
+      out.exp_avg_sq.push_back(exp_avg_sq_[i].detach().clone());
+    }
+    out.step = step_;
+    return out;
+  }
+
+  /// Continues from `state` (a previous training's Adam); its tensors must fit the parameters.
+  void restore(const OptimizerState& state) {
+    if (state.exp_avg.size() != parameters_.size() ||
+        state.exp_avg_sq.size() != parameters_.size()) {
+      throw core::InputError("the optimizer state to continue has " +
+                             std::to_string(state.exp_avg.size()) + " moments but the model has " +
+                             std::to_string(parameters_.size()) +
+                             " parameters (a state of another network) continue only from a model "
+                             "of the same architecture");
+    }
+    torch::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < parameters_.size(); ++i) {
+      for (const auto* moment : {&state.exp_avg[i], &state.exp_avg_sq[i]}) {
+        if (moment->sizes() != parameters_[i].sizes()) {
+          throw core::InputError("optimizer moment " + std::to_string(i) + " has shape " +
+                                 shape_of(*moment) + " but its parameter has " +
+                                 shape_of(parameters_[i]) +
+                                 " (a state of another network) continue only from a model of "
+                                 "the same architecture");
+        }
+      }
+      exp_avg_[i].copy_(state.exp_avg[i]);
+      exp_avg_sq_[i].copy_(state.exp_avg_sq[i]);
+    }
+    step_ = state.step;
+  }
+
   /// Keeps the optimizer state of the members at rows `keep` (stacked parameters only; the
   /// parameters themselves are compacted by the caller).
   void compact(const torch::Tensor& keep) {
@@ -213,6 +251,7 @@ struct MemberProgress {
   int epochs_without_improvement = 0;
   std::vector<torch::Tensor> best_state;   // its weights at best_epoch
   std::vector<torch::Tensor> final_state;  // set when it leaves the stack
+  OptimizerState best_optimizer;           // kSingle: the optimizer at best_epoch
   TrainOutcome outcome;
 };
 
@@ -240,7 +279,8 @@ double scheduled_learning_rate(const TrainerConfig& config, int epoch) {
 std::vector<TrainOutcome> train_stack(const StackView& model,
                                       const std::vector<EnsembleMember>& members,
                                       const TrainerConfig& config, torch::Device device,
-                                      const StackKeepGoing& keep_going) {
+                                      const StackKeepGoing& keep_going,
+                                      const OptimizerState* initial_optimizer) {
   config.validate();
   if (!model.module || !model.logits) {
     throw core::Error("the trainer got an empty model (a bug in the caller)");
@@ -313,6 +353,13 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
 
   const std::vector<torch::Tensor> live = state_tensors(module);
   Optimizer optimizer(module.parameters(), config, model.axis);
+  const bool single = model.axis == MemberAxis::kSingle;
+  if (initial_optimizer != nullptr && !initial_optimizer->empty()) {
+    if (!single) {
+      throw core::Error("continuing an optimizer state needs a network alone (caller bug)");
+    }
+    optimizer.restore(*initial_optimizer);
+  }
 
   std::vector<MemberProgress> progress(members.size());
   for (std::size_t k = 0; k < members.size(); ++k) {
@@ -418,6 +465,7 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
         m.epochs_without_improvement = 0;
         torch::NoGradGuard no_grad;
         m.best_state = snapshot(r);
+        if (single) m.best_optimizer = optimizer.state();
       } else {
         ++m.epochs_without_improvement;
       }
@@ -491,6 +539,11 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
   }
   module.eval();
 
+  if (single) {
+    MemberProgress& m = progress.front();
+    m.outcome.optimizer =
+        m.best_optimizer.empty() ? optimizer.state() : std::move(m.best_optimizer);
+  }
   std::vector<TrainOutcome> outcomes;
   outcomes.reserve(progress.size());
   for (auto& m : progress) outcomes.push_back(std::move(m.outcome));

@@ -34,10 +34,13 @@ using StackKeepGoing = std::function<bool(const EpochRecord&)>;
 
 /// Trains every member of `model` on its data (see train_ensemble for the contract; with
 /// MemberAxis::kSingle there must be exactly one member). Returns one outcome per member.
+/// kSingle only: `initial_optimizer` (optional) continues that Adam state, and each outcome's
+/// `optimizer` is the state belonging to the weights the model ends with.
 std::vector<TrainOutcome> train_stack(const StackView& model,
                                       const std::vector<EnsembleMember>& members,
                                       const TrainerConfig& config, torch::Device device,
-                                      const StackKeepGoing& keep_going);
+                                      const StackKeepGoing& keep_going,
+                                      const OptimizerState* initial_optimizer = nullptr);
 
 /// The learning rate of 0-based `epoch` under config's schedule: constant; cosine from
 /// learning_rate at epoch 0 towards 0 at max_epochs; step (times step_factor every

@@ -236,6 +236,83 @@ BOOST_AUTO_TEST_CASE(bad_config_and_data_are_rejected) {
                     std::exception);
 }
 
+/// The largest absolute difference between two networks' parameters.
+double max_parameter_difference(const models::DenseNetwork& a, const models::DenseNetwork& b) {
+  const auto pa = a->parameters();
+  const auto pb = b->parameters();
+  double most = 0;
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    most = std::max(most, (pa[i] - pb[i]).abs().max().item<double>());
+  }
+  return most;
+}
+
+void copy_parameters(const models::DenseNetwork& from, models::DenseNetwork& to) {
+  torch::NoGradGuard no_grad;
+  const auto source = from->parameters();
+  auto target = to->parameters();
+  for (std::size_t i = 0; i < source.size(); ++i) target[i].copy_(source[i]);
+}
+
+BOOST_AUTO_TEST_CASE(continued_optimizer_equals_one_uninterrupted_training) {
+  // Full-batch steps, so the event order (seeded per training) cannot matter: N epochs, then M
+  // more continuing Adam, must be N + M epochs in one go, to float rounding of the batch sums.
+  const auto train = make_data(256, 41);
+  const auto validation = make_data(256, 42);
+  auto config = quick_config();
+  config.batch_size = 256;
+  config.learning_rate = 3e-3;
+  const int n_first = 4;
+  const int n_more = 3;
+
+  auto whole = make_net({8}, 7);
+  config.max_epochs = n_first + n_more;
+  const auto whole_outcome = training::train_classifier(training::as_classifier(whole), train,
+                                                        validation, config, 1, kCpu);
+  BOOST_REQUIRE_EQUAL(whole_outcome.best_epoch, n_first + n_more - 1);  // ends at its last epoch
+  BOOST_CHECK_EQUAL(whole_outcome.optimizer.step, n_first + n_more);
+
+  auto first = make_net({8}, 7);
+  config.max_epochs = n_first;
+  const auto first_outcome = training::train_classifier(training::as_classifier(first), train,
+                                                        validation, config, 2, kCpu);
+  BOOST_REQUIRE_EQUAL(first_outcome.best_epoch, n_first - 1);
+  BOOST_REQUIRE_EQUAL(first_outcome.optimizer.step, n_first);
+
+  config.max_epochs = n_more;
+  auto continued = make_net({8}, 99);  // other initial weights, overwritten by the first's
+  copy_parameters(first, continued);
+  const auto continued_outcome =
+      training::train_classifier(training::as_classifier(continued), train, validation, config,
+                                 3, kCpu, {}, &first_outcome.optimizer);
+  BOOST_CHECK_EQUAL(continued_outcome.optimizer.step, n_first + n_more);
+  BOOST_CHECK_LT(max_parameter_difference(whole, continued), 1e-6);
+  for (int e = 0; e < n_more; ++e) {
+    BOOST_CHECK_CLOSE(continued_outcome.history[e].val_loss,
+                      whole_outcome.history[n_first + e].val_loss, 1e-4);
+  }
+
+  // A fresh Adam from the same weights takes another path (its first steps are ~lr per
+  // parameter): the comparison above can fail.
+  auto fresh = make_net({8}, 99);
+  copy_parameters(first, fresh);
+  training::train_classifier(training::as_classifier(fresh), train, validation, config, 3, kCpu);
+  BOOST_CHECK_GT(max_parameter_difference(whole, fresh), 1e-4);
+}
+
+BOOST_AUTO_TEST_CASE(optimizer_state_of_another_network_is_rejected) {
+  const auto data = make_data(64, 5);
+  auto small = make_net({4}, 1);
+  auto config = quick_config();
+  config.max_epochs = 1;
+  const auto outcome =
+      training::train_classifier(training::as_classifier(small), data, data, config, 1, kCpu);
+  auto wider = make_net({5}, 1);
+  BOOST_CHECK_THROW(training::train_classifier(training::as_classifier(wider), data, data, config,
+                                               1, kCpu, {}, &outcome.optimizer),
+                    cwola::core::InputError);
+}
+
 BOOST_AUTO_TEST_CASE(predict_scores_matches_sigmoid_of_forward) {
   auto net = make_net({8}, 3);
   const auto x = make_data(37, 9).x;
