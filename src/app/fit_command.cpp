@@ -509,7 +509,7 @@ int fit_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>&
     for (std::size_t p = static_cast<std::size_t>(mpi.rank()); p < points.size(); p += static_cast<std::size_t>(mpi.size())) {
       const auto s = stats::shape_at(prototype, points[p]).bin_fractions(histogram.edges);
       const auto limit = stats::toy_cls_limit(histogram.counts, background_fit.background, s, o.toy_cls,
-                                              core::stream_seed(o.seed, kToyClsTaskOffset + p, stats::kPseudoExperimentPurpose), 1.0 - o.cl);
+                                              core::stream_seed(o.seed, kToyClsTaskOffset + p, core::SeedPurpose::kPseudoExperiment), 1.0 - o.cl);
       output.write_toy_limit(p, limit.ok ? limit.observed : std::numeric_limits<double>::quiet_NaN());
     }
     output.flush();

@@ -17,6 +17,9 @@ enum class SeedPurpose : std::uint64_t {
   kAugmentation = 8,
   kEventBlock = 9,
   kFoldAssignment = 10,  ///< which k-fold block each event of a sample falls in
+  /// Statistical pseudo-experiments (look-elsewhere and toy-CLs toys); far above the study
+  /// purposes, which it predates as a local constant of the same value.
+  kPseudoExperiment = 101,
 };
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer with full avalanche.

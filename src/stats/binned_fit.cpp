@@ -38,42 +38,74 @@ struct Problem {
   const std::vector<double>* signal;  // nullptr without signal
   double fixed_yield;    // used when n_free == P and signal != nullptr
   double yield_scale;    // yield = yield_scale · u[P] when free
+  /// On the physical boundary: bin whose expectation is held at 0 (n = 0 there), the yield
+  /// following θ as μ(θ) = −b_a(θ)/s_a; -1 otherwise. Used with n_free == P.
+  std::ptrdiff_t boundary_bin = -1;
 };
+
+/// Background events of bin i and (optionally) their derivatives in u: db [P], d2b upper [P×P].
+double bin_background(const Problem& p, std::size_t i, const double* u, double* db, double* d2b) {
+  const std::size_t P = p.n_bg;
+  const std::size_t nodes = p.quadrature->nodes_per_bin;
+  double b = 0.0;
+  if (db) std::fill(db, db + P, 0.0);
+  if (d2b) std::fill(d2b, d2b + P * P, 0.0);
+  for (std::size_t j = 0; j < nodes; ++j) {
+    const std::size_t a = i * nodes + j;
+    const double* psi = &(*p.psi)[a * P];
+    double g = 0.0;
+    for (std::size_t k = 0; k < P; ++k) g += psi[k] * u[k];
+    const double e = p.quadrature->weight[a] * std::exp(g);
+    b += e;
+    if (db) {
+      for (std::size_t k = 0; k < P; ++k) db[k] += e * psi[k];
+    }
+    if (d2b) {
+      for (std::size_t k = 0; k < P; ++k) {
+        for (std::size_t l = k; l < P; ++l) d2b[k * P + l] += e * psi[k] * psi[l];
+      }
+    }
+  }
+  return b;
+}
 
 /// Half deviance, its gradient and Hessian in the internal parameters u.
 double evaluate(const Problem& p, const double* u, double* grad, double* hess) {
   const std::size_t P = p.n_bg;
   const std::size_t F = p.n_free;
-  const std::size_t nodes = p.quadrature->nodes_per_bin;
   const auto& counts = *p.counts;
   const bool free_signal = F > P;
-  const double yield = free_signal ? p.yield_scale * u[P] : (p.signal ? p.fixed_yield : 0.0);
+  const bool boundary = p.boundary_bin >= 0;
+  double yield = free_signal ? p.yield_scale * u[P] : (p.signal ? p.fixed_yield : 0.0);
   if (grad) std::fill(grad, grad + F, 0.0);
   if (hess) std::fill(hess, hess + F * F, 0.0);
   double db[6];
   double d2b[36];
+  double dmu[6];    // on the boundary: ∂μ/∂u
+  double d2mu[36];  // and ∂²μ/∂u² (upper triangle)
+  if (boundary) {
+    const auto a = static_cast<std::size_t>(p.boundary_bin);
+    const double sa = (*p.signal)[a];
+    const double ba = bin_background(p, a, u, dmu, hess ? d2mu : nullptr);
+    yield = -ba / sa;
+    for (std::size_t k = 0; k < P; ++k) dmu[k] /= -sa;
+    if (hess) {
+      for (std::size_t k = 0; k < P * P; ++k) d2mu[k] /= -sa;
+    }
+  }
   double f = 0.0;
   for (std::size_t i = 0; i < counts.size(); ++i) {
-    double b = 0.0;
-    std::fill(db, db + P, 0.0);
-    if (hess) std::fill(d2b, d2b + P * P, 0.0);
-    for (std::size_t j = 0; j < nodes; ++j) {
-      const std::size_t a = i * nodes + j;
-      const double* psi = &(*p.psi)[a * P];
-      double g = 0.0;
-      for (std::size_t k = 0; k < P; ++k) g += psi[k] * u[k];
-      const double e = p.quadrature->weight[a] * std::exp(g);
-      b += e;
-      if (grad || hess) {
-        for (std::size_t k = 0; k < P; ++k) db[k] += e * psi[k];
-      }
+    // The held bin has λ ≡ 0 and n = 0: its term is identically 0.
+    if (boundary && static_cast<std::ptrdiff_t>(i) == p.boundary_bin) continue;
+    const double b = bin_background(p, i, u, (grad || hess) ? db : nullptr, hess ? d2b : nullptr);
+    const double s = p.signal ? (*p.signal)[i] : 0.0;
+    if (boundary && (grad || hess)) {
+      // λ = b + μ(u) s: fold μ's derivatives into those of λ.
+      for (std::size_t k = 0; k < P; ++k) db[k] += s * dmu[k];
       if (hess) {
-        for (std::size_t k = 0; k < P; ++k) {
-          for (std::size_t l = k; l < P; ++l) d2b[k * P + l] += e * psi[k] * psi[l];
-        }
+        for (std::size_t k = 0; k < P * P; ++k) d2b[k] += s * d2mu[k];
       }
     }
-    const double s = p.signal ? (*p.signal)[i] : 0.0;
     const double lambda = b + yield * s;
     const double n = counts[i];
     if (!std::isfinite(lambda) || lambda < 0.0 || (lambda == 0.0 && n > 0.0)) return kInvalid;
@@ -189,6 +221,51 @@ void newton_polish(const Problem& problem, Minimum& m) {
     }
     if (!improved) return;
   }
+}
+/// True when `m` is an interior minimum: positive-definite Hessian and EDM below tolerance.
+bool is_interior_minimum(const Problem& problem, const Minimum& m, double edm_tolerance) {
+  const std::size_t F = problem.n_free;
+  std::vector<double> g(F);
+  std::vector<double> h(F * F);
+  std::vector<double> d;
+  if (evaluate(problem, m.u.data(), g.data(), h.data()) >= kInvalid) return false;
+  if (!cholesky_solve(h, g, F, d)) return false;
+  double edm = 0.0;
+  for (std::size_t k = 0; k < F; ++k) edm += 0.5 * g[k] * d[k];
+  return edm < edm_tolerance;
+}
+
+/// The bin whose expectation a decreasing yield drives to 0 first (argmax of −b_i/s_i over
+/// s_i > 0) at background parameters u; -1 when the signal is empty.
+std::ptrdiff_t binding_bin(const Problem& problem, const double* u) {
+  std::ptrdiff_t bin = -1;
+  double mu_low = -std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < problem.counts->size(); ++i) {
+    const double s = (*problem.signal)[i];
+    if (!(s > 0.0)) continue;
+    const double mu = -bin_background(problem, i, u, nullptr, nullptr) / s;
+    if (mu > mu_low) {
+      mu_low = mu;
+      bin = static_cast<std::ptrdiff_t>(i);
+    }
+  }
+  return bin;
+}
+
+/// ∂(half deviance)/∂μ at fixed background on the boundary Σ s_i (1 − n_i/λ_i) (the held bin,
+/// n = 0, gives s_a). Positive: lowering μ further would lower −ln L, so the boundary holds it.
+double boundary_yield_score(const Problem& boundary, const double* u) {
+  const auto a = static_cast<std::size_t>(boundary.boundary_bin);
+  const auto& signal = *boundary.signal;
+  const double yield = -bin_background(boundary, a, u, nullptr, nullptr) / signal[a];
+  double score = signal[a];
+  for (std::size_t i = 0; i < boundary.counts->size(); ++i) {
+    if (i == a) continue;
+    const double lambda = bin_background(boundary, i, u, nullptr, nullptr) + yield * signal[i];
+    const double n = (*boundary.counts)[i];
+    score += signal[i] * (1.0 - (n > 0.0 ? n / lambda : 0.0));
+  }
+  return score;
 }
 }  // namespace
 
@@ -403,9 +480,42 @@ FitResult BinnedFitter::fit(SignalMode mode, const std::vector<double>& signal, 
     result.failure_reason = "no start reached parameters with positive expectations in every bin";
     return result;
   }
-  std::vector<double> g(F);
-  std::vector<double> h(F * F);
-  evaluate(problem, best.u.data(), g.data(), h.data());
+  // A deficit in sparse bins: the free yield falls until an empty bin's expectation reaches
+  // 0 and −ln L still decreases there, so there is no interior minimum. The minimum is then
+  // on the physical boundary λ_a = 0: refit with μ = −b_a(θ)/s_a following the background.
+  Problem reported = problem;
+  if (mode == SignalMode::kFree && !is_interior_minimum(problem, best, options_.edm_tolerance) &&
+      problem.yield_scale * best.u[P] < 0.0) {
+    std::vector<double> u(best.u.begin(), best.u.begin() + static_cast<std::ptrdiff_t>(P));
+    Problem boundary = problem;
+    boundary.n_free = P;
+    boundary.boundary_bin = binding_bin(problem, u.data());
+    // Up to 3 rounds: a refit can move the binding constraint to a neighbouring bin.
+    for (int round = 0; round < 3 && boundary.boundary_bin >= 0; ++round) {
+      if ((*boundary.counts)[static_cast<std::size_t>(boundary.boundary_bin)] > 0.0) break;
+      Minimum m = run_bfgs(boundary, u, options_.max_iterations);
+      if (!(m.f < kInvalid)) break;
+      newton_polish(boundary, m);
+      const std::ptrdiff_t binding = binding_bin(problem, m.u.data());
+      u = m.u;
+      if (binding != boundary.boundary_bin) {
+        boundary.boundary_bin = binding;
+        continue;
+      }
+      // A minimum over the allowed region is no higher than any allowed point (the stalled
+      // free fit included), and the free direction must point out of the region.
+      if (m.f <= best.f + 1e-3 && boundary_yield_score(boundary, m.u.data()) > 0.0) {
+        best = m;
+        reported = boundary;
+        result.at_boundary = true;
+      }
+      break;
+    }
+  }
+  const std::size_t R = reported.n_free;  // parameters minimised: P + 1 free, P on the boundary
+  std::vector<double> g(R);
+  std::vector<double> h(R * R);
+  evaluate(reported, best.u.data(), g.data(), h.data());
   std::vector<double> d;
   std::vector<double> inverse;
   result.half_deviance = best.f;
@@ -416,39 +526,49 @@ FitResult BinnedFitter::fit(SignalMode mode, const std::vector<double>& signal, 
   }
   result.background.assign(nb, 0.0);
   for (std::size_t i = 0; i < nb; ++i) {
-    for (std::size_t j = 0; j < quadrature_.nodes_per_bin; ++j) {
-      const std::size_t a = i * quadrature_.nodes_per_bin + j;
-      double gsum = 0.0;
-      for (std::size_t k = 0; k < P; ++k) gsum += psi_[a * P + k] * best.u[k];
-      result.background[i] += quadrature_.weight[a] * std::exp(gsum);
-    }
+    result.background[i] = bin_background(reported, i, best.u.data(), nullptr, nullptr);
   }
-  if (mode == SignalMode::kFree) result.signal_yield = problem.yield_scale * best.u[P];
-  if (!cholesky_solve(h, g, F, d, &inverse)) {
+  // ∂μ/∂u: the free yield's scale, or on the boundary −(∂b_a/∂u)/s_a.
+  std::vector<double> yield_gradient(R, 0.0);
+  if (result.at_boundary) {
+    const auto a = static_cast<std::size_t>(reported.boundary_bin);
+    const double ba = bin_background(reported, a, best.u.data(), yield_gradient.data(), nullptr);
+    result.signal_yield = -ba / signal[a];
+    for (auto& v : yield_gradient) v /= -signal[a];
+  } else if (mode == SignalMode::kFree) {
+    result.signal_yield = problem.yield_scale * best.u[P];
+    yield_gradient[P] = problem.yield_scale;
+  }
+  if (!cholesky_solve(h, g, R, d, &inverse)) {
     result.failure_reason = "the Hessian of −ln L is not positive definite at the minimum";
     return result;
   }
   result.edm = 0.0;
-  for (std::size_t k = 0; k < F; ++k) result.edm += 0.5 * g[k] * d[k];
+  for (std::size_t k = 0; k < R; ++k) result.edm += 0.5 * g[k] * d[k];
   if (!(result.edm < options_.edm_tolerance)) {
     std::ostringstream why;
     why << "estimated distance to the minimum " << result.edm << " > " << options_.edm_tolerance
         << " after " << used << " start(s)";
+    if (mode == SignalMode::kFree && result.signal_yield < 0.0) {
+      why << " (no interior minimum, and none on the boundary λ >= 0)";
+    }
     result.failure_reason = why.str();
     return result;
   }
-  // Covariance: J H⁻¹ Jᵀ with J = diag(T, yield_scale).
-  std::vector<double> jacobian(F * F, 0.0);
+  // Covariance of (θ, μ): J H⁻¹ Jᵀ with J = [T 0; ∂μ/∂u] (rows F, columns R).
+  std::vector<double> jacobian(F * R, 0.0);
   for (std::size_t k = 0; k < P; ++k) {
-    for (std::size_t l = 0; l < P; ++l) jacobian[k * F + l] = transform_[k * P + l];
+    for (std::size_t l = 0; l < P; ++l) jacobian[k * R + l] = transform_[k * P + l];
   }
-  if (F > P) jacobian[P * F + P] = problem.yield_scale;
+  if (F > P) {
+    for (std::size_t l = 0; l < R; ++l) jacobian[P * R + l] = yield_gradient[l];
+  }
   result.covariance.assign(F * F, 0.0);
   for (std::size_t a = 0; a < F; ++a) {
     for (std::size_t b = 0; b < F; ++b) {
       double s = 0.0;
-      for (std::size_t k = 0; k < F; ++k) {
-        for (std::size_t l = 0; l < F; ++l) s += jacobian[a * F + k] * inverse[k * F + l] * jacobian[b * F + l];
+      for (std::size_t k = 0; k < R; ++k) {
+        for (std::size_t l = 0; l < R; ++l) s += jacobian[a * R + k] * inverse[k * R + l] * jacobian[b * R + l];
       }
       result.covariance[a * F + b] = s;
     }

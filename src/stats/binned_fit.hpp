@@ -34,6 +34,10 @@ struct FitResult {
   bool has_signal = false;
   double signal_yield = 0.0;        ///< events (free in sign) or the fixed value
   double signal_yield_error = 0.0;  ///< √ of its variance (0 when fixed)
+  /// Free yield held on the physical boundary: no interior minimum, −ln L falls until an empty
+  /// bin's expectation b_a + μ s_a reaches 0 (a deficit). The fit is that constrained
+  /// minimum (μ = −b_a/s_a following the background); signal_yield_error is propagated from θ.
+  bool at_boundary = false;
   /// −ln L + ln L_saturated = Σ λ − n + n ln(n/λ) (half the deviance).
   double half_deviance = 0.0;
   double edm = 0.0;

@@ -9,7 +9,7 @@
 namespace cwola::stats {
 
 std::uint64_t toy_seed(std::uint64_t master_seed, std::uint64_t toy_id) {
-  return core::stream_seed(master_seed, toy_id, kPseudoExperimentPurpose);
+  return core::stream_seed(master_seed, toy_id, core::SeedPurpose::kPseudoExperiment);
 }
 
 double poisson_variate(core::RandomStream& stream, double lambda) {

@@ -14,11 +14,7 @@
 
 namespace cwola::stats {
 
-/// Seed purpose of statistical pseudo-experiments. Not (yet) a named value of
-/// core::SeedPurpose: a value far above the study purposes, so no stream coincides.
-inline constexpr core::SeedPurpose kPseudoExperimentPurpose = static_cast<core::SeedPurpose>(101);
-
-/// Seed of toy `toy_id`: core::stream_seed(master, toy_id, kPseudoExperimentPurpose).
+/// Seed of toy `toy_id`: core::stream_seed(master, toy_id, SeedPurpose::kPseudoExperiment).
 std::uint64_t toy_seed(std::uint64_t master_seed, std::uint64_t toy_id);
 
 /// Poisson variate (multiplication method below λ = 10, Hörmann's PTRS above),

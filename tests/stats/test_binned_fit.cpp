@@ -1,6 +1,7 @@
 #include "stats/binned_fit.hpp"
 
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -101,6 +102,58 @@ BOOST_AUTO_TEST_CASE(signal_yield_fits_injected_signal) {
   const auto fixed = fitter.fit_fixed_signal(s, 500.0, fit.theta);
   BOOST_REQUIRE(fixed.converged);
   BOOST_TEST(std::fabs(fixed.half_deviance - fit.half_deviance) < 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(deficit_in_empty_bins_is_a_boundary_minimum) {
+  // A sparse tail with the signal region emptied: the free yield falls until an empty bin's
+  // expectation reaches 0 while −ln L still decreases, so there is no interior minimum.
+  auto h = dijet_binning();
+  auto truth = kTruth;
+  truth[0] -= std::log(3000.0);
+  const auto b = stats::expected_counts(kDijet4, truth, h);
+  for (std::size_t i = 0; i < b.size(); ++i) h.counts[i] = std::round(b[i]);
+  std::vector<double> s(b.size(), 0.0);
+  s[24] = 0.25;
+  s[25] = 0.5;
+  s[26] = 0.25;
+  for (std::size_t i = 24; i <= 26; ++i) {
+    BOOST_TEST_REQUIRE(b[i] > 1.0);  // a real deficit: several events expected, none seen
+    h.counts[i] = 0.0;
+  }
+  stats::BinnedFitter fitter(h, kDijet4);
+  const auto background = fitter.fit_background();
+  BOOST_REQUIRE(background.converged);
+  const auto fit = fitter.fit_signal(s, background.theta);
+  BOOST_TEST_INFO("failure: " << fit.failure_reason);
+  BOOST_REQUIRE(fit.converged);
+  BOOST_TEST(fit.at_boundary);
+  BOOST_TEST(fit.signal_yield < 0.0);
+  BOOST_TEST(fit.signal_yield_error > 0.0);
+  // On the boundary: every expectation >= 0 and the lowest is 0.
+  double lowest = 1e300;
+  for (std::size_t i = 24; i <= 26; ++i) {
+    lowest = std::min(lowest, fit.background[i] + fit.signal_yield * s[i]);
+  }
+  BOOST_TEST(lowest >= -1e-9);
+  BOOST_TEST(lowest <= 1e-9);
+  // A deficit: the s+b fit is better than the b-only one (q0 > 0, z = −√q0).
+  BOOST_TEST(background.half_deviance > fit.half_deviance + 1.0);
+  // The constrained minimum: no allowed yield fits better with the background profiled.
+  int compared = 0;
+  for (double fraction : {0.0, 0.5, 0.8, 0.95}) {
+    const auto fixed = fitter.fit_fixed_signal(s, fraction * fit.signal_yield, background.theta);
+    if (!fixed.converged) continue;
+    ++compared;
+    BOOST_TEST(fixed.half_deviance >= fit.half_deviance - 1e-6);
+  }
+  BOOST_TEST(compared >= 3);
+  // A signal away from the empty bins keeps its interior minimum.
+  std::vector<double> elsewhere(b.size(), 0.0);
+  elsewhere[8] = 0.5;
+  elsewhere[9] = 0.5;
+  const auto interior = fitter.fit_signal(elsewhere, background.theta);
+  BOOST_REQUIRE(interior.converged);
+  BOOST_TEST(!interior.at_boundary);
 }
 
 BOOST_AUTO_TEST_CASE(failures_are_recorded_not_hidden) {
