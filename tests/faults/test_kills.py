@@ -82,6 +82,22 @@ def kill(pids):
             pass
 
 
+def wait_until_gone(pids, seconds=30):
+    """Waits until every pid has exited: a SIGKILLed rank can take a moment to release its
+    store lock (its flock), and a resume started before that is rightly refused as a second
+    writer."""
+    deadline = time.time() + seconds
+    for pid in pids:
+        while time.time() < deadline:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    if stat.read().split(")")[-1].split()[0] == "Z":
+                        break  # a zombie holds no files
+            except (FileNotFoundError, ProcessLookupError):
+                break
+            time.sleep(0.05)
+
+
 def done_rows(path):
     """{task: {column: value}} of every task marked done, including wall time and rank."""
     with h5py.File(path, "r") as f:
@@ -159,6 +175,7 @@ class KillBase(unittest.TestCase):
             process.wait()
             self.fail(f"{name}: the kill point was never reached")
         finished_first = False
+        job_processes = process_tree(process.pid)
         if victim == "job":
             kill(process_tree(process.pid))
         else:
@@ -187,6 +204,7 @@ class KillBase(unittest.TestCase):
             kill(process_tree(process.pid))
             self.fail(f"{name}: mpirun still running 60 s after rank {victim} was killed")
         killed_after = time.time() - started
+        wait_until_gone(job_processes)
 
         exists = os.path.exists(store)
         before = {}
