@@ -114,11 +114,15 @@ PreparedJob prepare_job(const CommandLine& line) {
 
   // A scan axis naming a key the study does not read shows up here as unread. A job-wide key
   // that some stage's study read (and another stage overrode) counts as read.
+  // A stage's scan axis is not a read of the job-wide line of the same key: that line is then
+  // left unread and named (typically a setting moved into [scan] with its old line left).
   for (auto& stage : job.stages.stages) {
+    std::set<std::string> axes;
+    for (const auto& axis : stage.plan.axes) axes.insert(axis.key);
     for (auto& point : stage.plan.point_configs) {
       point.reject_unread();
       for (const auto& key : point.read_keys()) {
-        if (job.config.has(key)) job.config.get_string(key, "");
+        if (axes.count(key) == 0 && job.config.has(key)) job.config.get_string(key, "");
       }
     }
   }

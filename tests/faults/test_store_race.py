@@ -142,7 +142,16 @@ class StoreRace(unittest.TestCase):
 
     def test_resume_and_overwrite_of_a_live_store_are_refused(self):
         store = os.path.join(self.dir, "live.h5")
-        writer = subprocess.Popen(self.run_args(store, ["--verbose"]), env=ENV,
+        # A longer job than the race's (more events and epochs), so that the writer is surely
+        # still running when it is paused, however fast the machine.
+        long_job = os.path.join(self.dir, "long.ini")
+        with open(long_job, "w") as f:
+            f.write(JOB.replace("events_per_mixture = 600", "events_per_mixture = 20000")
+                       .replace("max_epochs = 3", "max_epochs = 30")
+                       .replace("patience = 3", "patience = 30"))
+        command = lambda extra, ranks=2: cwola_command(  # noqa: E731
+            ranks, "run", "--job", long_job, "--output", store, "--no-plots", *extra)
+        writer = subprocess.Popen(command(["--verbose"]), env=ENV,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         # Wait until the store exists and tasks run, then try to write it from a second job.
         started = time.time()
@@ -156,7 +165,7 @@ class StoreRace(unittest.TestCase):
             os.kill(pid, signal.SIGSTOP)
         try:
             for extra in (["--resume"], ["--overwrite"]):
-                second = subprocess.run(self.run_args(store, extra, ranks=1), env=ENV,
+                second = subprocess.run(command(extra, ranks=1), env=ENV,
                                         capture_output=True, text=True, timeout=120)
                 self.assertEqual(second.returncode, 2, f"{extra}: {second.stderr}")
                 self.assertIn("being written by another cwola job", second.stderr)
@@ -166,7 +175,11 @@ class StoreRace(unittest.TestCase):
                 os.kill(pid, signal.SIGCONT)
         writer.communicate(timeout=300)
         self.assertEqual(writer.returncode, 0)
-        self.assertEqual(self.check_store(store, "A"), [])
+        for leftover in (store + ".partial", store + ".lock"):
+            self.assertFalse(os.path.exists(leftover), f"{leftover} left behind")
+        with h5py.File(store, "r") as f:
+            self.assertEqual(f["job/complete"][()], 1)
+            self.assertTrue(np.all(f["results/status"][()] == 1))
 
 
 if __name__ == "__main__":
