@@ -272,7 +272,7 @@ class Kills(KillBase):
         for i in range(1):
             # A fraction of the uninterrupted run's time, so the point lies inside the run on
             # a fast machine as well as on a loaded one.
-            at = rng.uniform(0.1, 0.7) * self.run_seconds
+            at = rng.uniform(0.05, 0.3) * self.run_seconds
             points.append((f"job_at_random_{at:.2f}s", lambda line, t, s, at=at: t >= at))
         for name, trigger in points:
             with self.subTest(name):
