@@ -39,9 +39,19 @@ unsigned long long process_start_ticks(long pid) {
   return ticks;
 }
 
+/// Field 3 of /proc/<pid>/stat ('?' where it cannot be read).
+char process_state(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = text.rfind(')');
+  return paren != std::string::npos && paren + 2 < text.size() ? text[paren + 2] : '?';
+}
+
 bool process_alive(const LockOwner& owner) {
   if (owner.pid <= 0) return false;
   if (kill(static_cast<pid_t>(owner.pid), 0) != 0 && errno != EPERM) return false;
+  // A killed rank stays a zombie where nothing reaps it (a container's init): ended.
+  if (process_state(owner.pid) == 'Z') return false;
   const unsigned long long ticks = process_start_ticks(owner.pid);
   return owner.start_ticks == 0 || ticks == 0 || ticks == owner.start_ticks;
 }

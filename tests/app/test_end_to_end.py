@@ -14,11 +14,9 @@ import unittest
 import h5py
 import numpy as np
 
-CWOLA = os.environ.get("CWOLA_BIN", "build/cwola")
-MPIEXEC = os.environ.get("CWOLA_MPIEXEC", "mpiexec")
-MPIEXEC_FLAGS = os.environ.get("CWOLA_MPIEXEC_FLAGS", "--oversubscribe").split()
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", HDF5_USE_FILE_LOCKING="FALSE")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cwola_driver import ENV, assert_identical, cwola_command, kill_tree, run_cwola  # noqa: E402
+from cwola_driver import computed_results as computed  # noqa: E402
 
 TINY_JOB = """
 [job]
@@ -49,63 +47,17 @@ threads = 1
 progress_seconds = 0
 """
 
-# Columns that describe where and how fast a task ran, not what it computed.
-RUN_DEPENDENT = {"wall_seconds"}
-
-
 def command(ranks, *args):
-    base = [MPIEXEC, "-np", str(ranks), *MPIEXEC_FLAGS, CWOLA] if ranks else [CWOLA]
-    return base + ["run", *args]
+    return cwola_command(ranks, "run", *args)
 
 
 def run(ranks, *args, check=None):
-    done = subprocess.run(command(ranks, *args), env=ENV, capture_output=True, text=True,
-                          timeout=600)
-    if check is not None and done.returncode != check:
-        raise AssertionError(f"exit {done.returncode} (expected {check}) for {args}\n"
-                             f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
-    return done
-
-
-def process_tree(pid):
-    """pid and all its descendants (Open MPI starts ranks in process groups of their own)."""
-    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True,
-                              text=True).stdout.split()
-    tree = [pid]
-    for child in children:
-        tree += process_tree(int(child))
-    return tree
-
-
-def kill_tree(pid, sig=signal.SIGKILL):
-    """Kills a job the way a dead node or scancel does: every process at once."""
-    for member in process_tree(pid):
-        try:
-            os.kill(member, sig)
-        except ProcessLookupError:
-            pass
+    return run_cwola(ranks, "run", *args, check=check)
 
 
 def computed_results(path):
-    """Everything a task computed, keyed by dataset: results, curves, tasks."""
-    with h5py.File(path, "r") as f:
-        out = {}
-        for group in ("results", "curves", "tasks", "scores"):
-            for name, dataset in f[group].items():
-                if name in RUN_DEPENDENT or name in ("rank", "device"):
-                    continue
-                out[f"{group}/{name}"] = dataset[()]
-        return out
-
-
-def assert_identical(test, a, b, what):
-    test.assertEqual(sorted(a), sorted(b))
-    for key in a:
-        if a[key].dtype.kind == "f":
-            test.assertTrue(np.array_equal(a[key], b[key], equal_nan=True),
-                            f"{what}: {key} differs\n{a[key]}\n{b[key]}")
-        else:
-            test.assertTrue(np.array_equal(a[key], b[key]), f"{what}: {key} differs")
+    """Everything a task computed, per-event scores included."""
+    return computed(path, groups=("results", "curves", "tasks", "scores"))
 
 
 class EndToEnd(unittest.TestCase):

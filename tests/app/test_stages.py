@@ -15,8 +15,8 @@ import unittest
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "faults"))
-from cwola_faults import ENV, assert_identical, computed_results, cwola_command  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cwola_driver import ENV, assert_identical, computed_results, cwola_command  # noqa: E402
 
 STAGED_JOB = """
 [job]

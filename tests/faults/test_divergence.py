@@ -16,8 +16,8 @@ import unittest
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cwola_faults import ENV, cwola_command  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cwola_driver import ENV, cwola_command  # noqa: E402
 
 JOB = """
 [job]

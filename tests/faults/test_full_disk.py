@@ -9,7 +9,6 @@ a task writes was allocated when the store was created.
 Needs root to mount a tmpfs; skips with the reason where it cannot. Run by CTest."""
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -18,8 +17,8 @@ import unittest
 
 import h5py
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cwola_faults import ENV, cwola_command, process_tree  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cwola_driver import ENV, cwola_command, kill_tree  # noqa: E402
 
 TIMEOUT = 90  # a run still going then is a hang
 JOB = """
@@ -123,8 +122,7 @@ class FullDisk(unittest.TestCase):
         try:
             _, stderr = process.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
-            for pid in process_tree(process.pid):
-                os.kill(pid, signal.SIGKILL)
+            kill_tree(process.pid)
             process.communicate()
             self.fail(f"{ranks} rank(s), {left} bytes free: hung (> {TIMEOUT} s)")
         done = subprocess.CompletedProcess(process.args, process.returncode, "", stderr)

@@ -21,9 +21,9 @@ import unittest
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cwola_faults import (ENV, assert_identical, computed_results,  # noqa: E402
-                          cwola_command, process_tree)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cwola_driver import (ENV, assert_identical, computed_results,  # noqa: E402
+                          cwola_command, kill_tree, process_tree, wait_until_gone)
 
 N_TASKS = 16
 KILL_JOB = f"""
@@ -80,22 +80,6 @@ def kill(pids):
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-
-
-def wait_until_gone(pids, seconds=30):
-    """Waits until every pid has exited: a SIGKILLed rank can take a moment to release its
-    store lock (its flock), and a resume started before that is rightly refused as a second
-    writer."""
-    deadline = time.time() + seconds
-    for pid in pids:
-        while time.time() < deadline:
-            try:
-                with open(f"/proc/{pid}/stat") as stat:
-                    if stat.read().split(")")[-1].split()[0] == "Z":
-                        break  # a zombie holds no files
-            except (FileNotFoundError, ProcessLookupError):
-                break
-            time.sleep(0.05)
 
 
 def done_rows(path):
@@ -177,7 +161,7 @@ class KillBase(unittest.TestCase):
         finished_first = False
         job_processes = process_tree(process.pid)
         if victim == "job":
-            kill(process_tree(process.pid))
+            kill_tree(process.pid)
         else:
             ranks = rank_pids(process.pid)
             if victim in ranks:
@@ -189,7 +173,7 @@ class KillBase(unittest.TestCase):
                 try:
                     process.communicate(timeout=60)
                 except subprocess.TimeoutExpired:
-                    kill(process_tree(process.pid))
+                    kill_tree(process.pid)
                     self.fail(f"{name}: rank {victim} not found while mpirun still runs")
                 self.assertEqual(process.returncode, 0,
                                  f"{name}: rank {victim} not found and the job exited "
@@ -201,7 +185,7 @@ class KillBase(unittest.TestCase):
         try:
             process.communicate(timeout=60)  # one dead rank must bring the job down, not hang it
         except subprocess.TimeoutExpired:
-            kill(process_tree(process.pid))
+            kill_tree(process.pid)
             self.fail(f"{name}: mpirun still running 60 s after rank {victim} was killed")
         killed_after = time.time() - started
         wait_until_gone(job_processes)
@@ -216,16 +200,10 @@ class KillBase(unittest.TestCase):
                 check_store(store)
         # Continue as the SLURM templates do.
         args = ["--job", self.job, "--output", store, "--no-plots"] + (["--resume"] if exists else [])
-        # A killed rank can hold the store lock a little longer than its pid is visible to us;
-        # cwola then refuses, as it must, and the user retries, as the message says.
-        deadline = time.time() + 60
-        while True:
-            resumed = subprocess.run(command(*args), env=ENV, capture_output=True, text=True,
-                                     timeout=600)
-            if (resumed.returncode != 2 or "being written by another cwola job" not in
-                    resumed.stderr or time.time() > deadline):
-                break
-            time.sleep(0.5)
+        # Right away, as a user would: the killed ranks' lock must not refuse it (they can
+        # stay zombies where nothing reaps them).
+        resumed = subprocess.run(command(*args), env=ENV, capture_output=True, text=True,
+                                 timeout=600)
         self.assertEqual(resumed.returncode, 0, f"{name}: continuing failed\n{resumed.stderr}")
         if exists:
             self.assertIn(f"{self.N_TASKS - len(before)} to run", resumed.stderr)

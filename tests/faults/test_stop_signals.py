@@ -22,9 +22,9 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cwola_faults import (CWOLA, ENV, MPIEXEC, MPIEXEC_FLAGS, assert_identical,  # noqa: E402
-                          computed_results, cwola_command, process_tree)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cwola_driver import (CWOLA, ENV, MPIEXEC, MPIEXEC_FLAGS, assert_identical,  # noqa: E402
+                          computed_results, cwola_command, kill_tree, process_tree)
 
 SOURCE = os.environ.get("CWOLA_SOURCE_DIR",
                         os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -101,8 +101,7 @@ class StopSignals(unittest.TestCase):
         try:
             rest, _ = process.communicate(timeout=120)
         except subprocess.TimeoutExpired:
-            for pid in process_tree(process.pid):
-                os.kill(pid, signal.SIGKILL)
+            kill_tree(process.pid)
             rest, _ = process.communicate()
             self.fail(f"{name}: still running 120 s after the signal")
         text = (output + rest).decode(errors="replace")

@@ -20,8 +20,8 @@ import unittest
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cwola_faults import ENV, computed_results, cwola_command, process_tree  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cwola_driver import ENV, computed_results, cwola_command, process_tree  # noqa: E402
 
 TRIALS = int(os.environ.get("CWOLA_RACE_TRIALS", "6"))
 JOB = """

@@ -31,9 +31,9 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "faults"))
+sys.path.insert(0, os.path.join(HERE, ".."))
 from private_slurm import PrivateSlurm, Unavailable  # noqa: E402
-from cwola_faults import ENV, assert_identical, computed_results  # noqa: E402
+from cwola_driver import ENV, assert_identical, computed_results  # noqa: E402
 
 SKIP = 77
 ROOT = os.environ.get("CWOLA_SOURCE_DIR", os.path.abspath(os.path.join(HERE, "..", "..")))

@@ -78,6 +78,22 @@ BOOST_AUTO_TEST_CASE(a_stale_lock_of_a_dead_process_on_this_host_is_taken_over) 
   BOOST_TEST(text.str().find("pid = " + std::to_string(getpid())) != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_lock_of_a_zombie_process_is_taken_over) {
+  // A SIGKILLed rank whose parent died stays a zombie where nothing reaps it (a
+  // container's init): it answers kill(pid, 0) but has ended and holds no lock.
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  siginfo_t info{};
+  waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT);  // exited, not reaped
+  const std::string store = store_path("zombie");
+  write_lock(store, this_host(), child);
+  {
+    const StoreLock lock = StoreLock::acquire(store);
+    BOOST_TEST(lock.taken_over_from().find("pid " + std::to_string(child)) != std::string::npos);
+  }
+  waitpid(child, nullptr, 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_lock_written_by_a_live_process_is_refused_without_flock) {
   // A file system without flock: the owner's pid and start time decide. Our own parent
   // is alive; its start time is unknown (0), so the pid alone counts.
