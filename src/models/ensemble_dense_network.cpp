@@ -43,11 +43,13 @@ EnsembleDenseNetworkImpl::EnsembleDenseNetworkImpl(const std::vector<DenseNetwor
   }
   config_ = members.front()->config();
   for (const auto& member : members) {
-    if (member->config().inputs != config_.inputs || member->config().hidden != config_.hidden) {
+    if (member->config().inputs != config_.inputs || member->config().hidden != config_.hidden ||
+        member->config().dropout != config_.dropout ||
+        member->config().batch_norm != config_.batch_norm) {
       throw core::InputError("ensemble members have different shapes (inputs " +
                              std::to_string(member->config().inputs) + " vs " +
                              std::to_string(config_.inputs) +
-                             ", or other hidden widths; stacked members must share one shape) "
+                             ", or other hidden widths, dropout or batch norm; stacked members must share one shape) "
                              "group tasks by model configuration before stacking");
     }
   }
@@ -64,6 +66,27 @@ EnsembleDenseNetworkImpl::EnsembleDenseNetworkImpl(const std::vector<DenseNetwor
         layer, EnsembleLinear(stack_members(weights, layer + ".weight"),
                               stack_members(biases, layer + ".bias"), precision_)));
   }
+  // Stacks one named tensor (a parameter or a buffer) over the members.
+  const auto stacked = [&members](const std::string& name) {
+    std::vector<torch::Tensor> tensors;
+    for (const auto& member : members) {
+      const auto* parameter = member->named_parameters().find(name);
+      tensors.push_back(parameter != nullptr ? *parameter : *member->named_buffers().find(name));
+    }
+    return stack_members(tensors, name);
+  };
+  if (config_.batch_norm) {
+    for (std::size_t i = 0; i < config_.hidden.size(); ++i) {
+      const std::string norm = "norm" + std::to_string(i);
+      norms_.push_back(register_module(
+          norm, MemberBatchNorm(stacked(norm + ".weight"), stacked(norm + ".bias"),
+                                stacked(norm + ".running_mean"), stacked(norm + ".running_var"))));
+    }
+  }
+  if (config_.dropout > 0.0) {
+    dropout_seed_ = register_buffer("dropout_seed", stacked("dropout_seed"));
+    dropout_step_ = register_buffer("dropout_step", stacked("dropout_step"));
+  }
 }
 
 EnsembleLinearImpl::EnsembleLinearImpl(torch::Tensor weight, torch::Tensor bias,
@@ -79,8 +102,19 @@ torch::Tensor EnsembleLinearImpl::forward(const torch::Tensor& x) {
 
 torch::Tensor EnsembleDenseNetworkImpl::forward(torch::Tensor x) {
   const std::size_t last = layers_.size() - 1;
+  const bool dropout = is_training() && config_.dropout > 0.0;
   for (std::size_t i = 0; i < last; ++i) {
-    x = torch::relu(layers_[i]->forward(x));
+    x = layers_[i]->forward(x);
+    if (!norms_.empty()) x = norms_[i]->forward(x);
+    x = torch::relu(x);
+    if (dropout) {
+      x = member_dropout(x, config_.dropout, dropout_seed_, dropout_step_,
+                         static_cast<std::int64_t>(i));
+    }
+  }
+  if (dropout) {
+    torch::NoGradGuard no_grad;
+    dropout_step_.add_(1);
   }
   return layers_[last]->forward(x).squeeze(-1);
 }
@@ -96,6 +130,10 @@ DenseNetwork EnsembleDenseNetworkImpl::member(std::int64_t k) const {
   auto target = network->named_parameters();
   for (const auto& item : named_parameters()) {
     target[item.key()].copy_(item.value()[k].to(torch::kCPU));
+  }
+  auto buffers = network->named_buffers();
+  for (const auto& item : named_buffers()) {
+    buffers[item.key()].copy_(item.value()[k].to(torch::kCPU));
   }
   return network;
 }

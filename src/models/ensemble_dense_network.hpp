@@ -11,6 +11,7 @@
 
 #include "models/dense_network.hpp"
 #include "models/ensemble_model.hpp"
+#include "models/member_layers.hpp"
 
 namespace cwola::models {
 
@@ -59,6 +60,9 @@ class EnsembleDenseNetworkImpl : public torch::nn::Module {
   std::int64_t members_ = 0;
   ComputePrecision precision_;
   std::vector<EnsembleLinear> layers_;  // hidden layers then output
+  std::vector<MemberBatchNorm> norms_;  // with batch norm: one per hidden layer
+  torch::Tensor dropout_seed_;          // with dropout: [K]
+  torch::Tensor dropout_step_;          // with dropout: [K]
 };
 
 TORCH_MODULE(EnsembleDenseNetwork);

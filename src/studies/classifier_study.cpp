@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 #include <tuple>
 
 #include "core/error.hpp"
@@ -133,9 +134,17 @@ core::ModelLayout DenseClassifierStudy::model_layout(std::size_t point) const {
   models::DenseNetworkConfig network;
   network.inputs = static_cast<int>(inputs);
   network.hidden = classifier(point).hidden;
+  network.dropout = classifier(point).dropout;
+  network.batch_norm = classifier(point).batch_norm;
   std::string description = "dense " + std::to_string(inputs);
   for (int width : network.hidden) description += "-" + std::to_string(width);
   description += "-1";
+  if (network.batch_norm) description += ", batch norm";
+  if (network.dropout > 0) {
+    std::ostringstream rate;
+    rate << network.dropout;
+    description += ", dropout " + rate.str();
+  }
   return models::layout_of(*models::DenseNetwork(network), description);
 }
 

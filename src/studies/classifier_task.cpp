@@ -30,6 +30,8 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config) {
   ClassifierSettings s;
   const auto hidden = config.get_ints("model.hidden", {64, 64}, 1, 65536);
   s.hidden.assign(hidden.begin(), hidden.end());
+  s.dropout = config.get_double("model.dropout", 0.0, 0.0, 0.95);
+  s.batch_norm = config.get_bool("model.batch_norm", false);
   s.max_epochs = static_cast<int>(config.get_int("training.max_epochs", 100, 1, 100000));
   s.batch_size = static_cast<int>(config.get_int("training.batch_size", 256, 1, 1 << 24));
   s.learning_rate = config.get_double("training.learning_rate", 1e-3, 1e-12, 10.0);
@@ -356,6 +358,8 @@ models::DenseNetworkConfig network_config(const ClassifierSettings& settings,
   models::DenseNetworkConfig network;
   network.inputs = static_cast<int>(features);
   network.hidden = settings.hidden;
+  network.dropout = settings.dropout;
+  network.batch_norm = settings.batch_norm;
   network.validate();
   return network;
 }

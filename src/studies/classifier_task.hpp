@@ -27,6 +27,8 @@ enum class Balance {
 
 struct ClassifierSettings {
   std::vector<int> hidden = {64, 64};  ///< hidden-layer widths
+  double dropout = 0.0;                ///< dense networks: dropout rate after each hidden layer
+  bool batch_norm = false;             ///< dense networks: batch norm in each hidden layer
   int max_epochs = 100;
   int batch_size = 256;
   double learning_rate = 1e-3;

@@ -175,6 +175,11 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
     config.fail("cnn.filters", e.what());
   }
   s.classifier = read_classifier_settings(config);
+  if (s.classifier.dropout > 0.0 || s.classifier.batch_norm) {
+    config.fail(s.classifier.batch_norm ? "model.batch_norm" : "model.dropout",
+                "applies to the dense networks; the hidden-valley CNN has neither (leave it "
+                "unset)");
+  }
 
   // The event files: efficiencies and the mixing counts of this point.
   try {
