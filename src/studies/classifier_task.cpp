@@ -63,6 +63,8 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config) {
     s.step_factor = config.get_double("training.step_factor", 0.1, 1e-6, 1.0);
   }
   s.gradient_clip = config.get_double("training.gradient_clip", 0.0, 0.0, 1e9);
+  s.average_best_epochs =
+      static_cast<int>(config.get_int("training.average_best_epochs", 1, 1, 1000));
   s.untrained_baseline = config.get_bool("metrics.untrained_baseline", false);
   s.keep_scores = config.get_bool("metrics.keep_scores", false);
   s.test_set = config.get_choice("metrics.test_set", "per_task", {"per_task", "per_point"}) ==
@@ -331,18 +333,20 @@ TaskOutput make_output(const ClassifierSettings& settings, const training::Train
 
 /// The trained network's scores on the validation events (for the accuracy threshold).
 std::vector<float> score_validation(const training::Classifier& classifier,
+                                    const training::TrainOutcome& outcome,
                                     const data::EventTable& validation, int eval_batch_size,
                                     const torch::Device& device) {
-  return training::predict_scores(
-      classifier,
+  return training::predict_averaged_scores(
+      classifier, outcome,
       training::to_tensor(validation.rows, static_cast<std::int64_t>(validation.features)),
       eval_batch_size, device);
 }
 
 /// Each stacked member's scores on its own validation events.
 std::vector<std::vector<float>> score_validation_stacked(
-    const training::StackedClassifier& model, const std::vector<ClassifierProblem>& problems,
-    int eval_batch_size, const torch::Device& device) {
+    const training::StackedClassifier& model, const std::vector<training::TrainOutcome>& outcomes,
+    const std::vector<ClassifierProblem>& problems, int eval_batch_size,
+    const torch::Device& device) {
   std::vector<torch::Tensor> validations;
   validations.reserve(problems.size());
   for (const auto& problem : problems) {
@@ -350,7 +354,8 @@ std::vector<std::vector<float>> score_validation_stacked(
     validations.push_back(
         training::to_tensor(validation.rows, static_cast<std::int64_t>(validation.features)));
   }
-  return training::predict_ensemble_scores(model, validations, eval_batch_size, device);
+  return training::predict_ensemble_averaged_scores(model, outcomes, validations,
+                                                    eval_batch_size, device);
 }
 
 models::DenseNetworkConfig network_config(const ClassifierSettings& settings,
@@ -401,6 +406,7 @@ training::TrainerConfig trainer_config(const ClassifierSettings& settings) {
   trainer.step_epochs = settings.step_epochs;
   trainer.step_factor = settings.step_factor;
   trainer.gradient_clip = settings.gradient_clip;
+  trainer.average_best_epochs = settings.average_best_epochs;
   trainer.validate();
   return trainer;
 }
@@ -480,14 +486,14 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
     append_untrained(settings, nullptr, test, output);
     return output;
   }
-  const auto scores =
-      training::predict_scores(classifier, test_x, settings.eval_batch_size, device);
+  const auto scores = training::predict_averaged_scores(classifier, outcome, test_x,
+                                                        settings.eval_batch_size, device);
   const auto validation_scores =
-      score_validation(classifier, split.validation, settings.eval_batch_size, device);
+      score_validation(classifier, outcome, split.validation, settings.eval_batch_size, device);
   std::vector<float> held_out_scores;
   if (held_out != nullptr) {
-    held_out_scores = training::predict_scores(
-        classifier,
+    held_out_scores = training::predict_averaged_scores(
+        classifier, outcome,
         training::to_tensor(held_out->rows, static_cast<std::int64_t>(held_out->features)),
         settings.eval_batch_size, device);
   }
@@ -551,9 +557,10 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
   std::vector<std::vector<float>> held_out_scores(problems.size());
   const bool k_fold = problems.front().held_out != nullptr;
   if (any_finished) {
-    scores = training::predict_ensemble_scores(model, tests, settings.eval_batch_size, device);
+    scores = training::predict_ensemble_averaged_scores(model, outcomes, tests,
+                                                        settings.eval_batch_size, device);
     validation_scores =
-        score_validation_stacked(model, problems, settings.eval_batch_size, device);
+        score_validation_stacked(model, outcomes, problems, settings.eval_batch_size, device);
     if (k_fold) {
       // Held-out folds differ in size by up to one event: pad each member's fold with zero
       // rows to the largest (members are independent), then drop the padding's scores.
@@ -565,8 +572,8 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
         rows.resize(most * features, 0.0F);
         folds.push_back(training::to_tensor(rows, static_cast<std::int64_t>(features)));
       }
-      held_out_scores =
-          training::predict_ensemble_scores(model, folds, settings.eval_batch_size, device);
+      held_out_scores = training::predict_ensemble_averaged_scores(
+          model, outcomes, folds, settings.eval_batch_size, device);
       for (std::size_t k = 0; k < problems.size(); ++k) {
         held_out_scores[k].resize(problems[k].held_out->size());
       }

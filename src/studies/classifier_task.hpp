@@ -40,6 +40,7 @@ struct ClassifierSettings {
   int step_epochs = 10;            ///< step schedule: epochs between rate changes
   double step_factor = 0.1;        ///< step schedule: factor per change
   double gradient_clip = 0.0;      ///< largest gradient L2 norm per network; 0 = off
+  int average_best_epochs = 1;     ///< scores averaged over this many best epochs
   /// Also score the test set with each network at initialisation (untrained_* columns).
   bool untrained_baseline = false;
   /// What decides whether two points' tasks may share a stack: the point's whole effective

@@ -180,6 +180,11 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
                 "applies to the dense networks; the hidden-valley CNN has neither (leave it "
                 "unset)");
   }
+  if (s.classifier.average_best_epochs > 1) {
+    config.fail("training.average_best_epochs",
+                "applies to the dense studies; the hidden-valley study scores its best epoch "
+                "(average over repeats with metrics.keep_scores instead)");
+  }
 
   // The event files: efficiencies and the mixing counts of this point.
   try {

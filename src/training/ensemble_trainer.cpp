@@ -103,6 +103,14 @@ std::vector<std::vector<float>> predict_ensemble_scores(const StackedClassifier&
   return scores;
 }
 
+std::vector<std::vector<float>> predict_ensemble_averaged_scores(
+    const StackedClassifier& model, const std::vector<TrainOutcome>& outcomes,
+    const std::vector<torch::Tensor>& x, int batch_size, torch::Device device) {
+  const StackView view{model.module, {}, MemberAxis::kStacked};
+  return score_over_best_epochs(
+      view, outcomes, [&] { return predict_ensemble_scores(model, x, batch_size, device); });
+}
+
 std::int64_t member_footprint_bytes(std::int64_t train_events, std::int64_t validation_events,
                                     std::int64_t test_events, std::int64_t values_per_event,
                                     std::int64_t parameters, std::int64_t activation_width,

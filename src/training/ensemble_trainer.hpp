@@ -65,6 +65,12 @@ std::vector<std::vector<float>> predict_ensemble_scores(const StackedClassifier&
                                                         const std::vector<torch::Tensor>& x,
                                                         int batch_size, torch::Device device);
 
+/// predict_ensemble_scores averaged over each member's best epochs kept in `outcomes`
+/// (training::score_over_best_epochs); the model ends with the weights it held before.
+std::vector<std::vector<float>> predict_ensemble_averaged_scores(
+    const StackedClassifier& model, const std::vector<TrainOutcome>& outcomes,
+    const std::vector<torch::Tensor>& x, int batch_size, torch::Device device);
+
 /// Estimated device memory (bytes) of one member of a stacked dense-style training: float32
 /// data (train + validation + test events of `values_per_event` values each, plus labels),
 /// `parameters` parameters five times (weights, gradients, two Adam moments, best copy), and

@@ -67,6 +67,10 @@ void TrainerConfig::validate() const {
     throw core::InputError("trainer", "gradient_clip", format_double(gradient_clip),
                            "the largest gradient norm must be finite and >= 0 (0 is off)");
   }
+  if (average_best_epochs < 1) {
+    throw core::InputError("trainer", "average_best_epochs", std::to_string(average_best_epochs),
+                           "at least the best epoch is kept (>= 1)");
+  }
 }
 
 LearningRateSchedule parse_schedule(const std::string& name) {
@@ -156,6 +160,16 @@ std::vector<float> predict_scores(const Classifier& model, const torch::Tensor& 
   const auto all = torch::cat(parts).to(torch::kCPU, torch::kFloat32).contiguous();
   std::copy(all.data_ptr<float>(), all.data_ptr<float>() + n, scores.begin());
   return scores;
+}
+
+std::vector<float> predict_averaged_scores(const Classifier& model, const TrainOutcome& outcome,
+                                           const torch::Tensor& x, int batch_size,
+                                           torch::Device device) {
+  if (outcome.averaged_states.size() <= 1) return predict_scores(model, x, batch_size, device);
+  const StackView view{model.module, {}, MemberAxis::kSingle};
+  return score_over_best_epochs(view, {outcome}, [&] {
+           return std::vector<std::vector<float>>{predict_scores(model, x, batch_size, device)};
+         }).front();
 }
 
 void seed_weight_init(std::uint64_t seed) { torch::manual_seed(seed); }

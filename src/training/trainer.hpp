@@ -45,6 +45,9 @@ struct TrainerConfig {
   double step_factor = 0.1;
   /// Largest L2 norm of one member's whole gradient (clip_grad_norm_ semantics); 0 is off.
   double gradient_clip = 0.0;
+  /// Keep the weights of this many best epochs (by validation loss) for scores averaged over
+  /// them (predict_averaged_scores); 1 is the best epoch alone (>= 1).
+  int average_best_epochs = 1;
 
   /// Throws core::InputError naming the offending field and value.
   void validate() const;
@@ -105,6 +108,11 @@ struct TrainOutcome {
   /// Single networks only (train_classifier): the optimizer state that belongs to the weights
   /// the model ends with (best_epoch's, else the last epoch's). Empty for stacked members.
   OptimizerState optimizer;
+  /// With average_best_epochs = n > 1: the member's weights (parameters, then buffers, as
+  /// the module lists them) after each of its n best epochs by validation loss, best first
+  /// (fewer if it ran fewer epochs), and those epochs (0-based). Empty otherwise.
+  std::vector<std::vector<torch::Tensor>> averaged_states;
+  std::vector<int> averaged_epochs;
 };
 
 /// The trainer's view of a model: the module (parameters, buffers, train/eval mode, device) and
@@ -147,6 +155,13 @@ TrainOutcome train_classifier(const Classifier& model, const Batch& train, const
 /// in eval mode on `device` (the model is moved there), returned on the CPU, one per event.
 std::vector<float> predict_scores(const Classifier& model, const torch::Tensor& x, int batch_size,
                                   torch::Device device);
+
+/// predict_scores averaged over the weights of the best epochs kept in `outcome`
+/// (TrainOutcome::averaged_states), summed best first; with none kept, predict_scores. The
+/// model ends with the weights it held before.
+std::vector<float> predict_averaged_scores(const Classifier& model, const TrainOutcome& outcome,
+                                           const torch::Tensor& x, int batch_size,
+                                           torch::Device device);
 
 /// Seeds torch's global generator for deterministic weight initialisation; call right before
 /// constructing a model (e.g. with core::stream_seed(master, task, SeedPurpose::kWeightInit)).

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include "core/error.hpp"
 #include "models/ensemble_model.hpp"
@@ -252,6 +253,8 @@ struct MemberProgress {
   std::vector<torch::Tensor> best_state;   // its weights at best_epoch
   std::vector<torch::Tensor> final_state;  // set when it leaves the stack
   OptimizerState best_optimizer;           // kSingle: the optimizer at best_epoch
+  // average_best_epochs > 1: (validation loss, epoch, weights) of its best epochs so far.
+  std::vector<std::tuple<double, int, std::vector<torch::Tensor>>> kept;
   TrainOutcome outcome;
 };
 
@@ -459,6 +462,15 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
         continue;
       }
       if (first_training == nullptr) first_training = &m.outcome.history.back();
+      const auto keep = static_cast<std::size_t>(config.average_best_epochs);
+      if (keep > 1 && (m.kept.size() < keep || record.val_loss < std::get<0>(m.kept.back()))) {
+        torch::NoGradGuard no_grad;
+        auto at = std::upper_bound(
+            m.kept.begin(), m.kept.end(), record.val_loss,
+            [](double loss, const auto& entry) { return loss < std::get<0>(entry); });
+        m.kept.insert(at, std::make_tuple(record.val_loss, epoch, snapshot(r)));
+        if (m.kept.size() > keep) m.kept.pop_back();
+      }
       if (record.val_loss < m.best_val_loss - config.min_delta) {
         m.best_val_loss = record.val_loss;
         m.outcome.best_epoch = epoch;
@@ -546,8 +558,75 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
   }
   std::vector<TrainOutcome> outcomes;
   outcomes.reserve(progress.size());
-  for (auto& m : progress) outcomes.push_back(std::move(m.outcome));
+  for (auto& m : progress) {
+    for (auto& [loss, epoch, state] : m.kept) {
+      m.outcome.averaged_states.push_back(std::move(state));
+      m.outcome.averaged_epochs.push_back(epoch);
+    }
+    outcomes.push_back(std::move(m.outcome));
+  }
   return outcomes;
+}
+
+std::vector<std::vector<float>> score_over_best_epochs(
+    const StackView& model, const std::vector<TrainOutcome>& outcomes,
+    const std::function<std::vector<std::vector<float>>()>& score) {
+  std::size_t rounds = 1;
+  for (const auto& o : outcomes) rounds = std::max(rounds, o.averaged_states.size());
+  if (rounds == 1) return score();
+  const std::vector<torch::Tensor> live = state_tensors(*model.module);
+  std::vector<torch::Tensor> held;
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& t : live) held.push_back(t.detach().clone());
+  }
+  const auto load = [&](std::size_t round) {
+    torch::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < live.size(); ++i) {
+      auto tensor = live[i];
+      if (model.axis == MemberAxis::kSingle) {
+        const auto& states = outcomes.front().averaged_states;
+        tensor.copy_(states.empty() ? held[i] : states[std::min(round, states.size() - 1)][i]);
+        continue;
+      }
+      std::vector<torch::Tensor> rows;
+      for (std::size_t k = 0; k < outcomes.size(); ++k) {
+        const auto& states = outcomes[k].averaged_states;
+        rows.push_back(states.empty() ? held[i][static_cast<std::int64_t>(k)]
+                                      : states[std::min(round, states.size() - 1)][i]);
+      }
+      tensor.copy_(torch::stack(rows));
+    }
+  };
+  std::vector<std::vector<double>> sums;
+  std::vector<std::size_t> counts(outcomes.size(), 0);
+  for (std::size_t round = 0; round < rounds; ++round) {
+    load(round);
+    const auto scores = score();
+    if (sums.empty()) {
+      for (const auto& s : scores) sums.emplace_back(s.size(), 0.0);
+    }
+    for (std::size_t k = 0; k < outcomes.size(); ++k) {
+      if (round >= std::max<std::size_t>(1, outcomes[k].averaged_states.size())) continue;
+      for (std::size_t e = 0; e < scores[k].size(); ++e) sums[k][e] += scores[k][e];
+      ++counts[k];
+    }
+  }
+  {
+    torch::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < live.size(); ++i) {
+      auto tensor = live[i];
+      tensor.copy_(held[i]);
+    }
+  }
+  std::vector<std::vector<float>> averaged(outcomes.size());
+  for (std::size_t k = 0; k < outcomes.size(); ++k) {
+    averaged[k].reserve(sums[k].size());
+    for (double s : sums[k]) {
+      averaged[k].push_back(static_cast<float>(s / static_cast<double>(counts[k])));
+    }
+  }
+  return averaged;
 }
 
 }  // namespace cwola::training

@@ -42,6 +42,14 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
                                       const StackKeepGoing& keep_going,
                                       const OptimizerState* initial_optimizer = nullptr);
 
+/// Scores averaged over each member's best epochs (TrainOutcome::averaged_states, best first;
+/// a member with none kept uses the weights it holds): loads round j's weights into every
+/// member, calls `score` (K vectors, one per member in stack order), sums; then restores the
+/// weights the model held. model.logits is not used.
+std::vector<std::vector<float>> score_over_best_epochs(
+    const StackView& model, const std::vector<TrainOutcome>& outcomes,
+    const std::function<std::vector<std::vector<float>>()>& score);
+
 /// The learning rate of 0-based `epoch` under config's schedule: constant; cosine from
 /// learning_rate at epoch 0 towards 0 at max_epochs; step (times step_factor every
 /// step_epochs epochs).

@@ -37,7 +37,7 @@ const std::map<std::string, std::pair<std::string, std::string>> kScans = {
     {"training.weight_decay", {"0", "0.5"}},       {"training.schedule", {"constant", "cosine"}},
     {"training.step_epochs", {"1", "2"}},          {"training.step_factor", {"0.5", "0.1"}},
     {"training.gradient_clip", {"0", "0.05"}},     {"model.hidden", {"8", "4, 4"}},
-    {"model.dropout", {"0", "0.3"}},               {"model.batch_norm", {"false", "true"}},
+    {"model.dropout", {"0", "0.3"}},               {"training.average_best_epochs", {"1", "3"}},               {"model.batch_norm", {"false", "true"}},
     {"metrics.rectify", {"false", "true"}},
     {"metrics.sic_floor", {"relative_error", "background_efficiency"}},
     {"metrics.sic_floor_relative_error", {"0.2", "0.4"}},

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <functional>
+#include <numeric>
 #include <random>
 
 #include "core/error.hpp"
@@ -210,6 +211,91 @@ BOOST_AUTO_TEST_CASE(options_change_training_as_they_should) {
   auto bad = tasks[0];
   bad.data.train.weight = torch::ones({3});
   BOOST_CHECK_THROW(alone({bad}, base_config()), cwola::core::InputError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(average_best_epochs)
+
+BOOST_AUTO_TEST_CASE(scores_average_the_best_epochs_alone_and_stacked) {
+  auto config = base_config();
+  config.average_best_epochs = 3;
+  config.patience = 100;  // all 8 epochs: more than 3 to choose from
+  const auto tasks = make_tasks(false);
+  for (std::size_t k = 0; k < tasks.size(); ++k) {
+    const auto& task = tasks[k];
+    training::seed_weight_init(task.init_seed);
+    models::DenseNetwork net(models::DenseNetworkConfig{2, {8, 8}});
+    const auto classifier = training::as_classifier(net);
+    const auto outcome = training::train_classifier(classifier, task.data.train,
+                                                    task.data.validation, config,
+                                                    task.data.shuffle_seed, kCpu);
+    // The kept epochs are the three lowest validation losses, best first.
+    BOOST_REQUIRE(outcome.averaged_epochs.size() == 3U);
+    std::vector<int> by_loss(outcome.history.size());
+    std::iota(by_loss.begin(), by_loss.end(), 0);
+    std::stable_sort(by_loss.begin(), by_loss.end(), [&outcome](int a, int b) {
+      return outcome.history[static_cast<std::size_t>(a)].val_loss <
+             outcome.history[static_cast<std::size_t>(b)].val_loss;
+    });
+    for (std::size_t j = 0; j < 3; ++j) BOOST_TEST(outcome.averaged_epochs[j] == by_loss[j]);
+    BOOST_TEST(outcome.averaged_epochs.front() == outcome.best_epoch);
+
+    // The average equals the mean of the three epochs' own scores, and scoring leaves the
+    // best epoch's weights in place.
+    const auto best = training::predict_scores(classifier, task.test.x, 128, kCpu);
+    const auto averaged =
+        training::predict_averaged_scores(classifier, outcome, task.test.x, 128, kCpu);
+    std::vector<double> mean(best.size(), 0.0);
+    for (const auto& state : outcome.averaged_states) {
+      torch::NoGradGuard no_grad;
+      std::vector<torch::Tensor> live = net->parameters();
+      for (const auto& buffer : net->buffers()) live.push_back(buffer);
+      std::vector<torch::Tensor> backup;
+      for (const auto& t : live) backup.push_back(t.clone());
+      for (std::size_t i = 0; i < live.size(); ++i) live[i].copy_(state[i]);
+      const auto own = training::predict_scores(classifier, task.test.x, 128, kCpu);
+      for (std::size_t e = 0; e < own.size(); ++e) mean[e] += own[e] / 3.0;
+      for (std::size_t i = 0; i < live.size(); ++i) live[i].copy_(backup[i]);
+    }
+    double worst = 0;
+    for (std::size_t e = 0; e < mean.size(); ++e) {
+      worst = std::max(worst, std::abs(mean[e] - static_cast<double>(averaged[e])));
+    }
+    BOOST_TEST_INFO("task " << k);
+    BOOST_TEST(worst < 1e-6);
+    BOOST_TEST(training::testing::max_abs_difference(
+                   best, training::predict_scores(classifier, task.test.x, 128, kCpu)) == 0.0);
+    BOOST_TEST(training::testing::max_abs_difference(best, averaged) > 1e-6);  // not a no-op
+  }
+
+  // A stack averages each member over its own best epochs, as the member alone does.
+  std::vector<models::DenseNetwork> nets;
+  std::vector<EnsembleMember> members;
+  std::vector<torch::Tensor> tests;
+  std::vector<std::vector<float>> alone_scores;
+  for (const auto& task : tasks) {
+    training::seed_weight_init(task.init_seed);
+    models::DenseNetwork single(models::DenseNetworkConfig{2, {8, 8}});
+    const auto outcome = training::train_classifier(training::as_classifier(single),
+                                                    task.data.train, task.data.validation,
+                                                    config, task.data.shuffle_seed, kCpu);
+    alone_scores.push_back(training::predict_averaged_scores(training::as_classifier(single),
+                                                             outcome, task.test.x, 128, kCpu));
+    training::seed_weight_init(task.init_seed);
+    nets.emplace_back(models::DenseNetworkConfig{2, {8, 8}});
+    members.push_back(task.data);
+    tests.push_back(task.test.x);
+  }
+  models::EnsembleDenseNetwork ensemble(nets);
+  const auto model = training::as_stacked_classifier(ensemble);
+  const auto outcomes = training::train_ensemble(model, members, config, kCpu);
+  const auto stacked_scores =
+      training::predict_ensemble_averaged_scores(model, outcomes, tests, 128, kCpu);
+  for (std::size_t k = 0; k < tasks.size(); ++k) {
+    BOOST_TEST_INFO("member " << k);
+    BOOST_TEST(training::testing::max_abs_difference(alone_scores[k], stacked_scores[k]) < 1e-3);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
