@@ -54,7 +54,9 @@ torch::Tensor MemberBatchNormImpl::forward(const torch::Tensor& x) {
 }
 
 torch::Tensor draw_dropout_seed() {
-  return torch::randint(0, std::int64_t{1} << 62, {}, torch::kInt64);
+  // Below 2^24: the model store keeps tensors as float32 values, exact for such integers, so
+  // a stored and reloaded network keeps its seed.
+  return torch::randint(0, std::int64_t{1} << 24, {}, torch::kInt64);
 }
 
 torch::Tensor member_dropout(const torch::Tensor& x, double rate, const torch::Tensor& seed,

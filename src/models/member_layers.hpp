@@ -39,7 +39,7 @@ class MemberBatchNormImpl : public torch::nn::Module {
 TORCH_MODULE(MemberBatchNorm);
 
 /// A fresh dropout seed for one network, drawn from torch's global generator (so it follows
-/// training::seed_weight_init), as an int64 scalar in [0, 2^62).
+/// training::seed_weight_init), as an int64 scalar in [0, 2^24) (exact in the store's float32).
 torch::Tensor draw_dropout_seed();
 
 /// Inverted dropout at `rate` (0 <= rate < 1) on x [K, N, H]. The mask of member k is a hash
