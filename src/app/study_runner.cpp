@@ -111,6 +111,11 @@ store::StoreLayout make_layout(const PreparedJob& job) {
       stored.per_task = stage.per_task;
       stored.keep_models = stage.keep_models;
       if (stage.keep_models) stored.model = stage.study->model_layout(0);
+      if (stage.keep_optimizer) {
+        for (auto& tensor : stage.study->optimizer_layout(0).tensors) {
+          stored.model.tensors.push_back(std::move(tensor));
+        }
+      }
       layout.stages.push_back(std::move(stored));
     }
   }
@@ -391,6 +396,8 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
       context.precision = job.run.precision;
       context.keep_going = keep_going;
       context.keep_model = stage.keep_models;
+      context.keep_optimizer = stage.keep_optimizer;
+      context.continue_optimizer = stage.continue_optimizer;
       if (where.upstream >= 0) {
         inputs.push_back(results.read_model(static_cast<std::uint64_t>(where.upstream)));
         context.input_model = &inputs.back();

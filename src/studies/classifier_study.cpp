@@ -12,6 +12,7 @@
 #include "data/fold_split.hpp"
 #include "models/dense_network.hpp"
 #include "models/module_tensors.hpp"
+#include "training/optimizer_tensors.hpp"
 
 namespace cwola::studies {
 
@@ -128,14 +129,27 @@ TaskOutput DenseClassifierStudy::run_task(const TaskContext& context) {
   return output;
 }
 
+namespace {
+models::DenseNetworkConfig dense_config(std::size_t inputs, const ClassifierSettings& settings) {
+  models::DenseNetworkConfig network;
+  network.inputs = static_cast<int>(inputs);
+  network.hidden = settings.hidden;
+  network.dropout = settings.dropout;
+  network.batch_norm = settings.batch_norm;
+  return network;
+}
+}  // namespace
+
+core::ModelLayout DenseClassifierStudy::optimizer_layout(std::size_t point) const {
+  const std::size_t inputs = model_inputs(point);
+  if (inputs == 0) return {};
+  return training::optimizer_layout(*models::DenseNetwork(dense_config(inputs, classifier(point))));
+}
+
 core::ModelLayout DenseClassifierStudy::model_layout(std::size_t point) const {
   const std::size_t inputs = model_inputs(point);
   if (inputs == 0) return {};
-  models::DenseNetworkConfig network;
-  network.inputs = static_cast<int>(inputs);
-  network.hidden = classifier(point).hidden;
-  network.dropout = classifier(point).dropout;
-  network.batch_norm = classifier(point).batch_norm;
+  const auto network = dense_config(inputs, classifier(point));
   std::string description = "dense " + std::to_string(inputs);
   for (int width : network.hidden) description += "-" + std::to_string(width);
   description += "-1";

@@ -85,6 +85,7 @@ class DenseClassifierStudy : public ClassifierStudyBase {
   std::size_t kept_score_width() const override;
   /// The dense network of a point, when the study knows its input count (model_inputs).
   core::ModelLayout model_layout(std::size_t point) const override;
+  core::ModelLayout optimizer_layout(std::size_t point) const override;
 
  protected:
   using ClassifierStudyBase::ClassifierStudyBase;

@@ -20,6 +20,7 @@
 #include "metrics/sic.hpp"
 #include "models/dense_network.hpp"
 #include "models/module_tensors.hpp"
+#include "training/optimizer_tensors.hpp"
 #include "models/ensemble_dense_network.hpp"
 #include "training/ensemble_trainer.hpp"
 #include "training/trainer.hpp"
@@ -460,7 +461,21 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
   const auto network = network_config(settings, split.train.features);
   training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
   models::DenseNetwork model(network);
-  if (context.input_model != nullptr) models::import_tensors(*model, *context.input_model);
+  training::OptimizerState continued;
+  if (context.input_model != nullptr) {
+    // A stored model may carry its optimizer state after the network's own tensors.
+    auto [own, state] = training::split_optimizer(
+        *model, *context.input_model, models::layout_of(*model, "").tensors.size());
+    models::import_tensors(*model, own);
+    if (context.continue_optimizer) {
+      if (state.empty()) {
+        throw core::Error("task " + std::to_string(context.task_id) + " continues an optimizer "
+                          "state, but its input model has none (a bug: the stage it reads "
+                          "must store it)");
+      }
+      continued = std::move(state);
+    }
+  }
   const auto classifier = training::as_classifier(model);
   const auto trainer = trainer_config(settings);
 
@@ -478,7 +493,8 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
       classifier, std::move(train_batch),
       to_batch(split.validation, split.validation.label, settings.balance), trainer,
       context.seed(core::SeedPurpose::kShuffle), device,
-      [&context](const training::EpochRecord&) { return context.keep_going(); });
+      [&context](const training::EpochRecord&) { return context.keep_going(); },
+      continued.empty() ? nullptr : &continued);
   if (outcome.status == training::TrainStatus::kAbandoned ||
       outcome.status == training::TrainStatus::kDiverged) {
     auto output = make_output(settings, outcome, nullptr, test, nullptr, split.validation,
@@ -502,6 +518,11 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
   append_untrained(settings, &untrained, test, output);
   if (context.keep_model) {
     output.model = models::export_tensors(*model);
+    if (context.keep_optimizer) {
+      for (auto& values : training::export_optimizer(*model, outcome.optimizer)) {
+        output.model.values.push_back(std::move(values));
+      }
+    }
     output.model.best_epoch = outcome.best_epoch;
     output.model.epochs = static_cast<std::int64_t>(outcome.history.size());
   }

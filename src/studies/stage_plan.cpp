@@ -19,10 +19,13 @@ core::JobConfig stage_config(const core::JobConfig& job, const std::string& name
   for (const auto& entry : job.section("stage")) config.get_string("stage." + entry.key, "");
   config.set("job.repeats", std::to_string(repeats), "[stage." + name + "] repeats");
   for (const auto& entry : job.section("stage." + name)) {
-    if (entry.key == "reads" || entry.key == "tasks" || entry.key == "repeats") continue;
+    if (entry.key == "reads" || entry.key == "tasks" || entry.key == "repeats" ||
+        entry.key == "optimizer") {
+      continue;
+    }
     const std::string& key = entry.key;
     if (key.find('.') == std::string::npos) {
-      job.fail(prefix + entry.key, "is not a stage setting (reads, tasks, repeats) nor a "
+      job.fail(prefix + entry.key, "is not a stage setting (reads, tasks, repeats, optimizer) nor a "
                                    "'section.key' setting of the study (e.g. gaussian.f1 = 1)");
     }
     if (key.rfind("job.", 0) == 0 || key.rfind("run.", 0) == 0 || key.rfind("stage.", 0) == 0) {
@@ -157,6 +160,12 @@ JobStages make_job_stages(core::JobConfig& job) {
       }
       stage.reads = static_cast<int>(index);
     }
+    stage.continue_optimizer =
+        job.get_choice(prefix + "optimizer", "fresh", {"fresh", "continue"}) == "continue";
+    if (stage.continue_optimizer && reads.empty()) {
+      job.fail(prefix + "optimizer", "= continue needs a stage to continue from (set reads = "
+                                     "STAGE)");
+    }
     const std::string tasks = job.get_string(prefix + "tasks", "own");
     if (tasks != "own") {
       const auto words = core::split(tasks, ' ');
@@ -230,6 +239,13 @@ void check_stage_models(core::JobConfig& job, JobStages& stages) {
       }
     }
     upstream.keep_models = true;
+    if (stage.continue_optimizer) {
+      if (upstream.study->optimizer_layout(0).empty()) {
+        job.fail("stage." + stage.name + ".optimizer",
+                 "= continue, but stage '" + upstream.name + "' has no optimizer state to store");
+      }
+      upstream.keep_optimizer = true;
+    }
   }
 }
 

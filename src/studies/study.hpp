@@ -47,6 +47,11 @@ struct TaskContext {
   /// Stages: the engine stores this task's trained model (TaskOutput::model) because a later
   /// stage reads it or the job keeps all models.
   bool keep_model = false;
+  /// Stages: store the optimizer state after the model (TaskOutput::model holds
+  /// model_layout's tensors, then optimizer_layout's), because a later stage continues it.
+  bool keep_optimizer = false;
+  /// Stages: continue the optimizer state stored after input_model instead of a fresh one.
+  bool continue_optimizer = false;
 
   /// The random stream seed for one purpose of this task (never the rank). A model's own
   /// streams (weights, epoch order, split) follow the task; with k-fold training the data
@@ -128,6 +133,9 @@ class Study {
   /// The model a task of `point` trains (tensor names and shapes), so the engine can lay out
   /// its storage before any task runs; empty when the study cannot store models.
   virtual core::ModelLayout model_layout(std::size_t /*point*/) const { return {}; }
+  /// The optimizer state a task of `point` can store after its model (stored when a later
+  /// stage continues it: optimizer = continue); empty when the study cannot.
+  virtual core::ModelLayout optimizer_layout(std::size_t /*point*/) const { return {}; }
   /// Estimated device memory (bytes) of one task in a batched call, for choosing K from
   /// memory ([run] ensemble = auto); 0 if the study cannot tell.
   virtual std::size_t task_device_bytes() const { return 0; }

@@ -138,6 +138,36 @@ class Stages(unittest.TestCase):
             pre = f["models/pretrain/hidden0.weight"][()]
             self.assertGreater(np.abs(pre[0] - pre[1]).max(), 1e-3)
 
+    def test_a_fine_tune_can_continue_the_stored_optimizer(self):
+        job = write_job(self.dir, "continued.ini", "optimizer = continue")
+        stores = {}
+        for ranks in (1, 2):
+            stores[ranks] = os.path.join(self.dir, f"continued_{ranks}.h5")
+            done = run(ranks, "--job", job, "--output", stores[ranks])
+            self.assertEqual(done.returncode, 0, done.stderr)
+        assert_identical(self, computed_results(stores[1]), computed_results(stores[2]),
+                         "optimizer = continue, 1 vs 2 ranks")
+        a, b = models(stores[1]), models(stores[2])
+        for key in a:
+            self.assertTrue(np.array_equal(a[key], b[key]), f"model {key} differs")
+        with h5py.File(stores[1], "r") as f:
+            group = f["models/pretrain"]
+            # Adam's step count is the number of updates up to the stored (best) epoch: the
+            # same number per epoch for both pretrain tasks (equal sample sizes).
+            step = group["optimizer.step"][()][:, 0]
+            best = group["best_epoch"][()]
+            self.assertTrue(np.all(step > 0))
+            self.assertTrue(np.all(step % (best + 1) == 0), f"{step} {best}")
+            self.assertEqual(len(set((step // (best + 1)).tolist())), 1)
+            self.assertTrue(np.all(group["optimizer.exp_avg_sq.hidden0.weight"][()] >= 0))
+            self.assertGreater(np.abs(group["optimizer.exp_avg.output.weight"][()]).max(), 0)
+            continued_auc = f["results/auc"][()][N_PRETRAIN:]
+        with h5py.File(self.one_rank, "r") as f:
+            fresh_auc = f["results/auc"][()][N_PRETRAIN:]
+            self.assertNotIn("optimizer.step", f["models/pretrain"])  # stored only when read
+        # The continued Adam (its moments and bias correction) trains differently.
+        self.assertGreater(np.abs(continued_auc - fresh_auc).max(), 1e-6)
+
     def test_an_upstream_failure_fails_its_readers_with_the_reason(self):
         store = os.path.join(self.dir, "upstream.h5")
         env = dict(ENV, CWOLA_FAULT_NAN_TASKS="1")  # pretrain task 1 diverges
@@ -191,6 +221,11 @@ class Stages(unittest.TestCase):
                       "tasks = per_task_of pretrain\nmodel.hidden = 4", "does not fit"),
             "derived": ("tasks = per_task_of pretrain", "tasks = per_task_of finetune",
                         "stage.finetune.tasks"),
+            "optimizer": ("tasks = per_task_of pretrain",
+                          "tasks = per_task_of pretrain\noptimizer = sometimes",
+                          "stage.finetune.optimizer"),
+            "continue_nothing": ("gaussian.f2 = 0.0", "gaussian.f2 = 0.0\noptimizer = continue",
+                                 "stage.pretrain.optimizer"),
         }
         for name, (old, new, expected) in cases.items():
             text = STAGED_JOB.format(finetune_extra="").replace(old, new)

@@ -11,6 +11,8 @@
 #include "core/error.hpp"
 #include "models/dense_network.hpp"
 #include "models/ensemble_dense_network.hpp"
+#include "models/module_tensors.hpp"
+#include "training/optimizer_tensors.hpp"
 #include "training/training_loop.hpp"
 #include "training_outcomes.hpp"
 
@@ -296,6 +298,43 @@ BOOST_AUTO_TEST_CASE(scores_average_the_best_epochs_alone_and_stacked) {
     BOOST_TEST_INFO("member " << k);
     BOOST_TEST(training::testing::max_abs_difference(alone_scores[k], stacked_scores[k]) < 1e-3);
   }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(optimizer_tensors)
+
+BOOST_AUTO_TEST_CASE(the_stored_adam_state_round_trips_and_counts_the_updates) {
+  auto config = base_config();
+  const auto tasks = make_tasks(false);
+  training::seed_weight_init(tasks[0].init_seed);
+  models::DenseNetwork net(models::DenseNetworkConfig{2, {8, 8}});
+  const auto outcome =
+      training::train_classifier(training::as_classifier(net), tasks[0].data.train,
+                                 tasks[0].data.validation, config, tasks[0].data.shuffle_seed, kCpu);
+  // 430 training events in batches of 50: 9 updates per epoch, up to the best epoch.
+  BOOST_TEST(outcome.optimizer.step == 9 * (outcome.best_epoch + 1));
+  const auto layout = training::optimizer_layout(*net);
+  BOOST_TEST(layout.tensors.size() == 2 * net->parameters().size() + 1);
+  BOOST_TEST(layout.tensors.front().name == "optimizer.exp_avg.hidden0.weight");
+
+  cwola::core::ModelTensors stored = models::export_tensors(*net);
+  const std::size_t own = stored.values.size();
+  for (auto& values : training::export_optimizer(*net, outcome.optimizer)) {
+    stored.values.push_back(values);
+  }
+  const auto [model, state] = training::split_optimizer(*net, stored, own);
+  BOOST_TEST(model.values.size() == own);
+  BOOST_TEST(state.step == outcome.optimizer.step);
+  BOOST_REQUIRE(state.exp_avg.size() == outcome.optimizer.exp_avg.size());
+  for (std::size_t i = 0; i < state.exp_avg.size(); ++i) {
+    BOOST_TEST(torch::equal(state.exp_avg[i], outcome.optimizer.exp_avg[i].to(torch::kCPU)));
+    BOOST_TEST(torch::equal(state.exp_avg_sq[i], outcome.optimizer.exp_avg_sq[i].to(torch::kCPU)));
+  }
+  // A model without a stored state: none; a state of another network: refused.
+  BOOST_TEST(training::split_optimizer(*net, models::export_tensors(*net), own).second.empty());
+  models::DenseNetwork other(models::DenseNetworkConfig{2, {4}});
+  BOOST_CHECK_THROW(training::split_optimizer(*other, stored, own), cwola::core::InputError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
