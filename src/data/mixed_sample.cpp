@@ -26,6 +26,7 @@ EventTable EventTable::subset(const std::vector<std::size_t>& indices) const {
     out.rows.insert(out.rows.end(), begin, begin + static_cast<std::ptrdiff_t>(features));
     out.label.push_back(label[index]);
     out.is_signal.push_back(is_signal[index]);
+    if (!loss_weight.empty()) out.loss_weight.push_back(loss_weight[index]);
   }
   return out;
 }

@@ -17,6 +17,9 @@ struct EventTable {
   std::vector<float> rows;
   std::vector<std::uint8_t> label;
   std::vector<std::uint8_t> is_signal;
+  /// Per-event loss weights known only to the study that made the events (e.g. the
+  /// CWoLa-hunting SR/SB weights); empty: none. subset carries them.
+  std::vector<float> loss_weight;
 
   std::size_t size() const { return label.size(); }
   /// Appends `n` rows (already in `values`, row-major) with the given label and truth.

@@ -27,7 +27,7 @@
 
 namespace cwola::studies {
 
-ClassifierSettings read_classifier_settings(core::JobConfig& config) {
+ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_mass_regions) {
   ClassifierSettings s;
   const auto hidden = config.get_ints("model.hidden", {64, 64}, 1, 65536);
   s.hidden.assign(hidden.begin(), hidden.end());
@@ -54,9 +54,16 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config) {
       config.get_double("metrics.sic_floor_relative_error", 0.2, 1e-3, 1.0);
   s.sic_floor.background_efficiency =
       config.get_double("metrics.sic_floor_background_efficiency", 1e-3, 1e-12, 1.0);
-  s.balance = config.get_choice("training.balance", "none", {"none", "classes"}) == "classes"
-                  ? Balance::kClasses
-                  : Balance::kNone;
+  const auto balance =
+      config.get_choice("training.balance", "none", {"none", "classes", "cwola_hunting"});
+  s.balance = balance == "classes"         ? Balance::kClasses
+              : balance == "cwola_hunting" ? Balance::kCwolaHunting
+                                           : Balance::kNone;
+  if (s.balance == Balance::kCwolaHunting && !knows_mass_regions) {
+    config.fail("training.balance", "= cwola_hunting weighs events by their mass region (low "
+                                    "sideband, signal region, high sideband), which only the "
+                                    "dihiggs_hunting study knows; use none or classes");
+  }
   s.weight_decay = config.get_double("training.weight_decay", 0.0, 0.0, 10.0);
   s.schedule = config.get_choice("training.schedule", "constant", {"constant", "cosine", "step"});
   if (s.schedule == "step") {
@@ -287,7 +294,17 @@ TaskOutput output_with_curves(const training::TrainOutcome& outcome) {
 namespace {
 training::Batch to_batch(const data::EventTable& table, const std::vector<std::uint8_t>& labels,
                          Balance balance) {
-  return labelled_batch(table.rows, table.features, labels, balance);
+  if (balance != Balance::kCwolaHunting) {
+    return labelled_batch(table.rows, table.features, labels, balance);
+  }
+  if (table.loss_weight.size() != table.size()) {
+    throw core::Error("training.balance = cwola_hunting, but the study attached " +
+                      std::to_string(table.loss_weight.size()) + " weights to " +
+                      std::to_string(table.size()) + " events (a bug in the study)");
+  }
+  auto batch = labelled_batch(table.rows, table.features, labels, Balance::kNone);
+  batch.weight = training::to_tensor(table.loss_weight, 1).reshape({batch.y.size(0)});
+  return batch;
 }
 
 /// Curves, status and result columns of one task from its training outcome and, when it

@@ -23,6 +23,9 @@ namespace cwola::studies {
 enum class Balance {
   kNone,     ///< every event weighs 1 (the seeds' recipe)
   kClasses,  ///< both labels weigh alike in total (data::balanced_class_weights)
+  /// The CWoLa-hunting weights of the events' mass regions (data::cwola_hunting_weights),
+  /// which the study attaches to its tables (EventTable::loss_weight)
+  kCwolaHunting,
 };
 
 struct ClassifierSettings {
@@ -63,7 +66,10 @@ struct ClassifierSettings {
 };
 
 /// Reads [model], [training] and [metrics] (validating ranges).
-ClassifierSettings read_classifier_settings(core::JobConfig& config);
+/// `knows_mass_regions`: the study attaches each mixed event's SR/sideband weight, so
+/// training.balance = cwola_hunting is allowed (refused with the key named otherwise).
+ClassifierSettings read_classifier_settings(core::JobConfig& config,
+                                            bool knows_mass_regions = false);
 /// Logs a warning (once, rank 0) when the CWOLA_FAULT_NAN_TASKS test hook is set; called at
 /// study setup so that a job run with it never goes unnoticed.
 void warn_of_fault_injection();

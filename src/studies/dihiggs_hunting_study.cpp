@@ -24,6 +24,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "data/event_weights.hpp"
 #include "studies/classifier_study.hpp"
 #include "studies/classifier_task.hpp"
 #include "studies/dihiggs_common.hpp"
@@ -121,7 +122,21 @@ HuntingSettings read_settings(core::JobConfig& config) {
                   : region == "signal_region" ? TestRegion::kSignalRegion
                                               : TestRegion::kWindows;
   s.correlations = config.get_bool("dihiggs.correlations", true);
-  s.classifier = read_classifier_settings(config);
+  s.classifier = read_classifier_settings(config, /*knows_mass_regions=*/true);
+  if (s.classifier.balance == Balance::kCwolaHunting) {
+    bool below = false;
+    bool above = false;
+    for (const auto& [low, high] : s.windows.sidebands) {
+      below = below || high <= s.windows.signal.first;
+      above = above || low >= s.windows.signal.second;
+    }
+    if (!below || !above) {
+      config.fail("training.balance", "= cwola_hunting weighs a low and a high sideband, but "
+                                      "dihiggs.sidebands has no window " +
+                                          std::string(below ? "above" : "below") +
+                                          " the signal region");
+    }
+  }
   return s;
 }
 
@@ -161,6 +176,7 @@ class DihiggsHuntingStudy : public DenseClassifierStudyOf<HuntingSettings> {
 
     // Fill the window quotas from the four-tag events of each process.
     data::CandidateSample mixed;
+    std::vector<data::HuntingRegion> regions;  // of each mixed event, in add order
     const auto fill = [&](const physics::HhEventSource& source, std::size_t in_sr,
                           std::size_t in_sb, std::uint8_t truth, core::SeedPurpose purpose) {
       std::size_t have_sr = 0;
@@ -171,9 +187,13 @@ class DihiggsHuntingStudy : public DenseClassifierStudyOf<HuntingSettings> {
                             const auto region = s.windows.region(e.m_hh);
                             if (region == data::MassRegion::kSignal && have_sr < in_sr) {
                               mixed.add(e.candidates, 1, truth);
+                              regions.push_back(data::HuntingRegion::kSignalRegion);
                               ++have_sr;
                             } else if (region == data::MassRegion::kSideband && have_sb < in_sb) {
                               mixed.add(e.candidates, 0, truth);
+                              regions.push_back(e.m_hh < s.windows.signal.first
+                                                    ? data::HuntingRegion::kLowSideband
+                                                    : data::HuntingRegion::kHighSideband);
                               ++have_sb;
                             }
                             return have_sr == in_sr && have_sb == in_sb;
@@ -220,7 +240,11 @@ class DihiggsHuntingStudy : public DenseClassifierStudyOf<HuntingSettings> {
       all_test.push_back(e.candidates);
     }
 
-    const auto mixed_table = data::to_table(mixed, s.selection);
+    auto mixed_table = data::to_table(mixed, s.selection);
+    if (s.classifier.balance == Balance::kCwolaHunting) {
+      // Weighed over the whole mixed sample, before the split (as CWoLa hunting does).
+      mixed_table.loss_weight = data::cwola_hunting_weights(regions);
+    }
     auto test_table = data::to_table(test, s.selection);
 
     ClassifierTaskData data;

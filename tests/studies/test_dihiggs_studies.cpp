@@ -114,6 +114,28 @@ BOOST_AUTO_TEST_CASE(hunting_without_signal_learns_the_mass_through_pt_and_m) {
   BOOST_TEST(auc_with - auc_without > 0.1);
 }
 
+BOOST_AUTO_TEST_CASE(cwola_hunting_weights_train_the_hunting_study_and_only_it) {
+  const std::string base = fast(3) + "[dihiggs]\nluminosity_fb = 0.5\ntest_events = 600\n"
+                                     "correlations = false\n";
+  auto plain = make("dihiggs_hunting", base);
+  auto weighted = make("dihiggs_hunting", base + "[training]\nbalance = cwola_hunting\n");
+  std::vector<double> plain_auc, weighted_auc;
+  mean_of(*plain, "auc", 1, 0, &plain_auc);
+  mean_of(*weighted, "auc", 1, 0, &weighted_auc);
+  // Same events and seeds: only the loss weights differ, and with them the training.
+  BOOST_TEST(std::abs(plain_auc[0] - weighted_auc[0]) > 1e-6);
+  BOOST_TEST(std::isfinite(weighted_auc[0]));
+  // Other studies do not know the mass regions: refused, naming the key.
+  const auto refused = message_of(
+      [] { make("gaussian", "[training]\nbalance = cwola_hunting\n"); });
+  BOOST_TEST(refused.find("training.balance") != std::string::npos);
+  // One sideband side only: refused.
+  const auto one_side = message_of([&] {
+    make("dihiggs_hunting", base + "sidebands = 250, 350\n[training]\nbalance = cwola_hunting\n");
+  });
+  BOOST_TEST(one_side.find("training.balance") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(hunting_stores_the_correlations_with_m_hh) {
   auto study =
       make("dihiggs_hunting", fast(2) + "[dihiggs]\nluminosity_fb = 0.5\ntest_events = 800\n");
