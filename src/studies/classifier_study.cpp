@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/random_stream.hpp"
 #include "core/seed.hpp"
 #include "data/feature_scaling.hpp"
@@ -163,12 +164,12 @@ core::ModelLayout DenseClassifierStudy::model_layout(std::size_t point) const {
 }
 
 std::vector<TaskOutput> DenseClassifierStudy::run_tasks(const std::vector<TaskContext>& contexts) {
-  // Tasks that start from or keep a stored model train one by one (stacked members' tensors
-  // are slices of one network; docs/stages.md).
-  const bool stage_io = std::any_of(contexts.begin(), contexts.end(), [](const auto& c) {
-    return c.input_model != nullptr || c.keep_model;
+  // Tasks that store or continue an optimizer state train one by one: the loop keeps one
+  // Adam state per network alone (models read and kept stack like any other task).
+  const bool optimizer_io = std::any_of(contexts.begin(), contexts.end(), [](const auto& c) {
+    return c.keep_optimizer || c.continue_optimizer;
   });
-  if (stage_io) return Study::run_tasks(contexts);
+  if (optimizer_io) return Study::run_tasks(contexts);
   return run_in_groups(
       contexts,
       [this](const TaskContext& context) { return stacking_key(classifier(context.point)); },
@@ -203,6 +204,7 @@ std::vector<TaskOutput> DenseClassifierStudy::run_stacked(
       problems.push_back({&data[i].split, &data[i].test, data[i].yields, group[i],
                           group[i].folds > 1 ? &data[i].held_out : nullptr});
     }
+    core::log_debug("stacked training of " + std::to_string(problems.size()) + " task(s)");
     auto stacked = train_and_evaluate_stacked(classifier(group.front().point), problems);
     for (std::size_t m = 0; m < members.size(); ++m) {
       abandoned = abandoned || stacked[m].status == TaskOutput::Status::kAbandoned;

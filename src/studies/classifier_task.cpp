@@ -564,6 +564,12 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
     const auto& split = *problem.split;
     training::seed_weight_init(problem.context.seed(core::SeedPurpose::kWeightInit));
     networks.emplace_back(network);
+    if (problem.context.input_model != nullptr) {  // as train_and_evaluate_split starts
+      auto own = training::split_optimizer(*networks.back(), *problem.context.input_model,
+                                           models::layout_of(*networks.back(), "").tensors.size())
+                     .first;
+      models::import_tensors(*networks.back(), own);
+    }
     members.push_back({to_batch(split.train, split.train.label, settings.balance),
                        to_batch(split.validation, split.validation.label, settings.balance),
                        problem.context.seed(core::SeedPurpose::kShuffle)});
@@ -627,6 +633,11 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
                                   problems[k].held_out, &held_out_scores[k]));
     append_untrained(settings, untrained.empty() ? nullptr : &untrained[k], *problems[k].test,
                      outputs.back());
+    if (problems[k].context.keep_model && outputs.back().status == TaskOutput::Status::kDone) {
+      outputs.back().model = models::export_tensors(*ensemble->member(static_cast<std::int64_t>(k)));
+      outputs.back().model.best_epoch = outcomes[k].best_epoch;
+      outputs.back().model.epochs = static_cast<std::int64_t>(outcomes[k].history.size());
+    }
   }
   return outputs;
 }

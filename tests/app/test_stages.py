@@ -103,6 +103,28 @@ class Stages(unittest.TestCase):
             for key in a:
                 self.assertTrue(np.array_equal(a[key], b[key]), f"{name}: model {key} differs")
 
+    def test_stage_tasks_stack_like_any_other(self):
+        """run.ensemble = 4: stage tasks that read and keep models train stacked; 1 and 2
+        ranks give identical results and models, and K = 1 agrees within the stacking
+        rounding (docs/training.md)."""
+        stores = {}
+        for ranks in (1, 2):
+            stores[ranks] = os.path.join(self.dir, f"stacked_{ranks}.h5")
+            done = run(ranks, "--job", self.job, "--output", stores[ranks],
+                       "--set", "run.ensemble=4")
+            self.assertEqual(done.returncode, 0, done.stderr)
+        assert_identical(self, computed_results(stores[1]), computed_results(stores[2]),
+                         "stacked stages, 1 vs 2 ranks")
+        a, b = models(stores[1]), models(stores[2])
+        for key in a:
+            self.assertTrue(np.array_equal(a[key], b[key]), f"model {key} differs")
+        plain, stacked = computed_results(self.one_rank), computed_results(stores[1])
+        self.assertTrue(np.all(stacked["results/status"] == 1))
+        self.assertLess(np.max(np.abs(plain["results/auc"] - stacked["results/auc"])), 2e-3)
+        reference = models(self.one_rank)
+        for key in reference:  # the pretrain models the fine-tunes read
+            np.testing.assert_allclose(a[key], reference[key], atol=2e-3, err_msg=key)
+
     def test_store_layout_of_stages(self):
         with h5py.File(self.one_rank, "r") as f:
             self.assertEqual([n.decode() for n in f["stages/name"][()]], ["pretrain", "finetune"])
