@@ -164,6 +164,10 @@ class DihiggsHuntingStudy : public DenseClassifierStudyOf<HuntingSettings> {
         correlations_(any_correlations(this->points())) {}
 
  protected:
+  std::size_t model_inputs(std::size_t point) const override {
+    return this->point(point).selection.size();
+  }
+
   /// Test sets hold test_events of each class; no k-fold (the sample size is not fixed up front).
   SampleSizes sample_sizes(std::size_t index) const override {
     return {2 * point(index).test_events, 0};

@@ -354,6 +354,10 @@ class UserSampleStudy : public DenseClassifierStudyOf<UserSettings> {
             {"n_class1", "n_class0", "skipped_rows", "eff_s_at_target_eb", "target_eb"}) {}
 
  protected:
+  std::size_t model_inputs(std::size_t point) const override {
+    return this->point(point).features;
+  }
+
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const UserSettings& s = point(context.point);
     auto mixed = s.mixed;

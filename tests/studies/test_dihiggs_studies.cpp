@@ -136,6 +136,30 @@ BOOST_AUTO_TEST_CASE(cwola_hunting_weights_train_the_hunting_study_and_only_it) 
   BOOST_TEST(one_side.find("training.balance") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(dihiggs_studies_describe_the_model_their_tasks_train) {
+  // Stages need a study's model before any data: the layout must be what a task exports.
+  auto study = make("dihiggs_fraction", fast(2) + "[dihiggs]\nevents_per_mixture = 400\n"
+                                                  "test_events = 400\nfeatures = h1_pt, h1_m, hh_m\n");
+  const auto layout = study->model_layout(0);
+  BOOST_REQUIRE(!layout.empty());
+  BOOST_TEST(layout.tensors.front().name == "hidden0.weight");
+  BOOST_TEST(layout.tensors.front().shape == std::vector<std::int64_t>({64, 3}));
+  studies::TaskContext context;
+  context.master_seed = 5;
+  context.keep_model = true;
+  const auto output = study->run_task(context);
+  BOOST_REQUIRE((output.status == studies::TaskOutput::Status::kDone));
+  BOOST_REQUIRE(output.model.values.size() == layout.tensors.size());
+  for (std::size_t i = 0; i < layout.tensors.size(); ++i) {
+    BOOST_TEST_INFO(layout.tensors[i].name);
+    BOOST_TEST(output.model.values[i].size() == layout.tensors[i].size());
+  }
+  for (const char* name : {"dihiggs_hunting", "dihiggs_augmentation"}) {
+    BOOST_TEST_INFO(name);
+    BOOST_TEST(!make(name, "[dihiggs]\nfeatures = h1_pt, h1_m\n")->model_layout(0).empty());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(hunting_stores_the_correlations_with_m_hh) {
   auto study =
       make("dihiggs_hunting", fast(2) + "[dihiggs]\nluminosity_fb = 0.5\ntest_events = 800\n");
