@@ -184,9 +184,17 @@ Minimum run_bfgs(const Problem& problem, const std::vector<double>& start, int m
   gsl_vector_const_view x0 = gsl_vector_const_view_array(start.data(), start.size());
   // The internal parameters are scaled so that the Hessian is ≈ identity: unit steps.
   gsl_multimin_fdfminimizer_set(minimizer.get(), &function, &x0.vector, 0.1, 0.1);
-  for (int iteration = 0; iteration < max_iterations; ++iteration) {
+  // Stalled: no decrease of −ln L beyond rounding for 10 iterations (e.g. a yield pressed
+  // against the physical boundary, where the line search cannot step out of the allowed
+  // region); the caller's Newton polish and boundary refit take it from there.
+  int stalled = 0;
+  double previous = result.f;
+  for (int iteration = 0; iteration < max_iterations && stalled < 10; ++iteration) {
     if (gsl_multimin_fdfminimizer_iterate(minimizer.get()) != GSL_SUCCESS) break;
     if (gsl_multimin_test_gradient(minimizer.get()->gradient, 1e-7) == GSL_SUCCESS) break;
+    const double f = gsl_multimin_fdfminimizer_minimum(minimizer.get());
+    stalled = previous - f > 1e-12 * (1.0 + std::abs(f)) ? 0 : stalled + 1;
+    previous = f;
   }
   const gsl_vector* x = gsl_multimin_fdfminimizer_x(minimizer.get());
   result.u.assign(x->data, x->data + problem.n_free);
@@ -484,8 +492,10 @@ FitResult BinnedFitter::fit(SignalMode mode, const std::vector<double>& signal, 
   // 0 and −ln L still decreases there, so there is no interior minimum. The minimum is then
   // on the physical boundary λ_a = 0: refit with μ = −b_a(θ)/s_a following the background.
   Problem reported = problem;
+  // (μ can also stall at exactly 0, its start: where the background in the signal's bins is
+  // tiny, any step to μ < 0 already leaves the allowed region.)
   if (mode == SignalMode::kFree && !is_interior_minimum(problem, best, options_.edm_tolerance) &&
-      problem.yield_scale * best.u[P] < 0.0) {
+      problem.yield_scale * best.u[P] <= 0.0) {
     std::vector<double> u(best.u.begin(), best.u.begin() + static_cast<std::ptrdiff_t>(P));
     Problem boundary = problem;
     boundary.n_free = P;

@@ -104,6 +104,34 @@ BOOST_AUTO_TEST_CASE(signal_yield_fits_injected_signal) {
   BOOST_TEST(std::fabs(fixed.half_deviance - fit.half_deviance) < 1e-6);
 }
 
+BOOST_AUTO_TEST_CASE(a_yield_stalled_at_zero_by_a_tiny_background_is_a_boundary_minimum) {
+  // The diphoton spectrum's far tail: the background under the signal is so small (1e-3
+  // events) that the free yield cannot take a single step below 0 without leaving the
+  // allowed region, so the minimizer stalls at exactly 0 with −ln L still falling towards
+  // μ < 0. The minimum is on the boundary, just below 0 (before the fix: a failed fit).
+  auto h = dijet_binning();
+  auto truth = kTruth;
+  const auto unscaled = stats::expected_counts(kDijet4, truth, h);
+  truth[0] += std::log(1e-3 / unscaled[25]);
+  const auto b = stats::expected_counts(kDijet4, truth, h);
+  for (std::size_t i = 0; i < b.size(); ++i) h.counts[i] = std::round(b[i]);
+  std::vector<double> s(b.size(), 0.0);
+  s[24] = 0.25;
+  s[25] = 0.5;
+  s[26] = 0.25;
+  for (std::size_t i = 24; i <= 26; ++i) BOOST_TEST_REQUIRE(h.counts[i] == 0.0);
+  stats::BinnedFitter fitter(h, kDijet4);
+  const auto background = fitter.fit_background();
+  BOOST_REQUIRE(background.converged);
+  const auto fit = fitter.fit_signal(s, background.theta);
+  BOOST_TEST_INFO("failure: " << fit.failure_reason);
+  BOOST_REQUIRE(fit.converged);
+  BOOST_TEST(fit.at_boundary);
+  BOOST_TEST(fit.signal_yield < 0.0);
+  BOOST_TEST(fit.signal_yield > -0.01);  // −b_a / s_a: a few thousandths of an event
+  BOOST_TEST(background.half_deviance >= fit.half_deviance - 1e-9);
+}
+
 BOOST_AUTO_TEST_CASE(deficit_in_empty_bins_is_a_boundary_minimum) {
   // A sparse tail with the signal region emptied: the free yield falls until an empty bin's
   // expectation reaches 0 while −ln L still decreases, so there is no interior minimum.
