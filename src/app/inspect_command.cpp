@@ -129,23 +129,10 @@ int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
   namespace po = boost::program_options;
   std::string path;
   po::options_description options("Usage: cwola inspect STORE [--json]");
-  options.add_options()("help,h", "show this help")("json", "print JSON instead of a table");
-  po::options_description hidden;
-  hidden.add_options()("store", po::value(&path));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("store", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(arguments).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw core::InputError(std::string("cwola inspect: ") + e.what());
-  }
-  if (vm.count("help") != 0 || path.empty()) {
-    if (mpi.rank() == 0) std::cout << options;
-    return path.empty() && vm.count("help") == 0 ? static_cast<int>(core::ExitCode::kBadInput) : 0;
+  bool json = false;
+  options.add_options()("json", po::bool_switch(&json), "print JSON instead of a table");
+  if (const auto code = parse_store_arguments(mpi, arguments, "inspect", options, path)) {
+    return *code;
   }
   if (mpi.rank() != 0) return 0;
   struct stat info {};
@@ -192,7 +179,7 @@ int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
                            e.what() + ")");
   }
   const auto file_bytes = static_cast<double>(info.st_size);
-  if (vm.count("json") != 0) {
+  if (json) {
     print_json(path, study, complete, n_tasks, stages, file_bytes);
   } else {
     print_table(path, study, complete, n_tasks, stages, file_bytes);

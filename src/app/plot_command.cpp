@@ -12,24 +12,10 @@ int plot_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>
   std::string store;
   std::string out_dir;
   po::options_description options("Usage: cwola plot STORE [--out-dir DIR]");
-  options.add_options()("help,h", "show this help")(
-      "out-dir", po::value(&out_dir), "where the PNG files go (default: next to the store)");
-  po::options_description hidden;
-  hidden.add_options()("store", po::value(&store));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description positional;
-  positional.add("store", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(arguments).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw core::InputError(std::string("cwola plot: ") + e.what());
-  }
-  if (vm.count("help") != 0 || store.empty()) {
-    if (mpi.rank() == 0) std::cout << options;
-    return store.empty() && vm.count("help") == 0 ? static_cast<int>(core::ExitCode::kBadInput) : 0;
+  options.add_options()("out-dir", po::value(&out_dir),
+                        "where the PNG files go (default: next to the store)");
+  if (const auto code = parse_store_arguments(mpi, arguments, "plot", options, store)) {
+    return *code;
   }
   if (out_dir.empty()) {
     const auto slash = store.rfind('/');

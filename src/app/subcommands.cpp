@@ -1,6 +1,36 @@
 #include "app/subcommands.hpp"
 
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "core/error.hpp"
+
 namespace cwola::app {
+
+std::optional<int> parse_store_arguments(const parallel::MpiRuntime& mpi,
+                                         const std::vector<std::string>& arguments,
+                                         const std::string& command,
+                                         boost::program_options::options_description& options,
+                                         std::string& store) {
+  namespace po = boost::program_options;
+  options.add_options()("help,h", "show this help");
+  po::options_description hidden;
+  hidden.add_options()("store", po::value(&store));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("store", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(arguments).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw core::InputError("cwola " + command + ": " + e.what());
+  }
+  if (vm.count("help") == 0 && !store.empty()) return std::nullopt;
+  if (mpi.rank() == 0) std::cout << options;
+  return store.empty() && vm.count("help") == 0 ? static_cast<int>(core::ExitCode::kBadInput) : 0;
+}
 
 // Declarations of the handlers, one per app/<name>_command.cpp.
 int plot_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);

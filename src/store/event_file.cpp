@@ -29,17 +29,7 @@ class EventFileWriter {
   void column(const std::string& name, hid_t file_type, hid_t memory_type, hsize_t rows,
               hsize_t columns, const std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges,
               std::size_t local_rows, const void* data) {
-    const hsize_t dims[2] = {rows, columns};
-    Handle space(H5Screate_simple(columns > 0 ? 2 : 1, dims, nullptr), H5Sclose);
-    Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    H5Pset_obj_track_times(dcpl.id(), 0);
-    H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS);
-    H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
-    Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-    H5Pset_create_intermediate_group(lcpl.id(), 1);
-    Handle dataset(
-        H5Dcreate2(file_, name.c_str(), file_type, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
-        H5Dclose);
+    Handle dataset = create_contiguous_dataset(file_, name, file_type, rows, columns);
     if (!dataset.valid()) fail_write(path_, "creating dataset " + name);
     Handle file_space(H5Dget_space(dataset.id()), H5Sclose);
     H5Sselect_none(file_space.id());

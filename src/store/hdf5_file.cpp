@@ -492,6 +492,21 @@ void Hdf5File::flush() {
   });
 }
 
+Handle create_contiguous_dataset(hid_t file, const std::string& name, hid_t type, hsize_t rows,
+                                 hsize_t columns) {
+  const hsize_t dims[2] = {rows, columns};
+  Handle space(H5Screate_simple(columns > 0 ? 2 : 1, dims, nullptr), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_obj_track_times(dcpl.id(), 0);
+  H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS);
+  H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  H5Pset_create_intermediate_group(lcpl.id(), 1);
+  return Handle(
+      H5Dcreate2(file, name.c_str(), type, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
+      H5Dclose);
+}
+
 Handle fixed_string_type(std::size_t length) {
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type.id(), std::max<std::size_t>(length, 1));

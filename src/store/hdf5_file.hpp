@@ -147,6 +147,12 @@ Handle fixed_string_type(std::size_t length);
 /// The boolean h5py and SPANet files use: an int8 enum FALSE = 0, TRUE = 1.
 Handle bool_enum_type();
 
+/// Creates the contiguous dataset `name` [rows] (columns 0) or [rows, columns] in `file`,
+/// without time stamps, allocated at creation, with intermediate groups (collective on a
+/// parallel file). Returns an invalid Handle when HDF5 fails; the caller names the file.
+Handle create_contiguous_dataset(hid_t file, const std::string& name, hid_t type, hsize_t rows,
+                                 hsize_t columns);
+
 /// Closes everything HDF5 still holds (H5close), while MPI is still up. After a failed
 /// close (a full disk) HDF5 keeps the file and would close it again at exit, after
 /// MPI_Finalize, and crash; call this on the error path before MPI ends.

@@ -24,17 +24,7 @@ void ok(herr_t status, const std::string& path, const std::string& what) {
 /// Collective creation of a contiguous dataset [rows] or [rows, columns] without time stamps.
 Handle create(hid_t file, const std::string& path, const std::string& name, hid_t type,
               hsize_t rows, hsize_t columns) {
-  const hsize_t dims[2] = {rows, columns};
-  Handle space(H5Screate_simple(columns > 0 ? 2 : 1, dims, nullptr), H5Sclose);
-  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  H5Pset_obj_track_times(dcpl.id(), 0);
-  H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS);
-  H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
-  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-  H5Pset_create_intermediate_group(lcpl.id(), 1);
-  Handle dataset(
-      H5Dcreate2(file, name.c_str(), type, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
-      H5Dclose);
+  Handle dataset = create_contiguous_dataset(file, name, type, rows, columns);
   if (!dataset.valid()) fail(path, "creating dataset " + name);
   return dataset;
 }
