@@ -19,6 +19,21 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
 RUN_DEPENDENT = {"wall_seconds", "rank", "device"}
 
 
+def gaussian_job(name, seed, repeats, f1, dimensions=3, signal_mean=0.6, events=1500,
+                 test_events=1000, training="max_epochs = 5", metrics="",
+                 run="threads = 1\nprogress_seconds = 0"):
+    """A small Gaussian CWoLa job: the fixture of the executable's tests (seconds per run).
+    `training`, `metrics` and `run` are the bodies of those sections (empty: no section)."""
+    text = (f"\n[job]\nname = {name}\nstudy = gaussian\nseed = {seed}\nrepeats = {repeats}\n\n"
+            f"[scan]\ngaussian.f1 = {f1}\n\n"
+            f"[gaussian]\ndimensions = {dimensions}\nsignal_mean = {signal_mean}\n"
+            f"events_per_mixture = {events}\ntest_events = {test_events}\n")
+    for section, body in (("training", training), ("metrics", metrics), ("run", run)):
+        if body:
+            text += f"\n[{section}]\n{body}\n"
+    return text
+
+
 def cwola_command(ranks, *args):
     base = [MPIEXEC, "-np", str(ranks), *MPIEXEC_FLAGS, CWOLA] if ranks > 1 else [CWOLA]
     return base + list(args)

@@ -15,37 +15,14 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from cwola_driver import ENV, assert_identical, cwola_command, kill_tree, run_cwola  # noqa: E402
+from cwola_driver import (ENV, assert_identical, cwola_command, gaussian_job,  # noqa: E402
+                          kill_tree, run_cwola)
 from cwola_driver import computed_results as computed  # noqa: E402
 
-TINY_JOB = """
-[job]
-name = tiny
-study = gaussian
-seed = 4242
-repeats = 3
-
-[scan]
-gaussian.f1 = 0.6, 0.8, 1.0
-
-[gaussian]
-dimensions = 3
-signal_mean = 0.6
-events_per_mixture = 2000
-test_events = 2000
-
-[training]
-max_epochs = 8
-patience = 3
-
-[metrics]
-keep_scores = true       # so every identity and resume check covers /scores and ensembles
-test_set = per_point
-
-[run]
-threads = 1
-progress_seconds = 0
-"""
+TINY_JOB = gaussian_job("tiny", 4242, 3, "0.6, 0.8, 1.0", events=2000, test_events=2000,
+                        training="max_epochs = 8\npatience = 3",
+                        # keep_scores: every identity and resume check covers /scores, ensembles
+                        metrics="keep_scores = true\ntest_set = per_point")
 
 def command(ranks, *args):
     return cwola_command(ranks, "run", *args)

@@ -17,31 +17,9 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from cwola_driver import ENV, cwola_command  # noqa: E402
+from cwola_driver import ENV, cwola_command, gaussian_job  # noqa: E402
 
-JOB = """
-[job]
-name = diverging
-study = gaussian
-seed = 99
-repeats = 3
-
-[scan]
-gaussian.f1 = 0.7, 0.9
-
-[gaussian]
-dimensions = 2
-signal_mean = 1.0
-events_per_mixture = 1500
-test_events = 1000
-
-[training]
-max_epochs = 5
-
-[run]
-threads = 1
-progress_seconds = 0
-"""
+JOB = gaussian_job("diverging", 99, 3, "0.7, 0.9", dimensions=2, signal_mean=1.0)
 POISONED = (1, 4)  # task id = point * repeats + repeat: one task of each point
 
 

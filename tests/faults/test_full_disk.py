@@ -18,33 +18,11 @@ import unittest
 import h5py
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from cwola_driver import ENV, cwola_command, kill_tree  # noqa: E402
+from cwola_driver import ENV, cwola_command, gaussian_job, kill_tree  # noqa: E402
 
 TIMEOUT = 90  # a run still going then is a hang
-JOB = """
-[job]
-name = full
-study = gaussian
-seed = 5
-repeats = 3
-
-[scan]
-gaussian.f1 = 0.7, 0.8, 1.0
-
-[gaussian]
-dimensions = 2
-signal_mean = 1.0
-events_per_mixture = 300
-test_events = 300
-
-[training]
-max_epochs = 40
-patience = 2
-
-[run]
-threads = 1
-progress_seconds = 0
-"""
+JOB = gaussian_job("full", 5, 3, "0.7, 0.8, 1.0", dimensions=2, signal_mean=1.0, events=300,
+                   test_events=300, training="max_epochs = 40\npatience = 2")
 TMPFS_BYTES = 4 << 20
 
 

@@ -24,34 +24,13 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from cwola_driver import (CWOLA, ENV, MPIEXEC, MPIEXEC_FLAGS, assert_identical,  # noqa: E402
-                          computed_results, cwola_command, kill_tree, process_tree)
+                          computed_results, cwola_command, gaussian_job, kill_tree,
+                          process_tree)
 
 SOURCE = os.environ.get("CWOLA_SOURCE_DIR",
                         os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-JOB = """
-[job]
-name = stops
-study = gaussian
-seed = 303
-repeats = 4
-
-[scan]
-gaussian.f1 = 0.6, 0.8, 1.0
-
-[gaussian]
-dimensions = 3
-signal_mean = 0.6
-events_per_mixture = 1500
-test_events = 800
-
-[training]
-max_epochs = 8
-patience = 8
-
-[run]
-threads = 1
-progress_seconds = 0
-"""
+JOB = gaussian_job("stops", 303, 4, "0.6, 0.8, 1.0", test_events=800,
+                   training="max_epochs = 8\npatience = 8")
 DONE_LINE = re.compile(r"task \d+ done")
 HINT = "Continue with the same command plus --resume"
 

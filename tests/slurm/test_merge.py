@@ -13,31 +13,10 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from cwola_driver import ENV, assert_identical, computed_results, cwola_command  # noqa: E402
+from cwola_driver import (ENV, assert_identical, computed_results, cwola_command,  # noqa: E402
+                          gaussian_job)
 
-JOB = """
-[job]
-name = split
-study = gaussian
-seed = 8080
-repeats = 3
-
-[scan]
-gaussian.f1 = 0.6, 0.8, 1.0
-
-[gaussian]
-dimensions = 3
-signal_mean = 0.6
-events_per_mixture = 1500
-test_events = 1000
-
-[training]
-max_epochs = 5
-
-[run]
-threads = 1
-progress_seconds = 0
-"""
+JOB = gaussian_job("split", 8080, 3, "0.6, 0.8, 1.0")
 
 
 def cwola(ranks, *args):

@@ -33,36 +33,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, ".."))
 from private_slurm import PrivateSlurm, Unavailable  # noqa: E402
-from cwola_driver import ENV, assert_identical, computed_results  # noqa: E402
+from cwola_driver import ENV, assert_identical, computed_results, gaussian_job  # noqa: E402
 
 SKIP = 77
 ROOT = os.environ.get("CWOLA_SOURCE_DIR", os.path.abspath(os.path.join(HERE, "..", "..")))
 CWOLA = os.path.abspath(os.environ.get("CWOLA_BIN", os.path.join(ROOT, "build", "cwola")))
 SLURM = None  # the PrivateSlurm, set in main()
 
-TINY_JOB = """
-[job]
-name = tiny
-study = gaussian
-seed = 4242
-repeats = 3
-
-[scan]
-gaussian.f1 = 0.6, 0.8, 1.0
-
-[gaussian]
-dimensions = 3
-signal_mean = 0.6
-events_per_mixture = 2000
-test_events = 2000
-
-[training]
-max_epochs = 8
-patience = 3
-
-[run]
-progress_seconds = 0
-"""
+TINY_JOB = gaussian_job("tiny", 4242, 3, "0.6, 0.8, 1.0", events=2000, test_events=2000,
+                        training="max_epochs = 8\npatience = 3", run="progress_seconds = 0")
 
 # About 40 s on one quiet core: longer than the at most 30 s SLURM gives the time-limit
 # job before its warning signal (slurmctld checks limits every 30 s).
