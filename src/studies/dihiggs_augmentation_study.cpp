@@ -54,22 +54,13 @@ AugmentationSettings read_settings(core::JobConfig& config) {
   return s;
 }
 
-class DihiggsAugmentationStudy : public DenseClassifierStudyOf<AugmentationSettings> {
+class DihiggsAugmentationStudy : public DihiggsDenseStudyOf<AugmentationSettings> {
  public:
   explicit DihiggsAugmentationStudy(std::vector<AugmentationSettings> points)
-      : DenseClassifierStudyOf(std::move(points), {"heavy_mass", "augmentation", "copies",
+      : DihiggsDenseStudyOf(std::move(points), {"heavy_mass", "augmentation", "copies",
                                                    "train_rows", "validation_rows", "features"}) {}
 
  protected:
-  std::size_t model_inputs(std::size_t point) const override {
-    return this->point(point).selection.size();
-  }
-
-  /// Test sets hold test_events of each class; no k-fold (the sample size is not fixed up front).
-  SampleSizes sample_sizes(std::size_t index) const override {
-    return {2 * point(index).test_events, 0};
-  }
-
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const AugmentationSettings& s = point(context.point);
     const physics::HhEventSource signal(s.physics.signal);

@@ -14,6 +14,7 @@
 #include "features/dihiggs_features.hpp"
 #include "features/higgs_pairing.hpp"
 #include "physics/hh_event_source.hpp"
+#include "studies/classifier_study.hpp"
 #include "studies/study.hpp"
 
 namespace cwola::studies {
@@ -67,5 +68,21 @@ std::vector<double> correlation_values(const std::vector<features::HiggsCandidat
 
 /// The fraction of `events` whose pairing is correct (NaN if none).
 double pairing_rate(const std::vector<CandidateEvent>& events);
+
+/// Base of the di-Higgs dense studies: their network reads the chosen features (known before
+/// any event, so stages can store its model), and their test sets hold test_events of each
+/// class, without k-fold (the sample size is not fixed up front).
+template <typename Point>
+class DihiggsDenseStudyOf : public DenseClassifierStudyOf<Point> {
+ protected:
+  using DenseClassifierStudyOf<Point>::DenseClassifierStudyOf;
+
+  std::size_t model_inputs(std::size_t point) const override {
+    return this->point(point).selection.size();
+  }
+  SampleSizes sample_sizes(std::size_t index) const override {
+    return {2 * this->point(index).test_events, 0};
+  }
+};
 
 }  // namespace cwola::studies

@@ -67,23 +67,14 @@ FractionSettings read_settings(core::JobConfig& config) {
   return s;
 }
 
-class DihiggsFractionStudy : public DenseClassifierStudyOf<FractionSettings> {
+class DihiggsFractionStudy : public DihiggsDenseStudyOf<FractionSettings> {
  public:
   explicit DihiggsFractionStudy(std::vector<FractionSettings> points)
-      : DenseClassifierStudyOf(std::move(points),
+      : DihiggsDenseStudyOf(std::move(points),
                                {"f1", "f2", "heavy_mass", "features", "pairing_accuracy",
                                 "signal_four_tag_efficiency", "background_four_tag_efficiency"}) {}
 
  protected:
-  std::size_t model_inputs(std::size_t point) const override {
-    return this->point(point).selection.size();
-  }
-
-  /// Test sets hold test_events of each class; no k-fold (the sample size is not fixed up front).
-  SampleSizes sample_sizes(std::size_t index) const override {
-    return {2 * point(index).test_events, 0};
-  }
-
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const FractionSettings& s = point(context.point);
     const physics::HhEventSource signal(s.physics.signal);

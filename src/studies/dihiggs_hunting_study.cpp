@@ -157,22 +157,13 @@ std::vector<std::string> hunting_columns(bool correlations) {
   return columns;
 }
 
-class DihiggsHuntingStudy : public DenseClassifierStudyOf<HuntingSettings> {
+class DihiggsHuntingStudy : public DihiggsDenseStudyOf<HuntingSettings> {
  public:
   explicit DihiggsHuntingStudy(std::vector<HuntingSettings> points)
-      : DenseClassifierStudyOf(std::move(points), hunting_columns(any_correlations(points))),
+      : DihiggsDenseStudyOf(std::move(points), hunting_columns(any_correlations(points))),
         correlations_(any_correlations(this->points())) {}
 
  protected:
-  std::size_t model_inputs(std::size_t point) const override {
-    return this->point(point).selection.size();
-  }
-
-  /// Test sets hold test_events of each class; no k-fold (the sample size is not fixed up front).
-  SampleSizes sample_sizes(std::size_t index) const override {
-    return {2 * point(index).test_events, 0};
-  }
-
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const HuntingSettings& s = point(context.point);
     const physics::HhEventSource signal(s.physics.signal);
