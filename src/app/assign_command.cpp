@@ -1,6 +1,7 @@
 /// `cwola assign`: jet assignment with the attention network on a SPANet data set (event spec
 /// YAML + HDF5): trains on the first part of the file, tests on the complete events of the rest,
-/// and prints event purity per jet count beside the chi2 baseline and random assignment
+/// and prints event purity per jet count beside a physics baseline (chi2 for ttbar, min-ΔR for
+/// di-Higgs) and random assignment
 /// (studies/attention_assignment.hpp). Runs on rank 0.
 #include <boost/program_options.hpp>
 #include <ATen/Parallel.h>
@@ -72,7 +73,8 @@ int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::strin
                   result.train_seconds);
   std::printf("assign: final epoch loss %.4f (assignment %.4f)\n", result.history.back().total,
               result.history.back().assignment);
-  std::printf("%-10s %8s %10s %10s %12s %14s\n", "jets", "events", "attention", "chi2",
+  const std::string baseline = result.baseline.empty() ? "baseline" : result.baseline;
+  std::printf("%-10s %8s %10s %10s %12s %14s\n", "jets", "events", "attention", baseline.c_str(),
               "random", "attention/rnd");
   for (std::size_t i = 0; i < result.rows.size(); ++i) {
     const auto& row = result.rows[i];
@@ -80,7 +82,7 @@ int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::strin
     const std::string label = all ? "all" : (row.at_least ? ">=" : "") + std::to_string(row.jets);
     std::printf("%-10s %8lld %10.4f %10s %12.6f %14.1f\n", label.c_str(),
                 static_cast<long long>(row.events), row.attention,
-                row.chi2 < 0 ? "-" : std::to_string(row.chi2).substr(0, 6).c_str(), row.random,
+                row.baseline < 0 ? "-" : std::to_string(row.baseline).substr(0, 6).c_str(), row.random,
                 row.attention / row.random);
   }
   return 0;

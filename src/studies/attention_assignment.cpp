@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/seed.hpp"
+#include "features/higgs_pairing.hpp"
 #include "features/top_chi2_assignment.hpp"
 #include "training/trainer.hpp"
 
@@ -84,15 +85,19 @@ namespace {
 
 /// The chi2 baseline's assignment of every event in `index`, as [M, 2, 3] in the spec's
 /// daughter order; throws InputError if a needed feature or daughter name is missing.
+/// Index of the jet feature `name` in `data`; InputError naming the baseline that needs it.
+std::int64_t feature_index(const store::SpanetDataset& data, const std::string& name,
+                           const std::string& baseline) {
+  for (std::size_t i = 0; i < data.features.size(); ++i) {
+    if (data.features[i].name == name) return static_cast<std::int64_t>(i);
+  }
+  throw core::InputError("event spec", "INPUTS/SEQUENTIAL", name,
+                         "the " + baseline + " baseline needs pt, eta, phi, mass and btag");
+}
+
 torch::Tensor chi2_assignments(const store::SpanetEventSpec& spec,
                                const store::SpanetDataset& data, const torch::Tensor& index) {
-  const auto feature = [&](const std::string& name) {
-    for (std::size_t i = 0; i < data.features.size(); ++i) {
-      if (data.features[i].name == name) return static_cast<std::int64_t>(i);
-    }
-    throw core::InputError("event spec", "INPUTS/SEQUENTIAL", name,
-                           "the chi2 baseline needs pt, eta, phi, mass and btag");
-  };
+  const auto feature = [&](const std::string& name) { return feature_index(data, name, "chi2"); };
   const auto pt = feature("pt"), eta = feature("eta"), phi = feature("phi"),
              mass = feature("mass"), btag = feature("btag");
   const auto& daughters = spec.particles.at(0).daughters;
@@ -133,6 +138,48 @@ torch::Tensor chi2_assignments(const store::SpanetEventSpec& spec,
 
 }  // namespace
 
+torch::Tensor min_delta_r_assignments(const store::SpanetDataset& data, const torch::Tensor& index) {
+  const auto feature = [&](const std::string& name) { return feature_index(data, name, "min-ΔR"); };
+  const auto pt = feature("pt"), eta = feature("eta"), phi = feature("phi"),
+             mass = feature("mass"), btag = feature("btag");
+  const auto f = static_cast<std::int64_t>(data.features.size());
+  const auto j = static_cast<std::int64_t>(data.jet_slots);
+  const auto m = index.size(0);
+  auto out = torch::full({m, 2, 2}, -1, torch::kInt64);
+  auto o = out.accessor<std::int64_t, 3>();
+  const auto rows = index.accessor<std::int64_t, 1>();
+  const features::PairingConfig pairing;  // the note's: b-tagged jets, four-tag kinematics
+  for (std::int64_t r = 0; r < m; ++r) {
+    const auto e = rows[r];
+    const auto at = [&](std::int64_t slot, std::int64_t c) {
+      return static_cast<double>(data.jets[static_cast<std::size_t>((e * j + slot) * f + c)]);
+    };
+    std::vector<std::int64_t> slots;  // real jets by decreasing pT, as the pairing expects
+    for (std::int64_t i = 0; i < j && data.mask[static_cast<std::size_t>(e * j + i)] != 0; ++i) {
+      slots.push_back(i);
+    }
+    std::stable_sort(slots.begin(), slots.end(),
+                     [&](std::int64_t a, std::int64_t b) { return at(a, pt) > at(b, pt); });
+    physics::JetEvent event;
+    for (const auto slot : slots) {
+      physics::Jet jet;
+      jet.p4 = physics::FourVector::from_pt_eta_phi_m(at(slot, pt), at(slot, eta), at(slot, phi),
+                                                      at(slot, mass));
+      jet.btag = at(slot, btag) > 0.5;
+      event.jets.push_back(jet);
+    }
+    const auto candidates = features::make_candidates(event, pairing);
+    if (!candidates) continue;
+    for (std::int64_t h = 0; h < 2; ++h) {
+      for (std::int64_t b = 0; b < 2; ++b) {
+        const auto sorted = candidates->jet_index[static_cast<std::size_t>(2 * h + b)];
+        o[r][h][b] = slots[static_cast<std::size_t>(sorted)];  // back to the file's slot
+      }
+    }
+  }
+  return out;
+}
+
 AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
                                 const store::SpanetDataset& data,
                                 const AssignmentOptions& options) {
@@ -164,7 +211,9 @@ AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
   const auto predicted = training::predict_attention(net, test.jets, test.mask).assignments;
   const auto complete = test.targets.ge(0).flatten(1).all(1);
   const auto jet_count = test.mask.sum(1);
-  const bool chi2 = options.chi2_baseline && cfg.particles == 2 && cfg.daughters == 3;
+  const bool chi2 = options.baseline && cfg.particles == 2 && cfg.daughters == 3;
+  const bool min_delta_r = options.baseline && cfg.particles == 2 && cfg.daughters == 2;
+  result.baseline = chi2 ? "chi2" : min_delta_r ? "min_dR" : "";
   int group = 1;  // daughter permutations per particle: the product of the sets' factorials
   for (const auto& set : cfg.symmetric_daughters) {
     for (std::size_t i = 2; i <= set.size(); ++i) group *= static_cast<int>(i);
@@ -189,10 +238,13 @@ AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
                                            test.targets.index_select(0, rows),
                                            cfg.symmetric_daughters)
                         .first;
-    if (chi2) {
-      row.chi2 = training::event_purity(chi2_assignments(spec, data, test_index.index_select(0, rows)),
-                                        test.targets.index_select(0, rows), cfg.symmetric_daughters)
-                     .first;
+    if (chi2 || min_delta_r) {
+      const auto events = test_index.index_select(0, rows);
+      row.baseline = training::event_purity(chi2 ? chi2_assignments(spec, data, events)
+                                                 : min_delta_r_assignments(data, events),
+                                            test.targets.index_select(0, rows),
+                                            cfg.symmetric_daughters)
+                         .first;
     }
     // Random purity: per event, averaged over the row's events.
     const auto counts = jet_count.index_select(0, rows);

@@ -1,7 +1,8 @@
 #pragma once
 /// Jet assignment on a SPANet data set: the attention network trained on the first part of the
-/// file and tested on the complete events of the rest, event purity per jet count, beside the
-/// chi2 mass-constraint baseline (ttbar triplets) and the random-assignment purity. Used by
+/// file and tested on the complete events of the rest, event purity per jet count, beside a
+/// physics baseline (the chi2 mass constraint for ttbar triplets, the note's min-ΔR pairing for
+/// di-Higgs pairs) and the random-assignment purity. Used by
 /// `cwola assign`; docs/attention.md.
 #include <cstdint>
 #include <string>
@@ -29,7 +30,7 @@ struct AssignmentOptions {
   std::uint64_t seed = 1;       ///< master seed (weight init and epoch order, via core/seed)
   models::AttentionNetworkConfig network;  ///< sizes (hidden, layers, heads)
   training::AttentionTrainerConfig trainer;
-  bool chi2_baseline = true;    ///< only for 2 particles x 3 daughters (t -> q q b)
+  bool baseline = true;  ///< chi2 for 2 particles x 3 daughters, min-ΔR for 2 x 2
 };
 
 /// One row of the purity table: events with `jets` real jets (the last row: >= jets).
@@ -38,12 +39,13 @@ struct PurityRow {
   bool at_least = false;
   std::int64_t events = 0;     ///< complete test events in the row
   double attention = 0;        ///< event purity of the network
-  double chi2 = -1;            ///< of the baseline (-1 when not run)
+  double baseline = -1;        ///< of the baseline (-1 when not run)
   double random = 0;           ///< of a uniformly random assignment
 };
 
 struct AssignmentResult {
   std::vector<PurityRow> rows;  ///< per jet count, then "all"
+  std::string baseline;         ///< "chi2", "min_dR" or "" (none for this event topology)
   std::vector<training::AttentionEpoch> history;
   double train_seconds = 0;
   std::int64_t train_events = 0;
@@ -52,6 +54,11 @@ struct AssignmentResult {
 AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
                                 const store::SpanetDataset& data,
                                 const AssignmentOptions& options);
+
+/// The note's min-ΔR pairing (features::make_candidates: the four highest-pT b-tagged jets
+/// passing the four-tag kinematics) of every event in `index`, as [M, 2, 2] jet indices (h1's
+/// jets, then h2's; -1 where fewer than four jets qualify). Needs pt, eta, phi, mass, btag.
+torch::Tensor min_delta_r_assignments(const store::SpanetDataset& data, const torch::Tensor& index);
 
 /// Purity of a uniformly random assignment of `particles` particles with `daughters` jets each
 /// (symmetry group of size `group` per particle, particles interchangeable) among n jets.
