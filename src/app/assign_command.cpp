@@ -4,21 +4,73 @@
 /// di-Higgs) and random assignment
 /// (studies/attention_assignment.hpp). Runs on rank 0.
 #include <boost/program_options.hpp>
-#include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include "app/subcommands.hpp"
+#include "parallel/agreed_step.hpp"
+#include "training/compute_device.hpp"
 #include "core/error.hpp"
 #include "studies/attention_assignment.hpp"
 
 namespace cwola::app {
 
+namespace {
+/// Rank 0's trained network to every rank: the tensor sizes, then all values.
+void broadcast_model(const parallel::MpiRuntime& mpi, core::ModelTensors& model) {
+  std::uint64_t tensors = model.values.size();
+  MPI_Bcast(&tensors, 1, MPI_UINT64_T, 0, mpi.comm());
+  std::vector<std::uint64_t> sizes(tensors);
+  for (std::size_t i = 0; i < model.values.size(); ++i) sizes[i] = model.values[i].size();
+  MPI_Bcast(sizes.data(), static_cast<int>(tensors), MPI_UINT64_T, 0, mpi.comm());
+  model.values.resize(tensors);
+  for (std::size_t i = 0; i < tensors; ++i) {
+    model.values[i].resize(sizes[i]);
+    MPI_Bcast(model.values[i].data(), static_cast<int>(sizes[i]), MPI_FLOAT, 0, mpi.comm());
+  }
+}
+
+/// The test events (after the training part) predicted by the ranks in blocks of the
+/// prediction batch, so every batch is the one a single rank would evaluate (same results,
+/// bit for bit), and written in SPANet's predict layout.
+void write_predictions(const parallel::MpiRuntime& mpi, const std::string& path,
+                       const store::SpanetEventSpec& spec, const store::SpanetDataset& data,
+                       const studies::AssignmentOptions& options,
+                       studies::AssignmentResult& result) {
+  broadcast_model(mpi, result.model);
+  const auto first_test = static_cast<std::uint64_t>(
+      std::floor(options.train_fraction * static_cast<double>(data.events)));
+  const std::uint64_t total = data.events - first_test;
+  constexpr std::uint64_t kBlock = 512;  // training::predict_attention's batch
+  const std::uint64_t blocks = (total + kBlock - 1) / kBlock;
+  const auto ranks = static_cast<std::uint64_t>(mpi.size());
+  const auto rank = static_cast<std::uint64_t>(mpi.rank());
+  const std::uint64_t first_block = blocks * rank / ranks;
+  const std::uint64_t end_block = blocks * (rank + 1) / ranks;
+  const std::uint64_t first = std::min(total, first_block * kBlock);
+  const std::uint64_t end = std::min(total, end_block * kBlock);
+  store::SpanetPredictionRows rows;
+  parallel::run_agreed(mpi.comm(), [&] {
+    rows = studies::predict_events(spec, data, options, result.model, first_test + first,
+                                   end - first);
+  });
+  rows.first_event = first;  // rows of the output file, which holds the test events only
+  store::write_spanet_predictions(mpi.comm(), path, spec, data, total, rows);
+  if (mpi.rank() == 0) {
+    std::printf("assign: predictions of %llu test events in SPANet's predict layout: %s\n",
+                static_cast<unsigned long long>(total), path.c_str());
+  }
+}
+}  // namespace
+
 int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments) {
   namespace po = boost::program_options;
   std::string spec_path;
   std::string data_path;
+  std::string predict_path;
   std::uint64_t max_events = 0;
   std::uint64_t max_jets = 10;
   int threads = 1;
@@ -44,7 +96,10 @@ int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::strin
       "layers per particle branch")(
       "assignment-loss-scale",
       po::value(&options.trainer.loss_weights.assignment)->default_value(1.0), "lambda_a")(
-      "threads", po::value(&threads)->default_value(1), "LibTorch intra-op threads");
+      "threads", po::value(&threads)->default_value(1), "LibTorch intra-op threads")(
+      "predict", po::value(&predict_path),
+      "also write the test events' predictions in SPANet's predict layout to this HDF5 file "
+      "(all ranks share the prediction; the file is the same on any rank count)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(arguments).options(description).run(), vm);
@@ -56,14 +111,23 @@ int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::strin
     if (mpi.rank() == 0) std::cout << description;
     return vm.count("help") != 0 ? 0 : static_cast<int>(core::ExitCode::kBadInput);
   }
+  // One OpenBLAS thread, as `cwola run` does: results then depend on the seed and `threads`
+  // only, the same on any rank count.
+  training::set_compute_threads(threads, 1);
+  // Every rank reads the data (the predictions are shared out); rank 0 alone trains.
+  store::SpanetEventSpec spec;
+  store::SpanetDataset data;
+  studies::AssignmentResult result;
+  parallel::run_agreed(mpi.comm(), [&] {
+    spec = store::read_spanet_spec(spec_path);
+    store::SpanetDatasetOptions read;
+    read.count = max_events;
+    read.max_jets = max_jets;
+    data = store::read_spanet_dataset(data_path, spec, read);
+    if (mpi.rank() == 0) result = studies::run_assignment(spec, data, options);
+  });
+  if (!predict_path.empty()) write_predictions(mpi, predict_path, spec, data, options, result);
   if (mpi.rank() != 0) return 0;
-  at::set_num_threads(threads);
-  const auto spec = store::read_spanet_spec(spec_path);
-  store::SpanetDatasetOptions read;
-  read.count = max_events;
-  read.max_jets = max_jets;
-  const auto data = store::read_spanet_dataset(data_path, spec, read);
-  const auto result = studies::run_assignment(spec, data, options);
   std::printf("assign: %s, %llu events, trained on the first %lld (%d epochs, %.1f s, "
               "%.0f events/s)\n",
               data_path.c_str(), static_cast<unsigned long long>(data.events),

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/seed.hpp"
 #include "features/higgs_pairing.hpp"
+#include "models/module_tensors.hpp"
 #include "features/top_chi2_assignment.hpp"
 #include "training/trainer.hpp"
 
@@ -138,6 +139,41 @@ torch::Tensor chi2_assignments(const store::SpanetEventSpec& spec,
 
 }  // namespace
 
+store::SpanetPredictionRows predict_events(const store::SpanetEventSpec& spec,
+                                           const store::SpanetDataset& data,
+                                           const AssignmentOptions& options,
+                                           const core::ModelTensors& model, std::uint64_t first,
+                                           std::uint64_t count) {
+  const auto cfg = network_config_for(spec, data.jet_slots, options.network);
+  models::AttentionNetwork net(cfg);
+  models::import_tensors(*net, model);
+  store::SpanetPredictionRows rows;
+  rows.first_event = first;
+  rows.events = count;
+  const auto per_event_jets = data.jet_slots * data.features.size();
+  rows.jets.assign(data.jets.begin() + static_cast<std::ptrdiff_t>(first * per_event_jets),
+                   data.jets.begin() + static_cast<std::ptrdiff_t>((first + count) * per_event_jets));
+  rows.mask.assign(data.mask.begin() + static_cast<std::ptrdiff_t>(first * data.jet_slots),
+                   data.mask.begin() + static_cast<std::ptrdiff_t>((first + count) * data.jet_slots));
+  if (count == 0) return rows;
+  const auto sample = to_attention_sample(data).select(
+      torch::arange(static_cast<std::int64_t>(first), static_cast<std::int64_t>(first + count),
+                    torch::kInt64));
+  const auto predicted = training::predict_attention(net, sample.jets, sample.mask);
+  const auto assignments = predicted.assignments.to(torch::kInt64).contiguous();
+  rows.assignments.assign(assignments.data_ptr<std::int64_t>(),
+                          assignments.data_ptr<std::int64_t>() + assignments.numel());
+  const auto probabilities = predicted.assignment_probs.to(torch::kFloat32).contiguous();
+  rows.assignment_probability.assign(probabilities.data_ptr<float>(),
+                                     probabilities.data_ptr<float>() + probabilities.numel());
+  if (!spec.classifications.empty()) {
+    const auto classes = predicted.class_probs.to(torch::kFloat32).contiguous();
+    rows.class_probability.assign(classes.data_ptr<float>(),
+                                  classes.data_ptr<float>() + classes.numel());
+  }
+  return rows;
+}
+
 torch::Tensor min_delta_r_assignments(const store::SpanetDataset& data, const torch::Tensor& index) {
   const auto feature = [&](const std::string& name) { return feature_index(data, name, "min-ΔR"); };
   const auto pt = feature("pt"), eta = feature("eta"), phi = feature("phi"),
@@ -206,6 +242,7 @@ AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
   result.train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  result.model = models::export_tensors(*net);
   const auto test_index = torch::arange(n_train, n, torch::kInt64);
   const auto test = sample.select(test_index);
   const auto predicted = training::predict_attention(net, test.jets, test.mask).assignments;

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/model_tensors.hpp"
 #include "store/spanet_dataset.hpp"
+#include "store/spanet_predictions.hpp"
 #include "store/spanet_spec.hpp"
 #include "training/attention_trainer.hpp"
 
@@ -49,11 +51,22 @@ struct AssignmentResult {
   std::vector<training::AttentionEpoch> history;
   double train_seconds = 0;
   std::int64_t train_events = 0;
+  core::ModelTensors model;  ///< the trained network (parameters, normalisation buffers)
 };
 
 AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
                                 const store::SpanetDataset& data,
                                 const AssignmentOptions& options);
+
+/// Predictions of the trained network `model` (AssignmentResult::model) for events
+/// [first, first + count) of `data`, as rows of SPANet's predict layout (inputs as read,
+/// greedy assignments, their probabilities, and the class probability when the spec
+/// classifies).
+store::SpanetPredictionRows predict_events(const store::SpanetEventSpec& spec,
+                                           const store::SpanetDataset& data,
+                                           const AssignmentOptions& options,
+                                           const core::ModelTensors& model, std::uint64_t first,
+                                           std::uint64_t count);
 
 /// The note's min-ΔR pairing (features::make_candidates: the four highest-pT b-tagged jets
 /// passing the four-tag kinematics) of every event in `index`, as [M, 2, 2] jet indices (h1's
