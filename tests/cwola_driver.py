@@ -112,6 +112,15 @@ def computed_results(path, groups=("results", "curves", "tasks")):
         return out
 
 
+def datasets(path, group="/"):
+    """Every dataset below `group` of an HDF5 file, keyed by its path relative to the group."""
+    with h5py.File(path, "r") as f:
+        out = {}
+        f[group].visititems(lambda name, obj: out.__setitem__(name, obj[()])
+                            if isinstance(obj, h5py.Dataset) else None)
+        return out
+
+
 def assert_identical(test, a, b, what):
     test.assertEqual(sorted(a), sorted(b), what)
     for key in a:

@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
+#include <numeric>
 #include <chrono>
 #include <cmath>
 
@@ -86,21 +88,47 @@ namespace {
 
 /// The chi2 baseline's assignment of every event in `index`, as [M, 2, 3] in the spec's
 /// daughter order; throws InputError if a needed feature or daughter name is missing.
-/// Index of the jet feature `name` in `data`; InputError naming the baseline that needs it.
-std::int64_t feature_index(const store::SpanetDataset& data, const std::string& name,
-                           const std::string& baseline) {
-  for (std::size_t i = 0; i < data.features.size(); ++i) {
-    if (data.features[i].name == name) return static_cast<std::int64_t>(i);
+/// The kinematics of one real jet, as the physics baselines read them.
+struct BaselineJet {
+  double pt, eta, phi, mass, btag;
+};
+
+/// Where pt, eta, phi, mass and btag sit among `data`'s features; InputError naming the
+/// baseline that needs a missing one.
+std::array<std::int64_t, 5> jet_columns(const store::SpanetDataset& data,
+                                        const std::string& baseline) {
+  std::array<std::int64_t, 5> columns{};
+  const char* names[5] = {"pt", "eta", "phi", "mass", "btag"};
+  for (std::size_t c = 0; c < 5; ++c) {
+    const auto found = std::find_if(data.features.begin(), data.features.end(),
+                                    [&](const auto& feature) { return feature.name == names[c]; });
+    if (found == data.features.end()) {
+      throw core::InputError("event spec", "INPUTS/SEQUENTIAL", names[c],
+                             "the " + baseline + " baseline needs pt, eta, phi, mass and btag");
+    }
+    columns[c] = found - data.features.begin();
   }
-  throw core::InputError("event spec", "INPUTS/SEQUENTIAL", name,
-                         "the " + baseline + " baseline needs pt, eta, phi, mass and btag");
+  return columns;
+}
+
+/// The real jets of event `e`, in the file's slot order.
+std::vector<BaselineJet> real_jets(const store::SpanetDataset& data, std::int64_t e,
+                                   const std::array<std::int64_t, 5>& columns) {
+  const auto f = static_cast<std::int64_t>(data.features.size());
+  const auto j = static_cast<std::int64_t>(data.jet_slots);
+  std::vector<BaselineJet> jets;
+  for (std::int64_t i = 0; i < j && data.mask[static_cast<std::size_t>(e * j + i)] != 0; ++i) {
+    const auto at = [&](std::size_t c) {
+      return static_cast<double>(data.jets[static_cast<std::size_t>((e * j + i) * f + columns[c])]);
+    };
+    jets.push_back({at(0), at(1), at(2), at(3), at(4)});
+  }
+  return jets;
 }
 
 torch::Tensor chi2_assignments(const store::SpanetEventSpec& spec,
                                const store::SpanetDataset& data, const torch::Tensor& index) {
-  const auto feature = [&](const std::string& name) { return feature_index(data, name, "chi2"); };
-  const auto pt = feature("pt"), eta = feature("eta"), phi = feature("phi"),
-             mass = feature("mass"), btag = feature("btag");
+  const auto columns = jet_columns(data, "chi2");
   const auto& daughters = spec.particles.at(0).daughters;
   const auto b_slot = std::find(daughters.begin(), daughters.end(), "b") - daughters.begin();
   if (b_slot == static_cast<std::ptrdiff_t>(daughters.size())) {
@@ -111,20 +139,14 @@ torch::Tensor chi2_assignments(const store::SpanetEventSpec& spec,
   for (std::int64_t s = 0; s < 3; ++s) {
     if (s != b_slot) q_slots.push_back(s);
   }
-  const auto f = static_cast<std::int64_t>(data.features.size());
-  const auto j = static_cast<std::int64_t>(data.jet_slots);
   const auto m = index.size(0);
   auto out = torch::full({m, 2, 3}, -1, torch::kInt64);
   auto o = out.accessor<std::int64_t, 3>();
   const auto rows = index.accessor<std::int64_t, 1>();
   for (std::int64_t r = 0; r < m; ++r) {
-    const auto e = rows[r];
     std::vector<features::ChiJet> jets;
-    for (std::int64_t i = 0; i < j && data.mask[static_cast<std::size_t>(e * j + i)] != 0; ++i) {
-      const auto at = [&](std::int64_t c) {
-        return static_cast<double>(data.jets[static_cast<std::size_t>((e * j + i) * f + c)]);
-      };
-      jets.push_back({at(pt), at(eta), at(phi), at(mass), at(btag)});
+    for (const auto& jet : real_jets(data, rows[r], columns)) {
+      jets.push_back({jet.pt, jet.eta, jet.phi, jet.mass, jet.btag});
     }
     const auto tops = features::assign_tops_chi2(jets);
     for (std::int64_t t = 0; t < 2; ++t) {
@@ -175,33 +197,25 @@ store::SpanetPredictionRows predict_events(const store::SpanetEventSpec& spec,
 }
 
 torch::Tensor min_delta_r_assignments(const store::SpanetDataset& data, const torch::Tensor& index) {
-  const auto feature = [&](const std::string& name) { return feature_index(data, name, "min-ΔR"); };
-  const auto pt = feature("pt"), eta = feature("eta"), phi = feature("phi"),
-             mass = feature("mass"), btag = feature("btag");
-  const auto f = static_cast<std::int64_t>(data.features.size());
-  const auto j = static_cast<std::int64_t>(data.jet_slots);
+  const auto columns = jet_columns(data, "min-ΔR");
   const auto m = index.size(0);
   auto out = torch::full({m, 2, 2}, -1, torch::kInt64);
   auto o = out.accessor<std::int64_t, 3>();
   const auto rows = index.accessor<std::int64_t, 1>();
   const features::PairingConfig pairing;  // the note's: b-tagged jets, four-tag kinematics
   for (std::int64_t r = 0; r < m; ++r) {
-    const auto e = rows[r];
-    const auto at = [&](std::int64_t slot, std::int64_t c) {
-      return static_cast<double>(data.jets[static_cast<std::size_t>((e * j + slot) * f + c)]);
-    };
-    std::vector<std::int64_t> slots;  // real jets by decreasing pT, as the pairing expects
-    for (std::int64_t i = 0; i < j && data.mask[static_cast<std::size_t>(e * j + i)] != 0; ++i) {
-      slots.push_back(i);
-    }
-    std::stable_sort(slots.begin(), slots.end(),
-                     [&](std::int64_t a, std::int64_t b) { return at(a, pt) > at(b, pt); });
+    const auto jets = real_jets(data, rows[r], columns);
+    std::vector<std::int64_t> slots(jets.size());  // by decreasing pT, as the pairing expects
+    std::iota(slots.begin(), slots.end(), std::int64_t{0});
+    std::stable_sort(slots.begin(), slots.end(), [&](std::int64_t a, std::int64_t b) {
+      return jets[static_cast<std::size_t>(a)].pt > jets[static_cast<std::size_t>(b)].pt;
+    });
     physics::JetEvent event;
     for (const auto slot : slots) {
+      const auto& from = jets[static_cast<std::size_t>(slot)];
       physics::Jet jet;
-      jet.p4 = physics::FourVector::from_pt_eta_phi_m(at(slot, pt), at(slot, eta), at(slot, phi),
-                                                      at(slot, mass));
-      jet.btag = at(slot, btag) > 0.5;
+      jet.p4 = physics::FourVector::from_pt_eta_phi_m(from.pt, from.eta, from.phi, from.mass);
+      jet.btag = from.btag > 0.5;
       event.jets.push_back(jet);
     }
     const auto candidates = features::make_candidates(event, pairing);

@@ -13,21 +13,13 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from cwola_driver import run_cwola  # noqa: E402
+from cwola_driver import datasets, run_cwola  # noqa: E402
 
 SOURCE = os.environ.get("CWOLA_SOURCE_DIR",
                         os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SPEC = os.path.join(SOURCE, "inputs", "dihiggs_spanet.yaml")
 EVENTS = 1200
 TRAIN_FRACTION = 0.5  # 600 test events: two prediction blocks of 512, one per rank at 2 ranks
-
-
-def datasets(path):
-    with h5py.File(path, "r") as f:
-        out = {}
-        f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
-                     if isinstance(obj, h5py.Dataset) else None)
-        return out
 
 
 class Assign(unittest.TestCase):

@@ -16,7 +16,8 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from cwola_driver import ENV, assert_identical, computed_results, cwola_command  # noqa: E402
+from cwola_driver import (ENV, assert_identical, computed_results, cwola_command,  # noqa: E402
+                          datasets)
 
 STAGED_JOB = """
 [job]
@@ -70,11 +71,7 @@ def run(ranks, *args, env=None):
 
 
 def models(path):
-    with h5py.File(path, "r") as f:
-        out = {}
-        f["models"].visititems(lambda name, obj: out.__setitem__(name, obj[()])
-                               if isinstance(obj, h5py.Dataset) else None)
-        return out
+    return datasets(path, "models")
 
 
 class Stages(unittest.TestCase):
