@@ -104,6 +104,17 @@ BOOST_AUTO_TEST_CASE(signal_yield_fits_injected_signal) {
   BOOST_TEST(std::fabs(fixed.half_deviance - fit.half_deviance) < 1e-6);
 }
 
+namespace {
+/// A narrow signal over bins 24–26 (fractions 0.25, 0.5, 0.25) of `bins`.
+std::vector<double> narrow_signal(std::size_t bins) {
+  std::vector<double> s(bins, 0.0);
+  s[24] = 0.25;
+  s[25] = 0.5;
+  s[26] = 0.25;
+  return s;
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(a_yield_stalled_at_zero_by_a_tiny_background_is_a_boundary_minimum) {
   // The diphoton spectrum's far tail: the background under the signal is so small (1e-3
   // events) that the free yield cannot take a single step below 0 without leaving the
@@ -115,10 +126,7 @@ BOOST_AUTO_TEST_CASE(a_yield_stalled_at_zero_by_a_tiny_background_is_a_boundary_
   truth[0] += std::log(1e-3 / unscaled[25]);
   const auto b = stats::expected_counts(kDijet4, truth, h);
   for (std::size_t i = 0; i < b.size(); ++i) h.counts[i] = std::round(b[i]);
-  std::vector<double> s(b.size(), 0.0);
-  s[24] = 0.25;
-  s[25] = 0.5;
-  s[26] = 0.25;
+  const auto s = narrow_signal(b.size());
   for (std::size_t i = 24; i <= 26; ++i) BOOST_TEST_REQUIRE(h.counts[i] == 0.0);
   stats::BinnedFitter fitter(h, kDijet4);
   const auto background = fitter.fit_background();
@@ -140,10 +148,7 @@ BOOST_AUTO_TEST_CASE(deficit_in_empty_bins_is_a_boundary_minimum) {
   truth[0] -= std::log(3000.0);
   const auto b = stats::expected_counts(kDijet4, truth, h);
   for (std::size_t i = 0; i < b.size(); ++i) h.counts[i] = std::round(b[i]);
-  std::vector<double> s(b.size(), 0.0);
-  s[24] = 0.25;
-  s[25] = 0.5;
-  s[26] = 0.25;
+  const auto s = narrow_signal(b.size());
   for (std::size_t i = 24; i <= 26; ++i) {
     BOOST_TEST_REQUIRE(b[i] > 1.0);  // a real deficit: several events expected, none seen
     h.counts[i] = 0.0;

@@ -74,7 +74,9 @@ std::vector<Task> make_tasks(bool weighted) {
   return tasks;
 }
 
-training::testing::TrainedTasks alone(const std::vector<Task>& tasks, const TrainerConfig& config) {
+/// Each task trained alone; with `averaged`, scored over its best epochs (average_best_epochs).
+training::testing::TrainedTasks alone(const std::vector<Task>& tasks, const TrainerConfig& config,
+                                      bool averaged = false) {
   training::testing::TrainedTasks result;
   for (const auto& task : tasks) {
     training::seed_weight_init(task.init_seed);
@@ -83,13 +85,16 @@ training::testing::TrainedTasks alone(const std::vector<Task>& tasks, const Trai
                                                          task.data.train, task.data.validation,
                                                          config, task.data.shuffle_seed, kCpu));
     result.scores.push_back(
-        training::predict_scores(training::as_classifier(net), task.test.x, 128, kCpu));
+        averaged ? training::predict_averaged_scores(training::as_classifier(net),
+                                                     result.outcomes.back(), task.test.x, 128, kCpu)
+                 : training::predict_scores(training::as_classifier(net), task.test.x, 128, kCpu));
   }
   return result;
 }
 
+/// The tasks trained as one stack; with `averaged`, scored over each member's best epochs.
 training::testing::TrainedTasks stacked(const std::vector<Task>& tasks,
-                                        const TrainerConfig& config) {
+                                        const TrainerConfig& config, bool averaged = false) {
   std::vector<models::DenseNetwork> nets;
   std::vector<EnsembleMember> members;
   std::vector<torch::Tensor> tests;
@@ -103,7 +108,10 @@ training::testing::TrainedTasks stacked(const std::vector<Task>& tasks,
   const auto model = training::as_stacked_classifier(ensemble);
   training::testing::TrainedTasks result;
   result.outcomes = training::train_ensemble(model, members, config, kCpu);
-  result.scores = training::predict_ensemble_scores(model, tests, 128, kCpu);
+  result.scores =
+      averaged
+          ? training::predict_ensemble_averaged_scores(model, result.outcomes, tests, 128, kCpu)
+          : training::predict_ensemble_scores(model, tests, 128, kCpu);
   return result;
 }
 
@@ -272,31 +280,11 @@ BOOST_AUTO_TEST_CASE(scores_average_the_best_epochs_alone_and_stacked) {
   }
 
   // A stack averages each member over its own best epochs, as the member alone does.
-  std::vector<models::DenseNetwork> nets;
-  std::vector<EnsembleMember> members;
-  std::vector<torch::Tensor> tests;
-  std::vector<std::vector<float>> alone_scores;
-  for (const auto& task : tasks) {
-    training::seed_weight_init(task.init_seed);
-    models::DenseNetwork single(models::DenseNetworkConfig{2, {8, 8}});
-    const auto outcome = training::train_classifier(training::as_classifier(single),
-                                                    task.data.train, task.data.validation,
-                                                    config, task.data.shuffle_seed, kCpu);
-    alone_scores.push_back(training::predict_averaged_scores(training::as_classifier(single),
-                                                             outcome, task.test.x, 128, kCpu));
-    training::seed_weight_init(task.init_seed);
-    nets.emplace_back(models::DenseNetworkConfig{2, {8, 8}});
-    members.push_back(task.data);
-    tests.push_back(task.test.x);
-  }
-  models::EnsembleDenseNetwork ensemble(nets);
-  const auto model = training::as_stacked_classifier(ensemble);
-  const auto outcomes = training::train_ensemble(model, members, config, kCpu);
-  const auto stacked_scores =
-      training::predict_ensemble_averaged_scores(model, outcomes, tests, 128, kCpu);
+  const auto single = alone(tasks, config, /*averaged=*/true);
+  const auto stack = stacked(tasks, config, /*averaged=*/true);
   for (std::size_t k = 0; k < tasks.size(); ++k) {
     BOOST_TEST_INFO("member " << k);
-    BOOST_TEST(training::testing::max_abs_difference(alone_scores[k], stacked_scores[k]) < 1e-3);
+    BOOST_TEST(training::testing::max_abs_difference(single.scores[k], stack.scores[k]) < 1e-3);
   }
 }
 
