@@ -88,6 +88,21 @@ class Stages(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
+    def one_and_two_ranks(self, job, name, *extra):
+        """Runs `job` on 1 and 2 ranks; asserts identical results and models; the stores."""
+        stores = {}
+        for ranks in (1, 2):
+            stores[ranks] = os.path.join(self.dir, f"{name}_{ranks}.h5")
+            done = run(ranks, "--job", job, "--output", stores[ranks], *extra)
+            self.assertEqual(done.returncode, 0, done.stderr)
+        assert_identical(self, computed_results(stores[1]), computed_results(stores[2]),
+                         f"{name}: 1 vs 2 ranks")
+        a, b = models(stores[1]), models(stores[2])
+        self.assertEqual(sorted(a), sorted(b))
+        for key in a:
+            self.assertTrue(np.array_equal(a[key], b[key]), f"{name}: model {key} differs")
+        return stores
+
     def test_rank_count_and_hand_out_do_not_change_results(self):
         reference = computed_results(self.one_rank)
         for name, extra in (("dependency", []), ("barrier", ["--set", "run.stage_sync=barrier"])):
@@ -104,17 +119,8 @@ class Stages(unittest.TestCase):
         """run.ensemble = 4: stage tasks that read and keep models train stacked; 1 and 2
         ranks give identical results and models, and K = 1 agrees within the stacking
         rounding (docs/training.md)."""
-        stores = {}
-        for ranks in (1, 2):
-            stores[ranks] = os.path.join(self.dir, f"stacked_{ranks}.h5")
-            done = run(ranks, "--job", self.job, "--output", stores[ranks],
-                       "--set", "run.ensemble=4")
-            self.assertEqual(done.returncode, 0, done.stderr)
-        assert_identical(self, computed_results(stores[1]), computed_results(stores[2]),
-                         "stacked stages, 1 vs 2 ranks")
-        a, b = models(stores[1]), models(stores[2])
-        for key in a:
-            self.assertTrue(np.array_equal(a[key], b[key]), f"model {key} differs")
+        stores = self.one_and_two_ranks(self.job, "stacked", "--set", "run.ensemble=4")
+        a = models(stores[1])
         plain, stacked = computed_results(self.one_rank), computed_results(stores[1])
         self.assertTrue(np.all(stacked["results/status"] == 1))
         self.assertLess(np.max(np.abs(plain["results/auc"] - stacked["results/auc"])), 2e-3)
@@ -159,16 +165,7 @@ class Stages(unittest.TestCase):
 
     def test_a_fine_tune_can_continue_the_stored_optimizer(self):
         job = write_job(self.dir, "continued.ini", "optimizer = continue")
-        stores = {}
-        for ranks in (1, 2):
-            stores[ranks] = os.path.join(self.dir, f"continued_{ranks}.h5")
-            done = run(ranks, "--job", job, "--output", stores[ranks])
-            self.assertEqual(done.returncode, 0, done.stderr)
-        assert_identical(self, computed_results(stores[1]), computed_results(stores[2]),
-                         "optimizer = continue, 1 vs 2 ranks")
-        a, b = models(stores[1]), models(stores[2])
-        for key in a:
-            self.assertTrue(np.array_equal(a[key], b[key]), f"model {key} differs")
+        stores = self.one_and_two_ranks(job, "continued")
         with h5py.File(stores[1], "r") as f:
             group = f["models/pretrain"]
             # Adam's step count is the number of updates up to the stored (best) epoch: the
