@@ -19,10 +19,10 @@
 #include "metrics/roc.hpp"
 #include "metrics/sic.hpp"
 #include "models/dense_network.hpp"
-#include "models/module_tensors.hpp"
-#include "training/optimizer_tensors.hpp"
 #include "models/ensemble_dense_network.hpp"
+#include "models/module_tensors.hpp"
 #include "training/ensemble_trainer.hpp"
+#include "training/optimizer_tensors.hpp"
 #include "training/trainer.hpp"
 
 namespace cwola::studies {
@@ -349,6 +349,23 @@ TaskOutput make_output(const ClassifierSettings& settings, const training::Train
   return output;
 }
 
+/// Stages: loads the task's input model, if any, into `model`, and returns the optimizer
+/// state stored after it when the task continues it (empty otherwise: a fresh Adam).
+training::OptimizerState import_input_model(torch::nn::Module& model,
+                                            const TaskContext& context) {
+  if (context.input_model == nullptr) return {};
+  auto [own, state] = training::split_optimizer(model, *context.input_model,
+                                                models::layout_of(model, "").tensors.size());
+  models::import_tensors(model, own);
+  if (!context.continue_optimizer) return {};
+  if (state.empty()) {
+    throw core::Error("task " + std::to_string(context.task_id) + " continues an optimizer "
+                      "state, but its input model has none (a bug: the stage it reads must "
+                      "store it)");
+  }
+  return std::move(state);
+}
+
 /// The trained network's scores on the validation events (for the accuracy threshold).
 std::vector<float> score_validation(const training::Classifier& classifier,
                                     const training::TrainOutcome& outcome,
@@ -478,21 +495,7 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
   const auto network = network_config(settings, split.train.features);
   training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
   models::DenseNetwork model(network);
-  training::OptimizerState continued;
-  if (context.input_model != nullptr) {
-    // A stored model may carry its optimizer state after the network's own tensors.
-    auto [own, state] = training::split_optimizer(
-        *model, *context.input_model, models::layout_of(*model, "").tensors.size());
-    models::import_tensors(*model, own);
-    if (context.continue_optimizer) {
-      if (state.empty()) {
-        throw core::Error("task " + std::to_string(context.task_id) + " continues an optimizer "
-                          "state, but its input model has none (a bug: the stage it reads "
-                          "must store it)");
-      }
-      continued = std::move(state);
-    }
-  }
+  const auto continued = import_input_model(*model, context);
   const auto classifier = training::as_classifier(model);
   const auto trainer = trainer_config(settings);
 
@@ -564,12 +567,7 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
     const auto& split = *problem.split;
     training::seed_weight_init(problem.context.seed(core::SeedPurpose::kWeightInit));
     networks.emplace_back(network);
-    if (problem.context.input_model != nullptr) {  // as train_and_evaluate_split starts
-      auto own = training::split_optimizer(*networks.back(), *problem.context.input_model,
-                                           models::layout_of(*networks.back(), "").tensors.size())
-                     .first;
-      models::import_tensors(*networks.back(), own);
-    }
+    import_input_model(*networks.back(), problem.context);  // as train_and_evaluate_split
     members.push_back({to_batch(split.train, split.train.label, settings.balance),
                        to_batch(split.validation, split.validation.label, settings.balance),
                        problem.context.seed(core::SeedPurpose::kShuffle)});
