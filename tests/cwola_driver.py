@@ -34,6 +34,16 @@ def gaussian_job(name, seed, repeats, f1, dimensions=3, signal_mean=0.6, events=
     return text
 
 
+def two_stage_sections(finetune_extra=""):
+    """The stages of the tests' two-stage job (docs/stages.md): pretrain (2 tasks) -> fine-tune
+    per pretrained model (2 points x 2 repeats each), with `finetune_extra` lines in the
+    fine-tune stage."""
+    return ("\n[model]\nhidden = 8, 8\n\n"
+            "[stage.pretrain]\nrepeats = 2\ngaussian.f1 = 1.0\ngaussian.f2 = 0.0\n\n"
+            "[stage.finetune]\nreads = pretrain\ntasks = per_task_of pretrain\nrepeats = 2\n"
+            f"scan.gaussian.f1 = 0.6, 0.8\n{finetune_extra}\n")
+
+
 def cwola_command(ranks, *args):
     base = [MPIEXEC, "-np", str(ranks), *MPIEXEC_FLAGS, CWOLA] if ranks > 1 else [CWOLA]
     return base + list(args)

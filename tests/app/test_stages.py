@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from cwola_driver import (ENV, assert_identical, computed_results, cwola_command,  # noqa: E402
-                          datasets)
+                          datasets, two_stage_sections)
 
 STAGED_JOB = """
 [job]
@@ -31,29 +31,14 @@ signal_mean = 0.6
 events_per_mixture = 1000
 test_events = 600
 
-[model]
-hidden = 8, 8
-
 [training]
 max_epochs = 4
 patience = 4
 
-[stage.pretrain]
-repeats = 2
-gaussian.f1 = 1.0
-gaussian.f2 = 0.0
-
-[stage.finetune]
-reads = pretrain
-tasks = per_task_of pretrain
-repeats = 2
-scan.gaussian.f1 = 0.6, 0.8
-{finetune_extra}
-
 [run]
 threads = 1
 progress_seconds = 0
-"""
+""" + two_stage_sections("{finetune_extra}")
 N_PRETRAIN = 2
 N_TASKS = 2 + 2 * 2 * 2
 

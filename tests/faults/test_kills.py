@@ -23,7 +23,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from cwola_driver import (ENV, assert_identical, computed_results,  # noqa: E402
-                          cwola_command, kill_tree, process_tree, wait_until_gone)
+                          cwola_command, kill_tree, process_tree, two_stage_sections,
+                          wait_until_gone)
 
 N_TASKS = 16
 KILL_JOB = f"""
@@ -273,21 +274,7 @@ class Kills(KillBase):
 # A two-stage job (docs/stages.md): pretrain (tasks 0-1) -> fine-tune per pretrained model
 # (tasks 2-9). Its kill points are the stage boundary and the model write.
 STAGE_JOB = KILL_JOB.replace("repeats = 4\n", "").replace(
-    "[scan]\ngaussian.f1 = 0.6, 0.7, 0.8, 1.0\n", "") + """
-[model]
-hidden = 8, 8
-
-[stage.pretrain]
-repeats = 2
-gaussian.f1 = 1.0
-gaussian.f2 = 0.0
-
-[stage.finetune]
-reads = pretrain
-tasks = per_task_of pretrain
-repeats = 2
-scan.gaussian.f1 = 0.6, 0.8
-"""
+    "[scan]\ngaussian.f1 = 0.6, 0.7, 0.8, 1.0\n", "") + two_stage_sections()
 
 
 class StageKills(KillBase):
