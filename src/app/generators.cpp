@@ -2,9 +2,11 @@
 
 namespace cwola::app {
 
-// One handler per process, each in its own app/generate_<process>.cpp.
+// One handler per process, in app/generate_<family>.cpp (the dijet processes share
+// generate_dijets.cpp: one card reader with per-process defaults).
 int run_generate_dihiggs(const parallel::MpiRuntime&, core::JobConfig&, const GenerateRequest&);
 int run_generate_hidden_valley(const parallel::MpiRuntime&, core::JobConfig&, const GenerateRequest&);
+int run_generate_lhco(const parallel::MpiRuntime&, core::JobConfig&, const GenerateRequest&);
 
 const std::vector<Generator>& generators() {
   static const std::vector<Generator> kGenerators = {
@@ -12,6 +14,8 @@ const std::vector<Generator>& generators() {
        run_generate_dihiggs},
       {"hidden_valley", "QCD dijets or Z_V -> dark showers, jet constituents (anti-kT R = 0.8)",
        run_generate_hidden_valley},
+      {"lhco", "LHCO R&D-like: QCD dijets 1.5-8 TeV or W' -> X Y -> 4q, jet-substructure table",
+       run_generate_lhco},
   };
   return kGenerators;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/error.hpp"
 #include "core/seed.hpp"
@@ -15,12 +16,17 @@ void check(bool ok, const std::string& where, const std::string& key, double val
   if (!ok) throw core::InputError(where, key, core::format_double(value), why);
 }
 
-/// Appends the hadrons of one showered and fragmented SM parton.
-void sm_jet(const Parton& parton, const DijetGeneratorConfig& config, core::RandomStream& stream,
-            StableParticles& out) {
-  const auto partons = shower(parton, config.sm_shower, stream);
-  std::vector<Hadron> hadrons;
+/// Appends the hadrons of one SM parton, showered with `shower_config` and fragmented.
+void hadronise(const Parton& parton, const ShowerConfig& shower_config,
+               const DijetGeneratorConfig& config, core::RandomStream& stream,
+               std::vector<Hadron>& hadrons) {
+  const auto partons = shower(parton, shower_config, stream);
   for (const auto& p : partons) fragment(p.p, config.sm_fragmentation, stream, hadrons);
+}
+
+/// Appends hadrons as stable particles, each charged with probability charged_fraction.
+void append_hadrons(const std::vector<Hadron>& hadrons, const DijetGeneratorConfig& config,
+                    core::RandomStream& stream, StableParticles& out) {
   for (const auto& h : hadrons) {
     out.push_back({h.p, stream.uniform() < config.charged_fraction ? ParticleCharge::kCharged
                                                                    : ParticleCharge::kNeutral});
@@ -137,6 +143,17 @@ void DijetGeneratorConfig::validate() const {
   check(signal.zv_width >= 0 && signal.zv_width < 0.2 * signal.zv_mass, where, "zv_width",
         signal.zv_width, "must be in [0, 0.2 M_ZV) (a narrow resonance)");
   check(signal.rapidity_sigma >= 0, where, "rapidity_sigma", signal.rapidity_sigma, "must be >= 0");
+  check(q.min_parton_pt >= 0, where, "min_parton_pt", q.min_parton_pt, "must be >= 0 GeV");
+  const auto& w = wprime;
+  check(w.wprime_mass > 0 && w.wprime_mass < q.shape.sqrt_s, where, "wprime_mass", w.wprime_mass,
+        "must be in (0, √s)");
+  check(w.wprime_width >= 0 && w.wprime_width < 0.2 * w.wprime_mass, where, "wprime_width",
+        w.wprime_width, "must be in [0, 0.2 M_W′) (a narrow resonance)");
+  check(w.x_mass > 0, where, "x_mass", w.x_mass, "must be > 0 GeV");
+  check(w.y_mass > 0, where, "y_mass", w.y_mass, "must be > 0 GeV");
+  check(w.x_mass + w.y_mass < 0.5 * w.wprime_mass, where, "x_mass", w.x_mass,
+        "m_X + m_Y must stay below M_W′ / 2 (boosted, two-prong X and Y jets)");
+  check(w.rapidity_sigma >= 0, where, "rapidity_sigma", w.rapidity_sigma, "must be >= 0");
   signal.dark.validate();
   sm_shower.validate();
   sm_fragmentation.validate();
@@ -160,6 +177,7 @@ void DijetSelectionConfig::validate() const {
   const std::string where = "dijet selection";
   check(min_jets >= 2, where, "min_jets", min_jets, "a dijet selection needs >= 2 jets");
   check(min_pt >= 0, where, "min_pt", min_pt, "must be >= 0 GeV");
+  check(leading_min_pt >= 0, where, "leading_min_pt", leading_min_pt, "must be >= 0 GeV");
   check(max_abs_eta > 0, where, "max_abs_eta", max_abs_eta, "must be > 0");
   check(store_min_mass < store_max_mass, where, "store_min_mass", store_min_mass,
         "the stored window needs store_min_mass < store_max_mass");
@@ -176,11 +194,21 @@ MassWindows DijetSelectionConfig::windows() const {
           {{sideband[0], sideband[1]}, {sideband[2], sideband[3]}}};
 }
 
-const std::vector<std::string>& cutflow_steps() {
-  static const std::vector<std::string> kSteps = {"generated", "n_jets>=2",     "pt>750",
-                                                  "abs_eta<2", "stored_window", "signal_region",
-                                                  "sideband"};
-  return kSteps;
+std::vector<std::string> cutflow_steps(const DijetSelectionConfig& selection) {
+  const auto g = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", v);
+    return std::string(text);
+  };
+  return {"generated",
+          "parton_pt",
+          "n_jets>=2",
+          "leading_pt>" + g(selection.leading_min_pt),
+          "pt>" + g(selection.min_pt),
+          "abs_eta<" + g(selection.max_abs_eta),
+          "stored_window",
+          "signal_region",
+          "sideband"};
 }
 
 DijetGenerator::DijetGenerator(DijetGeneratorConfig config, DijetSelectionConfig selection)
@@ -189,8 +217,30 @@ DijetGenerator::DijetGenerator(DijetGeneratorConfig config, DijetSelectionConfig
       mass_sampler_((config_.validate(), selection_.validate(), config_.qcd.shape),
                     config_.qcd.m_min, config_.qcd.m_max) {}
 
-StableParticles DijetGenerator::generate_particles(core::RandomStream& stream) const {
-  StableParticles out;
+namespace {
+/// A Breit–Wigner mass around `mass` of width `width`, kept within (0.5, 1.5) × mass and below √s.
+double breit_wigner(double mass, double width, double sqrt_s, core::RandomStream& stream) {
+  double m = 0;
+  do {
+    m = mass + 0.5 * width * std::tan(kPi * (stream.uniform() - 0.5));
+  } while (!(m > 0.5 * mass && m < std::min(1.5 * mass, 0.99 * sqrt_s)));
+  return m;
+}
+
+/// Angle (rad) between the three-momenta of a and b.
+double opening_angle(const FourVector& a, const FourVector& b) {
+  const double dot = a.px * b.px + a.py * b.py + a.pz * b.pz;
+  return std::acos(std::clamp(dot / (a.p() * b.p()), -1.0, 1.0));
+}
+
+/// A resonance of mass `mass` at rest in the transverse plane, at rapidity `y`.
+FourVector at_rapidity(double mass, double y) {
+  return {0.0, 0.0, mass * std::sinh(y), mass * std::cosh(y)};
+}
+}  // namespace
+
+bool DijetGenerator::generate_particles(core::RandomStream& stream, StableParticles& out) const {
+  out.clear();
   const double sqrt_s = config_.qcd.shape.sqrt_s;
   if (config_.process == DijetProcess::kQcd) {
     const auto& q = config_.qcd;
@@ -199,18 +249,19 @@ StableParticles DijetGenerator::generate_particles(core::RandomStream& stream) c
     const double chi = 1.0 + (q.chi_max - 1.0) * stream.uniform();
     const double y_star = 0.5 * std::log(chi) * (stream.uniform() < 0.5 ? 1.0 : -1.0);
     const double pt = mass / (2.0 * std::cosh(y_star));
+    if (pt < q.min_parton_pt) return false;
     const double phi = kPi * (2.0 * stream.uniform() - 1.0);
     for (const auto& [y, azimuth] :
          {std::pair{y_boost + y_star, phi}, std::pair{y_boost - y_star, wrap_phi(phi + kPi)}}) {
       const double colour = stream.uniform() < q.quark_fraction ? 4.0 / 3.0 : 3.0;
-      sm_jet({FourVector::from_pt_eta_phi_m(pt, y, azimuth, 0.0), colour}, config_, stream, out);
+      std::vector<Hadron> hadrons;
+      hadronise({FourVector::from_pt_eta_phi_m(pt, y, azimuth, 0.0), colour}, config_.sm_shower,
+                config_, stream, hadrons);
+      append_hadrons(hadrons, config_, stream, out);
     }
-  } else {
+  } else if (config_.process == DijetProcess::kHiddenValley) {
     const auto& s = config_.signal;
-    double mass = 0;
-    do {
-      mass = s.zv_mass + 0.5 * s.zv_width * std::tan(kPi * (stream.uniform() - 0.5));
-    } while (!(mass > 0.5 * s.zv_mass && mass < std::min(1.5 * s.zv_mass, 0.99 * sqrt_s)));
+    const double mass = breit_wigner(s.zv_mass, s.zv_width, sqrt_s, stream);
     const double y = truncated_normal(s.rapidity_sigma, -std::log(mass / sqrt_s), stream);
     // 1 + cos²θ* by rejection (envelope 2).
     double cos_theta = 0;
@@ -227,33 +278,61 @@ StableParticles DijetGenerator::generate_particles(core::RandomStream& stream) c
     for (const auto& dark_quark : {quark.boosted(0, 0, beta), antiquark.boosted(0, 0, beta)}) {
       dark_jet(dark_quark, s.dark, config_.sm_fragmentation, config_.charged_fraction, stream, out);
     }
+  } else {
+    const auto& w = config_.wprime;
+    const double mass = breit_wigner(w.wprime_mass, w.wprime_width, sqrt_s, stream);
+    const double y = truncated_normal(w.rapidity_sigma, -std::log(mass / sqrt_s), stream);
+    const auto xy = two_body_decay(at_rapidity(mass, y), w.x_mass, w.y_mass, stream);
+    for (const auto& boson : {xy.first, xy.second}) {
+      const auto quarks = two_body_decay(boson, 0.0, 0.0, stream);
+      // A colour-singlet q q̄ radiates coherently: each quark's emissions stay inside the
+      // pair's opening angle (angular ordering; the Chudakov effect).
+      ShowerConfig singlet = config_.sm_shower;
+      singlet.max_angle = std::min(singlet.max_angle, opening_angle(quarks.first, quarks.second));
+      std::vector<Hadron> hadrons;
+      for (const auto& quark : {quarks.first, quarks.second})
+        hadronise({quark, 4.0 / 3.0}, singlet, config_, stream, hadrons);
+      conserve_system_momentum(hadrons, boson);
+      append_hadrons(hadrons, config_, stream, out);
+    }
   }
   underlying_event(config_.underlying_event, config_.charged_fraction, stream, out);
+  return true;
+}
+
+StableParticles DijetGenerator::generate_particles(core::RandomStream& stream) const {
+  StableParticles out;
+  if (!generate_particles(stream, out)) {
+    throw core::Error("dijet generator: generate_particles(stream) needs qcd.min_parton_pt = 0");
+  }
   return out;
 }
 
 bool DijetGenerator::reconstruct(const StableParticles& particles,
                                  core::RandomStream& detector_stream, DijetEvent& event,
                                  std::size_t& passed_steps) const {
-  passed_steps = 1;  // generated
+  passed_steps = cutflow::kPartonPt + 1;
   const Constituents constituents =
       physics::reconstruct(particles, config_.detector, detector_stream);
   const auto jets = cluster_jets(constituents, config_.clustering);
   if (static_cast<int>(jets.size()) < selection_.min_jets) return false;
-  passed_steps = 2;
+  passed_steps = cutflow::kTwoJets + 1;
+  if (jets[0].p.pt() <= selection_.leading_min_pt) return false;
+  passed_steps = cutflow::kLeadingPt + 1;
   if (jets[0].p.pt() <= selection_.min_pt || jets[1].p.pt() <= selection_.min_pt) return false;
-  passed_steps = 3;
+  passed_steps = cutflow::kBothPt + 1;
   if (std::abs(jets[0].p.eta()) >= selection_.max_abs_eta ||
       std::abs(jets[1].p.eta()) >= selection_.max_abs_eta) {
     return false;
   }
-  passed_steps = 4;
+  passed_steps = cutflow::kEta + 1;
   event.mjj = (jets[0].p + jets[1].p).m();
   if (event.mjj < selection_.store_min_mass || event.mjj >= selection_.store_max_mass) return false;
-  passed_steps = 5;
-  event.signal = config_.process == DijetProcess::kHiddenValley;
+  passed_steps = cutflow::kStoredWindow + 1;
+  event.signal = config_.process != DijetProcess::kQcd;
   for (int j = 0; j < 2; ++j) {
     event.jet_momenta[j] = jets[j].p;
+    event.constituent_counts[j] = jets[j].constituents.size();
     event.jets[j].clear();
     const std::size_t n = std::min(jets[j].constituents.size(), selection_.max_constituents);
     for (std::size_t i = 0; i < n; ++i)
@@ -270,16 +349,18 @@ DijetBlock DijetGenerator::generate_block(std::uint64_t seed, std::uint64_t bloc
   core::RandomStream detector_stream(
       core::stream_seed(particle_seed, 1, core::SeedPurpose::kEventBlock));
   DijetBlock out;
-  out.cutflow.assign(cutflow_steps().size(), 0);
+  out.cutflow.assign(cutflow::kSteps, 0);
+  StableParticles particles;
   for (std::size_t i = 0; i < events; ++i) {
-    const auto particles = generate_particles(particle_stream);
+    ++out.cutflow[cutflow::kGenerated];
+    if (!generate_particles(particle_stream, particles)) continue;
     DijetEvent event;
     std::size_t passed = 0;
     const bool kept = reconstruct(particles, detector_stream, event, passed);
-    for (std::size_t s = 0; s < passed; ++s) ++out.cutflow[s];
+    for (std::size_t s = cutflow::kPartonPt; s < passed; ++s) ++out.cutflow[s];
     if (!kept) continue;
-    if (selection_.in_signal_region(event.mjj)) ++out.cutflow[5];
-    if (selection_.in_sideband(event.mjj)) ++out.cutflow[6];
+    if (selection_.in_signal_region(event.mjj)) ++out.cutflow[cutflow::kSignalRegion];
+    if (selection_.in_sideband(event.mjj)) ++out.cutflow[cutflow::kSideband];
     out.events.push_back(std::move(event));
   }
   return out;

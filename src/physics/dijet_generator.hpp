@@ -21,7 +21,22 @@
 /// distribution of a vector from q q̄ annihilation; each dark quark becomes a dark jet
 /// (dark_shower). Its cross section is not needed (the signal yield is set by S/√B).
 ///
-/// Both processes add an underlying event: Poisson(ρ × area) soft particles uniform in
+/// Signal (process "wprime", the LHC Olympics 2020 R&D benchmark): W′ of mass M_W′ (Breit–Wigner
+/// of width Γ) at rapidity ~ N(0, `rapidity_sigma`) decays isotropically (our assumption: the
+/// R&D sample does not document the W′ couplings) into X and Y of fixed masses m_X, m_Y (narrow);
+/// each decays isotropically in its rest frame to q q̄, and the four quarks are showered with the
+/// SM shower (C_F) and fragmented. A q q̄ pair from a colour singlet radiates coherently, so each
+/// quark's emissions stay inside the pair's opening angle (the shower's θ_max is that angle). At M_W′ = 3.5 TeV the X (Y) of 500 (100) GeV has
+/// p ≈ 1.71 TeV, so its quarks open by ΔR ≈ 2m/p_T ≈ 0.6 (0.12): two-prong jets inside R = 1.0.
+///
+/// The QCD sample over a wide mass range (the LHCO-like benchmark, 1.5–8 TeV) would spend most
+/// of its time showering events that a leading-jet trigger then rejects. `min_parton_pt` skips
+/// the shower of events whose partons have p_T below it (cutflow step "parton_pt"); set it well
+/// below the trigger (the jet p_T differs from the parton's by the shower's out-of-cone loss,
+/// the underlying event and the detector resolution, a few per cent), so that no event that
+/// would pass the trigger is lost.
+///
+/// All processes add an underlying event: Poisson(ρ × area) soft particles uniform in
 /// |η| < 2.5 and φ, pT exponential with mean `ue_mean_pt`.
 #include <array>
 #include <cstdint>
@@ -60,7 +75,7 @@ class DijetMassSampler {
   std::vector<double> cdf_;
 };
 
-enum class DijetProcess { kQcd, kHiddenValley };
+enum class DijetProcess { kQcd, kHiddenValley, kWprime };
 
 struct QcdDijetConfig {
   DijetFunction shape;
@@ -71,6 +86,7 @@ struct QcdDijetConfig {
   double quark_fraction = 0.6;                 ///< qq + qg at high x are mostly quark jets
   double reference_mass = 3000.0;              ///< GeV, lower edge of the reference cross section
   double reference_cross_section_fb = 6837.0;  ///< σ(m_jj > reference_mass), note §4.5
+  double min_parton_pt = 0.0;  ///< GeV, events with softer partons are not showered (see above)
 };
 
 struct HiddenValleySignalConfig {
@@ -78,6 +94,15 @@ struct HiddenValleySignalConfig {
   double zv_width = 55.0;   ///< GeV, Γ_ZV (1% of M: a narrow resonance; our assumption)
   double rapidity_sigma = 0.5;
   DarkSectorConfig dark;
+};
+
+/// W′ → X Y → (q q̄)(q q̄), the LHCO R&D signal (defaults: its masses).
+struct WprimeSignalConfig {
+  double wprime_mass = 3500.0;  ///< GeV
+  double wprime_width = 35.0;   ///< GeV (1 % of M: narrow; our assumption)
+  double x_mass = 500.0;        ///< GeV
+  double y_mass = 100.0;        ///< GeV
+  double rapidity_sigma = 0.5;
 };
 
 struct UnderlyingEventConfig {
@@ -89,6 +114,7 @@ struct DijetGeneratorConfig {
   DijetProcess process = DijetProcess::kQcd;
   QcdDijetConfig qcd;
   HiddenValleySignalConfig signal;
+  WprimeSignalConfig wprime;
   ShowerConfig sm_shower = default_sm_shower();
   FragmentationConfig sm_fragmentation;
   double charged_fraction = 2.0 / 3.0;  ///< π± : π0 isospin counting
@@ -107,6 +133,7 @@ struct DijetGeneratorConfig {
 struct DijetSelectionConfig {
   int min_jets = 2;
   double min_pt = 750.0;           ///< both leading jets
+  double leading_min_pt = 0.0;     ///< GeV, the leading jet only (a single-jet trigger)
   double max_abs_eta = 2.0;        ///< both leading jets
   double store_min_mass = 4000.0;  ///< events outside [store_min, store_max] are not kept
   double store_max_mass = 6500.0;
@@ -120,14 +147,30 @@ struct DijetSelectionConfig {
   bool in_sideband(double mjj) const { return windows().in_sideband(mjj); }
 };
 
-/// Names of the cutflow steps, in order: generated, n_jets, pt, eta, stored window, SR, SB.
-const std::vector<std::string>& cutflow_steps();
+/// Names of the cutflow steps, in order: generated, parton_pt, n_jets>=2, leading_pt>…, pt>…,
+/// abs_eta<…, stored_window, signal_region, sideband (thresholds from the selection).
+std::vector<std::string> cutflow_steps(const DijetSelectionConfig& selection);
 
-/// One selected event: the constituents of the two leading jets (hardest first, at most
-/// max_constituents each) and the dijet mass.
+/// Indices into cutflow_steps().
+namespace cutflow {
+constexpr std::size_t kGenerated = 0;
+constexpr std::size_t kPartonPt = 1;
+constexpr std::size_t kTwoJets = 2;
+constexpr std::size_t kLeadingPt = 3;
+constexpr std::size_t kBothPt = 4;
+constexpr std::size_t kEta = 5;
+constexpr std::size_t kStoredWindow = 6;
+constexpr std::size_t kSignalRegion = 7;
+constexpr std::size_t kSideband = 8;
+constexpr std::size_t kSteps = 9;
+}  // namespace cutflow
+
+/// One selected event: the constituents of the two leading jets (by p_T; hardest constituent
+/// first, at most max_constituents each) and the dijet mass.
 struct DijetEvent {
   std::array<Constituents, 2> jets;
   std::array<FourVector, 2> jet_momenta;
+  std::array<std::size_t, 2> constituent_counts{};  ///< of the whole jet, before the cap
   double mjj = 0;
   bool signal = false;
 };
@@ -143,7 +186,10 @@ class DijetGenerator {
   /// Validates both configurations.
   DijetGenerator(DijetGeneratorConfig config, DijetSelectionConfig selection);
 
-  /// Generator-level particles of one event.
+  /// Generator-level particles of one event; false (and no particles) when the event fails
+  /// qcd.min_parton_pt before the shower.
+  bool generate_particles(core::RandomStream& stream, StableParticles& out) const;
+  /// As above for a configuration without a parton-p_T cut (tests, examples).
   StableParticles generate_particles(core::RandomStream& stream) const;
 
   /// Generates `events` events of block `block`: the particle stream is seeded with
@@ -152,12 +198,13 @@ class DijetGenerator {
   DijetBlock generate_block(std::uint64_t seed, std::uint64_t block, std::size_t events) const;
 
   /// Applies detector, clustering and selection to one event's particles; false if rejected at
-  /// step `*failed_step` (index into cutflow_steps()).
+  /// `passed_steps` (the number of cutflow steps passed).
   bool reconstruct(const StableParticles& particles, core::RandomStream& detector_stream,
                    DijetEvent& event, std::size_t& passed_steps) const;
 
   const DijetGeneratorConfig& config() const { return config_; }
   const DijetSelectionConfig& selection() const { return selection_; }
+  std::vector<std::string> cutflow_steps() const { return physics::cutflow_steps(selection_); }
 
  private:
   DijetGeneratorConfig config_;

@@ -206,4 +206,48 @@ void fragment(const FourVector& p, const FragmentationConfig& config, core::Rand
   }
 }
 
+bool conserve_system_momentum(std::vector<Hadron>& hadrons, const FourVector& system) {
+  const double target = system.m();
+  FourVector sum;
+  double masses = 0;
+  for (const auto& h : hadrons) {
+    sum += h.p;
+    masses += std::max(h.p.m(), 0.0);
+  }
+  if (hadrons.size() < 2 || !(masses < target) || !(sum.e > 0)) return false;
+  const double inv = 1.0 / sum.e;
+  std::vector<double> mass(hadrons.size());
+  for (std::size_t i = 0; i < hadrons.size(); ++i) {
+    mass[i] = std::max(hadrons[i].p.m(), 0.0);
+    hadrons[i].p = hadrons[i].p.boosted(-sum.px * inv, -sum.py * inv, -sum.pz * inv);
+  }
+  // Σ sqrt(m² + λ² p²) rises monotonically in λ from Σ m < target: bisect on λ.
+  const auto energy = [&](double lambda) {
+    double e = 0;
+    for (std::size_t i = 0; i < hadrons.size(); ++i) {
+      const double p = hadrons[i].p.p() * lambda;
+      e += std::sqrt(mass[i] * mass[i] + p * p);
+    }
+    return e;
+  };
+  double lo = 0.0;
+  double hi = 1.0;
+  while (energy(hi) < target) hi *= 2.0;
+  for (int iteration = 0; iteration < 200 && hi - lo > 1e-15 * hi; ++iteration) {
+    const double mid = 0.5 * (lo + hi);
+    (energy(mid) < target ? lo : hi) = mid;
+  }
+  const double lambda = 0.5 * (lo + hi);
+  const double b = 1.0 / system.e;
+  for (std::size_t i = 0; i < hadrons.size(); ++i) {
+    auto& p = hadrons[i].p;
+    p.px *= lambda;
+    p.py *= lambda;
+    p.pz *= lambda;
+    p.e = std::sqrt(mass[i] * mass[i] + p.px * p.px + p.py * p.py + p.pz * p.pz);
+    p = p.boosted(system.px * b, system.py * b, system.pz * b);
+  }
+  return true;
+}
+
 }  // namespace cwola::physics

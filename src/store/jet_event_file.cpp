@@ -181,6 +181,13 @@ void JetEventData::check_consistent() const {
   }
   if (signal.size() != n)
     throw core::Error("jet event data: signal column length differs from mjj");
+  if (table.size() != table_columns.size())
+    throw core::Error("jet event data: table has a different number of columns than names");
+  for (std::size_t c = 0; c < table.size(); ++c) {
+    if (table[c].size() != n)
+      throw core::Error("jet event data: table column " + table_columns[c] +
+                        " length differs from mjj (a bug in the producer)");
+  }
 }
 
 std::int64_t JetEventFileInfo::count(const std::string& name) const {
@@ -223,7 +230,7 @@ void write_jet_event_file(MPI_Comm comm, const std::string& path, const JetEvent
     }
     const hid_t f = file.id();
     const Handle mask_type = bool_enum_type();
-    for (int j = 0; j < 2; ++j) {
+    for (int j = 0; j < (columns > 0 ? 2 : 0); ++j) {
       const std::string g = kJetGroups[j];
       const std::pair<const char*, const std::vector<float>*> floats[3] = {
           {"/pt", &local.pt[j]}, {"/eta", &local.eta[j]}, {"/phi", &local.phi[j]}};
@@ -239,6 +246,11 @@ void write_jet_event_file(MPI_Comm comm, const std::string& path, const JetEvent
       write_rows(d, path, "/EVENT/mjj", H5T_NATIVE_FLOAT, before, mine, 0, local.mjj.data());
       Handle s = create(f, path, "/EVENT/signal", H5T_STD_I8LE, total, 0);
       write_rows(s, path, "/EVENT/signal", H5T_NATIVE_INT8, before, mine, 0, local.signal.data());
+    }
+    for (std::size_t c = 0; c < local.table_columns.size(); ++c) {
+      const std::string name = "/TABLE/" + local.table_columns[c];
+      Handle d = create(f, path, name, H5T_IEEE_F64LE, total, 0);
+      write_rows(d, path, name, H5T_NATIVE_DOUBLE, before, mine, 0, local.table[c].data());
     }
     const bool writer = rank == 0;
     if (info.has_cutflow()) {

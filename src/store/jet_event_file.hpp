@@ -6,13 +6,18 @@
 ///   /J2/...                     the same for the subleading jet
 ///   /EVENT/mjj                  float32 [N]  dijet invariant mass (GeV)
 ///   /EVENT/signal               int8 [N]     1 signal, 0 background (truth of generated events)
+///   /TABLE/<column>             float64 [N]  optional: a per-event feature table (e.g. the LHCO
+///                                            R&D columns); read it as a user table with
+///                                            `format = table`, `table = /TABLE`
 ///   /CUTFLOW/step (strings), /CUTFLOW/count (int64)   optional: selection cutflow
 ///   /GENERATOR/process, card, seed, cross_section_fb   optional: provenance and σ of the
 ///                                                       generated sample (fb)
 /// Writing is collective over a communicator: every rank passes its events (ranks in order, so
 /// the event order is that of the global block order) and they are written with collective
 /// MPI-IO into one file, identical for any rank count. Reading is serial and also accepts user
-/// files with only J1, J2 (any float type; MASK optional: then pt > 0) and EVENT/mjj.
+/// files with only J1, J2 (any float type; MASK optional: then pt > 0) and EVENT/mjj. A file
+/// written with max_constituents = 0 has no J1/J2 (a table-only file, e.g. a full-range
+/// spectrum whose constituents would take gigabytes).
 #include <mpi.h>
 
 #include <array>
@@ -22,13 +27,16 @@
 
 namespace cwola::store {
 
-/// Events as padded columns (row length max_constituents).
+/// Events as padded columns (row length max_constituents; 0 = no constituents stored).
 struct JetEventData {
   std::size_t max_constituents = 0;
   std::array<std::vector<float>, 2> pt, eta, phi;
   std::array<std::vector<std::uint8_t>, 2> mask;
   std::vector<float> mjj;
   std::vector<std::int8_t> signal;  ///< -1 when unknown (user files without EVENT/signal)
+  /// Optional per-event table: column names and, per column, one value per event.
+  std::vector<std::string> table_columns;
+  std::vector<std::vector<double>> table;
 
   std::size_t size() const { return mjj.size(); }
   /// Checks that all columns have consistent lengths (core::Error if not).

@@ -71,11 +71,20 @@ BOOST_AUTO_TEST_CASE(blocks_are_reproducible_and_independent) {
 
 BOOST_AUTO_TEST_CASE(cutflow_is_monotone_and_counts_regions) {
   const auto block = make(DijetProcess::kQcd).generate_block(1, 0, 300);
-  BOOST_REQUIRE_EQUAL(block.cutflow.size(), physics::cutflow_steps().size());
-  BOOST_TEST(block.cutflow[0] == 300);
-  for (std::size_t s = 1; s < 5; ++s) BOOST_TEST(block.cutflow[s] <= block.cutflow[s - 1]);
-  BOOST_TEST(static_cast<std::size_t>(block.cutflow[4]) == block.events.size());
-  BOOST_TEST(block.cutflow[5] + block.cutflow[6] <= block.cutflow[4]);
+  BOOST_REQUIRE_EQUAL(block.cutflow.size(), physics::cutflow::kSteps);
+  namespace cut = physics::cutflow;
+  BOOST_TEST(block.cutflow[cut::kGenerated] == 300);
+  // No parton-pT cut by default: every generated event is showered.
+  BOOST_TEST(block.cutflow[cut::kPartonPt] == 300);
+  for (std::size_t s = 1; s <= cut::kStoredWindow; ++s)
+    BOOST_TEST(block.cutflow[s] <= block.cutflow[s - 1]);
+  BOOST_TEST(static_cast<std::size_t>(block.cutflow[cut::kStoredWindow]) == block.events.size());
+  BOOST_TEST(block.cutflow[cut::kSignalRegion] + block.cutflow[cut::kSideband] <=
+             block.cutflow[cut::kStoredWindow]);
+  const auto names = physics::cutflow_steps(physics::DijetSelectionConfig{});
+  BOOST_REQUIRE_EQUAL(names.size(), cut::kSteps);
+  BOOST_TEST(names[cut::kBothPt] == "pt>750");
+  BOOST_TEST(names[cut::kSideband] == "sideband");
   for (const auto& e : block.events) {
     BOOST_TEST(e.jet_momenta[0].pt() > 750.0);
     BOOST_TEST(std::abs(e.jet_momenta[1].eta()) < 2.0);
@@ -101,7 +110,8 @@ BOOST_AUTO_TEST_CASE(signal_jets_are_wider_heavier_and_richer_than_qcd) {
   BOOST_TEST(m_hv > 1.8 * m_qcd);
   for (const auto& e : hv.events) BOOST_TEST(e.signal);
   // The signal peaks in the signal region.
-  BOOST_TEST(hv.cutflow[5] > 2 * hv.cutflow[6]);
+  BOOST_TEST(hv.cutflow[physics::cutflow::kSignalRegion] >
+             2 * hv.cutflow[physics::cutflow::kSideband]);
 }
 
 BOOST_AUTO_TEST_CASE(showers_and_dark_jets_conserve_energy) {
@@ -121,6 +131,64 @@ BOOST_AUTO_TEST_CASE(showers_and_dark_jets_conserve_energy) {
   double e = 0;
   for (const auto& p : partons) e += p.p.e;
   BOOST_TEST(e == quark.e, boost::test_tools::tolerance(1e-9));
+}
+
+BOOST_AUTO_TEST_CASE(a_colour_singlet_gets_its_four_momentum_back) {
+  // Y (100 GeV) at p_T = 1.7 TeV → q q̄, each showered and fragmented on its own: the hadrons'
+  // mass is off; after conserve_system_momentum their sum is the Y's four-momentum again.
+  core::RandomStream stream(12);
+  const auto y = physics::FourVector::from_pt_eta_phi_m(1700.0, 0.4, -2.0, 100.0);
+  const auto quarks = physics::two_body_decay(y, 0.0, 0.0, stream);
+  std::vector<physics::Hadron> hadrons;
+  for (const auto& q : {quarks.first, quarks.second}) {
+    for (const auto& p :
+         physics::shower({q, 4.0 / 3.0}, physics::DijetGeneratorConfig::default_sm_shower(), stream))
+      physics::fragment(p.p, physics::FragmentationConfig{}, stream, hadrons);
+  }
+  std::vector<double> masses;
+  physics::FourVector before;
+  for (const auto& h : hadrons) {
+    before += h.p;
+    masses.push_back(h.p.m());
+  }
+  BOOST_TEST(std::abs(before.m() - 100.0) > 1.0);  // independent fragmentation is off
+  BOOST_REQUIRE(physics::conserve_system_momentum(hadrons, y));
+  physics::FourVector after;
+  for (std::size_t i = 0; i < hadrons.size(); ++i) {
+    after += hadrons[i].p;
+    BOOST_TEST(hadrons[i].p.m() == masses[i], boost::test_tools::tolerance(1e-6));
+  }
+  BOOST_TEST(after.m() == 100.0, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(after.px == y.px, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(after.pz == y.pz, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(after.e == y.e, boost::test_tools::tolerance(1e-9));
+}
+
+BOOST_AUTO_TEST_CASE(wprime_events_carry_the_resonance) {
+  physics::DijetGeneratorConfig g;
+  g.process = DijetProcess::kWprime;
+  g.clustering.radius = 1.0;
+  physics::DijetSelectionConfig s;
+  s.min_pt = 0;
+  s.max_abs_eta = 2.5;
+  s.store_min_mass = 1000;
+  s.store_max_mass = 8000;
+  const auto block = physics::DijetGenerator(g, s).generate_block(4, 0, 60);
+  BOOST_REQUIRE(block.events.size() > 40u);
+  double mjj = 0;
+  for (const auto& e : block.events) {
+    BOOST_TEST(e.signal);
+    mjj += e.mjj / static_cast<double>(block.events.size());
+  }
+  // Out-of-cone radiation and the detector take a few per cent of M_W′ = 3.5 TeV.
+  BOOST_TEST(mjj > 3200.0);
+  BOOST_TEST(mjj < 3600.0);
+  // Bad settings name the key.
+  g.wprime.x_mass = 1700;
+  BOOST_CHECK_EXCEPTION(physics::DijetGenerator(g, s), core::InputError,
+                        [](const core::InputError& e) {
+                          return std::string(e.what()).find("x_mass") != std::string::npos;
+                        });
 }
 
 BOOST_AUTO_TEST_CASE(indirect_decays_make_more_prongs) {

@@ -73,7 +73,7 @@ struct EventFiles {
     store::JetEventFileInfo info;
     info.process = process == physics::DijetProcess::kQcd ? "qcd" : "hidden_valley";
     info.cross_section_fb = config.cross_section_fb();
-    info.cutflow_steps = physics::cutflow_steps();
+    info.cutflow_steps = physics::cutflow_steps(physics::DijetSelectionConfig{});
     info.cutflow_counts = block.cutflow;
     store::write_jet_event_file(MPI_COMM_SELF, path, data, info);
   }
