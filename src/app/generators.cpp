@@ -7,6 +7,8 @@ namespace cwola::app {
 int run_generate_dihiggs(const parallel::MpiRuntime&, core::JobConfig&, const GenerateRequest&);
 int run_generate_hidden_valley(const parallel::MpiRuntime&, core::JobConfig&, const GenerateRequest&);
 int run_generate_lhco(const parallel::MpiRuntime&, core::JobConfig&, const GenerateRequest&);
+int run_generate_bump_histograms(const parallel::MpiRuntime&, core::JobConfig&,
+                                 const GenerateRequest&);
 
 const std::vector<Generator>& generators() {
   static const std::vector<Generator> kGenerators = {
@@ -16,6 +18,8 @@ const std::vector<Generator>& generators() {
        run_generate_hidden_valley},
       {"lhco", "LHCO R&D-like: QCD dijets 1.5-8 TeV or W' -> X Y -> 4q, jet-substructure table",
        run_generate_lhco},
+      {"bump_histograms", "bump-hunt network training histograms with profile-likelihood z targets",
+       run_generate_bump_histograms},
   };
   return kGenerators;
 }

@@ -17,9 +17,15 @@ enum class SeedPurpose : std::uint64_t {
   kAugmentation = 8,
   kEventBlock = 9,
   kFoldAssignment = 10,  ///< which k-fold block each event of a sample falls in
+  kInjection = 11,       ///< which signal events a hunt injects (per injection seed)
   /// Statistical pseudo-experiments (look-elsewhere and toy-CLs toys); far above the study
   /// purposes, which it predates as a local constant of the same value.
   kPseudoExperiment = 101,
+  /// The bump-hunt network's generated histograms (stats/histogram_generator): the shape, the
+  /// injected signal and the Poisson fluctuation of histogram i.
+  kBumpShape = 201,
+  kBumpInjection = 202,
+  kBumpFluctuation = 203,
 };
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer with full avalanche.

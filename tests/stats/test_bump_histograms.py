@@ -1,0 +1,137 @@
+"""End-to-end tests of `cwola generate` with process = bump_histograms: the file is identical on
+1 and 2 ranks, its flat layout is consistent (offsets, edges, templates, mixed target), the
+stored targets agree with the plain scipy fit (bench/numpy_bump_targets_reference.py) and bad
+cards exit 2 naming the key and value without writing a file.
+
+Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR) with Debian's
+python3 (h5py, numpy; the scipy comparison is skipped without python3-scipy)."""
+import os
+import sys
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+SOURCE = os.environ.get("CWOLA_SOURCE_DIR", os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(SOURCE, "bench"))
+import cwola_driver  # noqa: E402
+
+try:
+    import numpy_bump_targets_reference as reference  # noqa: E402
+except ImportError:  # python3-scipy is a benchmark prerequisite, not one of CI's
+    reference = None
+
+CARD = os.path.join(SOURCE, "inputs", "bump_histograms.card")
+# Small but with every family, both binnings and several blocks per rank.
+SMALL = ["--set", "generator.histograms=240", "--set", "generator.block_size=25"]
+
+
+def generate(ranks, output, *extra, check=0):
+    return cwola_driver.run_cwola(ranks, "generate", "--card", CARD, "--output", output,
+                                  *SMALL, *extra, check=check)
+
+
+class BumpHistograms(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.one = os.path.join(cls.tmp.name, "np1.h5")
+        cls.two = os.path.join(cls.tmp.name, "np2.h5")
+        generate(1, cls.one)
+        cls.two_ranks = generate(2, cls.two)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_identical_on_one_and_two_ranks(self):
+        a = cwola_driver.datasets(self.one)
+        b = cwola_driver.datasets(self.two)
+        self.assertIn("bins/z_mixed", a)
+        cwola_driver.assert_identical(self, a, b, "1 vs 2 ranks")
+        with h5py.File(self.one, "r") as f1, h5py.File(self.two, "r") as f2:
+            self.assertEqual(list(f1["/histograms/family"].attrs["names"]),
+                             list(f2["/histograms/family"].attrs["names"]))
+        self.assertIn("over 2 ranks", self.two_ranks.stderr + self.two_ranks.stdout)
+
+    def test_layout_is_consistent(self):
+        with h5py.File(self.one, "r") as f:
+            n_bins = f["/histograms/n_bins"][()]
+            offset = f["/histograms/offset"][()]
+            edges = f["/edges"][()]
+            counts = f["/bins/counts"][()]
+            background = f["/bins/background"][()]
+            signal = f["/bins/signal"][()]
+            has_signal = f["/histograms/has_signal"][()]
+            centre = f["/histograms/centre_bin"][()]
+            widths = f["/generator/target_widths"][()]
+            z = np.stack([f[f"/bins/z_w{w}"][()] for w in widths])
+            mixed = f["/bins/z_mixed"][()]
+            family = f["/histograms/family"][()]
+            names = list(f["/histograms/family"].attrs["names"])
+            self.assertEqual(f["/bins/counts"].compression, "gzip")
+            self.assertIn("process = bump_histograms", f["/generator/card"][0].decode())
+        self.assertEqual(len(n_bins), 240)
+        self.assertTrue(np.all((n_bins >= 30) & (n_bins <= 99)))
+        self.assertTrue(np.array_equal(offset, np.concatenate([[0], np.cumsum(n_bins)[:-1]])))
+        self.assertEqual(len(counts), int(n_bins.sum()))
+        self.assertEqual(len(edges), int(n_bins.sum()) + len(n_bins))
+        self.assertEqual(list(widths), [1, 2, 3, 4])
+        self.assertEqual(len(names), 12)
+        self.assertEqual(len(set(family)), 12, "every family appears in 240 histograms")
+        self.assertTrue(np.array_equal(mixed, z.max(axis=0)))
+        for h, (n, o) in enumerate(zip(n_bins, offset)):
+            e = edges[o + h:o + h + n + 1]
+            self.assertEqual(e[0], 1.0)
+            self.assertTrue(np.all(np.diff(e) > 0))
+            self.assertTrue(np.all(np.diff(background[o:o + n]) < 0), f"histogram {h} falls")
+            s = signal[o:o + n]
+            if has_signal[h]:
+                self.assertAlmostEqual(float(s.sum()), 1.0, places=12)
+                self.assertEqual(int(np.argmax(s)), int(centre[h]))
+            else:
+                self.assertEqual(float(np.abs(s).sum()), 0.0)
+        self.assertTrue(np.all(counts == np.round(counts)))
+
+    def test_targets_agree_with_the_scipy_fit(self):
+        if reference is None:
+            self.skipTest("python3-scipy is not installed (bash scripts/setup.sh bench)")
+        n_bins, offset, counts, background, widths, stored = reference.read_histograms(self.one, 6)
+        worst = 0.0
+        for n, o in zip(n_bins, offset):
+            z, mixed = reference.targets(counts[o:o + n], background[o:o + n], widths)
+            for k, w in enumerate(widths):
+                # Brent's bracket tolerance leaves ~1e-6 in z only near q0 = 0 (z ~ sqrt(q0)).
+                scale = np.maximum(1.0, np.abs(z[k]))
+                worst = max(worst, float(np.max(np.abs(z[k] - stored[w][o:o + n]) / scale)))
+            self.assertTrue(np.allclose(mixed, stored["mixed"][o:o + n], atol=1e-5))
+        self.assertLess(worst, 1e-5)
+
+    def test_bad_cards_exit_2_naming_key_and_value(self):
+        cases = [
+            (["--set", "bump.min_bins=1"], ["bump.min_bins", "1"]),
+            (["--set", "bump.max_bins=20"], ["bump.max_bins", "20"]),
+            (["--set", "bump.families=exponential, gaussian"], ["bump.families", "gaussian"]),
+            (["--set", "bump.z_range=5, 2"], ["bump.z_range", "5, 2"]),
+            (["--set", "bump.min_entries=0"], ["bump.min_entries", "0"]),
+            (["--set", "bump.mass_range=1.5, 9"], ["bump.mass_range", "9"]),
+            (["--set", "bump.colour=blue"], ["bump.colour"]),
+        ]
+        for args, expected in cases:
+            out = os.path.join(self.tmp.name, "bad.h5")
+            result = generate(1, out, *args, check=None)
+            self.assertEqual(result.returncode, 2, (args, result.stderr))
+            for text in expected:
+                self.assertIn(text, result.stderr, args)
+            self.assertFalse(os.path.exists(out), "nothing is written for a rejected card")
+        # An existing output is not overwritten without --overwrite.
+        result = generate(1, self.one, check=None)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("--overwrite", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
