@@ -61,7 +61,7 @@ DijetCard family_defaults(DijetFamily family) {
   if (family == DijetFamily::kLhco) {
     c.generator.qcd.m_min = 1500.0;
     c.generator.qcd.m_max = 8000.0;
-    c.generator.qcd.min_parton_pt = 900.0;
+    c.generator.qcd.min_parton_pt = 600.0;
     c.generator.clustering.radius = 1.0;
     c.selection.leading_min_pt = 1200.0;
     c.selection.min_pt = 0.0;
@@ -134,9 +134,8 @@ void read_shower_detector_selection(core::JobConfig& card, DijetCard& c) {
   if (sb.size() != 4)
     card.fail("selection.sideband", "must be four masses lo1, hi1, lo2, hi2 (GeV)");
   sel.sideband = {sb[0], sb[1], sb[2], sb[3]};
-  sel.max_constituents = static_cast<std::size_t>(
-      card.get_int("selection.max_constituents", static_cast<long long>(sel.max_constituents), 1,
-                   100000));
+  sel.max_constituents = static_cast<std::size_t>(card.get_int(
+      "selection.max_constituents", static_cast<long long>(sel.max_constituents), 1, 100000));
 }
 
 DijetCard read_card(core::JobConfig& card, DijetFamily family) {
@@ -145,9 +144,9 @@ DijetCard read_card(core::JobConfig& card, DijetFamily family) {
   const bool lhco = family == DijetFamily::kLhco;
   const std::string sample =
       card.get_choice("generator.sample", "qcd", {"qcd", lhco ? "wprime" : "signal"});
-  g.process = sample == "qcd" ? physics::DijetProcess::kQcd
-                              : (lhco ? physics::DijetProcess::kWprime
-                                      : physics::DijetProcess::kHiddenValley);
+  g.process = sample == "qcd"
+                  ? physics::DijetProcess::kQcd
+                  : (lhco ? physics::DijetProcess::kWprime : physics::DijetProcess::kHiddenValley);
   c.seed = card.get_uint64("generator.seed", 20240601);
   c.events = static_cast<std::size_t>(card.get_int("generator.events", 100000, 1, 1LL << 40));
   c.block_size = static_cast<std::size_t>(card.get_int("generator.block_size", 1000, 1, 1LL << 30));
@@ -218,8 +217,8 @@ std::string process_text(const DijetCard& c) {
       return "hidden-valley Z_V signal (" + physics::to_string(g.signal.dark.mode) +
              ", Λ_D = " + compact(g.signal.dark.lambda_d) + " GeV)";
     case physics::DijetProcess::kWprime:
-      return "W′ (" + compact(g.wprime.wprime_mass) + " GeV) → X (" +
-             compact(g.wprime.x_mass) + ") Y (" + compact(g.wprime.y_mass) + ") → qq̄ qq̄";
+      return "W′ (" + compact(g.wprime.wprime_mass) + " GeV) → X (" + compact(g.wprime.x_mass) +
+             ") Y (" + compact(g.wprime.y_mass) + ") → qq̄ qq̄";
   }
   return "";
 }
@@ -239,9 +238,8 @@ int generate_dijets(const parallel::MpiRuntime& mpi, core::JobConfig& card,
   const auto rank = static_cast<std::size_t>(mpi.rank());
   const std::size_t first = blocks * rank / size;
   const std::size_t last = blocks * (rank + 1) / size;
-  core::log_info("generate: " + process_text(c) + ", " + std::to_string(c.events) +
-                 " events in " + std::to_string(blocks) + " blocks over " +
-                 std::to_string(size) + " ranks");
+  core::log_info("generate: " + process_text(c) + ", " + std::to_string(c.events) + " events in " +
+                 std::to_string(blocks) + " blocks over " + std::to_string(size) + " ranks");
 
   store::JetEventData local;
   local.max_constituents = c.store_constituents ? c.selection.max_constituents : 0;
@@ -261,10 +259,10 @@ int generate_dijets(const parallel::MpiRuntime& mpi, core::JobConfig& card,
                 MPI_SUM, mpi.comm());
 
   store::JetEventFileInfo info;
-  info.process = c.generator.process == physics::DijetProcess::kQcd
-                     ? "qcd"
-                     : (c.generator.process == physics::DijetProcess::kWprime ? "wprime"
-                                                                              : "hidden_valley");
+  info.process =
+      c.generator.process == physics::DijetProcess::kQcd
+          ? "qcd"
+          : (c.generator.process == physics::DijetProcess::kWprime ? "wprime" : "hidden_valley");
   info.card = card.canonical_text();
   info.seed = c.seed;
   info.cross_section_fb = c.generator.cross_section_fb();

@@ -95,6 +95,7 @@ store::StoreLayout make_layout(const PreparedJob& job) {
     }
     layout.max_epochs = std::max(layout.max_epochs, stage.study->max_epochs());
     layout.score_width = std::max(layout.score_width, stage.study->kept_score_width());
+    layout.score_masses = layout.score_masses || stage.study->scores_carry_mass();
   }
   layout.roc_grid = job.study->roc_grid();
   for (const auto& array : job.study->task_arrays()) {
@@ -192,6 +193,7 @@ store::TaskRecord to_record(const studies::TaskOutput& output, std::uint64_t tas
   record.arrays = output.arrays;
   record.scores = output.scores;
   record.score_labels = output.score_labels;
+  record.score_masses = output.score_masses;
   record.scored_events_id = output.scored_events_id;
   record.device = device;
   record.rank = rank;

@@ -40,6 +40,7 @@ int fit_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>&
 int images_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
+int hunt_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kSubcommands = {
@@ -54,6 +55,8 @@ const std::vector<Subcommand>& subcommands() {
        inspect_command},
       {"images", "time the jet images of an event file: cwola images --events FILE "
                  "[--pixels P] [--max-events N]", images_command},
+      {"hunt", "select and fit the windows of a hunt run (docs/hunt.md): cwola hunt STORE "
+               "--output HUNT.h5 [--efficiencies 0.1,0.03,0.01]", hunt_command},
       {"assign", "jet assignment with the attention network on a SPANet data set: cwola "
                  "assign --spec EVENT.yaml --data EVENTS.h5 [--epochs N]", assign_command},
   };

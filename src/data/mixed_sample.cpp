@@ -27,6 +27,7 @@ EventTable EventTable::subset(const std::vector<std::size_t>& indices) const {
     out.label.push_back(label[index]);
     out.is_signal.push_back(is_signal[index]);
     if (!loss_weight.empty()) out.loss_weight.push_back(loss_weight[index]);
+    if (!mass.empty()) out.mass.push_back(mass[index]);
   }
   return out;
 }

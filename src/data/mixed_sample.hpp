@@ -20,6 +20,9 @@ struct EventTable {
   /// Per-event loss weights known only to the study that made the events (e.g. the
   /// CWoLa-hunting SR/SB weights); empty: none. subset carries them.
   std::vector<float> loss_weight;
+  /// Per-event resonance mass (GeV) where a later step needs it with the event's score (the
+  /// hunt's selected spectra); empty: none. subset carries it.
+  std::vector<float> mass;
 
   std::size_t size() const { return label.size(); }
   /// Appends `n` rows (already in `values`, row-major) with the given label and truth.

@@ -8,9 +8,9 @@ namespace cwola::features {
 
 const std::vector<std::string>& dijet_table_columns() {
   static const std::vector<std::string> kColumns = {
-      "mjj",      "mj1",     "mj2",     "delta_mj", "ptj1",     "etaj1",   "ptj2",
-      "etaj2",    "tau1j1",  "tau2j1",  "tau3j1",   "tau21j1",  "tau32j1", "nconstj1",
-      "tau1j2",   "tau2j2",  "tau3j2",  "tau21j2",  "tau32j2",  "nconstj2", "label"};
+      "mjj",    "mj1",    "mj2",    "delta_mj", "ptj1",    "etaj1",    "ptj2",
+      "etaj2",  "tau1j1", "tau2j1", "tau3j1",   "tau21j1", "tau32j1",  "nconstj1",
+      "tau1j2", "tau2j2", "tau3j2", "tau21j2",  "tau32j2", "nconstj2", "label"};
   return kColumns;
 }
 

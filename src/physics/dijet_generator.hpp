@@ -32,9 +32,9 @@
 /// The QCD sample over a wide mass range (the LHCO-like benchmark, 1.5–8 TeV) would spend most
 /// of its time showering events that a leading-jet trigger then rejects. `min_parton_pt` skips
 /// the shower of events whose partons have p_T below it (cutflow step "parton_pt"); set it well
-/// below the trigger (the jet p_T differs from the parton's by the shower's out-of-cone loss,
-/// the underlying event and the detector resolution, a few per cent), so that no event that
-/// would pass the trigger is lost.
+/// below the trigger, so that no event that would pass the trigger is lost: the shower bounds
+/// emissions by angle, so a forward parton can throw a hard gluon into the central region and a
+/// jet can carry more p_T than its parton (half the trigger threshold is safe: docs/hunt.md).
 ///
 /// All processes add an underlying event: Poisson(ρ × area) soft particles uniform in
 /// |η| < 2.5 and φ, pT exponential with mean `ue_mean_pt`.

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <fastjet/ClusterSequence.hh>
+#include <limits>
 
 #include "core/error.hpp"
 #include "core/text.hpp"

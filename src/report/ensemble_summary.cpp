@@ -62,6 +62,48 @@ std::vector<float> mean_scores(const std::vector<std::vector<float>>& members) {
   return mean;
 }
 
+std::vector<OutOfFoldSample> out_of_fold_samples(const store::ScoreRows& rows,
+                                                 const std::function<bool(std::size_t)>& done) {
+  std::vector<OutOfFoldSample> samples;
+  if (rows.fold.empty()) return samples;
+  const auto max_fold = *std::max_element(rows.fold.begin(), rows.fold.end());
+  const auto max_inner = *std::max_element(rows.inner_fold.begin(), rows.inner_fold.end());
+  const auto folds = static_cast<std::size_t>(max_fold + 1);
+  const auto inners = static_cast<std::size_t>(max_inner + 1);
+  const std::size_t n = rows.count.size();
+  for (std::size_t first = 0; first + folds * inners <= n; first += folds * inners) {
+    OutOfFoldSample sample;
+    sample.first_row = first;
+    sample.complete = true;
+    for (std::size_t f = 0; f < folds && sample.complete; ++f) {
+      const std::size_t fold_first = first + f * inners;
+      std::vector<std::vector<float>> inner;
+      for (std::size_t j = 0; j < inners; ++j) {
+        const std::size_t i = fold_first + j;
+        if (!done(i) || rows.events_id[i] != rows.events_id[fold_first]) {
+          sample.complete = false;
+          break;
+        }
+        inner.push_back(rows.row_scores(i));
+      }
+      if (!sample.complete) break;
+      const auto mean = mean_scores(inner);
+      const auto labels = rows.row_labels(fold_first);
+      const auto masses = rows.row_masses(fold_first);
+      sample.scores.insert(sample.scores.end(), mean.begin(), mean.end());
+      sample.labels.insert(sample.labels.end(), labels.begin(), labels.end());
+      sample.masses.insert(sample.masses.end(), masses.begin(), masses.end());
+    }
+    if (!sample.complete) {
+      sample.scores.clear();
+      sample.labels.clear();
+      sample.masses.clear();
+    }
+    samples.push_back(std::move(sample));
+  }
+  return samples;
+}
+
 void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumns& summary) {
   if (store.score_width() == 0) return;
   const auto& names = store::ensemble_metric_names();
@@ -95,40 +137,27 @@ void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumn
         std::any_of(scores.fold.begin(), scores.fold.end(), [](std::int64_t f) { return f > 0; });
     if (k_fold) {
       reasons[p] = "k-fold job: its repeats train on different samples (see oof_*)";
-      // Samples of the point: runs of tasks with (fold, inner) counting up from (0, 0).
-      const auto max_fold = *std::max_element(scores.fold.begin(), scores.fold.end());
-      const auto max_inner = *std::max_element(scores.inner_fold.begin(), scores.inner_fold.end());
-      const auto per_sample = static_cast<std::size_t>((max_fold + 1) * (max_inner + 1));
       std::vector<std::vector<double>> per_metric(names.size());
       std::size_t incomplete = 0;
-      for (std::size_t first = 0; first + per_sample <= rows[p].count; first += per_sample) {
-        std::vector<float> oof_scores;
-        std::vector<std::uint8_t> oof_labels;
-        bool complete = true;
-        for (std::size_t f = 0; f <= static_cast<std::size_t>(max_fold) && complete; ++f) {
-          std::vector<std::vector<float>> inner;
-          const std::size_t fold_first = first + f * static_cast<std::size_t>(max_inner + 1);
-          for (std::size_t j = 0; j <= static_cast<std::size_t>(max_inner); ++j) {
-            const std::size_t i = fold_first + j;
-            if (!done(i) || scores.events_id[i] != scores.events_id[fold_first]) {
-              complete = false;
-              break;
-            }
-            inner.push_back(scores.row_scores(i));
-          }
-          if (!complete) break;
-          const auto mean = mean_scores(inner);
-          const auto labels = scores.row_labels(fold_first);
-          oof_scores.insert(oof_scores.end(), mean.begin(), mean.end());
-          oof_labels.insert(oof_labels.end(), labels.begin(), labels.end());
-        }
-        if (!complete) {
+      std::size_t null_samples = 0;
+      for (const auto& sample : out_of_fold_samples(scores, done)) {
+        if (!sample.complete) {
           ++incomplete;
           continue;
         }
-        const auto values = score_metrics(oof_scores, oof_labels, grid, nullptr);
+        const auto signal = std::count(sample.labels.begin(), sample.labels.end(), 1);
+        if (signal == 0 || signal == static_cast<std::ptrdiff_t>(sample.labels.size())) {
+          ++null_samples;  // one truth class only (a hunt without injection): no metric
+          continue;
+        }
+        const auto values = score_metrics(sample.scores, sample.labels, grid, nullptr);
         for (std::size_t m = 0; m < names.size(); ++m) per_metric[m].push_back(values[m]);
         ++samples[p];
+      }
+      if (samples[p] == 0 && null_samples > 0) {
+        oof_reasons[p] = std::to_string(null_samples) +
+                         " sample(s) hold one truth class only (no signal): no metric";
+        continue;
       }
       if (samples[p] == 0) {
         oof_reasons[p] =

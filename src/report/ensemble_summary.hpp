@@ -8,6 +8,7 @@
 ///    the truth, and per point the mean and std over samples: /summary/oof_*.
 /// Scores are averaged raw and never rectified (flipping on the test set would tune on it).
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,21 @@ inline constexpr double kMinBackgroundEvents = 10.0;
 
 /// Event-by-event mean of members' scores (all of one length).
 std::vector<float> mean_scores(const std::vector<std::vector<float>>& members);
+
+/// One k-fold sample's out-of-fold scores: each fold scored by the mean of its inner models
+/// (none of which trained or validated on it), the folds concatenated in fold order.
+struct OutOfFoldSample {
+  std::size_t first_row = 0;  ///< row (in the point's ScoreRows) of its fold 0, inner 0 model
+  bool complete = false;      ///< every fold model done and scoring the same events
+  std::vector<float> scores;
+  std::vector<std::uint8_t> labels;  ///< truth
+  std::vector<float> masses;         ///< empty without /scores/mass
+};
+
+/// The samples of one point's rows (runs of tasks whose (fold, inner) count up from (0, 0));
+/// `done(row)` says whether a row's task finished. Incomplete samples have no scores.
+std::vector<OutOfFoldSample> out_of_fold_samples(const store::ScoreRows& rows,
+                                                 const std::function<bool(std::size_t)>& done);
 
 /// Adds the ensemble_* and oof_* columns to `summary` when the store keeps scores.
 void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumns& summary);

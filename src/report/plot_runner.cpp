@@ -49,4 +49,12 @@ int make_fit_plots(const std::string& fit_path, const std::string& out_dir) {
   return run_command(fit_plot_command(fit_path, out_dir));
 }
 
+std::string hunt_plot_command(const std::string& hunt_path, const std::string& out_dir) {
+  return script_command(CWOLA_HUNT_PLOT_SCRIPT, hunt_path, out_dir);
+}
+
+int make_hunt_plots(const std::string& hunt_path, const std::string& out_dir) {
+  return run_command(hunt_plot_command(hunt_path, out_dir));
+}
+
 }  // namespace cwola::report

@@ -12,5 +12,8 @@ int make_plots(const std::string& store_path, const std::string& out_dir);
 /// The same for the output of `cwola fit` (plot_fit.py: spectrum + pulls, local p, limits).
 std::string fit_plot_command(const std::string& fit_path, const std::string& out_dir);
 int make_fit_plots(const std::string& fit_path, const std::string& out_dir);
+/// The same for the output of `cwola hunt` (plot_hunt.py: spectra, z vs window, ε_s, null).
+std::string hunt_plot_command(const std::string& hunt_path, const std::string& out_dir);
+int make_hunt_plots(const std::string& hunt_path, const std::string& out_dir);
 
 }  // namespace cwola::report

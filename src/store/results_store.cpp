@@ -126,7 +126,7 @@ void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance
   }
   if (layout.score_width > 0) {
     create_score_table(file, layout.n_tasks(), layout.n_points(), layout.score_width,
-                       layout.roc_grid.size());
+                       layout.roc_grid.size(), layout.score_masses);
   }
   if (!layout.stages.empty()) {
     create_stage_datasets(file, layout.stages, layout.n_tasks());
@@ -521,7 +521,7 @@ void ResultsStore::write_task(const TaskRecord& record) {
   }
   if (score_width_ > 0 && !record.scores.empty()) {
     write_score_row(*file_, record.task, score_width_, record.scores, record.score_labels,
-                    record.scored_events_id);
+                    record.score_masses, record.scored_events_id);
   }
   file_->write_strings("/results/failure_reason", row, {record.failure_reason});
   file_->write_strings("/results/device", row, {record.device});

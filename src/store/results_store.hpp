@@ -45,6 +45,8 @@ struct StoreLayout {
   std::vector<std::pair<std::string, std::size_t>> task_arrays;
   /// Events per task row of /scores; 0 = no /scores (scores not kept).
   std::size_t score_width = 0;
+  /// Also /scores/mass: each scored event's resonance mass (a study that selects on it later).
+  bool score_masses = false;
 
   /// Stages (docs/stages.md); empty for a job without stages, whose store is then unchanged.
   std::vector<StageLayout> stages;
@@ -77,6 +79,7 @@ struct TaskRecord {
   /// Per-event scores and truth labels for /scores (empty: none kept) and their fingerprint.
   std::vector<float> scores;
   std::vector<std::uint8_t> score_labels;
+  std::vector<float> score_masses;  ///< empty, or one per score when the store keeps masses
   std::uint64_t scored_events_id = 0;
   std::string device;
   int rank = 0;

@@ -31,12 +31,14 @@ const std::vector<std::string>& ensemble_metric_names() {
 }
 
 void create_score_table(Hdf5File& file, std::size_t tasks, std::size_t points, std::size_t width,
-                        std::size_t grid) {
+                        std::size_t grid, bool with_mass) {
   const hsize_t rows = tasks;
   const hsize_t events = width;
   const std::vector<hsize_t> chunk = {1, std::min(events, kMaxChunkEvents)};
   file.create_chunked_dataset("/scores/score", ColumnType::kFloat32, {rows, events}, chunk);
   file.create_chunked_dataset("/scores/label", ColumnType::kInt8, {rows, events}, chunk);
+  if (with_mass)
+    file.create_chunked_dataset("/scores/mass", ColumnType::kFloat32, {rows, events}, chunk);
   file.create_dataset("/scores/count", ColumnType::kInt64, {rows});
   file.create_dataset("/scores/events_id", ColumnType::kUInt64, {rows});
   file.create_dataset("/scores/fold", ColumnType::kInt64, {rows});
@@ -69,8 +71,10 @@ std::size_t score_table_width(const Hdf5File& file) {
 
 void write_score_row(Hdf5File& file, std::uint64_t task, std::size_t width,
                      const std::vector<float>& scores, const std::vector<std::uint8_t>& labels,
-                     std::uint64_t events_id) {
-  if (scores.size() > width || labels.size() != scores.size()) {
+                     const std::vector<float>& masses, std::uint64_t events_id) {
+  const bool with_mass = file.exists("/scores/mass");
+  if (scores.size() > width || labels.size() != scores.size() ||
+      (with_mass && masses.size() != scores.size())) {
     throw core::Error("task " + std::to_string(task) + " scored " + std::to_string(scores.size()) +
                       " events with " + std::to_string(labels.size()) +
                       " labels, but /scores "
@@ -85,6 +89,11 @@ void write_score_row(Hdf5File& file, std::uint64_t task, std::size_t width,
   std::copy(labels.begin(), labels.end(), label_row.begin());
   file.write_floats("/scores/score", task, row);
   file.write_int8s("/scores/label", task, label_row);
+  if (with_mass) {
+    std::vector<float> mass_row(width, std::numeric_limits<float>::quiet_NaN());
+    std::copy(masses.begin(), masses.end(), mass_row.begin());
+    file.write_floats("/scores/mass", task, mass_row);
+  }
   file.write_int64s("/scores/count", task, {static_cast<std::int64_t>(scores.size())});
   file.write_uint64s("/scores/events_id", task, {events_id});
 }
@@ -99,11 +108,18 @@ std::vector<std::uint8_t> ScoreRows::row_labels(std::size_t row) const {
   return {begin, begin + count.at(row)};
 }
 
+std::vector<float> ScoreRows::row_masses(std::size_t row) const {
+  if (masses.empty()) return {};
+  const auto begin = masses.begin() + static_cast<std::ptrdiff_t>(row * width);
+  return {begin, begin + count.at(row)};
+}
+
 ScoreRows read_score_rows(const Hdf5File& file, std::uint64_t first_task, std::size_t tasks) {
   ScoreRows rows;
   rows.width = score_table_width(file);
   rows.scores = file.read_float_rows("/scores/score", first_task, tasks);
   rows.labels = file.read_int8_rows("/scores/label", first_task, tasks);
+  if (file.exists("/scores/mass")) rows.masses = file.read_float_rows("/scores/mass", first_task, tasks);
   const auto count = file.read_int64s("/scores/count");
   const auto ids = file.read_uint64s("/scores/events_id");
   const auto folds = file.read_int64s("/scores/fold");

@@ -62,7 +62,7 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_
   if (s.balance == Balance::kCwolaHunting && !knows_mass_regions) {
     config.fail("training.balance", "= cwola_hunting weighs events by their mass region (low "
                                     "sideband, signal region, high sideband), which only the "
-                                    "dihiggs_hunting study knows; use none or classes");
+                                    "dihiggs_hunting and hunt studies know; use none or classes");
   }
   s.weight_decay = config.get_double("training.weight_decay", 0.0, 0.0, 10.0);
   s.schedule = config.get_choice("training.schedule", "constant", {"constant", "cosine", "step"});
@@ -340,10 +340,12 @@ TaskOutput make_output(const ClassifierSettings& settings, const training::Train
   if (held_out != nullptr) {
     output.scores = std::move(*held_out_scores);
     output.score_labels = held_out->is_signal;
+    output.score_masses = held_out->mass;
     output.scored_events_id = events_fingerprint(*held_out);
   } else if (settings.keep_scores) {
     output.scores = *scores;
     output.score_labels = test.is_signal;
+    output.score_masses = test.mass;
     output.scored_events_id = events_fingerprint(test);
   }
   return output;

@@ -85,6 +85,8 @@ struct TaskOutput {
   /// with k-fold training the scored events are the held-out fold's.
   std::vector<float> scores;
   std::vector<std::uint8_t> score_labels;
+  /// The scored events' resonance masses (GeV) when the study keeps them (scores_carry_mass).
+  std::vector<float> score_masses;
   /// Fingerprint of the scored events (features and order): equal for two tasks exactly when
   /// they scored the same events, so an ensemble never averages scores of different events.
   std::uint64_t scored_events_id = 0;
@@ -146,6 +148,9 @@ class Study {
   /// Width of a task's row in /scores: the most events a task scores, or 0 when the job keeps
   /// no scores (the default).
   virtual std::size_t kept_score_width() const { return 0; }
+  /// Whether /scores also keeps each scored event's resonance mass (/scores/mass): a study
+  /// whose scores are selected on later by mass (the hunt's spectra).
+  virtual bool scores_carry_mass() const { return false; }
 };
 
 /// Builds the study named `name`, reading (and so validating) every point's

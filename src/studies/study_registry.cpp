@@ -6,6 +6,7 @@
 #include "studies/dihiggs_studies.hpp"
 #include "studies/gaussian_study.hpp"
 #include "studies/hidden_valley_study.hpp"
+#include "studies/hunt_study.hpp"
 #include "studies/study.hpp"
 
 namespace cwola::studies {
@@ -21,6 +22,7 @@ const std::map<std::string, Factory>& registry() {
       {"dihiggs_hunting", make_dihiggs_hunting_study},
       {"dihiggs_augmentation", make_dihiggs_augmentation_study},
       {"user_samples", make_user_sample_study},
+      {"hunt", make_hunt_study},
   };
   return kStudies;
 }

@@ -1,5 +1,5 @@
-#include <boost/test/unit_test.hpp>
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <map>
 
@@ -15,7 +15,7 @@ physics::DijetGenerator lhco_generator(physics::DijetProcess process) {
   g.process = process;
   g.qcd.m_min = 1500.0;
   g.qcd.m_max = 8000.0;
-  g.qcd.min_parton_pt = 900.0;
+  g.qcd.min_parton_pt = 600.0;
   g.clustering.radius = 1.0;
   physics::DijetSelectionConfig s;
   s.leading_min_pt = 1200.0;
@@ -75,8 +75,7 @@ double mode(const std::vector<double>& v, double lo, double hi, double width) {
 
 struct Samples {
   std::map<std::string, std::vector<double>> qcd = table(physics::DijetProcess::kQcd, 40, 6000);
-  std::map<std::string, std::vector<double>> wprime =
-      table(physics::DijetProcess::kWprime, 1, 300);
+  std::map<std::string, std::vector<double>> wprime = table(physics::DijetProcess::kWprime, 1, 300);
 };
 
 const Samples& samples() {
@@ -107,8 +106,7 @@ BOOST_AUTO_TEST_CASE(signal_jet_masses_peak_at_x_and_y) {
   const auto& s = samples().wprime;
   const double heavy = mode(s.at("mj1"), 0.0, 1000.0, 25.0);
   const double light = mode(s.at("mj2"), 0.0, 400.0, 10.0);
-  BOOST_TEST_MESSAGE("W′ signal: m_j1 peaks at " << heavy << " GeV, m_j2 at " << light
-                                                 << " GeV");
+  BOOST_TEST_MESSAGE("W′ signal: m_j1 peaks at " << heavy << " GeV, m_j2 at " << light << " GeV");
   BOOST_TEST(std::abs(heavy - 500.0) < 50.0);
   BOOST_TEST(std::abs(light - 100.0) < 20.0);
   // The dijet mass peaks at M_W′.

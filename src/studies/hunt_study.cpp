@@ -1,0 +1,340 @@
+#include "studies/hunt_study.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/random_stream.hpp"
+#include "core/seed.hpp"
+#include "core/text.hpp"
+#include "data/event_weights.hpp"
+#include "physics/mass_windows.hpp"
+#include "store/table_reader.hpp"
+#include "studies/classifier_study.hpp"
+#include "studies/classifier_task.hpp"
+
+namespace cwola::studies {
+
+namespace {
+
+/// One table file's rows: features (row-major), mass (GeV) and truth (0 when unknown).
+struct HuntTable {
+  std::size_t features = 0;
+  std::vector<float> rows;
+  std::vector<float> mass;
+  std::vector<std::uint8_t> truth;
+  std::size_t size() const { return mass.size(); }
+};
+
+/// The files of the hunt, read once for every point (they may not be scanned).
+struct HuntData {
+  HuntTable background;  ///< the data: background (and any signal it already holds)
+  HuntTable signal;      ///< the pool injected events and truth-test events are drawn from
+};
+
+struct HuntPoint {
+  ClassifierSettings classifier;
+  physics::SlidingWindows windows;
+  std::size_t window = 1;
+  std::size_t injected = 0;
+  std::size_t signal_test_events = 0;
+  std::shared_ptr<const HuntData> data;
+  std::size_t background_in_span = 0;  ///< data events in the window's span
+  std::size_t background_in_signal_region = 0;
+  std::size_t background_in_low_sideband = 0;
+  std::size_t background_in_high_sideband = 0;
+};
+
+/// The [hunt] settings that pick and read the files; equal at every point (checked).
+struct HuntFiles {
+  std::string data_file;
+  std::string signal_file;
+  store::TableReadOptions options;  ///< table and columns: features, mass (and label)
+  std::size_t features = 0;
+  double mass_scale = 1.0;  ///< GeV per unit of the mass column
+  std::string label_column;
+  std::size_t max_events = 0;
+
+  std::string text() const {
+    std::string t = data_file + "\n" + signal_file + "\n" + options.table + "\n";
+    for (const auto& c : options.columns) t += c + ",";
+    return t + "\n" + label_column + "\n" + std::to_string(mass_scale) + "\n" +
+           std::to_string(max_events);
+  }
+};
+
+HuntFiles read_files(core::JobConfig& config) {
+  HuntFiles f;
+  f.data_file = config.get_string("hunt.data_file", "");
+  if (f.data_file.empty()) config.fail("hunt.data_file", "is missing: give the path of the table");
+  f.signal_file = config.get_string("hunt.signal_file", "");
+  if (f.signal_file.empty()) {
+    config.fail("hunt.signal_file", "is missing: give the table of signal events to inject");
+  }
+  f.options.table = config.get_string("hunt.table", "/");
+  f.options.columns =
+      core::split(config.get_string("hunt.features", "mj1, delta_mj, tau21j1, tau21j2"), ',');
+  if (f.options.columns.empty()) config.fail("hunt.features", "is empty; name the feature columns");
+  f.features = f.options.columns.size();
+  const std::string mass_column = config.get_string("hunt.mass_column", "mjj");
+  if (mass_column.empty()) config.fail("hunt.mass_column", "is empty; name the m_jj column");
+  f.options.columns.push_back(mass_column);
+  f.mass_scale = config.get_choice("hunt.mass_unit", "GeV", {"GeV", "TeV"}) == "TeV" ? 1000.0 : 1.0;
+  f.label_column = config.get_string("hunt.label_column", "label");
+  f.max_events =
+      static_cast<std::size_t>(config.get_int("hunt.max_events", 0, 0, std::int64_t{1} << 40));
+  return f;
+}
+
+/// One table: `signal` tables are all signal (truth 1); the data table's truth is its label
+/// column when it has one named, else 0.
+HuntTable read_hunt_table(core::JobConfig& config, const HuntFiles& files, bool signal) {
+  const std::string key = signal ? "hunt.signal_file" : "hunt.data_file";
+  const std::string& path = signal ? files.signal_file : files.data_file;
+  store::TableReadOptions options = files.options;
+  const bool truth = !signal && !files.label_column.empty();
+  if (truth) options.columns.push_back(files.label_column);
+  options.origin = key;
+  store::Table table;
+  try {
+    table = store::read_table(path, options);
+  } catch (const core::InputError& e) {
+    config.fail(key, e.what());
+  }
+  HuntTable out;
+  out.features = files.features;
+  const std::size_t rows =
+      files.max_events > 0 ? std::min(table.rows, files.max_events) : table.rows;
+  const std::size_t width = table.columns.size();
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* row = table.values.data() + r * width;
+    for (std::size_t c = 0; c < files.features; ++c) out.rows.push_back(static_cast<float>(row[c]));
+    out.mass.push_back(static_cast<float>(row[files.features] * files.mass_scale));
+    const double label = truth ? row[files.features + 1] : (signal ? 1.0 : 0.0);
+    if (label != 0 && label != 1) {
+      config.fail("hunt.label_column", "row " + std::to_string(r) + " of '" + path +
+                                           "' has label " + core::format_double(label) +
+                                           "; labels must be 0 or 1 (or set label_column = \"\")");
+    }
+    out.truth.push_back(static_cast<std::uint8_t>(label));
+  }
+  if (out.size() == 0) config.fail(key, "file '" + path + "' gives no events");
+  return out;
+}
+
+physics::SlidingWindows read_windows(core::JobConfig& config) {
+  const std::string text = config.get_string("hunt.edges", "A");
+  physics::SlidingWindows windows;
+  if (text == "A" || text == "B") return physics::SlidingWindows::cms_set(text);
+  windows.edges = config.get_doubles("hunt.edges", {}, -1e12, 1e12);
+  try {
+    windows.validate("hunt.edges");
+  } catch (const core::InputError& e) {
+    config.fail("hunt.edges", e.what());
+  }
+  return windows;
+}
+
+/// The signal events of an injection seed: a seeded permutation of the signal pool; the first
+/// `injected` are injected (so a larger injection adds events to a smaller one of the same
+/// seed), the last `test` measure the classifier on truth and are never injected.
+std::vector<std::size_t> signal_order(std::size_t pool, std::uint64_t master, std::size_t seed) {
+  core::RandomStream stream(core::stream_seed(master, seed, core::SeedPurpose::kInjection));
+  return stream.permutation(pool);
+}
+
+class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
+ public:
+  explicit HuntStudy(std::vector<HuntPoint> points)
+      : DenseClassifierStudyOf(
+            std::move(points),
+            {"window", "signal_region_low", "signal_region_high", "span_low", "span_high",
+             "injected", "injection_seed", "n_signal_region", "n_low_sideband", "n_high_sideband",
+             "injected_in_signal_region", "n_truth_test_signal"}) {
+    std::size_t most = 0;
+    for (const auto& p : this->points()) {
+      most = std::max(most, stacked_task_bytes(p.classifier, p.background_in_span + p.injected,
+                                               p.signal_test_events + p.background_in_signal_region,
+                                               p.data->background.features));
+    }
+    set_task_device_bytes(most);
+  }
+
+  bool scores_carry_mass() const override { return true; }
+
+ protected:
+  std::size_t model_inputs(std::size_t point) const override {
+    return this->point(point).data->background.features;
+  }
+
+  SampleSizes sample_sizes(std::size_t index) const override {
+    const HuntPoint& p = point(index);
+    // Every injected event may fall into the span: an upper bound.
+    return {p.signal_test_events + p.background_in_signal_region,
+            p.background_in_span + p.injected};
+  }
+
+  ClassifierTaskData prepare_task(const TaskContext& context) const override {
+    const HuntPoint& p = point(context.point);
+    const HuntData& d = *p.data;
+    const auto windows = p.windows.window(p.window);
+    const auto [span_low, span_high] = p.windows.span(p.window);
+    const auto order = signal_order(d.signal.size(), context.master_seed, context.repeat);
+
+    data::EventTable mixed;
+    mixed.features = d.background.features;
+    std::vector<data::HuntingRegion> regions;
+    std::size_t injected_in_sr = 0;
+    const auto add = [&](const HuntTable& table, std::size_t i, bool injected) {
+      const double m = table.mass[i];
+      if (!(m >= span_low && m < span_high)) return;
+      const auto begin = table.rows.begin() + static_cast<std::ptrdiff_t>(i * table.features);
+      const bool sr = windows.in_signal_region(m);
+      mixed.rows.insert(mixed.rows.end(), begin,
+                        begin + static_cast<std::ptrdiff_t>(table.features));
+      mixed.label.push_back(sr ? 1 : 0);
+      mixed.is_signal.push_back(injected ? 1 : table.truth[i]);
+      mixed.mass.push_back(static_cast<float>(m));
+      regions.push_back(sr ? data::HuntingRegion::kSignalRegion
+                           : (m < windows.signal.first ? data::HuntingRegion::kLowSideband
+                                                       : data::HuntingRegion::kHighSideband));
+      if (sr && injected) ++injected_in_sr;
+    };
+    for (std::size_t i = 0; i < d.background.size(); ++i) add(d.background, i, false);
+    for (std::size_t k = 0; k < p.injected; ++k) add(d.signal, order[k], true);
+    // Weighed over the whole sample before the folds are cut, as CWoLa hunting does.
+    mixed.loss_weight = data::cwola_hunting_weights(regions);
+
+    ClassifierTaskData data;
+    split_task(p.classifier, mixed, context, data);
+    // Truth test: signal never injected, against the held-out fold's signal-region background
+    // (events no model of this fold trained or validated on).
+    data.test.features = mixed.features;
+    std::vector<std::size_t> test_background;
+    for (std::size_t i = 0; i < data.held_out.size(); ++i) {
+      if (data.held_out.label[i] == 1 && data.held_out.is_signal[i] == 0)
+        test_background.push_back(i);
+    }
+    data.test = data.held_out.subset(test_background);
+    data.test.loss_weight.clear();
+    for (std::size_t k = d.signal.size() - p.signal_test_events; k < d.signal.size(); ++k) {
+      const std::size_t i = order[k];
+      const auto begin = d.signal.rows.begin() + static_cast<std::ptrdiff_t>(i * d.signal.features);
+      data.test.rows.insert(data.test.rows.end(), begin,
+                            begin + static_cast<std::ptrdiff_t>(d.signal.features));
+      data.test.label.push_back(1);
+      data.test.is_signal.push_back(1);
+      data.test.mass.push_back(d.signal.mass[i]);
+    }
+    for (std::size_t i = 0; i < data.test.size(); ++i) data.test.label[i] = data.test.is_signal[i];
+
+    std::size_t n_sr = 0;
+    std::size_t n_low = 0;
+    for (const auto r : regions) {
+      n_sr += r == data::HuntingRegion::kSignalRegion ? 1 : 0;
+      n_low += r == data::HuntingRegion::kLowSideband ? 1 : 0;
+    }
+    data.yields = {static_cast<double>(injected_in_sr),
+                   static_cast<double>(p.background_in_signal_region)};
+    data.study_columns = {static_cast<double>(p.window),
+                          windows.signal.first,
+                          windows.signal.second,
+                          span_low,
+                          span_high,
+                          static_cast<double>(p.injected),
+                          static_cast<double>(context.repeat),
+                          static_cast<double>(n_sr),
+                          static_cast<double>(n_low),
+                          static_cast<double>(regions.size() - n_sr - n_low),
+                          static_cast<double>(injected_in_sr),
+                          static_cast<double>(p.signal_test_events)};
+    return data;
+  }
+};
+
+HuntPoint read_point(core::JobConfig& config,
+                     std::map<std::string, std::shared_ptr<const HuntData>>& loaded) {
+  HuntPoint p;
+  // The hunt's defaults: nested 5 × 4 k-fold, CWoLa-hunting class weights.
+  if (!config.has("training.folds")) config.set("training.folds", "5", "hunt default");
+  if (!config.has("training.inner_folds")) config.set("training.inner_folds", "4", "hunt default");
+  if (!config.has("training.balance"))
+    config.set("training.balance", "cwola_hunting", "hunt default");
+  const HuntFiles files = read_files(config);
+  auto& data = loaded[files.text()];
+  if (!data) {
+    auto fresh = std::make_shared<HuntData>();
+    fresh->background = read_hunt_table(config, files, false);
+    fresh->signal = read_hunt_table(config, files, true);
+    data = fresh;
+  }
+  p.data = data;
+  p.windows = read_windows(config);
+  p.window = static_cast<std::size_t>(config.get_int(
+      "hunt.window", 1, 1, static_cast<std::int64_t>(std::max<std::size_t>(p.windows.count(), 1))));
+  p.injected = static_cast<std::size_t>(config.get_int("hunt.injected_signal", 0, 0, 1LL << 40));
+  p.signal_test_events =
+      static_cast<std::size_t>(config.get_int("hunt.signal_test_events", 2000, 1, 1LL << 40));
+  const std::size_t pool = p.data->signal.size();
+  if (p.injected + p.signal_test_events > pool) {
+    config.fail("hunt.injected_signal",
+                "and hunt.signal_test_events (" + std::to_string(p.signal_test_events) + ") need " +
+                    std::to_string(p.injected + p.signal_test_events) +
+                    " signal events, but hunt.signal_file has " + std::to_string(pool) +
+                    " (injected events are never used to measure the classifier)");
+  }
+  const auto windows = p.windows.window(p.window);
+  const auto [low, high] = p.windows.span(p.window);
+  for (const float m : p.data->background.mass) {
+    if (!(m >= low && m < high)) continue;
+    ++p.background_in_span;
+    if (windows.in_signal_region(m)) {
+      ++p.background_in_signal_region;
+    } else if (m < windows.signal.first) {
+      ++p.background_in_low_sideband;
+    } else {
+      ++p.background_in_high_sideband;
+    }
+  }
+  const auto window_text = "window " + std::to_string(p.window) + " (signal region [" +
+                           core::format_double(windows.signal.first) + ", " +
+                           core::format_double(windows.signal.second) + ") GeV)";
+  if (p.background_in_low_sideband == 0 || p.background_in_high_sideband == 0) {
+    config.fail("hunt.window", window_text + " has " +
+                                   std::to_string(p.background_in_low_sideband) + " and " +
+                                   std::to_string(p.background_in_high_sideband) +
+                                   " data events in its low and high sidebands; both need events "
+                                   "(choose other hunt.edges or windows)");
+  }
+  if (p.background_in_signal_region == 0) {
+    config.fail("hunt.window", window_text + " holds no data events");
+  }
+  p.classifier = read_classifier_settings(config, /*knows_mass_regions=*/true);
+  if (p.classifier.folds < 2) {
+    config.fail("training.folds",
+                "must be >= 2 for a hunt: every event is selected by models "
+                "that never saw it (k-fold cross-training)");
+  }
+  check_folds(config, p.classifier, p.background_in_signal_region,
+              p.background_in_low_sideband + p.background_in_high_sideband);
+  return p;
+}
+
+}  // namespace
+
+std::unique_ptr<Study> make_hunt_study(std::vector<core::JobConfig>& point_configs) {
+  std::map<std::string, std::shared_ptr<const HuntData>> loaded;
+  std::vector<HuntPoint> points;
+  for (auto& config : point_configs) points.push_back(read_point(config, loaded));
+  if (loaded.size() > 1) {
+    point_configs.back().fail("hunt.data_file",
+                              "and the other file settings of [hunt] may not be scanned: one "
+                              "hunt reads one data table and one signal table");
+  }
+  return std::make_unique<HuntStudy>(std::move(points));
+}
+
+}  // namespace cwola::studies

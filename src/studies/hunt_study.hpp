@@ -1,0 +1,30 @@
+#pragma once
+/// Study "hunt" — the sliding-window CWoLa hunt of the CMS dijet anomaly search (docs/hunt.md).
+///
+/// A point is (window, injected signal); the job's repeats are the injection seeds; k-fold
+/// cross-training (training.folds × training.inner_folds, 5 × 4 by default) makes a task one
+/// (window, injection, seed, fold, inner fold) model. Each task trains signal region (label 1)
+/// against the window's two sidebands (label 0) on the data table — background plus the
+/// injected signal events — with the CWoLa-hunting class weights, and scores its held-out fold
+/// into /scores with each event's m_jj (/scores/mass), so that the selection and the fits
+/// (`cwola hunt`, report/hunt_analysis) need no training.
+///
+/// [hunt] data_file, signal_file (tables: `format = table` files, e.g. `cwola generate` lhco
+///        files with table = /TABLE, or the LHCO R&D files), table, features, mass_column,
+///        mass_unit (GeV | TeV: the mass column's unit; features are used as they are),
+///        label_column (the data file's truth, optional: "" when it has none),
+///        edges (A | B | a list in GeV), window (scan it: 1 … edges − 3),
+///        injected_signal (events drawn from signal_file over the whole spectrum; scan it),
+///        signal_test_events (signal events kept apart to measure the classifier on truth),
+///        max_events (per file, 0 = all)
+#include <memory>
+#include <vector>
+
+#include "core/job_config.hpp"
+#include "studies/study.hpp"
+
+namespace cwola::studies {
+
+std::unique_ptr<Study> make_hunt_study(std::vector<core::JobConfig>& point_configs);
+
+}  // namespace cwola::studies

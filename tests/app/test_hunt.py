@@ -1,0 +1,188 @@
+"""The sliding-window hunt end to end (docs/hunt.md): LHCO-like data from `cwola generate`, a
+hunt run (windows × injections × seeds × folds) on 1 and 2 ranks, then `cwola hunt` (select →
+fit). Checks: identical per-task results and per-event scores on 1 and 2 ranks; every data
+event of a window scored once, out of fold, with its mass; the injected W′ is found in its
+window with a cut that beats the inclusive fit, and nothing stands out without injection or in
+the other window; bad jobs exit 2 naming the key.
+
+Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."""
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cwola_driver import assert_identical, computed_results, datasets, run_cwola  # noqa: E402
+
+SOURCE = os.environ.get("CWOLA_SOURCE_DIR",
+                        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+# CMS set B above the 1.2 TeV trigger's turn-on (m_jj ≈ 2.6 TeV): windows 1 (holds the 3.5 TeV
+# W′) and 2.
+EDGES = "2725, 3331, 4071, 4975, 6081"
+
+
+def job(data, signal, extra=""):
+    return f"""
+[job]
+name = hunt_test
+study = hunt
+seed = 11
+repeats = 2
+
+[hunt]
+data_file = {data}
+signal_file = {signal}
+table = /TABLE
+edges = {EDGES}
+signal_test_events = 400
+
+[scan]
+hunt.window = 1, 2
+hunt.injected_signal = 0, 500
+
+[training]
+folds = 3
+inner_folds = 2
+max_epochs = 12
+patience = 3
+
+[model]
+hidden = 16, 16
+
+[run]
+threads = 1
+progress_seconds = 0
+{extra}"""
+
+
+class Hunt(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="cwola_hunt_")
+        cls.data = os.path.join(cls.dir, "qcd.h5")
+        cls.signal = os.path.join(cls.dir, "wprime.h5")
+        run_cwola(2, "generate", "--card", os.path.join(SOURCE, "inputs", "lhco_qcd.card"),
+                  "--output", cls.data, "--set", "generator.events=3000000",
+                  "--set", "generator.block_size=250000", check=0)
+        run_cwola(2, "generate", "--card", os.path.join(SOURCE, "inputs", "lhco_wprime.card"),
+                  "--output", cls.signal, "--set", "generator.events=1400", check=0)
+        cls.job = os.path.join(cls.dir, "hunt.ini")
+        with open(cls.job, "w") as f:
+            f.write(job(cls.data, cls.signal))
+        cls.stores = {}
+        for ranks in (1, 2):
+            cls.stores[ranks] = os.path.join(cls.dir, f"hunt_{ranks}.h5")
+            run_cwola(ranks, "run", "--job", cls.job, "--output", cls.stores[ranks], "--no-plots",
+                      check=0)
+        cls.fits = {}
+        for ranks in (1, 2):
+            cls.fits[ranks] = os.path.join(cls.dir, f"fit_{ranks}.h5")
+            cls.fit_log = run_cwola(1, "hunt", cls.stores[ranks], "--output", cls.fits[ranks],
+                                    "--signal-mass", "3500", check=0).stdout
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_one_and_two_ranks_agree(self):
+        assert_identical(self, computed_results(self.stores[1]), computed_results(self.stores[2]),
+                         "results")
+        one, two = datasets(self.stores[1], "scores"), datasets(self.stores[2], "scores")
+        for name in ("score", "mass", "label"):
+            np.testing.assert_array_equal(one[name], two[name], name)
+        fit_one, fit_two = datasets(self.fits[1], "selection"), datasets(self.fits[2], "selection")
+        for name in fit_one:
+            if name.endswith("failure"):
+                continue
+            np.testing.assert_array_equal(fit_one[name], fit_two[name], name)
+
+    def test_every_window_event_is_scored_once_out_of_fold(self):
+        with h5py.File(self.stores[1], "r") as s, h5py.File(self.data, "r") as d:
+            mjj = d["TABLE/mjj"][:]
+            low, high = s["results/span_low"][:], s["results/span_high"][:]
+            injected = s["results/injected"][:]
+            count, fold = s["scores/count"][:], s["scores/fold"][:]
+            inner = s["scores/inner_fold"][:]
+            mass, label = s["scores/mass"][:], s["scores/label"][:]
+            for task in np.flatnonzero((injected == 0) & (fold == 0) & (inner == 0)):
+                # The sample's tasks: 3 folds x 2 inner models, in order.
+                rows = range(task, task + 6)
+                scored = np.concatenate([mass[r, :count[r]] for r in rows if inner[r] == 0])
+                expected = mjj[(mjj >= low[task]) & (mjj < high[task])].astype(np.float32)
+                np.testing.assert_array_equal(np.sort(scored), np.sort(expected))
+                self.assertEqual(label[task, :count[task]].sum(), 0)  # no injected signal
+
+    def test_the_injected_signal_is_found_in_its_window_only(self):
+        with h5py.File(self.fits[1], "r") as f:
+            eff = f["efficiency"][:]
+            window, injected = f["samples/window"][:], f["samples/injected"][:]
+            z = f["selection/z_max"][:]
+            eps_s = f["selection/signal_efficiency"][:]
+        self.assertEqual(eff[0], 1.0)
+        cut = list(eff).index(0.03)
+        found = (window == 1) & (injected == 500)
+        # The cut raises the significance above the inclusive fit's, in every seed.
+        self.assertTrue(np.all(z[found, cut] > z[found, 0] + 1.0), (z[found, cut], z[found, 0]))
+        self.assertTrue(np.all(z[found, cut] > 3.0), z[found, cut])
+        self.assertTrue(np.all(eps_s[found, cut] > 0.2), eps_s[found, cut])
+        # Nothing stands out without injection, or in the window beside the signal.
+        quiet = (injected == 0) | (window == 2)
+        self.assertTrue(np.all(np.abs(z[quiet][:, 1:]) < 3.0), z[quiet])
+        self.assertIn("z_max", self.fit_log)
+
+    def test_limits_crossings_and_the_null_are_stored(self):
+        with h5py.File(self.fits[1], "r") as f:
+            eff = list(f["efficiency"][:])
+            windows = list(f["windows/window"][:])
+            limit = f["windows/limit_injected"][:]
+            three = f["windows/crossing_3sigma"][:]
+            z_mass = f["selection/z_at_signal_mass"][:]
+            window, injected = f["samples/window"][:], f["samples/injected"][:]
+            null_seed, null_z = f["null/seed"][:], f["null/z_max"][:]
+        cut = eff.index(0.03)
+        w1 = windows.index(1)
+        # The signal window: 3 sigma is crossed between 0 and 500 injected events after the
+        # cut, and the CMS-rule limit is a finite yield.
+        self.assertTrue(0 < three[w1, cut] <= 500, three[w1])
+        self.assertTrue(np.isfinite(limit[w1, cut]) and limit[w1, cut] > 0, limit[w1])
+        self.assertTrue(np.all(z_mass[(window == 1) & (injected == 500), cut] > 3))
+        # Window 2 does not hold 3.5 TeV: no significance at the signal mass there.
+        self.assertTrue(np.all(np.isnan(z_mass[window == 2])))
+        # The null: one row per seed, each the largest z over windows.
+        self.assertEqual(sorted(null_seed), [0, 1])
+        self.assertTrue(np.all(np.abs(null_z[:, 1:]) < 3), null_z)
+
+    def test_the_plots_are_made_from_the_hunt_file(self):
+        for kind in ("z_vs_window", "efficiency", "null", "spectra_w1_inj500"):
+            path = os.path.join(self.dir, f"fit_1_{kind}.png")
+            self.assertTrue(os.path.getsize(path) > 1000, path)
+
+    def test_bad_hunts_exit_2_naming_the_key(self):
+        cases = [("edges = 2725, 4071, 3331, 4975", "hunt.edges"),
+                 ("edges = 1000, 1100, 1200, 1300", "hunt.window"),
+                 ("mass_column = m_jj", "hunt.data_file"),
+                 ("injected_signal = 100000", "hunt.injected_signal")]
+        for setting, key in cases:
+            path = os.path.join(self.dir, "bad.ini")
+            text = (job(self.data, self.signal).replace("hunt.injected_signal = 0, 500\n", "")
+                    .replace("hunt.window = 1, 2", "hunt.window = 1"))
+            if setting.startswith("edges"):
+                text = text.replace(f"edges = {EDGES}", setting)
+            else:
+                text = text.replace("[scan]", f"{setting}\n\n[scan]")
+            with open(path, "w") as f:
+                f.write(text)
+            result = run_cwola(1, "run", "--job", path, "--output",
+                               os.path.join(self.dir, "bad.h5"), check=2)
+            self.assertIn(key, result.stderr, setting)
+        result = run_cwola(1, "hunt", self.data, "--output", os.path.join(self.dir, "x.h5"),
+                           check=2)
+        self.assertIn(self.data, result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
