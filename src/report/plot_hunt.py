@@ -18,7 +18,11 @@ a `cwola hunt` output.
                                   window where the injected signal stands out most;
   <stem>_null.png                 without injection: the largest local significance over the
                                   windows, per seed, for each cut (the false-positive rate of
-                                  the whole procedure).
+                                  the whole procedure);
+  <stem>_sculpting.png            without injection, per window: the fraction of events each cut
+                                  keeps, bin by bin over m_jj, over its sideband efficiency
+                                  (flat at 1 when the cut does not sculpt the spectrum), summed
+                                  over seeds, with binomial errors.
 """
 
 import argparse
@@ -172,6 +176,41 @@ def null(h, stem, out_dir):
     return [path]
 
 
+def sculpting(h, stem, out_dir):
+    eff = h["efficiency"]
+    window, injected = h["samples/window"], h["samples/injected"]
+    null = injected == 0
+    if not np.any(null) or len(eff) < 2:
+        return []
+    windows = np.unique(window[null])
+    fig, axes = plt.subplots(1, len(windows), figsize=(4 * len(windows), 3.4), squeeze=False,
+                             sharey=True)
+    for ax, w in zip(axes[0], windows):
+        rows = np.flatnonzero(null & (window == w))
+        edges = h["spectra/edges"][rows[0]]
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        total = h["spectra/counts"][rows, 0].sum(axis=0)
+        for e in range(1, len(eff)):
+            kept = h["spectra/counts"][rows, e].sum(axis=0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fraction = kept / total
+                error = np.sqrt(fraction * (1 - fraction) / total)
+            ax.errorbar(centres, fraction / eff[e], yerr=error / eff[e], marker="o", ms=3,
+                        capsize=2, label=label(eff[e]))
+        ax.axvspan(h["samples/signal_region_low"][rows[0]],
+                   h["samples/signal_region_high"][rows[0]], color="tab:orange", alpha=0.15)
+        ax.axhline(1, color="gray", ls=":")
+        ax.set_title(f"window {w}, no injection", fontsize=10)
+        ax.set_xlabel("m_jj [GeV]")
+    axes[0, 0].set_ylabel("kept fraction / sideband efficiency")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    path = out_dir / f"{stem}_sculpting.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return [path]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("hunt")
@@ -187,7 +226,8 @@ def main():
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = path.stem
     for written in (spectra(h, stem, out_dir) + z_vs_window(h, stem, out_dir) +
-                    efficiency(h, stem, out_dir) + null(h, stem, out_dir)):
+                    efficiency(h, stem, out_dir) + null(h, stem, out_dir) +
+                    sculpting(h, stem, out_dir)):
         print(written)
     return 0
 

@@ -24,16 +24,23 @@ double normal_quantile(double p) {
 template <class F>
 double solve_decreasing(F f, double start) {
   double low = 0.0;
+  double f_low = f(low);
+  // Already at or below the target at μ = 0 (e.g. a conditional fit that ends on a boundary).
+  if (!(f_low > 0.0)) return low;
   double high = std::max(start, 1e-9);
+  double f_high = f(high);
   int doublings = 0;
-  while (f(high) > 0.0) {
+  while (f_high > 0.0) {
     low = high;
+    f_low = f_high;
     high *= 2.0;
+    f_high = f(high);
     if (++doublings > 200) throw core::Error("limit: no crossing found");
   }
+  if (f_high == 0.0) return high;
   boost::uintmax_t iterations = 100;
   const auto root = boost::math::tools::toms748_solve(
-      f, low, high, boost::math::tools::eps_tolerance<double>(30), iterations);
+      f, low, high, f_low, f_high, boost::math::tools::eps_tolerance<double>(30), iterations);
   return 0.5 * (root.first + root.second);
 }
 }  // namespace
@@ -119,7 +126,7 @@ LimitResult asymptotic_cls_limit(const BinnedFitter& fitter, const FitResult& ba
       const double n = bands[b];
       result.expected[b] = sigma * (normal_quantile(1.0 - alpha * normal_cdf(n)) + n);
     }
-  } catch (const core::Error& e) {
+  } catch (const std::exception& e) {  // core::Error, or Boost.Math's evaluation errors
     result.failure = e.what();
     return result;
   }
