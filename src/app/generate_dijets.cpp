@@ -59,19 +59,8 @@ DijetCard family_defaults(DijetFamily family) {
   DijetCard c;
   c.family = family;
   if (family == DijetFamily::kLhco) {
-    c.generator.qcd.m_min = 1500.0;
-    c.generator.qcd.m_max = 8000.0;
-    c.generator.qcd.min_parton_pt = 600.0;
-    c.generator.clustering.radius = 1.0;
-    c.selection.leading_min_pt = 1200.0;
-    c.selection.min_pt = 0.0;
-    c.selection.max_abs_eta = 2.5;
-    c.selection.store_min_mass = 1500.0;
-    c.selection.store_max_mass = 8000.0;
-    c.selection.signal_region = {3300.0, 3700.0};
-    c.selection.sideband = {3000.0, 3300.0, 3700.0, 4000.0};
-    // The τ_N sum over every constituent: no cap in practice.
-    c.selection.max_constituents = 2000;
+    c.generator = physics::lhco_generator_config(physics::DijetProcess::kQcd);
+    c.selection = physics::lhco_selection_config();
     c.store_constituents = false;
     c.store_table = true;
   }

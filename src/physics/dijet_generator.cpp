@@ -194,6 +194,30 @@ MassWindows DijetSelectionConfig::windows() const {
           {{sideband[0], sideband[1]}, {sideband[2], sideband[3]}}};
 }
 
+DijetGeneratorConfig lhco_generator_config(DijetProcess process) {
+  DijetGeneratorConfig g;
+  g.process = process;
+  g.qcd.m_min = 1500.0;
+  g.qcd.m_max = 8000.0;
+  g.qcd.min_parton_pt = 600.0;
+  g.clustering.radius = 1.0;
+  return g;
+}
+
+DijetSelectionConfig lhco_selection_config() {
+  DijetSelectionConfig s;
+  s.leading_min_pt = 1200.0;
+  s.min_pt = 0.0;
+  s.max_abs_eta = 2.5;
+  s.store_min_mass = 1500.0;
+  s.store_max_mass = 8000.0;
+  // Informational cutflow counts around the R&D sample's usual signal region.
+  s.signal_region = {3300.0, 3700.0};
+  s.sideband = {3000.0, 3300.0, 3700.0, 4000.0};
+  s.max_constituents = 2000;
+  return s;
+}
+
 std::vector<std::string> cutflow_steps(const DijetSelectionConfig& selection) {
   const auto g = [](double v) {
     char text[32];

@@ -147,6 +147,14 @@ struct DijetSelectionConfig {
   bool in_sideband(double mjj) const { return windows().in_sideband(mjj); }
 };
 
+/// The LHC Olympics 2020 R&D-like benchmark (docs/hunt.md, `cwola generate` process = lhco):
+/// `process` (kQcd or kWprime) over m_jj 1.5–8 TeV, partons below 600 GeV p_T not showered,
+/// anti-kT R = 1.0 ...
+DijetGeneratorConfig lhco_generator_config(DijetProcess process);
+/// ... a leading jet above 1.2 TeV (the trigger), both jets |η| < 2.5, every event of
+/// 1.5–8 TeV kept with all its constituents (the N-subjettiness sums over them).
+DijetSelectionConfig lhco_selection_config();
+
 /// Names of the cutflow steps, in order: generated, parton_pt, n_jets>=2, leading_pt>…, pt>…,
 /// abs_eta<…, stored_window, signal_region, sideband (thresholds from the selection).
 std::vector<std::string> cutflow_steps(const DijetSelectionConfig& selection);

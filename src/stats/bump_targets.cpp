@@ -7,17 +7,12 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "stats/histogram_generator.hpp"
 
 namespace cwola::stats {
 
 namespace {
-std::string text(double value) {
-  std::ostringstream out;
-  out.precision(10);
-  out << value;
-  return out.str();
-}
 
 /// Score g = dNLL/dμ = Σ s − Σ n s/λ and curvature h = Σ n s²/λ² (λ = b + μs).
 void score(const double* n, const double* b, const double* s, std::size_t length, double mu,
@@ -84,8 +79,8 @@ YieldFit fit_yield(const double* counts, const double* background, const double*
       mu = next;
     }
     if (fit.iterations > 200) {
-      throw core::Error("fit_yield: no convergence after 200 iterations at μ = " + text(mu) +
-                        " (a bug: the NLL is convex)");
+      throw core::Error("fit_yield: no convergence after 200 iterations at μ = " +
+                        core::format_double(mu) + " (a bug: the NLL is convex)");
     }
   }
   double half_q0 = 0.0;  // NLL(0) − NLL(μ) = Σ [n ln(1 + μs/b) − μs]
@@ -110,12 +105,13 @@ BumpTargets compute_bump_targets(const std::vector<double>& counts,
   }
   for (std::size_t i = 0; i < n; ++i) {
     if (!(counts[i] >= 0.0) || !std::isfinite(counts[i])) {
-      throw core::InputError("bump targets: counts[" + std::to_string(i) +
-                             "] = " + text(counts[i]) + " (counts must be finite and >= 0)");
+      throw core::InputError("bump targets: counts[" + std::to_string(i) + "] = " +
+                             core::format_double(counts[i]) + " (counts must be finite and >= 0)");
     }
     if (!(background[i] > 0.0) || !std::isfinite(background[i])) {
-      throw core::InputError("bump targets: background[" + std::to_string(i) + "] = " +
-                             text(background[i]) + " (the background must be finite and > 0)");
+      throw core::InputError("bump targets: background[" + std::to_string(i) +
+                             "] = " + core::format_double(background[i]) +
+                             " (the background must be finite and > 0)");
     }
   }
   if (widths.empty()) throw core::InputError("bump targets: no widths given (need at least one)");

@@ -7,17 +7,12 @@
 
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
+#include "core/text.hpp"
 #include "stats/toys.hpp"
 
 namespace cwola::stats {
 
 namespace {
-std::string text(double value) {
-  std::ostringstream out;
-  out.precision(10);
-  out << value;
-  return out.str();
-}
 
 [[noreturn]] void fail(const std::string& key, const std::string& value,
                        const std::string& problem) {
@@ -25,14 +20,15 @@ std::string text(double value) {
 }
 
 void check_fraction(const std::string& key, double value) {
-  if (!(value >= 0.0 && value <= 1.0)) fail(key, text(value), "must be in [0, 1]");
+  if (!(value >= 0.0 && value <= 1.0)) fail(key, core::format_double(value), "must be in [0, 1]");
 }
 
 void check_range(const std::string& key, const std::array<double, 2>& range, double low,
                  double high, const std::string& unit) {
   if (!(range[0] >= low && range[0] <= range[1] && range[1] <= high)) {
-    fail(key, text(range[0]) + ", " + text(range[1]),
-         "must be lo, hi with " + text(low) + " <= lo <= hi <= " + text(high) + unit);
+    fail(key, core::format_double(range[0]) + ", " + core::format_double(range[1]),
+         "must be lo, hi with " + core::format_double(low) +
+             " <= lo <= hi <= " + core::format_double(high) + unit);
   }
 }
 
@@ -77,23 +73,27 @@ void HistogramGeneratorConfig::validate() const {
   check_fraction("variable_fraction", variable_fraction);
   check_range("mass_range", mass_range, 1.0 + 1e-6, 1e6, " (last edge / first edge)");
   if (!(min_entries > 0.0 && min_entries < max_entries && max_entries <= 1e12)) {
-    fail("min_entries", text(min_entries) + " (max_entries = " + text(max_entries) + ")",
+    fail("min_entries",
+         core::format_double(min_entries) + " (max_entries = " + core::format_double(max_entries) +
+             ")",
          "must satisfy 0 < min_entries < max_entries <= 1e12");
   }
   if (families.empty()) fail("families", "(empty)", "must name at least one family");
   check_fraction("stretched_fraction", stretched_fraction);
-  if (!(min_cut > 0.0 && min_cut <= 1.0)) fail("min_cut", text(min_cut), "must be in (0, 1]");
+  if (!(min_cut > 0.0 && min_cut <= 1.0))
+    fail("min_cut", core::format_double(min_cut), "must be in (0, 1]");
   check_range("power_range", power_range, 1e-6, 100.0, "");
   check_range("cosh_range", cosh_range, 1e-6, 100.0, "");
   if (!(dijet_spread >= 0.0 && dijet_spread <= 100.0)) {
-    fail("dijet_spread", text(dijet_spread), "must be in [0, 100] (fit σ)");
+    fail("dijet_spread", core::format_double(dijet_spread), "must be in [0, 100] (fit σ)");
   }
   const bool dijet =
       std::find(families.begin(), families.end(), BumpFamily::kDijet) != families.end();
   const double fitted = DijetFit::kHighEdgeGev / DijetFit::kLowEdgeGev;
   if (dijet && mass_range[1] > fitted) {
-    fail("mass_range", text(mass_range[0]) + ", " + text(mass_range[1]),
-         "must end at <= " + text(fitted) +
+    fail("mass_range",
+         core::format_double(mass_range[0]) + ", " + core::format_double(mass_range[1]),
+         "must end at <= " + core::format_double(fitted) +
              " with the dijet family (the fitted CMS range 1530–8752 GeV); lower it or drop "
              "dijet from bump.families");
   }
@@ -136,9 +136,9 @@ std::vector<double> gaussian_bin_weights(double width_bins) {
 
 SignalWindow gaussian_window(std::size_t bins, std::size_t centre, double width_bins) {
   if (bins == 0 || centre >= bins || !(width_bins > 0.0)) {
-    throw core::InputError("gaussian_window: centre bin " + std::to_string(centre) + " of " +
-                           std::to_string(bins) + " bins, width " + text(width_bins) +
-                           " (needs centre < bins and width > 0)");
+    throw core::InputError(
+        "gaussian_window: centre bin " + std::to_string(centre) + " of " + std::to_string(bins) +
+        " bins, width " + core::format_double(width_bins) + " (needs centre < bins and width > 0)");
   }
   const auto w = gaussian_bin_weights(width_bins);
   const std::size_t reach = w.size() - 1;
@@ -174,7 +174,8 @@ double asimov_z_signed(const std::vector<double>& background, const std::vector<
 double asimov_yield(const std::vector<double>& background, const std::vector<double>& signal,
                     double z_want, std::size_t first) {
   if (!(z_want >= 0.0) || !std::isfinite(z_want)) {
-    throw core::InputError("asimov_yield: Z_want = " + text(z_want) + " must be finite and >= 0");
+    throw core::InputError("asimov_yield: Z_want = " + core::format_double(z_want) +
+                           " must be finite and >= 0");
   }
   if (z_want == 0.0) return 0.0;
   double curvature = 0.0;  // Σ s²/b: Z_A ≈ μ √(Σ s²/b) for a small signal
@@ -198,7 +199,8 @@ double asimov_yield(const std::vector<double>& background, const std::vector<dou
     if (std::fabs(next - mu) <= 1e-15 * mu) return next;
     mu = next;
   }
-  throw core::Error("asimov_yield: no convergence for Z_want = " + text(z_want) + " (a bug)");
+  throw core::Error("asimov_yield: no convergence for Z_want = " + core::format_double(z_want) +
+                    " (a bug)");
 }
 
 HistogramGenerator::HistogramGenerator(HistogramGeneratorConfig config)

@@ -101,15 +101,8 @@ void write_event_file(MPI_Comm comm, const std::string& path, std::uint64_t tota
                       std::to_string(local_rows) + " rows but " + std::to_string(local.size()) +
                       " events were given (a bug in the caller)");
   }
-  const std::string partial = path + ".partial";
   {
-    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-    H5Pset_fapl_mpio(fapl.id(), comm, MPI_INFO_NULL);
-    Handle file(H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()), H5Fclose);
-    if (!file.valid()) {
-      throw core::InputError("cannot create event file '" + partial +
-                             "' (directory missing or not writable); choose another --output");
-    }
+    const Handle file = create_partial_file(comm, path, "event file");
     EventFileWriter w(file.id(), path);
     const hsize_t jets = local.max_jets;
     const std::size_t n = local.size();
@@ -157,11 +150,7 @@ void write_event_file(MPI_Comm comm, const std::string& path, std::uint64_t tota
     }
     if (H5Fflush(file.id(), H5F_SCOPE_GLOBAL) < 0) fail_write(path, "flush");
   }
-  MPI_Barrier(comm);
-  int renamed = 0;
-  if (rank == 0) renamed = std::rename(partial.c_str(), path.c_str()) == 0 ? 1 : 0;
-  MPI_Bcast(&renamed, 1, MPI_INT, 0, comm);
-  if (renamed == 0) fail_write(path, "renaming '" + partial + "' to it");
+  publish_partial_file(comm, path, "event file");
 }
 
 GeneratedEvents generate_event_file(MPI_Comm comm, const std::string& path,

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -44,19 +45,24 @@ Handle file_access(MPI_Comm comm) {
 
 hid_t file_type(ColumnType type) {
   switch (type) {
-    case ColumnType::kFloat64: return H5T_IEEE_F64LE;
-    case ColumnType::kFloat32: return H5T_IEEE_F32LE;
-    case ColumnType::kInt64: return H5T_STD_I64LE;
-    case ColumnType::kUInt64: return H5T_STD_U64LE;
-    case ColumnType::kInt8: return H5T_STD_I8LE;
-    case ColumnType::kString: break;
+    case ColumnType::kFloat64:
+      return H5T_IEEE_F64LE;
+    case ColumnType::kFloat32:
+      return H5T_IEEE_F32LE;
+    case ColumnType::kInt64:
+      return H5T_STD_I64LE;
+    case ColumnType::kUInt64:
+      return H5T_STD_U64LE;
+    case ColumnType::kInt8:
+      return H5T_STD_I8LE;
+    case ColumnType::kString:
+      break;
   }
   return -1;
 }
 }  // namespace
 
-Hdf5File::Hdf5File(MPI_Comm comm, const std::string& path, Mode mode)
-    : path_(path), comm_(comm) {
+Hdf5File::Hdf5File(MPI_Comm comm, const std::string& path, Mode mode) : path_(path), comm_(comm) {
   collective([&] { open(comm, mode); });
 }
 
@@ -93,8 +99,8 @@ void Hdf5File::open(MPI_Comm comm, Mode mode) {
     // Look for the HDF5 signature first: opening read-write through MPI-IO "succeeds" on
     // an empty file and writes to it, and a refused input must stay unchanged.
     if (H5Fis_hdf5(path.c_str()) > 0) {
-      id = H5Fopen(path.c_str(), mode == Mode::kReadOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR,
-                   fapl.id());
+      id =
+          H5Fopen(path.c_str(), mode == Mode::kReadOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl.id());
     }
     if (id < 0) {
       throw core::InputError("store '" + path +
@@ -153,8 +159,7 @@ void Hdf5File::create_group(const std::string& name) {
 void Hdf5File::create_group_here(const std::string& name) {
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.id(), 1);
-  Handle group(H5Gcreate2(file_.id(), name.c_str(), lcpl.id(), H5P_DEFAULT, H5P_DEFAULT),
-               H5Gclose);
+  Handle group(H5Gcreate2(file_.id(), name.c_str(), lcpl.id(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
   if (!group.valid()) fail("group creation", name);
 }
 
@@ -222,9 +227,9 @@ void Hdf5File::write_string_list_attribute_here(const std::string& object,
   const hsize_t n = values.size();
   Handle space(n == 0 ? H5Screate(H5S_NULL) : H5Screate_simple(1, &n, nullptr), H5Sclose);
   Handle owner(H5Oopen(file_.id(), object.c_str(), H5P_DEFAULT), H5Oclose);
-  Handle attr(H5Acreate2(owner.id(), attribute.c_str(), type.id(), space.id(), H5P_DEFAULT,
-                         H5P_DEFAULT),
-              H5Aclose);
+  Handle attr(
+      H5Acreate2(owner.id(), attribute.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose);
   if (!attr.valid()) fail("attribute creation", object + "@" + attribute);
   if (n > 0 && H5Awrite(attr.id(), type.id(), buffer.data()) < 0) {
     fail("attribute write", object + "@" + attribute);
@@ -373,8 +378,7 @@ std::vector<double> Hdf5File::read_double_row(const std::string& name, hsize_t r
   std::vector<hsize_t> start(dims.size(), 0);
   start[0] = row;
   dims[0] = 1;
-  H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, dims.data(),
-                      nullptr);
+  H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, dims.data(), nullptr);
   hsize_t count = element_count(dims);
   std::vector<double> values(count);
   Handle memory_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
@@ -427,8 +431,8 @@ hsize_t Hdf5File::read_rows_raw(const std::string& name, hid_t memory_type, hsiz
   Handle memory_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
   Handle dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
   H5Pset_dxpl_mpio(dxpl.id(), H5FD_MPIO_INDEPENDENT);
-  if (count > 0 && H5Dread(dataset.id(), memory_type, memory_space.id(), file_space.id(),
-                           dxpl.id(), buffer.data()) < 0) {
+  if (count > 0 && H5Dread(dataset.id(), memory_type, memory_space.id(), file_space.id(), dxpl.id(),
+                           buffer.data()) < 0) {
     fail("row read", name);
   }
   return count;
@@ -480,7 +484,8 @@ void Hdf5File::reserve_space(std::uint64_t bytes) {
     if (error != 0) {
       failed_here_ = true;
       throw core::Error("cannot allocate " + std::to_string(bytes) + " bytes for '" + path_ +
-                        "' (" + std::strerror(error) + "); free space on that disk or choose "
+                        "' (" + std::strerror(error) +
+                        "); free space on that disk or choose "
                         "another --output");
     }
   });
@@ -502,9 +507,8 @@ Handle create_contiguous_dataset(hid_t file, const std::string& name, hid_t type
   H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
   Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
   H5Pset_create_intermediate_group(lcpl.id(), 1);
-  return Handle(
-      H5Dcreate2(file, name.c_str(), type, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
-      H5Dclose);
+  return Handle(H5Dcreate2(file, name.c_str(), type, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
+                H5Dclose);
 }
 
 Handle fixed_string_type(std::size_t length) {
@@ -532,6 +536,32 @@ std::string hdf5_version() {
   H5get_libversion(&major, &minor, &release);
   return "HDF5 " + std::to_string(major) + "." + std::to_string(minor) + "." +
          std::to_string(release);
+}
+
+Handle create_partial_file(MPI_Comm comm, const std::string& path, const std::string& what) {
+  const std::string partial = path + ".partial";
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_fapl_mpio(fapl.id(), comm, MPI_INFO_NULL);
+  Handle file(H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()), H5Fclose);
+  if (!file.valid()) {
+    throw core::InputError("cannot create " + what + " '" + partial +
+                           "' (directory missing or not writable); choose another --output");
+  }
+  return file;
+}
+
+void publish_partial_file(MPI_Comm comm, const std::string& path, const std::string& what) {
+  const std::string partial = path + ".partial";
+  MPI_Barrier(comm);
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  int renamed = 0;
+  if (rank == 0) renamed = std::rename(partial.c_str(), path.c_str()) == 0 ? 1 : 0;
+  MPI_Bcast(&renamed, 1, MPI_INT, 0, comm);
+  if (renamed == 0) {
+    throw core::Error(what + " '" + path + "': renaming the finished '" + partial +
+                      "' into place failed");
+  }
 }
 
 }  // namespace cwola::store

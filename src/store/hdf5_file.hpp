@@ -153,6 +153,15 @@ Handle bool_enum_type();
 Handle create_contiguous_dataset(hid_t file, const std::string& name, hid_t type, hsize_t rows,
                                  hsize_t columns);
 
+/// The writers of whole files (event files, histogram sets) write "<path>.partial" and rename it
+/// when complete, so a file at `path` is always whole. Collective over `comm`: creates (truncating)
+/// "<path>.partial" for MPI-IO writes; InputError naming the file's role `what` ("event file")
+/// when it cannot be created.
+Handle create_partial_file(MPI_Comm comm, const std::string& path, const std::string& what);
+/// Collective, after the partial file is closed: rank 0 renames it to `path`; core::Error naming
+/// `what` on every rank when that fails.
+void publish_partial_file(MPI_Comm comm, const std::string& path, const std::string& what);
+
 /// Closes everything HDF5 still holds (H5close), while MPI is still up. After a failed
 /// close (a full disk) HDF5 keeps the file and would close it again at exit, after
 /// MPI_Finalize, and crash; call this on the error path before MPI ends.

@@ -219,15 +219,8 @@ void write_jet_event_file(MPI_Comm comm, const std::string& path, const JetEvent
   }
   const hsize_t columns = width_max;
 
-  const std::string partial = path + ".partial";
   {
-    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-    H5Pset_fapl_mpio(fapl.id(), comm, MPI_INFO_NULL);
-    Handle file(H5Fcreate(partial.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()), H5Fclose);
-    if (!file.valid()) {
-      throw core::InputError("cannot create event file '" + partial +
-                             "' (directory missing or not writable); choose another --output");
-    }
+    const Handle file = create_partial_file(comm, path, "event file");
     const hid_t f = file.id();
     const Handle mask_type = bool_enum_type();
     for (int j = 0; j < (columns > 0 ? 2 : 0); ++j) {
@@ -281,11 +274,7 @@ void write_jet_event_file(MPI_Comm comm, const std::string& path, const JetEvent
     }
     ok(H5Fflush(f, H5F_SCOPE_GLOBAL), path, "flushing");
   }
-  MPI_Barrier(comm);
-  int renamed = 0;
-  if (rank == 0) renamed = std::rename(partial.c_str(), path.c_str()) == 0 ? 1 : 0;
-  MPI_Bcast(&renamed, 1, MPI_INT, 0, comm);
-  if (renamed == 0) fail(path, "renaming the finished '" + partial + "' into place");
+  publish_partial_file(comm, path, "jet event file");
 }
 
 JetEventData read_jet_event_file(const std::string& path, JetEventFileInfo* info) {

@@ -11,22 +11,8 @@ using namespace cwola;
 namespace {
 /// The LHCO-like benchmark's settings (app/generate_dijets.cpp, process = lhco).
 physics::DijetGenerator lhco_generator(physics::DijetProcess process) {
-  physics::DijetGeneratorConfig g;
-  g.process = process;
-  g.qcd.m_min = 1500.0;
-  g.qcd.m_max = 8000.0;
-  g.qcd.min_parton_pt = 600.0;
-  g.clustering.radius = 1.0;
-  physics::DijetSelectionConfig s;
-  s.leading_min_pt = 1200.0;
-  s.min_pt = 0.0;
-  s.max_abs_eta = 2.5;
-  s.store_min_mass = 1500.0;
-  s.store_max_mass = 8000.0;
-  s.signal_region = {3300.0, 3700.0};
-  s.sideband = {3000.0, 3300.0, 3700.0, 4000.0};
-  s.max_constituents = 2000;
-  return physics::DijetGenerator(g, s);
+  return physics::DijetGenerator(physics::lhco_generator_config(process),
+                                 physics::lhco_selection_config());
 }
 
 /// The table's columns by name over `blocks` blocks of `events` events.

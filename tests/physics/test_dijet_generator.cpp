@@ -141,8 +141,8 @@ BOOST_AUTO_TEST_CASE(a_colour_singlet_gets_its_four_momentum_back) {
   const auto quarks = physics::two_body_decay(y, 0.0, 0.0, stream);
   std::vector<physics::Hadron> hadrons;
   for (const auto& q : {quarks.first, quarks.second}) {
-    for (const auto& p :
-         physics::shower({q, 4.0 / 3.0}, physics::DijetGeneratorConfig::default_sm_shower(), stream))
+    for (const auto& p : physics::shower(
+             {q, 4.0 / 3.0}, physics::DijetGeneratorConfig::default_sm_shower(), stream))
       physics::fragment(p.p, physics::FragmentationConfig{}, stream, hadrons);
   }
   std::vector<double> masses;
@@ -165,15 +165,9 @@ BOOST_AUTO_TEST_CASE(a_colour_singlet_gets_its_four_momentum_back) {
 }
 
 BOOST_AUTO_TEST_CASE(wprime_events_carry_the_resonance) {
-  physics::DijetGeneratorConfig g;
-  g.process = DijetProcess::kWprime;
-  g.clustering.radius = 1.0;
-  physics::DijetSelectionConfig s;
-  s.min_pt = 0;
-  s.max_abs_eta = 2.5;
-  s.store_min_mass = 1000;
-  s.store_max_mass = 8000;
-  const auto block = physics::DijetGenerator(g, s).generate_block(4, 0, 60);
+  auto g = physics::lhco_generator_config(DijetProcess::kWprime);
+  const auto s = physics::lhco_selection_config();
+  const auto block = physics::DijetGenerator(g, s).generate_block(4, 0, 80);
   BOOST_REQUIRE(block.events.size() > 40u);
   double mjj = 0;
   for (const auto& e : block.events) {

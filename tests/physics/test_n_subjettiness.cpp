@@ -20,17 +20,12 @@ physics::NSubjettinessConfig config(double radius = 1.0) {
   return c;
 }
 
-/// The leading jet of one generated QCD event (anti-kT R = 1.0): a realistic many-particle jet.
+/// The leading jet of one generated QCD event of the LHCO-like benchmark (anti-kT R = 1.0,
+/// p_T > 1.2 TeV): a realistic many-particle jet.
 Constituents generated_jet(std::uint64_t seed) {
-  physics::DijetGeneratorConfig g;
-  g.clustering.radius = 1.0;
-  physics::DijetSelectionConfig s;
-  s.min_pt = 0;
-  s.max_abs_eta = 2.5;
-  s.store_min_mass = 0;
-  s.store_max_mass = 13000;
-  s.max_constituents = 5000;
-  const physics::DijetGenerator generator(g, s);
+  const physics::DijetGenerator generator(
+      physics::lhco_generator_config(physics::DijetProcess::kQcd),
+      physics::lhco_selection_config());
   for (std::uint64_t block = seed;; ++block) {
     const auto events = generator.generate_block(seed, block, 1).events;
     if (!events.empty() && events[0].jets[0].size() > 20) return events[0].jets[0];

@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(bad_settings_name_the_key_and_value) {
   BOOST_TEST(message_of(config).find("bump.signal_widths = 0") != std::string::npos);
   config = {};
   config.min_entries = 1e5;
-  BOOST_TEST(message_of(config).find("bump.min_entries = 100000") != std::string::npos);
+  BOOST_TEST(message_of(config).find("bump.min_entries = 1e+05") != std::string::npos);
   BOOST_CHECK_THROW(stats::HistogramGenerator{config}, core::InputError);
 }
 
