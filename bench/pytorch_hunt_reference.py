@@ -34,36 +34,10 @@ import time
 import h5py
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-
-def auc_score(scores, truth):
-    """Area under the ROC curve via the rank-sum (Mann-Whitney) formula (ties: ordinal)."""
-    truth = np.asarray(truth, dtype=bool)
-    n_pos = int(truth.sum())
-    n_neg = len(truth) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores))
-    ranks[order] = np.arange(1, len(scores) + 1)
-    return float((ranks[truth].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-class Net(nn.Module):
-    def __init__(self, dims, hidden):
-        super().__init__()
-        layers = []
-        width = dims
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.ReLU()]
-            width = h
-        layers.append(nn.Linear(width, 1))
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, x):
-        return self.net(x).squeeze(1)
+# The dense benchmark's reference network and AUC (this script's directory is on sys.path).
+from pytorch_reference import Net, auc_score  # noqa: E402
 
 
 def read_table(path, table, features, mass):

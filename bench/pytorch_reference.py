@@ -35,13 +35,16 @@ def make_mixture(rng, fraction, n, mean, dims):
 
 
 def auc_score(scores, truth):
-    """Area under the ROC curve via the rank-sum (Mann-Whitney) formula."""
+    """Area under the ROC curve via the rank-sum (Mann-Whitney) formula; NaN with one class."""
+    truth = np.asarray(truth).astype(bool)
+    n_pos = int(truth.sum())
+    n_neg = len(truth) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
     order = np.argsort(scores, kind="mergesort")
     ranks = np.empty(len(scores))
     ranks[order] = np.arange(1, len(scores) + 1)
-    n_pos = truth.sum()
-    n_neg = len(truth) - n_pos
-    return (ranks[truth == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    return float((ranks[truth].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 class Net(nn.Module):

@@ -63,12 +63,8 @@ class EventFileWriter {
   }
 
   void strings(const std::string& name, const std::vector<std::string>& values, int rank) {
-    std::size_t length = 1;
-    for (const auto& v : values) length = std::max(length, v.size());
-    std::vector<char> buffer(values.size() * length, '\0');
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      std::memcpy(buffer.data() + i * length, values[i].data(), values[i].size());
-    }
+    std::size_t length = 0;
+    const auto buffer = fixed_string_buffer(values, length);
     Handle type = fixed_string_type(length);
     const std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges =
         rank == 0 ? std::vector<std::pair<std::uint64_t, std::uint64_t>>{{0, values.size()}}

@@ -17,8 +17,8 @@ void create_ftest(Hdf5File& file, const std::string& group, std::size_t rows) {
   file.create_dataset(group + "/family", ColumnType::kString, {r}, 16);
   file.create_dataset(group + "/n_params", ColumnType::kInt64, {r});
   file.create_dataset(group + "/converged", ColumnType::kInt8, {r});
-  for (const char* name : {"pearson_chi2", "deviance", "f_statistic", "p_value",
-                           "fractional_uncertainty"}) {
+  for (const char* name :
+       {"pearson_chi2", "deviance", "f_statistic", "p_value", "fractional_uncertainty"}) {
     file.create_dataset(group + "/" + name, ColumnType::kFloat64, {r});
   }
   file.create_dataset(group + "/ndf", ColumnType::kInt64, {r});
@@ -64,8 +64,8 @@ FitOutput FitOutput::create(MPI_Comm comm, const std::string& path, const FitOut
     create_ftest(file, "/ftest_alternative", layout.alternative_ftest_rows);
   }
   file.create_group("/scan");
-  for (const char* name : {"mass", "sigma", "yield", "yield_error", "q0", "z_signed", "p_local",
-                           "asimov_z"}) {
+  for (const char* name :
+       {"mass", "sigma", "yield", "yield_error", "q0", "z_signed", "p_local", "asimov_z"}) {
     file.create_dataset(std::string("/scan/") + name, ColumnType::kFloat64, {S});
   }
   file.create_dataset("/scan/failure", ColumnType::kString, {S}, kNoteLength);
@@ -87,13 +87,13 @@ FitOutput FitOutput::create(MPI_Comm comm, const std::string& path, const FitOut
   if (rank == 0) {
     file.write_strings("/meta/config", 0, {config});
     file.write_strings("/meta/config_hash", 0, {core::hash_hex(config)});
-    file.write_int64s("/meta/layout", 0,
-                      {static_cast<std::int64_t>(layout.bins), static_cast<std::int64_t>(layout.params),
-                       static_cast<std::int64_t>(layout.alternative_params),
-                       static_cast<std::int64_t>(layout.ftest_rows),
-                       static_cast<std::int64_t>(layout.alternative_ftest_rows),
-                       static_cast<std::int64_t>(layout.scan_points),
-                       static_cast<std::int64_t>(layout.toys)});
+    file.write_int64s(
+        "/meta/layout", 0,
+        {static_cast<std::int64_t>(layout.bins), static_cast<std::int64_t>(layout.params),
+         static_cast<std::int64_t>(layout.alternative_params),
+         static_cast<std::int64_t>(layout.ftest_rows),
+         static_cast<std::int64_t>(layout.alternative_ftest_rows),
+         static_cast<std::int64_t>(layout.scan_points), static_cast<std::int64_t>(layout.toys)});
   }
   file.flush();
   return FitOutput(std::move(file));
@@ -111,15 +111,18 @@ FitOutput FitOutput::resume(MPI_Comm comm, const std::string& path, const FitOut
   if (stored.empty() || stored[0] != wanted) {
     throw core::InputError(path, "/meta/config_hash", stored.empty() ? "" : stored[0],
                            "the file was written with other inputs or options (this run's hash "
-                           "is " + wanted + "); resume with the same command, or use --overwrite");
+                           "is " +
+                               wanted + "); resume with the same command, or use --overwrite");
   }
   const auto sizes = file.read_int64s("/meta/layout");
   const std::vector<std::int64_t> expected = {
-      static_cast<std::int64_t>(layout.bins), static_cast<std::int64_t>(layout.params),
+      static_cast<std::int64_t>(layout.bins),
+      static_cast<std::int64_t>(layout.params),
       static_cast<std::int64_t>(layout.alternative_params),
       static_cast<std::int64_t>(layout.ftest_rows),
       static_cast<std::int64_t>(layout.alternative_ftest_rows),
-      static_cast<std::int64_t>(layout.scan_points), static_cast<std::int64_t>(layout.toys)};
+      static_cast<std::int64_t>(layout.scan_points),
+      static_cast<std::int64_t>(layout.toys)};
   if (sizes != expected) {
     throw core::InputError(path, "/meta/layout", "(differs)",
                            "the same options gave another layout (fits chose differently?); "
@@ -128,7 +131,8 @@ FitOutput FitOutput::resume(MPI_Comm comm, const std::string& path, const FitOut
   return FitOutput(std::move(file));
 }
 
-void FitOutput::write_spectrum(const std::vector<double>& edges, const std::vector<double>& counts) {
+void FitOutput::write_spectrum(const std::vector<double>& edges,
+                               const std::vector<double>& counts) {
   file_.write_doubles("/spectrum/edges", 0, edges);
   file_.write_doubles("/spectrum/counts", 0, counts);
 }
@@ -181,7 +185,8 @@ void FitOutput::write_scan(const std::vector<double>& mass, const std::vector<do
   file_.write_strings("/scan/failure", 0, notes);
 }
 
-void FitOutput::write_limits(const std::vector<double>& observed, const std::vector<double>& expected,
+void FitOutput::write_limits(const std::vector<double>& observed,
+                             const std::vector<double>& expected,
                              const std::vector<std::string>& failure) {
   if (observed.empty()) return;
   file_.write_doubles("/limits/observed", 0, observed);
@@ -206,10 +211,13 @@ void FitOutput::write_toy_status(std::size_t toy, std::int8_t status) {
   file_.write_int8s("/toys/status", toy, {status});
 }
 
-std::vector<std::int8_t> FitOutput::read_toy_status() const { return file_.read_int8s("/toys/status"); }
+std::vector<std::int8_t> FitOutput::read_toy_status() const {
+  return file_.read_int8s("/toys/status");
+}
 std::vector<double> FitOutput::read_toy_z_max() const { return file_.read_doubles("/toys/z_max"); }
 
-void FitOutput::write_global(const std::vector<std::string>& names, const std::vector<double>& values) {
+void FitOutput::write_global(const std::vector<std::string>& names,
+                             const std::vector<double>& values) {
   std::vector<std::string> n(names);
   std::vector<double> v(values);
   n.resize(kGlobalEntries);

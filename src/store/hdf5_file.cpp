@@ -217,12 +217,8 @@ void Hdf5File::write_string_list_attribute(const std::string& object, const std:
 void Hdf5File::write_string_list_attribute_here(const std::string& object,
                                                 const std::string& attribute,
                                                 const std::vector<std::string>& values) {
-  std::size_t length = 1;
-  for (const auto& v : values) length = std::max(length, v.size());
-  std::vector<char> buffer(values.size() * length, '\0');
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    std::memcpy(buffer.data() + i * length, values[i].data(), values[i].size());
-  }
+  std::size_t length = 0;
+  const auto buffer = fixed_string_buffer(values, length);
   Handle type = fixed_string_type(length);
   const hsize_t n = values.size();
   Handle space(n == 0 ? H5Screate(H5S_NULL) : H5Screate_simple(1, &n, nullptr), H5Sclose);
@@ -562,6 +558,16 @@ void publish_partial_file(MPI_Comm comm, const std::string& path, const std::str
     throw core::Error(what + " '" + path + "': renaming the finished '" + partial +
                       "' into place failed");
   }
+}
+
+std::vector<char> fixed_string_buffer(const std::vector<std::string>& values, std::size_t& length) {
+  length = 1;
+  for (const auto& v : values) length = std::max(length, v.size());
+  std::vector<char> buffer(values.size() * length, '\0');
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    std::memcpy(buffer.data() + i * length, values[i].data(), values[i].size());
+  }
+  return buffer;
 }
 
 }  // namespace cwola::store

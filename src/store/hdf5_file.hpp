@@ -128,8 +128,8 @@ class Hdf5File {
                  const void* data);
   void read_raw(const std::string& name, hid_t memory_type, void* data) const;
   /// Reads rows [first_row, first_row + rows); returns the values per row.
-  hsize_t read_rows_raw(const std::string& name, hid_t memory_type, hsize_t first_row,
-                        hsize_t rows, std::vector<char>& buffer, std::size_t element_size) const;
+  hsize_t read_rows_raw(const std::string& name, hid_t memory_type, hsize_t first_row, hsize_t rows,
+                        std::vector<char>& buffer, std::size_t element_size) const;
   void create_dataset_with(const std::string& name, ColumnType type,
                            const std::vector<hsize_t>& dims, std::size_t string_length,
                            const std::vector<hsize_t>& chunk);
@@ -137,10 +137,14 @@ class Hdf5File {
 
   std::string path_;
   MPI_Comm comm_ = MPI_COMM_NULL;
-  bool failed_together_ = false;  ///< a collective step failed on all ranks alike
+  bool failed_together_ = false;      ///< a collective step failed on all ranks alike
   mutable bool failed_here_ = false;  ///< an HDF5 call failed on this rank
   Handle file_;
 };
+
+/// `values` packed as fixed-length, null-padded strings of the longest one's length (at least
+/// 1, returned in `length`): the buffer for a dataset or attribute of fixed_string_type(length).
+std::vector<char> fixed_string_buffer(const std::vector<std::string>& values, std::size_t& length);
 
 /// Fixed-length, null-padded string type of `length` bytes (at least 1).
 Handle fixed_string_type(std::size_t length);

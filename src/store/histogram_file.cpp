@@ -83,12 +83,8 @@ void small(hid_t file, const std::string& path, const std::string& name, hid_t f
 
 void string_list_attribute(hid_t file, const std::string& path, const std::string& object,
                            const std::string& attribute, const std::vector<std::string>& values) {
-  std::size_t length = 1;
-  for (const auto& v : values) length = std::max(length, v.size());
-  std::vector<char> buffer(values.size() * length, '\0');
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    std::memcpy(buffer.data() + i * length, values[i].data(), values[i].size());
-  }
+  std::size_t length = 0;
+  const auto buffer = fixed_string_buffer(values, length);
   Handle type = fixed_string_type(length);
   const hsize_t n = values.size();
   Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);

@@ -247,15 +247,10 @@ void write_jet_event_file(MPI_Comm comm, const std::string& path, const JetEvent
     }
     const bool writer = rank == 0;
     if (info.has_cutflow()) {
-      std::size_t length = 1;
-      for (const auto& s : info.cutflow_steps) length = std::max(length, s.size());
+      std::size_t length = 0;
+      const auto buffer = fixed_string_buffer(info.cutflow_steps, length);
       Handle type = fixed_string_type(length);
       const hsize_t n = info.cutflow_steps.size();
-      std::vector<char> buffer(n * length, '\0');
-      for (std::size_t i = 0; i < n; ++i) {
-        std::memcpy(buffer.data() + i * length, info.cutflow_steps[i].data(),
-                    info.cutflow_steps[i].size());
-      }
       Handle steps = create(f, path, "/CUTFLOW/step", type.id(), n, 0);
       write_rows(steps, path, "/CUTFLOW/step", type.id(), 0, writer ? n : 0, 0, buffer.data());
       Handle counts = create(f, path, "/CUTFLOW/count", H5T_STD_I64LE, n, 0);

@@ -139,7 +139,8 @@ core::ModelTensors read_model(const Hdf5File& file, const StageLayout& stage, st
     const auto values = file.read_double_row(group + "/" + tensor.name, row);
     model.values.emplace_back(values.begin(), values.end());
   }
-  model.best_epoch = static_cast<std::int64_t>(file.read_double_row(group + "/best_epoch", row).at(0));
+  model.best_epoch =
+      static_cast<std::int64_t>(file.read_double_row(group + "/best_epoch", row).at(0));
   model.epochs = static_cast<std::int64_t>(file.read_double_row(group + "/epochs", row).at(0));
   return model;
 }

@@ -147,9 +147,10 @@ std::uint64_t estimated_store_bytes(const StoreLayout& layout, const Provenance&
   const double columns = static_cast<double>(layout.result_columns.size());
   double raw = 12.0 * kProvenanceLength + static_cast<double>(layout.job_text.size()) +
                static_cast<double>(provenance.devices.size()) + 16.0;
-  raw += tasks * (4 * 8 + 1 + kReasonLength + kDeviceLength + 8 + columns * 8 + 4 * epochs * 8 +
-                  grid * 8);
-  raw += grid * 8 + points * (3 * 8 + columns * static_cast<double>(summary_statistics().size()) * 8);
+  raw += tasks *
+         (4 * 8 + 1 + kReasonLength + kDeviceLength + 8 + columns * 8 + 4 * epochs * 8 + grid * 8);
+  raw +=
+      grid * 8 + points * (3 * 8 + columns * static_cast<double>(summary_statistics().size()) * 8);
   for (std::size_t a = 0; a < layout.axes.size(); ++a) {
     raw += (tasks + points) * static_cast<double>(std::max<std::size_t>(widest(layout, a), 8));
   }
@@ -286,9 +287,8 @@ const std::vector<std::string>& summary_statistics() {
 
 ResultsStore::ResultsStore(std::unique_ptr<Hdf5File> file) : file_(std::move(file)) {}
 
-ResultsStore ResultsStore::create(MPI_Comm comm, const std::string& path,
-                                  const StoreLayout& layout, const Provenance& provenance,
-                                  bool overwrite) {
+ResultsStore ResultsStore::create(MPI_Comm comm, const std::string& path, const StoreLayout& layout,
+                                  const Provenance& provenance, bool overwrite) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   // Checked again here, under the store lock (preflight ran before it): a job that
@@ -306,8 +306,7 @@ ResultsStore ResultsStore::create(MPI_Comm comm, const std::string& path,
   if (rank == 0) renamed = std::rename(partial.c_str(), path.c_str()) == 0 ? 1 : 0;
   check_mpi(MPI_Bcast(&renamed, 1, MPI_INT, 0, comm), "MPI_Bcast");
   if (renamed == 0) {
-    throw core::Error("cannot rename '" + partial + "' to '" + path + "': " +
-                      std::strerror(errno));
+    throw core::Error("cannot rename '" + partial + "' to '" + path + "': " + std::strerror(errno));
   }
   ResultsStore store(std::make_unique<Hdf5File>(comm, path, Hdf5File::Mode::kReadWrite));
   store.load_shape();
@@ -370,10 +369,15 @@ void ResultsStore::check_layout() {
   } catch (const std::exception& e) {
     throw damaged(std::string("its layout cannot be read (") + e.what() + ")");
   }
-  std::vector<std::string> per_task = {"/results/status", "/results/failure_reason",
-                                       "/results/device", "/results/rank", "/tasks/id",
-                                       "/curves/train_loss", "/curves/val_loss",
-                                       "/curves/train_accuracy", "/curves/val_accuracy",
+  std::vector<std::string> per_task = {"/results/status",
+                                       "/results/failure_reason",
+                                       "/results/device",
+                                       "/results/rank",
+                                       "/tasks/id",
+                                       "/curves/train_loss",
+                                       "/curves/val_loss",
+                                       "/curves/train_accuracy",
+                                       "/curves/val_accuracy",
                                        "/curves/roc_eps_s"};
   for (const auto& column : result_columns_) per_task.push_back("/results/" + column);
   for (const auto& name : per_task) {

@@ -119,7 +119,8 @@ ScoreRows read_score_rows(const Hdf5File& file, std::uint64_t first_task, std::s
   rows.width = score_table_width(file);
   rows.scores = file.read_float_rows("/scores/score", first_task, tasks);
   rows.labels = file.read_int8_rows("/scores/label", first_task, tasks);
-  if (file.exists("/scores/mass")) rows.masses = file.read_float_rows("/scores/mass", first_task, tasks);
+  if (file.exists("/scores/mass"))
+    rows.masses = file.read_float_rows("/scores/mass", first_task, tasks);
   const auto count = file.read_int64s("/scores/count");
   const auto ids = file.read_uint64s("/scores/events_id");
   const auto folds = file.read_int64s("/scores/fold");

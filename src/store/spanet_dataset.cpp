@@ -19,8 +19,7 @@ std::string event_text(std::uint64_t row, std::int64_t value) {
 SpanetDataset read_spanet_dataset(const std::string& path, const SpanetEventSpec& spec,
                                   const SpanetDatasetOptions& options) {
   if (spec.sequential.empty()) {
-    throw core::InputError(path, "INPUTS/SEQUENTIAL", "empty",
-                           "the event spec names no jet group");
+    throw core::InputError(path, "INPUTS/SEQUENTIAL", "empty", "the event spec names no jet group");
   }
   Hdf5Reader file(path, "SPANet data file");
   const auto& group = spec.sequential.front();
@@ -64,11 +63,11 @@ SpanetDataset read_spanet_dataset(const std::string& path, const SpanetEventSpec
       if (on) ++real;
     }
     if (real > options.max_jets) {
-      throw core::InputError(path, base + "MASK",
-                             event_text(options.first + e, static_cast<std::int64_t>(real)) +
-                                 " real jets",
-                             "exceeds the configured maximum of " +
-                                 std::to_string(options.max_jets) + " jets (raise max_jets)");
+      throw core::InputError(
+          path, base + "MASK",
+          event_text(options.first + e, static_cast<std::int64_t>(real)) + " real jets",
+          "exceeds the configured maximum of " + std::to_string(options.max_jets) +
+              " jets (raise max_jets)");
     }
   }
   const std::uint64_t kept = std::min(slots, options.max_jets);
@@ -99,9 +98,8 @@ SpanetDataset read_spanet_dataset(const std::string& path, const SpanetEventSpec
                                      std::to_string(j) + ": " + std::to_string(v),
                                  "real jets need finite inputs");
         }
-        out.jets[(e * kept + j) * f_count + f] = out.mask[e * kept + j] != 0
-                                                     ? static_cast<float>(v)
-                                                     : 0.0F;  // padding carries nothing
+        out.jets[(e * kept + j) * f_count + f] =
+            out.mask[e * kept + j] != 0 ? static_cast<float>(v) : 0.0F;  // padding carries nothing
       }
     }
   }

@@ -60,8 +60,8 @@ void write_spanet_predictions(MPI_Comm comm, const std::string& path, const Span
                         probability);
     }
     if (classifies) {
-      file.write_floats("/CLASSIFICATIONS/EVENT/" + spec.classifications.front(),
-                        rows.first_event, rows.class_probability);
+      file.write_floats("/CLASSIFICATIONS/EVENT/" + spec.classifications.front(), rows.first_event,
+                        rows.class_probability);
     }
   }
   file.close();

@@ -49,8 +49,7 @@ std::vector<SpanetInputGroup> parse_groups(const YAML::Node& node, const std::st
 /// [[a, b], [c, d]] with names looked up in `names` -> index sets.
 std::vector<std::vector<int>> parse_permutations(const YAML::Node& node,
                                                  const std::vector<std::string>& names,
-                                                 const std::string& where,
-                                                 const std::string& key) {
+                                                 const std::string& where, const std::string& key) {
   std::vector<std::vector<int>> sets;
   if (!node || node.IsNull()) return sets;
   if (!node.IsSequence()) {
@@ -126,8 +125,8 @@ SpanetEventSpec parse_spanet_spec(const std::string& text, const std::string& wh
                                  "names no particle declared under EVENT");
         }
         auto& particle = spec.particles[static_cast<std::size_t>(it - particle_names.begin())];
-        particle.symmetric_daughters = parse_permutations(entry.second, particle.daughters, where,
-                                                          "PERMUTATIONS/" + name);
+        particle.symmetric_daughters =
+            parse_permutations(entry.second, particle.daughters, where, "PERMUTATIONS/" + name);
       }
     }
     const auto classifications = root["CLASSIFICATIONS"];

@@ -112,8 +112,7 @@ bool still_at_path(int fd, const std::string& path) {
   return opened.st_dev == current.st_dev && opened.st_ino == current.st_ino;
 }
 
-core::InputError in_use(const std::string& store, const std::string& lock,
-                        const LockOwner& owner) {
+core::InputError in_use(const std::string& store, const std::string& lock, const LockOwner& owner) {
   return core::InputError("store '" + store + "' is being written by another cwola job (" +
                           owner.describe() + ", lock file '" + lock +
                           "'); two jobs on one store would mix their results. Wait for it to "
@@ -134,8 +133,8 @@ StoreLock StoreLock::acquire(const std::string& store_path) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-      throw core::InputError("cannot create the lock file '" + path + "' of store '" +
-                             store_path + "' (" + std::strerror(errno) +
+      throw core::InputError("cannot create the lock file '" + path + "' of store '" + store_path +
+                             "' (" + std::strerror(errno) +
                              "); the output directory must be writable");
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0 && (errno == EWOULDBLOCK || errno == EINTR)) {
@@ -161,7 +160,8 @@ StoreLock StoreLock::acquire(const std::string& store_path) {
             "store '" + store_path + "' is locked by a cwola job on another host (" +
             owner.describe() + "; lock file '" + path +
             "'), and this host cannot tell whether it still runs. If no job writes this store "
-            "any more (it was killed), remove '" + path + "' and run again");
+            "any more (it was killed), remove '" +
+            path + "' and run again");
       }
       if (process_alive(owner)) {  // also where flock is missing or not shared
         lock.fd_ = -1;
@@ -191,7 +191,8 @@ StoreLock StoreLock::acquire(const std::string& store_path) {
 }
 
 StoreLock::StoreLock(StoreLock&& other) noexcept
-    : fd_(other.fd_), path_(std::move(other.path_)),
+    : fd_(other.fd_),
+      path_(std::move(other.path_)),
       taken_over_from_(std::move(other.taken_over_from_)) {
   other.fd_ = -1;
 }

@@ -281,18 +281,18 @@ MergeOutcome merge_part_stores(const std::vector<std::string>& part_paths,
                                }));
         break;
       case RowType::kInt8:
-        merged.write_int8s(dataset.name, 0,
-                           gather_rows<std::int8_t>(parts, source, row_size, 0,
-                                                    [&](const PartStore& p) {
-                                                      return p.file.read_int8s(dataset.name);
-                                                    }));
+        merged.write_int8s(
+            dataset.name, 0,
+            gather_rows<std::int8_t>(parts, source, row_size, 0, [&](const PartStore& p) {
+              return p.file.read_int8s(dataset.name);
+            }));
         break;
       case RowType::kUInt64:
-        merged.write_uint64s(dataset.name, 0,
-                             gather_rows<std::uint64_t>(parts, source, row_size, 0,
-                                                        [&](const PartStore& p) {
-                                                          return p.file.read_uint64s(dataset.name);
-                                                        }));
+        merged.write_uint64s(
+            dataset.name, 0,
+            gather_rows<std::uint64_t>(parts, source, row_size, 0, [&](const PartStore& p) {
+              return p.file.read_uint64s(dataset.name);
+            }));
         break;
     }
   }

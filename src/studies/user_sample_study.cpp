@@ -105,7 +105,7 @@ class FileLoader {
         if (!part.label.empty()) part.label.resize(part.rows);
       }
       if (part.rows == 0) config_.fail(key, "file '" + path + "' gives no usable events");
-      check_labels(part, path, label_column);
+      check_labels(part, path);
       out.features.insert(out.features.end(), part.features.begin(), part.features.end());
       out.mass.insert(out.mass.end(), part.mass.begin(), part.mass.end());
       out.label.insert(out.label.end(), part.label.begin(), part.label.end());
@@ -117,8 +117,7 @@ class FileLoader {
 
  private:
   /// Labels must be 0 or 1; a bad one is named with its file and row.
-  void check_labels(const LoadedRows& part, const std::string& path,
-                    const std::string& label_column) const {
+  void check_labels(const LoadedRows& part, const std::string& path) const {
     for (std::size_t i = 0; i < part.label.size(); ++i) {
       if (part.label[i] != 0 && part.label[i] != 1) {
         // fail() already quotes the key and its value (the column name).
