@@ -8,6 +8,7 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "app/hunt_fit.hpp"
 #include "app/subcommands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -31,7 +32,7 @@ int hunt_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>
   options.add_options()("output,o", po::value(&output), "the hunt's HDF5 file (required)")(
       "efficiencies", po::value(&efficiencies)->default_value(efficiencies),
       "sideband efficiencies of the cuts (the no-cut spectrum is always added)")(
-      "bins", po::value(&settings.bins)->default_value(settings.bins),
+      "fit-bins", po::value(&settings.bins)->default_value(settings.bins),
       "uniform m_jj bins over a window's span")(
       "scan-points", po::value(&settings.scan_points)->default_value(settings.scan_points),
       "signal masses scanned inside the signal region")(
@@ -58,7 +59,7 @@ int hunt_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>
                              "'" + item + "' is not a number");
     }
   }
-  settings.validate();
+  settings.validate("cwola hunt option ");
   if (mpi.rank() != 0) return 0;
   struct stat info {};
   if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
@@ -71,25 +72,34 @@ int hunt_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>
                            "' already exists; use --overwrite to replace it or choose another "
                            "--output");
   }
-  auto results = store::ResultsStore::open_read_only(MPI_COMM_SELF, path);
+  fit_hunt_store(path, output, settings, !no_plots);
+  return 0;
+}
+
+void fit_hunt_store(const std::string& store_path, const std::string& output,
+                    const stats::HuntFitSettings& settings, bool plots) {
+  auto results = store::ResultsStore::open_read_only(MPI_COMM_SELF, store_path);
   const auto hunt = report::analyse_hunt(results, settings);
   results.close();
   store::write_hunt_output(output, hunt);
-  std::cout << "Hunt of '" << path << "' (mean ± std over injection seeds; z_max: the largest "
-            << "local significance inside the signal region)\n"
+  std::cout << "\nHunt of '" << store_path << "' (mean ± std over injection seeds; z_max: the "
+            << "largest local significance inside the signal region)\n"
             << report::format_hunt_table(hunt) << std::flush;
   core::log_info("hunt: " + std::to_string(hunt.samples()) + " sample(s) written to " + output);
-  if (!no_plots) {
-    const auto slash = output.find_last_of('/');
-    const std::string out_dir = slash == std::string::npos ? "." : output.substr(0, slash);
-    const int status = report::make_hunt_plots(output, out_dir);
-    if (status != 0) {
-      core::log_warning("plot script failed (exit " + std::to_string(status) +
-                        "); the results are in the file. Retry with: " +
-                        report::hunt_plot_command(output, out_dir));
-    }
+  if (!plots) return;
+  const auto slash = output.find_last_of('/');
+  const std::string out_dir = slash == std::string::npos ? "." : output.substr(0, slash);
+  const int status = report::make_hunt_plots(output, out_dir);
+  if (status != 0) {
+    core::log_warning("plot script failed (exit " + std::to_string(status) +
+                      "); the results are in the file. Retry with: " +
+                      report::hunt_plot_command(output, out_dir));
   }
-  return 0;
+}
+
+std::string hunt_fit_path(const std::string& store_path) {
+  const bool h5 = store_path.size() > 3 && store_path.compare(store_path.size() - 3, 3, ".h5") == 0;
+  return (h5 ? store_path.substr(0, store_path.size() - 3) : store_path) + "_hunt.h5";
 }
 
 }  // namespace cwola::app

@@ -12,16 +12,18 @@
 #include <iostream>
 #include <thread>
 
+#include "app/hunt_fit.hpp"
+#include "app/stage_scheduler.hpp"
 #include "core/log.hpp"
 #include "core/utc_time.hpp"
-#include "app/stage_scheduler.hpp"
 #include "parallel/agreed_step.hpp"
 #include "parallel/stop_signal.hpp"
 #include "parallel/task_queue.hpp"
-#include "report/plot_runner.hpp"
 #include "report/ensemble_summary.hpp"
+#include "report/plot_runner.hpp"
 #include "report/summary.hpp"
 #include "store/results_store.hpp"
+#include "studies/hunt_study.hpp"
 #include "training/compute_device.hpp"
 #include "training/ensemble_trainer.hpp"
 
@@ -29,7 +31,6 @@ namespace cwola::app {
 
 namespace {
 using Clock = std::chrono::steady_clock;
-
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds)) return "?";
@@ -69,7 +70,8 @@ store::StoreLayout make_layout(const PreparedJob& job) {
   for (const auto& stage : stages.stages) {
     for (const auto& config : stage.plan.point_configs) {
       std::vector<std::string> values;
-      for (const auto& axis : layout.axes) values.push_back(config.has(axis) ? config.raw(axis) : "");
+      for (const auto& axis : layout.axes)
+        values.push_back(config.has(axis) ? config.raw(axis) : "");
       layout.point_axis_values.push_back(std::move(values));
     }
   }
@@ -107,8 +109,8 @@ store::StoreLayout make_layout(const PreparedJob& job) {
       stored.name = stage.name;
       stored.first_task = stage.first_task;
       stored.n_tasks = stage.n_tasks();
-      stored.reads = stage.reads >= 0 ? stages.stages[static_cast<std::size_t>(stage.reads)].name
-                                      : "";
+      stored.reads =
+          stage.reads >= 0 ? stages.stages[static_cast<std::size_t>(stage.reads)].name : "";
       stored.per_task = stage.per_task;
       stored.keep_models = stage.keep_models;
       if (stage.keep_models) stored.model = stage.study->model_layout(0);
@@ -160,8 +162,8 @@ class ProgressReporter {
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double rate = elapsed > 0 ? static_cast<double>(done_this_run) / elapsed : 0.0;
     const std::size_t done = done_before_ + done_this_run;
-    const double eta = rate > 0 ? static_cast<double>(total_ - std::min(done, total_)) / rate
-                                : std::nan("");
+    const double eta =
+        rate > 0 ? static_cast<double>(total_ - std::min(done, total_)) / rate : std::nan("");
     char line[160];
     std::snprintf(line, sizeof line, "progress: %zu/%zu tasks (%.0f%%), %.2f tasks/min, ETA %s",
                   done, total_, total_ > 0 ? 100.0 * static_cast<double>(done) / total_ : 100.0,
@@ -217,8 +219,10 @@ std::size_t ensemble_size(const PreparedJob& job, const training::DeviceChoice& 
   const std::size_t per_rank = std::max<std::size_t>(1, (pending + ranks - 1) / ranks);
   const std::size_t rounds = (per_rank + most - 1) / most;
   const std::size_t k = std::max<std::size_t>(1, (per_rank + rounds - 1) / rounds);
-  core::log_info("ensemble = auto: " + std::to_string(k) + " task(s) per batched training (device "
-                 "cap " + std::to_string(cap) + ", memory for " + std::to_string(by_memory) + ", " +
+  core::log_info("ensemble = auto: " + std::to_string(k) +
+                 " task(s) per batched training (device "
+                 "cap " +
+                 std::to_string(cap) + ", memory for " + std::to_string(by_memory) + ", " +
                  std::to_string(per_rank) + " task(s) per rank)");
   return k;
 }
@@ -299,15 +303,14 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   std::size_t total = 0;  // tasks of this run's part (all tasks unless run.part is set)
   for (std::uint64_t t = 0; t < status.size(); ++t) total += job.run.in_part(t) ? 1 : 0;
   core::log_info("study '" + job.plan.name + "' (" + job.plan.study + "): " +
-                 (job.stages.declared
-                      ? std::to_string(job.stages.stages.size()) + " stages"
-                      : std::to_string(job.plan.n_points()) + " points x " +
-                            std::to_string(job.plan.repeats) + " repeats") +
+                 (job.stages.declared ? std::to_string(job.stages.stages.size()) + " stages"
+                                      : std::to_string(job.plan.n_points()) + " points x " +
+                                            std::to_string(job.plan.repeats) + " repeats") +
                  " = " + std::to_string(status.size()) + " tasks" +
-                 (job.run.parts > 1 ? " (part " + std::to_string(job.run.part) + "/" +
-                                          std::to_string(job.run.parts) + ": " +
-                                          std::to_string(total) + ")"
-                                    : std::string()) +
+                 (job.run.parts > 1
+                      ? " (part " + std::to_string(job.run.part) + "/" +
+                            std::to_string(job.run.parts) + ": " + std::to_string(total) + ")"
+                      : std::string()) +
                  ", " + std::to_string(pending.size()) + " to run on " +
                  std::to_string(mpi.size()) + " rank(s); store " + output);
 
@@ -318,8 +321,9 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   const std::size_t batch = ensemble_size(job, device, mpi, pending.size());
   const auto batches = make_stage_batches(pending, job.stages, batch);
   const StageScheduler scheduler(job.stages, status,
-                                 job.run.stage_sync == "barrier" ? StageScheduler::Sync::kBarrier
-                                                                 : StageScheduler::Sync::kDependency);
+                                 job.run.stage_sync == "barrier"
+                                     ? StageScheduler::Sync::kBarrier
+                                     : StageScheduler::Sync::kDependency);
   parallel::TaskQueue queue(mpi.comm(), batches.size(), scheduler.counters());
   ProgressReporter progress(total, total - pending.size(), job.run.progress_seconds);
   bool closed_by_us = false;
@@ -340,7 +344,7 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   double wait_seconds = 0;   // waiting for tasks of earlier stages (docs/stages.md)
   bool abandoned = false;
   const auto& columns = results.result_columns();  // the union over stages
-  std::vector<std::string> failure_reasons;  // read once, when an upstream task failed
+  std::vector<std::string> failure_reasons;        // read once, when an upstream task failed
   auto write_record = [&](const studies::TaskOutput& task_output, std::uint64_t task) {
     const auto write_started = Clock::now();
     results.write_task(to_record(task_output, task, device_name, mpi.rank()));
@@ -376,11 +380,10 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
         if (failure_reasons.empty()) failure_reasons = results.read_failure_reasons();
         studies::TaskOutput failed;
         failed.status = studies::TaskOutput::Status::kFailed;
-        failed.failure_reason = "upstream task " + std::to_string(ready.failed_task) +
-                                " failed: " +
+        failed.failure_reason = "upstream task " + std::to_string(ready.failed_task) + " failed: " +
                                 failure_reasons.at(static_cast<std::size_t>(ready.failed_task));
-        core::log_rank_warning("task " + std::to_string(task) + " failed: " +
-                               failed.failure_reason);
+        core::log_rank_warning("task " + std::to_string(task) +
+                               " failed: " + failed.failure_reason);
         write_record(failed, task);
         continue;
       }
@@ -408,8 +411,9 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
     }
     wait_seconds += std::chrono::duration<double>(Clock::now() - wait_started).count();
     if (abandoned) {
-      core::log_rank_info("stopped while waiting for an earlier stage; the remaining tasks stay "
-                          "pending for --resume");
+      core::log_rank_info(
+          "stopped while waiting for an earlier stage; the remaining tasks stay "
+          "pending for --resume");
       break;
     }
     if (contexts.empty()) continue;
@@ -426,12 +430,14 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
       const std::uint64_t task = contexts[i].task_id;
       auto& task_output = outputs.at(i);
       if (task_output.status == studies::TaskOutput::Status::kAbandoned) {
-        core::log_rank_info("task " + std::to_string(task) + " abandoned on stop signal; it "
+        core::log_rank_info("task " + std::to_string(task) +
+                            " abandoned on stop signal; it "
                             "stays pending for --resume");
         abandoned = true;
         continue;
       }
-      if (wall_column != stage_columns.end() && task_output.results.size() == stage_columns.size()) {
+      if (wall_column != stage_columns.end() &&
+          task_output.results.size() == stage_columns.size()) {
         task_output.results[static_cast<std::size_t>(wall_column - stage_columns.begin())] = wall;
       }
       task_output.results = to_store_columns(task_output.results, stage_columns, columns);
@@ -447,8 +453,8 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
         pause_after_model_fault(task);
       }
       if (task_output.status == studies::TaskOutput::Status::kFailed) {
-        core::log_rank_warning("task " + std::to_string(task) + " failed: " +
-                               task_output.failure_reason);
+        core::log_rank_warning("task " + std::to_string(task) +
+                               " failed: " + task_output.failure_reason);
       }
       write_record(task_output, task);
     }
@@ -466,8 +472,8 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   for (std::uint64_t t = 0; t < final_status.size(); ++t) {
     if (final_status[t] == store::TaskStatus::kPending && job.run.in_part(t)) complete = false;
   }
-  const auto failed = static_cast<std::size_t>(std::count(
-      final_status.begin(), final_status.end(), store::TaskStatus::kFailed));
+  const auto failed = static_cast<std::size_t>(
+      std::count(final_status.begin(), final_status.end(), store::TaskStatus::kFailed));
   // Rank 0 writes alone; the others wait for its outcome (a full disk) before the close.
   parallel::run_agreed(mpi.comm(), [&] {
     if (mpi.rank() != 0) return;
@@ -482,8 +488,9 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
   const bool interrupted = !mpi.all_true(!parallel::stop_requested()) || !complete;
 
   if (interrupted) {
-    core::log_warning("stopped before all tasks finished; the store is consistent. Continue with "
-                      "the same command plus --resume");
+    core::log_warning(
+        "stopped before all tasks finished; the store is consistent. Continue with "
+        "the same command plus --resume");
     return core::ExitCode::kInterrupted;
   }
   if (mpi.rank() == 0 && request.plots) {
@@ -494,8 +501,13 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
                         report::plot_command(output, directory_of(output)));
     }
   }
+  // A hunt's select → fit step needs only the store: rank 0 does it now (`cwola hunt` redoes it).
+  if (const auto* fit = studies::hunt_fit_settings(*job.study); fit != nullptr && mpi.rank() == 0) {
+    fit_hunt_store(output, hunt_fit_path(output), *fit, request.plots);
+  }
   if (failed > 0) {
-    core::log_warning(std::to_string(failed) + " task(s) failed (see /results/failure_reason); "
+    core::log_warning(std::to_string(failed) +
+                      " task(s) failed (see /results/failure_reason); "
                       "summaries exclude them");
     return core::ExitCode::kTasksFailed;
   }

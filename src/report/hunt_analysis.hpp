@@ -9,26 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "stats/hunt_fit_settings.hpp"
 #include "store/hunt_output.hpp"
 #include "store/results_store.hpp"
 
 namespace cwola::report {
 
-struct HuntAnalysisSettings {
-  /// Sideband efficiencies of the cuts (each in (0, 1]); the no-cut spectrum (1) is always
-  /// analysed as well, first.
-  std::vector<double> efficiencies = {0.1, 0.03, 0.01};
-  std::size_t bins = 20;        ///< uniform m_jj bins over a window's span
-  std::size_t scan_points = 5;  ///< signal masses, evenly inside the signal region
-  double signal_width = 0.05;   ///< Gaussian σ / mass (the dijet mass resolution)
-  int max_params = 4;           ///< the F-test tries 2 … max_params dijet parameters
-  /// GeV, the injected signal's mass (0: not known): the significance there, the 95 % CL
-  /// excluded yield and the CMS limit rule (docs/hunt.md).
-  double signal_mass = 0;
-  void validate() const;
-  /// The settings as text (/meta/config).
-  std::string text() const;
-};
+/// The settings of the select → fit steps (stats/hunt_fit_settings.hpp).
+using HuntAnalysisSettings = stats::HuntFitSettings;
 
 /// The cut of one sample at sideband efficiency `efficiency`: the score that keeps
 /// max(1, round(efficiency × n_sb)) sideband events (scores >= threshold pass); with

@@ -42,6 +42,7 @@ struct HuntPoint {
   std::size_t injected = 0;
   std::size_t signal_test_events = 0;
   std::shared_ptr<const HuntData> data;
+  stats::HuntFitSettings fit;
   std::size_t background_in_span = 0;  ///< data events in the window's span
   std::size_t background_in_signal_region = 0;
   std::size_t background_in_low_sideband = 0;
@@ -164,6 +165,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
   }
 
   bool scores_carry_mass() const override { return true; }
+  const stats::HuntFitSettings& fit_settings() const { return point(0).fit; }
 
  protected:
   std::size_t model_inputs(std::size_t point) const override {
@@ -312,6 +314,18 @@ HuntPoint read_point(core::JobConfig& config,
   if (p.background_in_signal_region == 0) {
     config.fail("hunt.window", window_text + " holds no data events");
   }
+  auto& fit = p.fit;
+  fit.efficiencies = config.get_doubles("hunt.efficiencies", fit.efficiencies, 1e-9, 1.0);
+  fit.bins = static_cast<std::size_t>(config.get_int("hunt.fit_bins", 20, 4, 100000));
+  fit.scan_points = static_cast<std::size_t>(config.get_int("hunt.scan_points", 5, 1, 10000));
+  fit.signal_width = config.get_double("hunt.signal_width", 0.05, 1e-6, 0.499);
+  fit.max_params = static_cast<int>(config.get_int("hunt.max_params", 4, 2, 5));
+  fit.signal_mass = config.get_double("hunt.signal_mass", 0.0, 0.0, 1e6);
+  try {
+    fit.validate("hunt.");
+  } catch (const core::InputError& e) {
+    config.fail("hunt.efficiencies", e.what());
+  }
   p.classifier = read_classifier_settings(config, /*knows_mass_regions=*/true);
   if (p.classifier.folds < 2) {
     config.fail("training.folds",
@@ -329,12 +343,24 @@ std::unique_ptr<Study> make_hunt_study(std::vector<core::JobConfig>& point_confi
   std::map<std::string, std::shared_ptr<const HuntData>> loaded;
   std::vector<HuntPoint> points;
   for (auto& config : point_configs) points.push_back(read_point(config, loaded));
+  for (std::size_t i = 1; i < points.size(); ++i) {
+    if (points[i].fit.text() != points.front().fit.text()) {
+      point_configs[i].fail("hunt.efficiencies",
+                            "and the other select → fit settings of [hunt] may not be scanned: "
+                            "one hunt fits every window alike");
+    }
+  }
   if (loaded.size() > 1) {
     point_configs.back().fail("hunt.data_file",
                               "and the other file settings of [hunt] may not be scanned: one "
                               "hunt reads one data table and one signal table");
   }
   return std::make_unique<HuntStudy>(std::move(points));
+}
+
+const stats::HuntFitSettings* hunt_fit_settings(const Study& study) {
+  const auto* hunt = dynamic_cast<const HuntStudy*>(&study);
+  return hunt != nullptr ? &hunt->fit_settings() : nullptr;
 }
 
 }  // namespace cwola::studies

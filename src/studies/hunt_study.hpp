@@ -16,15 +16,22 @@
 ///        edges (A | B | a list in GeV), window (scan it: 1 … edges − 3),
 ///        injected_signal (events drawn from signal_file over the whole spectrum; scan it),
 ///        signal_test_events (signal events kept apart to measure the classifier on truth),
-///        max_events (per file, 0 = all)
+///        max_events (per file, 0 = all);
+///        the select → fit step that `cwola run` does right after the training (into
+///        <store>_hunt.h5; `cwola hunt` redoes it): efficiencies, fit_bins, scan_points,
+///        signal_width, max_params, signal_mass (stats/hunt_fit_settings.hpp)
 #include <memory>
 #include <vector>
 
 #include "core/job_config.hpp"
+#include "stats/hunt_fit_settings.hpp"
 #include "studies/study.hpp"
 
 namespace cwola::studies {
 
 std::unique_ptr<Study> make_hunt_study(std::vector<core::JobConfig>& point_configs);
+
+/// The select → fit settings of a hunt study; nullptr for any other study.
+const stats::HuntFitSettings* hunt_fit_settings(const Study& study);
 
 }  // namespace cwola::studies

@@ -39,6 +39,7 @@ signal_file = {signal}
 table = /TABLE
 edges = {EDGES}
 signal_test_events = 400
+signal_mass = 3500
 
 [scan]
 hunt.window = 1, 2
@@ -133,6 +134,16 @@ class Hunt(unittest.TestCase):
         quiet = (injected == 0) | (window == 2)
         self.assertTrue(np.all(np.abs(z[quiet][:, 1:]) < 3.0), z[quiet])
         self.assertIn("z_max", self.fit_log)
+
+    def test_the_run_fits_right_after_training_as_cwola_hunt_does(self):
+        # `cwola run` of a hunt job writes <store>_hunt.h5 with the job's [hunt] fit settings:
+        # the same numbers as `cwola hunt` on the finished store.
+        auto = self.stores[1][:-3] + "_hunt.h5"
+        ran, redone = datasets(auto, "selection"), datasets(self.fits[1], "selection")
+        self.assertEqual(sorted(ran), sorted(redone))
+        for name in ran:
+            if not name.endswith("failure"):
+                np.testing.assert_array_equal(ran[name], redone[name], name)
 
     def test_limits_crossings_and_the_null_are_stored(self):
         with h5py.File(self.fits[1], "r") as f:

@@ -60,18 +60,18 @@ BOOST_AUTO_TEST_CASE(the_cms_limit_is_the_smallest_injection_it_cannot_exclude_b
 
 BOOST_AUTO_TEST_CASE(bad_settings_are_refused) {
   report::HuntAnalysisSettings s;
-  s.validate();
+  s.validate("hunt.");
   s.efficiencies = {0.1, 0.0};
-  BOOST_CHECK_THROW(s.validate(), core::InputError);
+  BOOST_CHECK_THROW(s.validate("hunt."), core::InputError);
   s = {};
   s.bins = 3;
-  BOOST_CHECK_THROW(s.validate(), core::InputError);
+  BOOST_CHECK_THROW(s.validate("hunt."), core::InputError);
   s = {};
   s.max_params = 6;
-  BOOST_CHECK_THROW(s.validate(), core::InputError);
+  BOOST_CHECK_THROW(s.validate("hunt."), core::InputError);
   s = {};
   s.signal_mass = -1;
-  BOOST_CHECK_THROW(s.validate(), core::InputError);
+  BOOST_CHECK_THROW(s.validate("hunt."), core::InputError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
