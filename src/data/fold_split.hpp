@@ -40,4 +40,14 @@ FoldIndices fold_indices(const FoldAssignment& folds, std::size_t fold, std::siz
                          std::size_t inner, double validation_fraction,
                          core::RandomStream& split_stream);
 
+/// Trims `indices.train` and `indices.validation` of one (fold, inner) model to the smallest
+/// sizes any model of `folds` gets (with the same inner_folds and validation_fraction), the
+/// events left out chosen by `stream`: folds and inner blocks differ by an event or so when n is
+/// not a multiple of k × l, and only models of equal sizes can train as one stack. At most 2k
+/// events leave a model's training and validation (never its held-out fold: every event is
+/// still scored). Order is kept.
+void equalise_fold_parts(const FoldAssignment& folds, std::size_t inner_folds,
+                         double validation_fraction, FoldIndices& indices,
+                         core::RandomStream& stream);
+
 }  // namespace cwola::data

@@ -59,8 +59,11 @@ void DenseClassifierStudy::split_task(const ClassifierSettings& settings,
   core::RandomStream fold_stream(context.seed(core::SeedPurpose::kFoldAssignment));
   const auto folds = data::assign_folds(mixed.size(), context.folds, fold_stream);
   core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
-  const auto indices = data::fold_indices(folds, context.fold, context.inner_folds, context.inner,
-                                          settings.validation_fraction, split_stream);
+  auto indices = data::fold_indices(folds, context.fold, context.inner_folds, context.inner,
+                                    settings.validation_fraction, split_stream);
+  // Equal sizes for every model of the sample, so that its fold tasks can share a stack.
+  data::equalise_fold_parts(folds, context.inner_folds, settings.validation_fraction, indices,
+                            split_stream);
   data.split = {mixed.subset(indices.train), mixed.subset(indices.validation)};
   data.held_out = mixed.subset(indices.held_out);
   struct Part {

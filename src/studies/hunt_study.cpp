@@ -213,10 +213,14 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
     ClassifierTaskData data;
     split_task(p.classifier, mixed, context, data);
     // Truth test: signal never injected, against the held-out fold's signal-region background
-    // (events no model of this fold trained or validated on).
+    // (events no model of this fold trained or validated on), the same number in every fold
+    // (90 % of the expected count, so that the fold tasks share a stack).
     data.test.features = mixed.features;
     std::vector<std::size_t> test_background;
-    for (std::size_t i = 0; i < data.held_out.size(); ++i) {
+    const auto wanted = static_cast<std::size_t>(
+        0.9 * static_cast<double>(p.background_in_signal_region) /
+        static_cast<double>(std::max<std::size_t>(context.folds, 1))) + 1;
+    for (std::size_t i = 0; i < data.held_out.size() && test_background.size() < wanted; ++i) {
       if (data.held_out.label[i] == 1 && data.held_out.is_signal[i] == 0)
         test_background.push_back(i);
     }

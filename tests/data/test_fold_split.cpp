@@ -90,4 +90,35 @@ BOOST_AUTO_TEST_CASE(no_event_is_scored_by_a_model_that_saw_it) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(equalised_parts_have_one_size_for_every_model) {
+  // n = 103 is no multiple of k × l: folds and inner blocks differ by an event or so.
+  for (const std::size_t inner_folds : {std::size_t{1}, std::size_t{4}}) {
+    cwola::core::RandomStream fold_stream(7);
+    const auto folds = cwola::data::assign_folds(103, 5, fold_stream);
+    std::set<std::size_t> train_sizes;
+    std::set<std::size_t> validation_sizes;
+    for (std::size_t f = 0; f < 5; ++f) {
+      for (std::size_t j = 0; j < inner_folds; ++j) {
+        cwola::core::RandomStream split(100 + f * 10 + j);
+        const auto full = cwola::data::fold_indices(folds, f, inner_folds, j, 0.25, split);
+        auto trimmed = full;
+        cwola::data::equalise_fold_parts(folds, inner_folds, 0.25, trimmed, split);
+        train_sizes.insert(trimmed.train.size());
+        validation_sizes.insert(trimmed.validation.size());
+        // Only training and validation lose events, a few at most, and only their own.
+        BOOST_TEST(trimmed.held_out == full.held_out);
+        BOOST_TEST(std::includes(full.train.begin(), full.train.end(), trimmed.train.begin(),
+                                 trimmed.train.end()));
+        BOOST_TEST(std::includes(full.validation.begin(), full.validation.end(),
+                                 trimmed.validation.begin(), trimmed.validation.end()));
+        const std::size_t dropped = full.train.size() + full.validation.size() -
+                                    trimmed.train.size() - trimmed.validation.size();
+        BOOST_TEST(dropped <= 10u);
+      }
+    }
+    BOOST_TEST(train_sizes.size() == 1u);
+    BOOST_TEST(validation_sizes.size() == 1u);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
