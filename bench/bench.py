@@ -31,6 +31,22 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
            OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", HDF5_USE_FILE_LOCKING="FALSE")
 
 
+def auc_score(scores, truth):
+    """Area under the ROC curve via the rank-sum (Mann-Whitney) formula; NaN with one class.
+    Shared by the harnesses and the PyTorch references."""
+    import numpy as np
+
+    truth = np.asarray(truth).astype(bool)
+    n_pos = int(truth.sum())
+    n_neg = len(truth) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    return float((ranks[truth].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def need_module(name, package):
     try:
         __import__(name)

@@ -87,19 +87,6 @@ def training_events(mixed, folds, inner_folds, fold, inner):
     return mixed - fold_sizes[fold] - validation
 
 
-def auc(scores, truth):
-    """Rank-sum AUC (as in the reference); NaN for one class."""
-    import numpy as np
-    truth = np.asarray(truth, dtype=bool)
-    n_pos, n_neg = int(truth.sum()), int((~truth).sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores))
-    ranks[order] = np.arange(1, len(scores) + 1)
-    return float((ranks[truth].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
 def out_of_fold_aucs(store):
     """Per injection seed, from /scores: the out-of-fold scores (each fold scored by the mean of
     its inner models) and their truth AUC in the signal region and over the span."""
@@ -124,8 +111,8 @@ def out_of_fold_aucs(store):
         truth = np.concatenate([p[1] for p in parts])
         masses = np.concatenate([p[2] for p in parts])
         sr = (masses >= low[rows[0]]) & (masses < high[rows[0]])
-        samples.append({"seed": int(s), "truth_auc_signal_region": auc(scores[sr], truth[sr]),
-                        "truth_auc_span": auc(scores, truth),
+        samples.append({"seed": int(s), "truth_auc_signal_region": bench.auc_score(scores[sr], truth[sr]),
+                        "truth_auc_span": bench.auc_score(scores, truth),
                         "injected_in_signal_region": int(truth[sr].sum())})
     return samples, oof_auc_mean
 

@@ -26,25 +26,15 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+# The harness's rank-sum AUC (numpy only; this script's directory is on sys.path).
+from bench import auc_score  # noqa: E402,F401  (also imported from here by the other references)
+
 
 def make_mixture(rng, fraction, n, mean, dims):
     n_signal = int(round(fraction * n))
     signal = rng.normal(mean, 1.0, size=(n_signal, dims))
     background = rng.normal(0.0, 1.0, size=(n - n_signal, dims))
     return np.concatenate([signal, background])
-
-
-def auc_score(scores, truth):
-    """Area under the ROC curve via the rank-sum (Mann-Whitney) formula; NaN with one class."""
-    truth = np.asarray(truth).astype(bool)
-    n_pos = int(truth.sum())
-    n_neg = len(truth) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores))
-    ranks[order] = np.arange(1, len(scores) + 1)
-    return float((ranks[truth].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 class Net(nn.Module):
