@@ -129,4 +129,12 @@ std::vector<IniEntry> read_ini_file(const std::string& path) {
   return entries;
 }
 
+std::string ini_value(const std::string& text, const std::string& section, const std::string& key,
+                      const std::string& source) {
+  for (const auto& entry : parse_ini(text, source)) {
+    if (entry.key == section + "." + key) return entry.value;
+  }
+  return "";
+}
+
 }  // namespace cwola::core

@@ -17,5 +17,9 @@ struct IniEntry {
 std::vector<IniEntry> parse_ini(const std::string& text, const std::string& source);
 /// Reads and parses a file; a missing or unreadable file is an InputError.
 std::vector<IniEntry> read_ini_file(const std::string& path);
+/// Value of `key` in section [`section`] of INI text ("" if absent), parsed as a job file
+/// (comments, quoting and whitespace as there); `source` names the text in errors.
+std::string ini_value(const std::string& text, const std::string& section, const std::string& key,
+                      const std::string& source);
 
 }  // namespace cwola::core

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/ini_document.hpp"
 #include "metrics/aggregate.hpp"
 #include "metrics/classifier_metrics.hpp"
 #include "metrics/roc.hpp"
@@ -104,6 +105,27 @@ std::vector<OutOfFoldSample> out_of_fold_samples(const store::ScoreRows& rows,
   return samples;
 }
 
+namespace {
+/// metrics.ensemble_size of each point (0: no groups), from the effective job text and, when
+/// it is a scan axis, the point's value. The job reader validated it when the job started.
+std::vector<std::size_t> ensemble_group_sizes(const store::ResultsStore& store) {
+  const std::string key = "ensemble_size";
+  const auto texts = store.read_job_text();
+  const std::string job_value =
+      texts.empty() ? "" : core::ini_value(texts.front(), "metrics", key, "/job/text");
+  std::vector<std::size_t> sizes(store.n_points(),
+                                 job_value.empty() ? 0 : std::stoul(job_value));
+  const auto axes = store.axes();
+  const auto axis = std::find(axes.begin(), axes.end(), "metrics." + key);
+  if (axis != axes.end()) {
+    const auto values = store.read_point_values();
+    const auto a = static_cast<std::size_t>(axis - axes.begin());
+    for (std::size_t p = 0; p < sizes.size(); ++p) sizes[p] = std::stoul(values.at(p).at(a));
+  }
+  return sizes;
+}
+}  // namespace
+
 void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumns& summary) {
   if (store.score_width() == 0) return;
   const auto& names = store::ensemble_metric_names();
@@ -127,6 +149,12 @@ void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumn
   std::vector<std::int64_t> samples(n_points, 0);
   std::vector<std::string> reasons(n_points);
   std::vector<std::string> oof_reasons(n_points);
+  // Ensembles of metrics.ensemble_size consecutive done repeats: the spread of the ensemble
+  // statistic itself (the null band of an ensemble needs several ensembles of the null).
+  const auto group_sizes = ensemble_group_sizes(store);
+  std::vector<std::vector<double>> group_mean(names.size(), std::vector<double>(n_points, kNaN));
+  std::vector<std::vector<double>> group_std(names.size(), std::vector<double>(n_points, kNaN));
+  std::vector<std::int64_t> groups(n_points, 0);
 
   for (std::size_t p = 0; p < n_points; ++p) {
     const auto scores = store.read_scores(rows[p].first, rows[p].count);
@@ -204,6 +232,23 @@ void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumn
                    "): an ensemble needs at least 2";
       continue;
     }
+    const std::size_t group = group_sizes[p];
+    if (group >= 2 && member_scores.size() >= group) {
+      std::vector<std::vector<double>> per_metric(names.size());
+      for (std::size_t first = 0; first + group <= member_scores.size(); first += group) {
+        const std::vector<std::vector<float>> subset(
+            member_scores.begin() + static_cast<std::ptrdiff_t>(first),
+            member_scores.begin() + static_cast<std::ptrdiff_t>(first + group));
+        const auto values = score_metrics(mean_scores(subset), labels, grid, nullptr);
+        for (std::size_t m = 0; m < names.size(); ++m) per_metric[m].push_back(values[m]);
+        ++groups[p];
+      }
+      for (std::size_t m = 0; m < names.size(); ++m) {
+        const auto a = metrics::aggregate(per_metric[m]);
+        group_mean[m][p] = a.mean;
+        group_std[m][p] = a.std;
+      }
+    }
     std::vector<double> roc;
     const auto values = score_metrics(mean_scores(member_scores), labels, grid, &roc);
     for (std::size_t m = 0; m < names.size(); ++m) ensemble[m][p] = values[m];
@@ -215,7 +260,10 @@ void add_ensemble_summary(const store::ResultsStore& store, store::SummaryColumn
     summary.doubles.emplace_back("ensemble_" + names[m], ensemble[m]);
     summary.doubles.emplace_back("oof_" + names[m] + "_mean", oof_mean[m]);
     summary.doubles.emplace_back("oof_" + names[m] + "_std", oof_std[m]);
+    summary.doubles.emplace_back("ensemble_group_" + names[m] + "_mean", group_mean[m]);
+    summary.doubles.emplace_back("ensemble_group_" + names[m] + "_std", group_std[m]);
   }
+  summary.integers.emplace_back("ensemble_groups", groups);
   summary.doubles.emplace_back("ensemble_roc_eps_s", roc_rows);
   summary.integers.emplace_back("ensemble_members", members);
   summary.integers.emplace_back("oof_samples", samples);

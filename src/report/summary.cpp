@@ -136,6 +136,7 @@ std::string format_summary_table(const std::vector<std::string>& axes,
   };
   const bool show_ensemble = any_finite("ensemble_auc");
   const bool show_oof = any_finite("oof_auc_mean");
+  const bool show_groups = any_finite("ensemble_group_auc_mean");
 
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = axes;
@@ -144,6 +145,7 @@ std::string format_summary_table(const std::vector<std::string>& axes,
   if (upstream_failed != nullptr) header.emplace_back("upstream failed");
   for (const auto& s : shown) header.emplace_back(s.header);
   if (show_ensemble) header.emplace_back("ensemble AUC");
+  if (show_groups) header.emplace_back("AUC of ensembles of ensemble_size");
   if (show_oof) header.emplace_back("out-of-fold AUC");
   for (const auto& r : references) header.push_back(r);
   rows.push_back(header);
@@ -173,6 +175,11 @@ std::string format_summary_table(const std::vector<std::string>& axes,
       char buffer[32];
       std::snprintf(buffer, sizeof buffer, "%.4f", find_column(summary, "ensemble_auc")->at(p));
       row.emplace_back(buffer);
+    }
+    if (show_groups) {
+      row.push_back(plus_minus(find_column(summary, "ensemble_group_auc_mean")->at(p),
+                               find_column(summary, "ensemble_group_auc_std")->at(p)) +
+                    " (" + std::to_string(find_integers(summary, "ensemble_groups")->at(p)) + ")");
     }
     if (show_oof) {
       row.push_back(plus_minus(find_column(summary, "oof_auc_mean")->at(p),

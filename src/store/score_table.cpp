@@ -49,8 +49,13 @@ void create_score_table(Hdf5File& file, std::size_t tasks, std::size_t points, s
     file.create_dataset("/summary/ensemble_" + name, ColumnType::kFloat64, {n_points});
     file.create_dataset("/summary/oof_" + name + "_mean", ColumnType::kFloat64, {n_points});
     file.create_dataset("/summary/oof_" + name + "_std", ColumnType::kFloat64, {n_points});
+    file.create_dataset("/summary/ensemble_group_" + name + "_mean", ColumnType::kFloat64,
+                        {n_points});
+    file.create_dataset("/summary/ensemble_group_" + name + "_std", ColumnType::kFloat64,
+                        {n_points});
   }
   file.create_dataset("/summary/ensemble_members", ColumnType::kInt64, {n_points});
+  file.create_dataset("/summary/ensemble_groups", ColumnType::kInt64, {n_points});
   file.create_dataset("/summary/ensemble_reason", ColumnType::kString, {n_points}, kReasonLength);
   file.create_dataset("/summary/ensemble_roc_eps_s", ColumnType::kFloat64,
                       {n_points, static_cast<hsize_t>(std::max<std::size_t>(grid, 1))});

@@ -59,16 +59,6 @@ std::vector<RowDataset> row_datasets(const std::vector<std::string>& columns, bo
   return datasets;
 }
 
-/// Value of `key` in section [`section`] of a part store's job text ("" if absent), read with
-/// the job-file reader (comments, quoting and whitespace as in a job file).
-std::string ini_value(const std::string& text, const std::string& section, const std::string& key,
-                      const std::string& source) {
-  for (const auto& entry : core::parse_ini(text, source)) {
-    if (entry.key == section + "." + key) return entry.value;
-  }
-  return "";
-}
-
 PartStore open_part(const std::string& path) {
   if (access(path.c_str(), R_OK) != 0) {
     throw core::InputError("part store '" + path +
@@ -230,7 +220,7 @@ MergeOutcome merge_part_stores(const std::vector<std::string>& part_paths,
   outcome.job_hash = parts.front().hash;
   outcome.n_tasks = parts.front().n_tasks;
   for (const auto& part : parts) {
-    const std::string value = ini_value(part.job_text, "run", "part", part.path + ":/job/text");
+    const std::string value = core::ini_value(part.job_text, "run", "part", part.path + ":/job/text");
     outcome.parts.push_back({part.path, value.empty() ? "1/1" : value, 0, 0});
   }
   const auto source = choose_rows(parts, outcome);

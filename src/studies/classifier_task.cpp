@@ -79,6 +79,11 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_
                        "per_point"
                    ? TestSet::kPerPoint
                    : TestSet::kPerTask;
+  // Read by the ensemble summary from the job text; checked here, where unknown keys are caught.
+  if (config.get_int("metrics.ensemble_size", 0, 0, 100000) == 1) {
+    config.fail("metrics.ensemble_size", "= 1 is a single network, not an ensemble; use 0 (no "
+                                         "groups) or at least 2");
+  }
   s.folds = static_cast<std::size_t>(config.get_int("training.folds", 1, 1, 1000));
   s.inner_folds = static_cast<std::size_t>(config.get_int("training.inner_folds", 1, 1, 1000));
   // Last: the key covers every setting read above (and their defaults).

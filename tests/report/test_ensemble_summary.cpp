@@ -140,6 +140,68 @@ BOOST_AUTO_TEST_CASE(ensembles_of_points_with_reasons) {
   unlink(path.c_str());
 }
 
+// metrics.ensemble_size = 2 (a scan axis here: 3 at point 1): 5 done repeats per point form
+// ensembles of consecutive members; the leftover member joins none. Each group's AUC is that of
+// its mean score, and the summary holds their mean, std (over groups, as over repeats) and count.
+BOOST_AUTO_TEST_CASE(ensembles_of_ensemble_size_members) {
+  const std::string path = "ensemble_groups_test.h5";
+  store::StoreLayout layout;
+  layout.study = "gaussian";
+  layout.job_name = "groups";
+  layout.job_text = "[job]\n[metrics]\nensemble_size = 2\n";
+  layout.job_hash = "g";
+  layout.axes = {"metrics.ensemble_size"};
+  layout.point_axis_values = {{"2"}, {"3"}};
+  for (std::uint64_t t = 0; t < 10; ++t) {
+    layout.task_point.push_back(t / 5);
+    layout.task_repeat.push_back(t % 5);
+    layout.task_seed.push_back(t);
+  }
+  layout.result_columns = {"auc"};
+  layout.max_epochs = 1;
+  layout.roc_grid = kGrid;
+  const auto labels = half_labels(400);
+  layout.score_width = labels.size();
+  store::Provenance provenance;
+  auto store = store::ResultsStore::create(MPI_COMM_SELF, path, layout, provenance, true);
+  std::vector<std::vector<float>> members;
+  for (std::uint64_t t = 0; t < 10; ++t) {
+    store::TaskRecord r;
+    r.task = t;
+    r.scores = noisy_member(labels, static_cast<unsigned>(40 + t));
+    r.score_labels = labels;
+    r.results = {metrics::auc(r.scores, labels)};
+    r.scored_events_id = 7;
+    members.push_back(r.scores);
+    store.write_task(r);
+  }
+  store::SummaryColumns summary;
+  report::add_ensemble_summary(store, summary);
+
+  auto group_auc = [&](std::size_t first, std::size_t size) {
+    return metrics::auc(report::mean_scores(std::vector<std::vector<float>>(
+                            members.begin() + static_cast<std::ptrdiff_t>(first),
+                            members.begin() + static_cast<std::ptrdiff_t>(first + size))),
+                        labels);
+  };
+  const double a = group_auc(0, 2);
+  const double b = group_auc(2, 2);
+  BOOST_TEST(column(summary, "ensemble_group_auc_mean", 0) == (a + b) / 2,
+             boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(column(summary, "ensemble_group_auc_std", 0) == std::abs(a - b) / 2,
+             boost::test_tools::tolerance(1e-9));
+  // Point 1: groups of 3 out of 5 members, so one group, no spread.
+  BOOST_TEST(column(summary, "ensemble_group_auc_mean", 1) == group_auc(5, 3),
+             boost::test_tools::tolerance(1e-12));
+  std::vector<std::int64_t> groups;
+  for (const auto& [key, values] : summary.integers) {
+    if (key == "ensemble_groups") groups = values;
+  }
+  BOOST_TEST(groups == (std::vector<std::int64_t>{2, 1}), boost::test_tools::per_element());
+  store.close();
+  unlink(path.c_str());
+}
+
 // k-fold: 2 repeats x 3 folds x 2 inner models. Each fold's held-out events are scored by its
 // inner models; the out-of-fold AUC of a repeat is that of the fold means, concatenated.
 BOOST_AUTO_TEST_CASE(out_of_fold_scores_are_assembled_per_sample) {
