@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "core/error.hpp"
 #include "core/text.hpp"
 
@@ -66,6 +68,9 @@ void CnnJetNetworkConfig::validate() const {
   for (int d : dense) {
     if (d < 1) throw core::InputError("cnn", "dense", join_ints(dense), "widths must be >= 1");
   }
+  if (!(dropout >= 0.0 && dropout < 1.0)) {
+    throw core::InputError("cnn", "dropout", std::to_string(dropout), "must be in [0, 1)");
+  }
   if (extra_features < 0) {
     throw core::InputError("cnn", "extra_features", std::to_string(extra_features), "must be >= 0");
   }
@@ -92,11 +97,31 @@ CnnJetNetworkImpl::CnnJetNetworkImpl(const CnnJetNetworkConfig& config) : config
     channels = config_.filters[i];
   }
   images->push_back(torch::nn::Flatten());
-  auto head = dense_stack(channels * size * size, config_.dense);
-  for (const auto& m : *head) images->push_back(m);
-  images_ = register_module("images", images);
+  convs_ = register_module("images", images);
+  // Built after the convolutions, so the seeded weight draws keep their order.
+  DenseNetworkConfig head;
+  head.inputs = channels * size * size;
+  head.hidden = config_.dense;
+  head.dropout = config_.dropout;
+  head.batch_norm = config_.batch_norm;
+  head_ = register_module("head", DenseNetwork(head));
   if (config_.extra_features > 0) {
     extra_ = register_module("extra", dense_stack(config_.extra_features, config_.extra_hidden));
+  }
+}
+
+void CnnJetNetworkImpl::set_prior(double prior) {
+  if (!(prior > 0.0 && prior < 1.0)) {
+    throw core::InputError("cnn", "prior", std::to_string(prior), "must be in (0, 1)");
+  }
+  const int factors = (config_.architecture == CnnArchitecture::kTwoImage ? 2 : 1) +
+                      (config_.extra_features > 0 ? 1 : 0);
+  const double p = std::pow(prior, 1.0 / factors);
+  const double bias = std::log(p / (1.0 - p));
+  head_->set_output_bias(bias);
+  if (config_.extra_features > 0) {
+    torch::NoGradGuard no_grad;
+    extra_->ptr<torch::nn::LinearImpl>(extra_->size() - 1)->bias.fill_(bias);
   }
 }
 
@@ -109,14 +134,17 @@ torch::Tensor CnnJetNetworkImpl::forward(torch::Tensor x) {
   const std::int64_t n = x.size(0);
   const std::int64_t p = config_.pixels;
   const auto image = x.narrow(1, 0, 2 * p * p);
+  auto image_logits = [this](const torch::Tensor& images) {
+    return head_->forward(convs_->forward(images));
+  };
   if (config_.architecture == CnnArchitecture::kTwoChannel && config_.extra_features == 0) {
-    return images_->forward(image.reshape({n, 2, p, p})).reshape({n});
+    return image_logits(image.reshape({n, 2, p, p})).reshape({n});
   }
   torch::Tensor log_p;
   if (config_.architecture == CnnArchitecture::kTwoChannel) {
-    log_p = torch::log_sigmoid(images_->forward(image.reshape({n, 2, p, p})).reshape({n}));
+    log_p = torch::log_sigmoid(image_logits(image.reshape({n, 2, p, p})).reshape({n}));
   } else {
-    const auto per_jet = images_->forward(image.reshape({n * 2, 1, p, p})).reshape({n, 2});
+    const auto per_jet = image_logits(image.reshape({n * 2, 1, p, p})).reshape({n, 2});
     log_p = torch::log_sigmoid(per_jet).sum(1);
   }
   if (config_.extra_features > 0) {

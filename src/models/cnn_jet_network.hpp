@@ -14,6 +14,8 @@
 /// note's Figure 19 caption), ReLU after each, 'same' padding, 2×2 max-pooling after layers 1, 2
 /// and 4, then Flatten → Dense → Dense → 1 (ReLU). The filter counts 64, 64, 128, 128 and dense
 /// widths 128, 128 are our reading of the figure (its text did not survive); all are settings.
+/// The dense head after the flatten is a models::DenseNetwork, so its optional batch norm and
+/// dropout are the dense studies' own (alone and stacked alike); the convolutions have neither.
 ///
 /// Input: one flat row per event, [N, 2 P² + F]: channel-major images (jet 1 then jet 2, row =
 /// η' bin, column = φ' bin), then the F extra features.
@@ -24,6 +26,8 @@
 
 #include <string>
 #include <vector>
+
+#include "models/dense_network.hpp"
 
 namespace cwola::models {
 
@@ -40,7 +44,9 @@ struct CnnJetNetworkConfig {
   std::vector<int> kernels = {5, 5, 3, 3};
   std::vector<int> pool = {1, 1, 0, 1};  ///< 1: 2×2 max-pool after that conv layer
   std::vector<int> dense = {128, 128};
-  int extra_features = 0;  ///< F (0: no dense branch)
+  double dropout = 0.0;     ///< dropout after each hidden layer of the dense head, in [0, 1)
+  bool batch_norm = false;  ///< batch norm in the dense head (before each hidden ReLU)
+  int extra_features = 0;   ///< F (0: no dense branch)
   std::vector<int> extra_hidden = {32, 32};
 
   /// Throws core::InputError naming the field and value.
@@ -55,14 +61,21 @@ class CnnJetNetworkImpl : public torch::nn::Module {
   /// x float32 [N, 2 P² + F] -> logits [N].
   torch::Tensor forward(torch::Tensor x);
   const CnnJetNetworkConfig& config() const { return config_; }
-  /// The image network (convolutions ... dense output), for stacking (EnsembleCnnJetNetwork).
-  const torch::nn::Sequential& image_layers() const { return images_; }
+  /// Starts the network at event probability `prior` for every input (model.output_bias =
+  /// prior): the event score is a product of n sigmoids (one image score or two jet scores,
+  /// times the extra-feature score), so each output bias is set to logit(prior^(1/n)).
+  void set_prior(double prior);
+  /// The convolutions (with their ReLUs and pooling) up to the flatten, and the dense head
+  /// after it, for stacking (EnsembleCnnJetNetwork).
+  const torch::nn::Sequential& conv_layers() const { return convs_; }
+  const DenseNetwork& head() const { return head_; }
   /// The extra-feature dense branch; empty holder when extra_features = 0.
   const torch::nn::Sequential& extra_layers() const { return extra_; }
 
  private:
   CnnJetNetworkConfig config_;
-  torch::nn::Sequential images_{nullptr};
+  torch::nn::Sequential convs_{nullptr};
+  DenseNetwork head_{nullptr};
   torch::nn::Sequential extra_{nullptr};
 };
 

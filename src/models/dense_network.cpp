@@ -50,6 +50,11 @@ DenseNetworkImpl::DenseNetworkImpl(const DenseNetworkConfig& config) : config_(c
   }
 }
 
+void DenseNetworkImpl::set_output_bias(double bias) {
+  torch::NoGradGuard no_grad;
+  output_->bias.fill_(bias);
+}
+
 torch::Tensor DenseNetworkImpl::forward(torch::Tensor x) {
   const bool dropout = is_training() && config_.dropout > 0.0;
   for (std::size_t i = 0; i < hidden_.size(); ++i) {

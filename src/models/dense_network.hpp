@@ -43,6 +43,10 @@ class DenseNetworkImpl : public torch::nn::Module {
   /// The configuration the network was built from.
   const DenseNetworkConfig& config() const { return config_; }
 
+  /// Sets the output layer's bias to `bias` (model.output_bias = prior: the log-odds of the
+  /// training labels, so training does not begin by fitting the class prior).
+  void set_output_bias(double bias);
+
  private:
   DenseNetworkConfig config_;
   std::vector<torch::nn::Linear> hidden_;

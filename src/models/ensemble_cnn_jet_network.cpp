@@ -11,6 +11,7 @@ namespace {
 bool same_shape(const CnnJetNetworkConfig& a, const CnnJetNetworkConfig& b) {
   return a.architecture == b.architecture && a.pixels == b.pixels && a.filters == b.filters &&
          a.kernels == b.kernels && a.pool == b.pool && a.dense == b.dense &&
+         a.dropout == b.dropout && a.batch_norm == b.batch_norm &&
          a.extra_features == b.extra_features &&
          (a.extra_features == 0 || a.extra_hidden == b.extra_hidden);
 }
@@ -60,13 +61,13 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
     if (!same_shape(member->config(), config_)) {
       throw core::InputError(
           "ensemble CNN members have different configurations (architecture, "
-          "pixels, filters, kernels, pooling or dense widths; stacked members "
+          "pixels, filters, kernels, pooling, dense widths, dropout or batch norm; stacked members "
           "must share one shape) group tasks by model configuration first");
     }
   }
 
   // Convolutions, in the member's order; the channels they read follow from the architecture.
-  const auto& first_images = members.front()->image_layers();
+  const auto& first_images = members.front()->conv_layers();
   std::int64_t channels = config_.architecture == CnnArchitecture::kTwoChannel ? 2 : 1;
   for (std::size_t i = 0; i < first_images->size(); ++i) {
     if (!layer_at<torch::nn::Conv2dImpl>(first_images, i)) continue;
@@ -75,7 +76,7 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
                               config_.kernels.at(layer) / 2};
     std::vector<torch::nn::Conv2d> member_convs;
     for (const auto& member : members) {
-      member_convs.emplace_back(layer_at<torch::nn::Conv2dImpl>(member->image_layers(), i));
+      member_convs.emplace_back(layer_at<torch::nn::Conv2dImpl>(member->conv_layers(), i));
     }
     const std::string name = "conv" + std::to_string(layer);
     convs_.push_back(register_module(name, EnsembleConv2d(conv, member_convs, precision_)));
@@ -83,17 +84,11 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
     channels = conv.out_channels;
   }
 
+  std::vector<DenseNetwork> heads;
+  for (const auto& member : members) heads.push_back(member->head());
+  head_ = register_module("head", EnsembleDenseNetwork(heads, precision_));
   std::vector<std::string> member_names;
-  for (auto& [weight, bias] : stacked_linears(
-           members,
-           [](const CnnJetNetwork& m) -> const torch::nn::Sequential& { return m->image_layers(); },
-           "images", member_names)) {
-    const std::string name = "dense" + std::to_string(image_dense_.size());
-    image_dense_.push_back(register_module(name, EnsembleLinear(weight, bias, precision_)));
-    member_prefixes_.emplace_back(name, member_names[image_dense_.size() - 1]);
-  }
   if (config_.extra_features > 0) {
-    member_names.clear();
     for (auto& [weight, bias] : stacked_linears(
              members,
              [](const CnnJetNetwork& m) -> const torch::nn::Sequential& {
@@ -122,7 +117,7 @@ torch::Tensor EnsembleCnnJetNetworkImpl::image_logits(torch::Tensor folded) {
   // [M, K*C, H, W] -> [K, M, C*H*W]: member k's flattened maps in its Flatten's (C, H, W) order.
   const auto m = folded.size(0);
   const auto flat = folded.reshape({m, members(), -1}).transpose(0, 1).contiguous();
-  return dense_logits(image_dense_, flat);
+  return head_->forward(flat);
 }
 
 torch::Tensor EnsembleCnnJetNetworkImpl::forward(const torch::Tensor& x) {
@@ -161,6 +156,12 @@ CnnJetNetwork EnsembleCnnJetNetworkImpl::member(std::int64_t k) const {
   }
   CnnJetNetwork network(config_);
   torch::NoGradGuard no_grad;
+  // The dense head (parameters and buffers) through its own stack's member extraction.
+  const auto head = head_->member(k);
+  auto head_target = network->head()->named_parameters();
+  for (const auto& item : head->named_parameters()) head_target[item.key()].copy_(item.value());
+  auto head_buffers = network->head()->named_buffers();
+  for (const auto& item : head->named_buffers()) head_buffers[item.key()].copy_(item.value());
   auto target = network->named_parameters();
   for (const auto& item : named_parameters()) {
     const auto dot = item.key().find('.');

@@ -3,7 +3,8 @@
 /// convolution is one grouped convolution over the members (EnsembleConv2d, groups = K), every
 /// dense layer one batched matrix product (EnsembleLinear). Between convolutions the activations
 /// stay in the folded layout [N, K*C, H, W], where ReLU and 2×2 pooling act per channel and so
-/// per member; only at the flatten do they turn into [K, N, C*H*W] for the dense head. Follows
+/// per member; only at the flatten do they turn into [K, N, C*H*W] for the dense head (an
+/// EnsembleDenseNetwork of the members' heads, batch norm and dropout included). Follows
 /// the stacked-model contract of models/ensemble_model.hpp, so it trains with
 /// training::train_ensemble. Member k computes what CnnJetNetwork k computes on x[k], for both
 /// architectures and with or without the extra-feature branch.
@@ -44,13 +45,13 @@ class EnsembleCnnJetNetworkImpl : public torch::nn::Module {
  private:
   /// Image network on folded images [M, K*C, P, P] -> logits [K, M].
   torch::Tensor image_logits(torch::Tensor folded);
-  /// A stacked dense stack (ReLU between layers) on [K, M, in] -> logits [K, M].
+  /// The stacked extra-feature branch (ReLU between layers) on [K, M, in] -> logits [K, M].
   static torch::Tensor dense_logits(const std::vector<EnsembleLinear>& layers, torch::Tensor x);
 
   CnnJetNetworkConfig config_;
   ComputePrecision precision_;
   std::vector<EnsembleConv2d> convs_;
-  std::vector<EnsembleLinear> image_dense_;
+  EnsembleDenseNetwork head_{nullptr};
   std::vector<EnsembleLinear> extra_dense_;
   /// Registered name of each stacked layer -> the member module's parameter prefix.
   std::vector<std::pair<std::string, std::string>> member_prefixes_;

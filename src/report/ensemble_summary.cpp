@@ -33,12 +33,14 @@ std::vector<double> score_metrics(const std::vector<float>& scores,
   const auto curve = metrics::roc_curve(scan);
   // The same exact max SIC as every task's column, with the floor of >= 10 test background
   // events (docs/ensembles.md).
-  const auto best = metrics::max_sic(curve, kMinBackgroundEvents / static_cast<double>(n_background));
+  const auto best =
+      metrics::max_sic(curve, kMinBackgroundEvents / static_cast<double>(n_background));
   if (roc != nullptr) *roc = metrics::sample_roc(curve, grid);
   std::vector<double> values = {metrics::auc(scan), metrics::best_accuracy(scan)};
   const auto& points = metrics::working_points();
   for (double eb : points) values.push_back(metrics::signal_efficiency_at(curve, eb));
-  for (double eb : points) values.push_back(metrics::signal_efficiency_at(curve, eb) / std::sqrt(eb));
+  for (double eb : points)
+    values.push_back(metrics::signal_efficiency_at(curve, eb) / std::sqrt(eb));
   for (double v : {best.sic, best.background_efficiency,
                    best.background_efficiency * static_cast<double>(n_background),
                    static_cast<double>(n_signal), static_cast<double>(n_background)}) {
@@ -113,8 +115,7 @@ std::vector<std::size_t> ensemble_group_sizes(const store::ResultsStore& store) 
   const auto texts = store.read_job_text();
   const std::string job_value =
       texts.empty() ? "" : core::ini_value(texts.front(), "metrics", key, "/job/text");
-  std::vector<std::size_t> sizes(store.n_points(),
-                                 job_value.empty() ? 0 : std::stoul(job_value));
+  std::vector<std::size_t> sizes(store.n_points(), job_value.empty() ? 0 : std::stoul(job_value));
   const auto axes = store.axes();
   const auto axis = std::find(axes.begin(), axes.end(), "metrics." + key);
   if (axis != axes.end()) {

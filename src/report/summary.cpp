@@ -115,11 +115,11 @@ std::string format_summary_table(const std::vector<std::string>& axes,
     const char* flag;
   };
   std::vector<Shown> shown;
-  for (const Shown& s : {Shown{"AUC", "auc", ""},
-                         Shown{"ACC (val. threshold)", "accuracy_at_val_threshold", ""},
-                         Shown{"best ACC (test-tuned)", "best_accuracy", ""},
-                         Shown{"max SIC", "max_sic", "few_bkg_at_max_sic"},
-                         Shown{"SIC at eb=1e-3", "sic_at_eb_1e-3", "few_bkg_at_eb_1e-3"}}) {
+  for (const Shown& s :
+       {Shown{"AUC", "auc", ""}, Shown{"ACC (val. threshold)", "accuracy_at_val_threshold", ""},
+        Shown{"best ACC (test-tuned)", "best_accuracy", ""},
+        Shown{"max SIC", "max_sic", "few_bkg_at_max_sic"},
+        Shown{"SIC at eb=1e-3", "sic_at_eb_1e-3", "few_bkg_at_eb_1e-3"}}) {
     if (find_column(summary, std::string(s.column) + "_mean") != nullptr) shown.push_back(s);
   }
   // Reference columns a study may provide, shown as plain means.
@@ -195,8 +195,9 @@ std::string format_summary_table(const std::vector<std::string>& axes,
 
   // Column widths in displayed characters ("±" is one character, two bytes).
   auto width_of = [](const std::string& text) {
-    return static_cast<std::size_t>(std::count_if(
-        text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
   };
   std::vector<std::size_t> widths(header.size(), 0);
   for (const auto& row : rows) {

@@ -33,6 +33,8 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_
   s.hidden.assign(hidden.begin(), hidden.end());
   s.dropout = config.get_double("model.dropout", 0.0, 0.0, 0.95);
   s.batch_norm = config.get_bool("model.batch_norm", false);
+  s.prior_output_bias =
+      config.get_choice("model.output_bias", "zero", {"zero", "prior"}) == "prior";
   s.max_epochs = static_cast<int>(config.get_int("training.max_epochs", 100, 1, 100000));
   s.batch_size = static_cast<int>(config.get_int("training.batch_size", 256, 1, 1 << 24));
   s.learning_rate = config.get_double("training.learning_rate", 1e-3, 1e-12, 10.0);
@@ -453,6 +455,18 @@ training::TrainerConfig trainer_config(const ClassifierSettings& settings) {
   return trainer;
 }
 
+double prior_log_odds(const training::Batch& train) {
+  const auto weight = train.weight.defined() ? train.weight : torch::ones_like(train.y);
+  const double ones = (weight * train.y).sum().item<double>();
+  const double zeros = (weight * (1 - train.y)).sum().item<double>();
+  if (!(ones > 0.0 && zeros > 0.0)) {
+    throw core::InputError("model.output_bias = prior needs training events of both labels (" +
+                           core::format_double(ones) + " weighted of label 1, " +
+                           core::format_double(zeros) + " of label 0); use zero");
+  }
+  return std::log(ones / zeros);
+}
+
 training::Batch labelled_batch(const std::vector<float>& rows, std::size_t features,
                                const std::vector<std::uint8_t>& labels, Balance balance) {
   const auto n = static_cast<std::int64_t>(labels.size());
@@ -500,14 +514,15 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
                                     const data::EventTable& test, const ExpectedYields& yields,
                                     const TaskContext& context, const data::EventTable* held_out) {
   const auto network = network_config(settings, split.train.features);
+  auto train_batch = to_batch(split.train, split.train.label, settings.balance);
   training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
   models::DenseNetwork model(network);
+  if (settings.prior_output_bias) model->set_output_bias(prior_log_odds(train_batch));
   const auto continued = import_input_model(*model, context);
   const auto classifier = training::as_classifier(model);
   const auto trainer = trainer_config(settings);
 
   const torch::Device device(context.device);
-  auto train_batch = to_batch(split.train, split.train.label, settings.balance);
   if (nan_injected(context.task_id)) {
     train_batch.x[0][0] = std::numeric_limits<float>::quiet_NaN();
   }
@@ -572,10 +587,12 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
   std::vector<torch::Tensor> tests;
   for (const auto& problem : problems) {
     const auto& split = *problem.split;
+    auto train_batch = to_batch(split.train, split.train.label, settings.balance);
     training::seed_weight_init(problem.context.seed(core::SeedPurpose::kWeightInit));
     networks.emplace_back(network);
+    if (settings.prior_output_bias) networks.back()->set_output_bias(prior_log_odds(train_batch));
     import_input_model(*networks.back(), problem.context);  // as train_and_evaluate_split
-    members.push_back({to_batch(split.train, split.train.label, settings.balance),
+    members.push_back({std::move(train_batch),
                        to_batch(split.validation, split.validation.label, settings.balance),
                        problem.context.seed(core::SeedPurpose::kShuffle)});
     if (nan_injected(problem.context.task_id)) {

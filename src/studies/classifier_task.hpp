@@ -32,6 +32,11 @@ struct ClassifierSettings {
   std::vector<int> hidden = {64, 64};  ///< hidden-layer widths
   double dropout = 0.0;                ///< dense networks: dropout rate after each hidden layer
   bool batch_norm = false;             ///< dense networks: batch norm in each hidden layer
+  /// model.output_bias = prior: the output starts at the training labels' log-odds instead of 0
+  /// (zero, the seeds'), so the first steps do not fit the class prior. Fitting the prior moves
+  /// every weight that typical training events activate and leaves events unlike them behind,
+  /// which ranks a distinct signal apart even with no signal (docs/hidden_valley.md, "null").
+  bool prior_output_bias = false;
   int max_epochs = 100;
   int batch_size = 256;
   double learning_rate = 1e-3;
@@ -78,6 +83,10 @@ void warn_of_fault_injection();
 training::TrainerConfig trainer_config(const ClassifierSettings& settings);
 /// Training or validation events of a mixed sample with their labels and, for
 /// Balance::kClasses, their balanced weights (from `labels` alone).
+/// log(Σ w y / Σ w (1 − y)) of a training batch (weights 1 when it has none): the output bias
+/// of model.output_bias = prior. Throws core::InputError if a label has no weight.
+double prior_log_odds(const training::Batch& train);
+
 training::Batch labelled_batch(const std::vector<float>& rows, std::size_t features,
                                const std::vector<std::uint8_t>& labels, Balance balance);
 /// Appends the untrained-baseline columns (untrained_columns(): untrained_auc, untrained_sic_max)

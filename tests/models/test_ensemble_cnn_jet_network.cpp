@@ -25,6 +25,10 @@ std::vector<models::CnnJetNetworkConfig> small_configs() {
       c.extra_features = extra;
       c.extra_hidden = {5};
       configs.push_back(c);
+      // The dense head with batch norm and dropout (member-wise, models/member_layers.hpp).
+      c.batch_norm = true;
+      c.dropout = 0.3;
+      configs.push_back(c);
     }
   }
   return configs;
@@ -41,7 +45,8 @@ std::vector<models::CnnJetNetwork> make_members(const models::CnnJetNetworkConfi
 }
 
 std::string describe(const models::CnnJetNetworkConfig& c) {
-  return models::to_string(c.architecture) + " extra " + std::to_string(c.extra_features);
+  return models::to_string(c.architecture) + " extra " + std::to_string(c.extra_features) +
+         (c.batch_norm ? " batch norm, dropout" : "");
 }
 
 }  // namespace
@@ -81,6 +86,12 @@ BOOST_AUTO_TEST_CASE(members_are_stacked_copies_and_come_back_unchanged) {
       for (const auto& item : copy->named_parameters()) {
         BOOST_TEST_INFO(describe(config) << ", " << item.key());
         BOOST_TEST(torch::equal(item.value(), original[item.key()]));
+      }
+      const auto original_buffers = members[static_cast<std::size_t>(k)]->named_buffers();
+      BOOST_TEST(copy->named_buffers().size() == original_buffers.size());
+      for (const auto& item : copy->named_buffers()) {
+        BOOST_TEST_INFO(describe(config) << ", buffer " << item.key());
+        BOOST_TEST(torch::equal(item.value(), original_buffers[item.key()]));
       }
     }
     // Training the stack must not touch the members it was built from.

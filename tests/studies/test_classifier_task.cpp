@@ -44,6 +44,8 @@ const std::map<std::string, std::pair<std::string, std::string>> kScans = {
     {"metrics.sic_floor_background_efficiency", {"1e-3", "1e-2"}},
     {"metrics.test_set", {"per_task", "per_point"}},
     {"metrics.keep_scores", {"false", "true"}},
+    {"metrics.ensemble_size", {"0", "2"}},
+    {"model.output_bias", {"zero", "prior"}},
 };
 
 /// Settings that shape the store (ROC grid, result columns): one per job, refused if scanned.

@@ -81,9 +81,25 @@ BOOST_AUTO_TEST_CASE(stacked_cnns_match_sequential_training) {
   config.batch_size = 64;
   config.learning_rate = 3e-3;
   config.patience = 3;
-  for (const auto architecture :
-       {models::CnnArchitecture::kTwoChannel, models::CnnArchitecture::kTwoImage}) {
-    const auto cnn = small_cnn(architecture);
+  // Plain, with dropout in the dense head, and with a prior output bias.
+  enum class Head { kPlain, kDropout, kPrior };
+  for (const auto& [architecture, head] : std::vector<std::pair<models::CnnArchitecture, Head>>{
+           {models::CnnArchitecture::kTwoChannel, Head::kPlain},
+           {models::CnnArchitecture::kTwoImage, Head::kPlain},
+           {models::CnnArchitecture::kTwoChannel, Head::kDropout},
+           {models::CnnArchitecture::kTwoImage, Head::kDropout},
+           {models::CnnArchitecture::kTwoChannel, Head::kPrior}}) {
+    auto cnn = small_cnn(architecture);
+    cnn.dropout = head == Head::kDropout ? 0.2 : 0.0;
+    const char* head_name = head == Head::kPlain     ? ""
+                            : head == Head::kDropout ? " with dropout"
+                                                     : " with a prior bias";
+    auto build = [&cnn, head = head](std::uint64_t seed) {
+      training::seed_weight_init(seed);
+      models::CnnJetNetwork network(cnn);
+      if (head == Head::kPrior) network->set_prior(0.4);
+      return network;
+    };
     std::vector<training::EnsembleMember> members;
     std::vector<std::uint64_t> init_seeds;
     for (int k = 0; k < 4; ++k) {
@@ -98,10 +114,8 @@ BOOST_AUTO_TEST_CASE(stacked_cnns_match_sequential_training) {
     Result sequential;
     std::vector<models::CnnJetNetwork> networks;
     for (std::size_t k = 0; k < members.size(); ++k) {
-      training::seed_weight_init(init_seeds[k]);
-      networks.emplace_back(cnn);
-      training::seed_weight_init(init_seeds[k]);
-      models::CnnJetNetwork alone(cnn);
+      networks.push_back(build(init_seeds[k]));
+      auto alone = build(init_seeds[k]);
       sequential.outcomes.push_back(
           training::train_classifier(training::as_classifier(alone), members[k].train,
                                      members[k].validation, config, members[k].shuffle_seed, kCpu));
@@ -119,7 +133,7 @@ BOOST_AUTO_TEST_CASE(stacked_cnns_match_sequential_training) {
     for (std::size_t k = 0; k < members.size(); ++k) {
       const auto& a = sequential.outcomes[k];
       const auto& b = stacked.outcomes[k];
-      BOOST_TEST_INFO(models::to_string(architecture) << ", member " << k);
+      BOOST_TEST_INFO(models::to_string(architecture) << head_name << ", member " << k);
       BOOST_TEST(static_cast<int>(a.status) == static_cast<int>(b.status));
       BOOST_TEST(a.best_epoch == b.best_epoch);
       BOOST_REQUIRE(a.history.size() == b.history.size());
