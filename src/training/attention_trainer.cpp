@@ -66,9 +66,8 @@ std::vector<AttentionEpoch> train_attention(models::AttentionNetwork& net,
                  loss.classification.detach().unsqueeze(0)};
     return out;
   };
-  const EnsembleMember member{{train.jets, train.labels, {}, {train.mask, train.targets}},
-                              {},
-                              shuffle_seed};
+  const EnsembleMember member{
+      {train.jets, train.labels, {}, {train.mask, train.targets}}, {}, shuffle_seed};
   const auto outcome = train_stack(view, {member}, loop, torch::kCPU, {}).front();
   if (outcome.status == TrainStatus::kDiverged) {
     throw core::Error("attention training: " + outcome.failure_reason +

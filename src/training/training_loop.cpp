@@ -130,8 +130,7 @@ void check_logits(const torch::Tensor& logits, std::int64_t members, std::int64_
 /// must carry the objective to backpropagate.
 void check_loss(const StackLoss& out, std::int64_t members, std::int64_t events, bool backward) {
   check_logits(out.logits, members, events);
-  const auto fail = [members](const std::string& what, const torch::Tensor& t,
-                              const char* wanted) {
+  const auto fail = [members](const std::string& what, const torch::Tensor& t, const char* wanted) {
     throw core::Error("the loss returned " + what + " of shape " +
                       (t.defined() ? shape_of(t) : std::string("(none)")) + " for " +
                       std::to_string(members) + " members (" + wanted + ") fix the model's loss");
@@ -293,8 +292,8 @@ StackLoss binary_cross_entropy(const StackView& model, const Batch& batch) {
   // parameters are disjoint, so summing their losses mixes nothing.
   const bool backward = out.logits.requires_grad();
   if (backward) out.logits.register_hook([b](torch::Tensor grad) { return grad / b; });
-  auto per_event = torch::binary_cross_entropy_with_logits(out.logits, batch.y, {}, {},
-                                                           at::Reduction::None);
+  auto per_event =
+      torch::binary_cross_entropy_with_logits(out.logits, batch.y, {}, {}, at::Reduction::None);
   if (batch.weight.defined()) per_event = per_event * batch.weight;
   if (backward) out.objective = per_event.sum();
   out.loss = per_event.detach().mean(1);
@@ -620,9 +619,7 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
         tensor.set_data(t.detach().index_select(0, keep));
       }
       optimizer.compact(keep);
-      const auto keep_members = [&keep](const torch::Tensor& t) {
-        return t.index_select(0, keep);
-      };
+      const auto keep_members = [&keep](const torch::Tensor& t) { return t.index_select(0, keep); };
       train = cut_members(train, keep_members);
       if (validated) validation = cut_members(validation, keep_members);
     }

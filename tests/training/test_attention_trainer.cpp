@@ -2,8 +2,8 @@
 
 #include <torch/torch.h>
 
-#include <boost/test/unit_test.hpp>
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <random>
 #include <vector>
 
@@ -65,7 +65,6 @@ AttentionNetwork make_network() {
   return AttentionNetwork(c);
 }
 
-
 /// The attention training as it was written before it joined the one loop: torch::optim::AdamW
 /// and torch::nn::utils::clip_grad_norm_ on minibatches in the same seeded epoch order. Returns
 /// each epoch's mean total loss (minibatches weighted by their events).
@@ -89,8 +88,8 @@ std::vector<double> plain_libtorch_training(AttentionNetwork& net, const Attenti
       const auto batch = train.select(order_tensor.narrow(0, start, count));
       optimizer.zero_grad();
       const auto output = net->forward(batch.jets, batch.mask);
-      const auto loss = cwola::models::attention_loss(output, batch.targets, batch.labels,
-                                                      config.loss_weights);
+      const auto loss =
+          cwola::models::attention_loss(output, batch.targets, batch.labels, config.loss_weights);
       loss.total.backward();
       torch::nn::utils::clip_grad_norm_(net->parameters(), config.gradient_clip);
       optimizer.step();
@@ -176,8 +175,10 @@ BOOST_AUTO_TEST_CASE(training_equals_a_plain_libtorch_adamw_loop) {
     for (std::size_t i = 0; i < pa.size(); ++i) {
       most = std::max(most, (pa[i] - pb[i]).abs().max().item<double>());
     }
-    BOOST_TEST_MESSAGE("clip " << clip << ": largest parameter difference to the plain LibTorch "
-                               "loop " << most);
+    BOOST_TEST_MESSAGE("clip " << clip
+                               << ": largest parameter difference to the plain LibTorch "
+                                  "loop "
+                               << most);
     if (clip > 1e6) {
       BOOST_TEST(most == 0.0);
     } else {

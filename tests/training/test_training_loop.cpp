@@ -2,8 +2,8 @@
 // (train_classifier, a stack of one) and for a member of a stack (train_ensemble).
 #include <torch/torch.h>
 
-#include <boost/test/unit_test.hpp>
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <functional>
 #include <numeric>
@@ -152,9 +152,11 @@ std::vector<double> reference_training(torch::nn::Linear& linear, const Batch& d
     const auto index = torch::tensor(order, torch::kInt64);
     double sum = 0;
     for (std::int64_t start = 0; start < data.x.size(0); start += config.batch_size) {
-      const auto rows = index.narrow(0, start, std::min<std::int64_t>(config.batch_size,
-                                                                    data.x.size(0) - start));
-      const Batch minibatch{data.x.index_select(0, rows).unsqueeze(0), {}, {},
+      const auto rows =
+          index.narrow(0, start, std::min<std::int64_t>(config.batch_size, data.x.size(0) - start));
+      const Batch minibatch{data.x.index_select(0, rows).unsqueeze(0),
+                            {},
+                            {},
                             {data.extra[0].index_select(0, rows).unsqueeze(0)}};
       optimizer.zero_grad();
       const auto out = quadratic_loss(linear, minibatch);
@@ -289,8 +291,8 @@ BOOST_AUTO_TEST_CASE(options_change_training_as_they_should) {
 // The loop's AdamW with clipping is the optimizer the attention network used to call:
 // torch::optim::AdamW with torch::nn::utils::clip_grad_norm_, up to the rounding of the
 // gradient norm (the loop sums all squared entries, LibTorch takes the norm of per-parameter
-// norms); without clipping, bit for bit. Also: a loss hook with an extra per-event tensor, and training without a
-// validation set (all epochs, the last weights).
+// norms); without clipping, bit for bit. Also: a loss hook with an extra per-event tensor, and
+// training without a validation set (all epochs, the last weights).
 BOOST_AUTO_TEST_CASE(adamw_with_clipping_is_torch_optim_adamw_with_clip_grad_norm) {
   const auto data = regression_data(200);
   TrainerConfig config;
@@ -305,8 +307,10 @@ BOOST_AUTO_TEST_CASE(adamw_with_clipping_is_torch_optim_adamw_with_clip_grad_nor
     return torch::nn::Linear(3, 2);
   };
   auto ours = fresh();
-  const training::StackView view{ours.ptr(), {}, training::MemberAxis::kSingle,
-                                 [&ours](const Batch& b) { return quadratic_loss(ours, b); }};
+  const training::StackView view{
+      ours.ptr(), {}, training::MemberAxis::kSingle, [&ours](const Batch& b) {
+        return quadratic_loss(ours, b);
+      }};
   const auto outcome =
       training::train_stack(view, {EnsembleMember{data, {}, 7}}, config, kCpu, {}).front();
   auto reference = fresh();
@@ -335,8 +339,9 @@ BOOST_AUTO_TEST_CASE(adamw_with_clipping_is_torch_optim_adamw_with_clip_grad_nor
   // Without clipping the two are the same tensor operations: bit for bit.
   auto ours_unclipped = fresh();
   const training::StackView unclipped_view{
-      ours_unclipped.ptr(), {}, training::MemberAxis::kSingle,
-      [&ours_unclipped](const Batch& b) { return quadratic_loss(ours_unclipped, b); }};
+      ours_unclipped.ptr(), {}, training::MemberAxis::kSingle, [&ours_unclipped](const Batch& b) {
+        return quadratic_loss(ours_unclipped, b);
+      }};
   training::train_stack(unclipped_view, {EnsembleMember{data, {}, 7}}, no_clip, kCpu, {});
   BOOST_TEST(max_difference(ours_unclipped->parameters(), unclipped->parameters()) == 0.0);
 }
