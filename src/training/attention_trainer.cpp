@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "training/trainer.hpp"
+#include "training/training_loop.hpp"
 
 namespace cwola::training {
 
@@ -43,46 +44,39 @@ std::vector<AttentionEpoch> train_attention(models::AttentionNetwork& net,
                                             std::uint64_t shuffle_seed) {
   config.validate();
   net->fit_normalization(train.jets, train.mask);
-  net->train();
-  torch::optim::AdamW optimizer(
-      net->parameters(),
-      torch::optim::AdamWOptions(config.learning_rate).weight_decay(config.weight_decay));
-  std::mt19937_64 rng(shuffle_seed);
-  std::vector<std::int64_t> order(static_cast<std::size_t>(train.size()));
-  std::vector<AttentionEpoch> history;
-  for (int epoch = 0; epoch < config.epochs; ++epoch) {
-    draw_epoch_order(order, rng);
-    const auto order_tensor = torch::tensor(order, torch::kInt64);
-    AttentionEpoch record;
-    std::int64_t batches = 0;
-    for (std::int64_t start = 0; start < train.size(); start += config.batch_size) {
-      const auto count = std::min<std::int64_t>(config.batch_size, train.size() - start);
-      const auto batch = train.select(order_tensor.narrow(0, start, count));
-      optimizer.zero_grad();
-      const auto output = net->forward(batch.jets, batch.mask);
-      const auto loss =
-          models::attention_loss(output, batch.targets, batch.labels, config.loss_weights);
-      const double total = loss.total.item<double>();
-      if (!std::isfinite(total)) {
-        throw core::Error("attention training: non-finite loss at epoch " +
-                          std::to_string(epoch) + " (lower learning_rate or check the inputs)");
-      }
-      loss.total.backward();
-      torch::nn::utils::clip_grad_norm_(net->parameters(), config.gradient_clip);
-      optimizer.step();
-      record.total += total;
-      double assignment = 0;
-      for (const auto& term : loss.assignment) assignment += term.item<double>();
-      record.assignment += assignment / static_cast<double>(loss.assignment.size());
-      record.classification += loss.classification.item<double>();
-      ++batches;
-    }
-    record.total /= static_cast<double>(batches);
-    record.assignment /= static_cast<double>(batches);
-    record.classification /= static_cast<double>(batches);
-    history.push_back(record);
+  TrainerConfig loop;
+  loop.max_epochs = config.epochs;
+  loop.batch_size = config.batch_size;
+  loop.learning_rate = config.learning_rate;
+  loop.weight_decay = config.weight_decay;
+  loop.gradient_clip = config.gradient_clip;
+
+  // A stack of one: the loop hands over [1, b, ...] tensors; the network sees [b, ...].
+  const auto impl = net.ptr();
+  StackView view{impl, {}, MemberAxis::kSingle, {}};
+  view.loss = [impl, weights = config.loss_weights](const Batch& batch) {
+    const auto output = impl->forward(batch.x.select(0, 0), batch.extra.at(0).select(0, 0));
+    const auto loss = models::attention_loss(output, batch.extra.at(1).select(0, 0),
+                                             batch.y.select(0, 0), weights);
+    StackLoss out;
+    out.objective = loss.total;
+    out.loss = loss.total.detach().unsqueeze(0);
+    out.logits = output.class_logits.unsqueeze(0);
+    out.terms = {torch::stack(loss.assignment).detach().mean().unsqueeze(0),
+                 loss.classification.detach().unsqueeze(0)};
+    return out;
+  };
+  const EnsembleMember member{
+      {train.jets, train.labels, {}, {train.mask, train.targets}}, {}, shuffle_seed};
+  const auto outcome = train_stack(view, {member}, loop, torch::kCPU, {}).front();
+  if (outcome.status == TrainStatus::kDiverged) {
+    throw core::Error("attention training: " + outcome.failure_reason +
+                      " (lower learning_rate or check the inputs)");
   }
-  net->eval();
+  std::vector<AttentionEpoch> history;
+  for (const auto& record : outcome.history) {
+    history.push_back({record.train_loss, record.train_terms.at(0), record.train_terms.at(1)});
+  }
   return history;
 }
 

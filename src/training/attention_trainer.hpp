@@ -1,8 +1,8 @@
 #pragma once
 /// Training of the attention network (models/attention_network.hpp): minibatches of jets, masks,
-/// pairing targets and labels; AdamW with gradient clipping on SPANet's multi-term loss. The
-/// shared train_classifier fits single-tensor inputs and binary cross-entropy only, hence this
-/// separate loop; it reuses that loop's seeded epoch order (draw_epoch_order).
+/// pairing targets and labels; AdamW with gradient clipping on SPANet's multi-term loss. It runs
+/// the one training loop (training_loop.hpp) as a stack of one, with the jet mask and targets as
+/// extra per-event tensors, SPANet's loss as the loss hook, and no validation set.
 #include <cstdint>
 #include <functional>
 #include <utility>
@@ -30,24 +30,26 @@ struct AttentionTrainerConfig {
   int batch_size = 128;            ///< events per minibatch (>= 1)
   double learning_rate = 1e-3;     ///< AdamW step size (> 0)
   double weight_decay = 2e-4;      ///< AdamW decoupled weight decay (>= 0)
-  double gradient_clip = 0.5;      ///< max global L2 norm of the gradient (> 0)
+  double gradient_clip = 0.5;      ///< max L2 norm of the whole gradient (> 0)
   models::AttentionLossWeights loss_weights;  ///< lambda_a, lambda_c
 
   /// Throws core::InputError naming the offending field and value.
   void validate() const;
 };
 
-/// Mean training loss terms of one epoch (averaged over its minibatches, before each update).
+/// Mean training loss terms of one epoch (averaged over its minibatches, each weighted by its
+/// events, as seen before each update).
 struct AttentionEpoch {
   double total = 0;
   double assignment = 0;  ///< mean over particles
   double classification = 0;
 };
 
-/// Trains `net` in place on `train`. Fits the input normalisation on the training set's real
-/// jets first. The epoch order comes from std::mt19937_64(shuffle_seed), so results depend only on
-/// seeds, data and thread count, never on the rank. Leaves the network in eval mode. Throws
-/// core::Error if a loss becomes non-finite (naming the epoch).
+/// Trains `net` in place on `train` for exactly config.epochs epochs on the CPU, keeping the last
+/// weights. Fits the input normalisation on the training set's real jets first. The epoch order
+/// comes from std::mt19937_64(shuffle_seed) (draw_epoch_order), so results depend only on seeds,
+/// data and thread count, never on the rank. Leaves the network in eval mode. Throws core::Error
+/// if the training loss becomes non-finite (naming the epoch).
 std::vector<AttentionEpoch> train_attention(models::AttentionNetwork& net,
                                             const AttentionSample& train,
                                             const AttentionTrainerConfig& config,

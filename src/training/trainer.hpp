@@ -57,20 +57,29 @@ struct TrainerConfig {
 /// y float32 [N] in {0, 1} (the mixed-sample label, not the truth), and optional per-event loss
 /// weights float32 [N] (undefined: all 1). A weighted loss is sum(w * bce) / events, as Keras'
 /// sample weights (the CWoLa-hunting recipe); see event_weights.hpp.
+/// `extra`: further per-event tensors [N, ...] of any dtype, cut into the same minibatches as x
+/// (e.g. the attention network's jet mask and pairing targets); only a loss hook
+/// (StackView::loss) reads them.
 struct Batch {
   torch::Tensor x;
   torch::Tensor y;
   torch::Tensor weight;
+  std::vector<torch::Tensor> extra{};  // {} lets {x, y, weight} stay a complete initializer
 };
 
-/// Losses (mean binary cross-entropy per event) and accuracies (score threshold 0.5, against the
-/// mixed-sample labels) of one epoch. Training values are averages over the epoch's minibatches
-/// as seen during the epoch (before each update); validation values use the weights at its end.
+/// Losses (mean binary cross-entropy per event, or a loss hook's loss) and accuracies (score
+/// threshold 0.5, against the mixed-sample labels) of one epoch. Training values are averages
+/// over the epoch's minibatches (each weighted by its events) as seen during the epoch (before
+/// each update); validation values use the weights at its end.
+/// Without a validation set the validation values are NaN.
 struct EpochRecord {
   double train_loss = 0;
   double val_loss = 0;
   double train_accuracy = 0;
   double val_accuracy = 0;
+  /// A loss hook's further terms (StackLoss::terms, in its order), averaged like train_loss;
+  /// empty for binary cross-entropy.
+  std::vector<double> train_terms;
 };
 
 /// How training ended.
@@ -100,7 +109,8 @@ struct TrainOutcome {
   /// One record per finished epoch.
   std::vector<EpochRecord> history;
   /// 0-based index into history of the epoch with the lowest validation loss, whose weights the
-  /// model holds at the end; -1 if no epoch finished with a finite validation loss.
+  /// model holds at the end; -1 if no epoch finished with a finite validation loss (always
+  /// without a validation set: the model then holds its last weights).
   int best_epoch = -1;
   TrainStatus status = TrainStatus::kCompleted;
   /// Empty unless status is kDiverged, e.g. "non-finite training loss at epoch 3" (0-based).

@@ -49,6 +49,16 @@ void check_batch(const Batch& batch, const std::string& what) {
                            " for " + std::to_string(batch.y.size(0)) +
                            " events (one weight per event is needed) check the weights");
   }
+  for (std::size_t i = 0; i < batch.extra.size(); ++i) {
+    const auto& t = batch.extra[i];
+    if (!t.defined() || t.dim() < 1 || t.size(0) != batch.y.size(0)) {
+      throw core::InputError(what + " has per-event tensor " + std::to_string(i) + " of shape " +
+                             (t.defined() ? shape_of(t) : std::string("(none)")) + " for " +
+                             std::to_string(batch.y.size(0)) +
+                             " events (one row per event is needed) check how the data set "
+                             "was built");
+    }
+  }
 }
 
 /// Parameters and buffers of a module, in a fixed order, for snapshots of the best weights.
@@ -58,12 +68,53 @@ std::vector<torch::Tensor> state_tensors(const torch::nn::Module& module) {
   return tensors;
 }
 
-/// Stacks one tensor per member along a new leading axis, on `device` as float32.
-torch::Tensor stack_to(const std::vector<torch::Tensor>& tensors, torch::Device device) {
-  std::vector<torch::Tensor> moved;
-  moved.reserve(tensors.size());
-  for (const auto& t : tensors) moved.push_back(t.to(device, torch::kFloat32));
-  return torch::stack(moved).contiguous();
+/// Every member's data set `set`, stacked along a new leading axis [K, N, ...] on `device`:
+/// x, y and weight as float32, the extra tensors in their own dtypes (masks, indices).
+Batch stack_members(const std::vector<EnsembleMember>& members, Batch EnsembleMember::*set,
+                    torch::Device device) {
+  const auto stack = [&](const auto& pick, bool as_float) {
+    std::vector<torch::Tensor> moved;
+    moved.reserve(members.size());
+    for (const auto& m : members) {
+      const torch::Tensor& t = pick(m.*set);
+      moved.push_back(as_float ? t.to(device, torch::kFloat32) : t.to(device));
+    }
+    return torch::stack(moved).contiguous();
+  };
+  Batch out;
+  out.x = stack([](const Batch& b) -> const torch::Tensor& { return b.x; }, true);
+  out.y = stack([](const Batch& b) -> const torch::Tensor& { return b.y; }, true);
+  if ((members.front().*set).weight.defined()) {
+    out.weight = stack([](const Batch& b) -> const torch::Tensor& { return b.weight; }, true);
+  }
+  for (std::size_t i = 0; i < (members.front().*set).extra.size(); ++i) {
+    out.extra.push_back(
+        stack([i](const Batch& b) -> const torch::Tensor& { return b.extra[i]; }, false));
+  }
+  return out;
+}
+
+/// Applies `cut` to every tensor of a stacked data set (undefined weights stay undefined).
+template <typename Cut>
+Batch cut_members(const Batch& set, const Cut& cut) {
+  Batch out{cut(set.x), cut(set.y), set.weight.defined() ? cut(set.weight) : torch::Tensor(), {}};
+  for (const auto& t : set.extra) out.extra.push_back(cut(t));
+  return out;
+}
+
+/// Events `index` (int64 [K * b], rows of the flattened [K * N] events) of a stacked data set,
+/// as a minibatch [K, b, ...].
+Batch take_events(const Batch& set, const torch::Tensor& index, std::int64_t members,
+                  std::int64_t events) {
+  return cut_members(set, [&](const torch::Tensor& t) {
+    std::vector<std::int64_t> flat_shape = {-1};
+    std::vector<std::int64_t> batch_shape = {members, events};
+    for (std::int64_t d = 2; d < t.dim(); ++d) {
+      flat_shape.push_back(t.size(d));
+      batch_shape.push_back(t.size(d));
+    }
+    return t.view(flat_shape).index_select(0, index).view(batch_shape);
+  });
 }
 
 void check_logits(const torch::Tensor& logits, std::int64_t members, std::int64_t events) {
@@ -72,6 +123,28 @@ void check_logits(const torch::Tensor& logits, std::int64_t members, std::int64_
                       std::to_string(members) + " members x " + std::to_string(events) +
                       " events (a stacked classifier must return [K, N]) fix the model's "
                       "forward()");
+  }
+}
+
+/// Checks a loss's result for `members` x `events` (logits as check_logits); `backward`: it
+/// must carry the objective to backpropagate.
+void check_loss(const StackLoss& out, std::int64_t members, std::int64_t events, bool backward) {
+  check_logits(out.logits, members, events);
+  const auto fail = [members](const std::string& what, const torch::Tensor& t, const char* wanted) {
+    throw core::Error("the loss returned " + what + " of shape " +
+                      (t.defined() ? shape_of(t) : std::string("(none)")) + " for " +
+                      std::to_string(members) + " members (" + wanted + ") fix the model's loss");
+  };
+  if (!out.loss.defined() || out.loss.dim() != 1 || out.loss.size(0) != members) {
+    fail("losses", out.loss, "one per member, [K]");
+  }
+  if (backward && (!out.objective.defined() || out.objective.numel() != 1)) {
+    fail("an objective", out.objective, "a scalar to backpropagate");
+  }
+  for (const auto& term : out.terms) {
+    if (!term.defined() || term.dim() != 1 || term.size(0) != members) {
+      fail("a term", term, "one value per member, [K]");
+    }
   }
 }
 
@@ -203,35 +276,52 @@ class Optimizer {
 
 /// Per-member losses and accuracies of a stacked evaluation.
 struct StackedEvaluation {
-  std::vector<double> loss;      // mean (weighted) binary cross-entropy per event, per member
+  std::vector<double> loss;      // mean loss per event (the model's loss), per member
   std::vector<double> accuracy;  // fraction with (logit > 0) == label, per member
 };
 
-/// The (weighted) per-event losses of a minibatch [K, b].
-torch::Tensor event_losses(const torch::Tensor& logits, const torch::Tensor& y,
-                           const torch::Tensor& weight) {
-  const auto loss = torch::binary_cross_entropy_with_logits(logits, y, {}, {}, at::Reduction::None);
-  return weight.defined() ? loss * weight : loss;
+/// The default loss: (weighted) binary cross-entropy on the logits, each member's mean over
+/// its events.
+StackLoss binary_cross_entropy(const StackView& model, const Batch& batch) {
+  StackLoss out;
+  out.logits = model.logits(batch.x);
+  check_logits(out.logits, batch.y.size(0), batch.y.size(1));
+  const auto b = batch.y.size(1);
+  // Each member's gradient is that of its own mean loss, divided by b in the same place as
+  // binary_cross_entropy_with_logits' backward with mean reduction divides it; the members'
+  // parameters are disjoint, so summing their losses mixes nothing.
+  const bool backward = out.logits.requires_grad();
+  if (backward) out.logits.register_hook([b](torch::Tensor grad) { return grad / b; });
+  auto per_event =
+      torch::binary_cross_entropy_with_logits(out.logits, batch.y, {}, {}, at::Reduction::None);
+  if (batch.weight.defined()) per_event = per_event * batch.weight;
+  if (backward) out.objective = per_event.sum();
+  out.loss = per_event.detach().mean(1);
+  return out;
 }
 
-StackedEvaluation evaluate(const StackView& model, const torch::Tensor& x, const torch::Tensor& y,
-                           const torch::Tensor& w, std::int64_t batch_size) {
+/// The model's loss (its hook, else binary cross-entropy) on a stacked minibatch.
+StackLoss minibatch_loss(const StackView& model, const Batch& batch) {
+  if (!model.loss) return binary_cross_entropy(model, batch);
+  auto out = model.loss(batch);
+  check_loss(out, batch.y.size(0), batch.y.size(1), torch::GradMode::is_enabled());
+  return out;
+}
+
+StackedEvaluation evaluate(const StackView& model, const Batch& set, std::int64_t batch_size) {
   torch::NoGradGuard no_grad;
   model.module->eval();
-  const std::int64_t members = x.size(0);
-  const std::int64_t n = x.size(1);
-  auto loss_sum = torch::zeros({members}, x.options().dtype(torch::kFloat64));
-  auto correct = torch::zeros({members}, x.options().dtype(torch::kInt64));
+  const std::int64_t members = set.y.size(0);
+  const std::int64_t n = set.y.size(1);
+  auto loss_sum = torch::zeros({members}, set.y.options().dtype(torch::kFloat64));
+  auto correct = torch::zeros({members}, set.y.options().dtype(torch::kInt64));
   for (std::int64_t start = 0; start < n; start += batch_size) {
     const std::int64_t end = std::min(n, start + batch_size);
-    const auto xb = x.slice(1, start, end);
-    const auto yb = y.slice(1, start, end);
-    const auto logits = model.logits(xb);
-    check_logits(logits, members, end - start);
-    const auto wb = w.defined() ? w.slice(1, start, end) : torch::Tensor();
-    loss_sum +=
-        event_losses(logits, yb, wb).mean(1).to(torch::kFloat64) * static_cast<double>(end - start);
-    correct += ((logits > 0) == (yb > 0.5)).sum(1);
+    const auto chunk =
+        cut_members(set, [&](const torch::Tensor& t) { return t.slice(1, start, end); });
+    const auto out = minibatch_loss(model, chunk);
+    loss_sum += out.loss.to(torch::kFloat64) * static_cast<double>(end - start);
+    correct += ((out.logits > 0) == (chunk.y > 0.5)).sum(1);
   }
   const auto loss_cpu = loss_sum.cpu();
   const auto correct_cpu = correct.cpu();
@@ -285,7 +375,7 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
                                       const StackKeepGoing& keep_going,
                                       const OptimizerState* initial_optimizer) {
   config.validate();
-  if (!model.module || !model.logits) {
+  if (!model.module || (!model.logits && !model.loss)) {
     throw core::Error("the trainer got an empty model (a bug in the caller)");
   }
   if (members.empty()) {
@@ -294,19 +384,39 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
         "data set per stacked network");
   }
   const bool weighted = members.front().train.weight.defined();
+  const bool validated = members.front().validation.x.defined();
+  if (!validated && config.average_best_epochs > 1) {
+    throw core::InputError("trainer", "average_best_epochs",
+                           std::to_string(config.average_best_epochs),
+                           "the best epochs are chosen on validation events, and this training "
+                           "has none; use 1 or give it a validation set");
+  }
   for (std::size_t k = 0; k < members.size(); ++k) {
     check_batch(members[k].train, set_name("training", model.axis, k));
-    check_batch(members[k].validation, set_name("validation", model.axis, k));
+    if (members[k].validation.x.defined() != validated) {
+      throw core::InputError("ensemble member " + std::to_string(k) +
+                             (validated ? " has no" : " has a") +
+                             " validation set unlike member 0 (stacked members stop alike) group "
+                             "only tasks with the same splits");
+    }
+    if (validated) check_batch(members[k].validation, set_name("validation", model.axis, k));
     for (const auto* part : {"train", "validation"}) {
       const bool train = std::string(part) == "train";
+      if (!train && !validated) continue;
       const auto& a = train ? members[k].train : members[k].validation;
       const auto& b = train ? members.front().train : members.front().validation;
-      if (a.x.sizes() != b.x.sizes()) {
+      bool alike = a.x.sizes() == b.x.sizes() && a.extra.size() == b.extra.size();
+      for (std::size_t i = 0; alike && i < a.extra.size(); ++i) {
+        alike = a.extra[i].sizes() == b.extra[i].sizes() &&
+                a.extra[i].scalar_type() == b.extra[i].scalar_type();
+      }
+      if (!alike) {
         throw core::InputError("ensemble member " + std::to_string(k) + " has " + part +
                                " data of shape " + shape_of(a.x) + " but member 0 has " +
                                shape_of(b.x) +
-                               " (stacked members train on equally many events of one shape) "
-                               "group only tasks with the same sample sizes");
+                               " (or their per-event tensors differ; stacked members train on "
+                               "equally many events of one shape) group only tasks with the same "
+                               "sample sizes");
       }
       if (a.weight.defined() != weighted) {
         throw core::InputError("ensemble member " + std::to_string(k) +
@@ -334,25 +444,11 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
   module.to(device);
 
   // All data move to the device once, stacked [K, N, ...]; minibatches are gathered there.
-  std::vector<torch::Tensor> parts;
-  const auto gather = [&](auto pick) {
-    parts.clear();
-    for (const auto& m : members) parts.push_back(pick(m));
-    return stack_to(parts, device);
-  };
-  auto x_train = gather([](const EnsembleMember& m) { return m.train.x; });
-  auto y_train = gather([](const EnsembleMember& m) { return m.train.y; });
-  auto x_val = gather([](const EnsembleMember& m) { return m.validation.x; });
-  auto y_val = gather([](const EnsembleMember& m) { return m.validation.y; });
-  torch::Tensor w_train;
-  torch::Tensor w_val;
-  if (weighted) {
-    w_train = gather([](const EnsembleMember& m) { return m.train.weight; });
-    w_val = gather([](const EnsembleMember& m) { return m.validation.weight; });
-  }
-  const std::int64_t n = x_train.size(1);
+  Batch train = stack_members(members, &EnsembleMember::train, device);
+  Batch validation;
+  if (validated) validation = stack_members(members, &EnsembleMember::validation, device);
+  const std::int64_t n = train.y.size(1);
   const std::int64_t batch_size = config.batch_size;
-  const auto event_shape = x_train.sizes().slice(2).vec();
 
   const std::vector<torch::Tensor> live = state_tensors(module);
   Optimizer optimizer(module.parameters(), config, model.axis);
@@ -400,43 +496,42 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
     }
     const auto permutation =
         torch::from_blob(flat.data(), {rows, n}, torch::kInt64).clone().to(device);
-    std::vector<std::int64_t> flat_shape = {rows * n};
-    flat_shape.insert(flat_shape.end(), event_shape.begin(), event_shape.end());
-    const auto x_flat = x_train.view(flat_shape);
-    const auto y_flat = y_train.view({rows * n});
-    const auto w_flat = weighted ? w_train.view({rows * n}) : torch::Tensor();
     // Sums stay on the device so a GPU is not synchronised after every minibatch.
-    auto loss_sum = torch::zeros({rows}, x_train.options().dtype(torch::kFloat64));
-    auto correct = torch::zeros({rows}, x_train.options().dtype(torch::kInt64));
+    const auto sum_options = train.y.options().dtype(torch::kFloat64);
+    auto loss_sum = torch::zeros({rows}, sum_options);
+    auto correct = torch::zeros({rows}, train.y.options().dtype(torch::kInt64));
+    std::vector<torch::Tensor> term_sums;
     for (std::int64_t start = 0; start < n; start += batch_size) {
       const std::int64_t end = std::min(n, start + batch_size);
       const std::int64_t b = end - start;
       const auto index = permutation.slice(1, start, end).reshape({rows * b});
-      std::vector<std::int64_t> batch_shape = {rows, b};
-      batch_shape.insert(batch_shape.end(), event_shape.begin(), event_shape.end());
-      const auto xb = x_flat.index_select(0, index).view(batch_shape);
-      const auto yb = y_flat.index_select(0, index).view({rows, b});
-      const auto wb = weighted ? w_flat.index_select(0, index).view({rows, b}) : torch::Tensor();
+      const Batch minibatch = take_events(train, index, rows, b);
       optimizer.zero_grad();
-      const auto logits = model.logits(xb);
-      if (start == 0) check_logits(logits, rows, b);
-      // Each member's gradient is that of its own mean loss, divided by b in the same place
-      // as binary_cross_entropy_with_logits' backward with mean reduction divides it; the
-      // members' parameters are disjoint, so summing their losses mixes nothing.
-      if (logits.requires_grad()) {
-        logits.register_hook([b](torch::Tensor grad) { return grad / b; });
-      }
-      const auto per_event = event_losses(logits, yb, wb);
-      per_event.sum().backward();
+      const StackLoss out = minibatch_loss(model, minibatch);
+      out.objective.backward();
       if (config.gradient_clip > 0) optimizer.clip_gradients(config.gradient_clip);
       optimizer.step();
       torch::NoGradGuard no_grad;
-      loss_sum += per_event.detach().mean(1).to(torch::kFloat64) * static_cast<double>(b);
-      correct += ((logits.detach() > 0) == (yb > 0.5)).sum(1);
+      loss_sum += out.loss.detach().to(torch::kFloat64) * static_cast<double>(b);
+      correct += ((out.logits.detach() > 0) == (minibatch.y > 0.5)).sum(1);
+      while (term_sums.size() < out.terms.size()) {
+        term_sums.push_back(torch::zeros({rows}, sum_options));
+      }
+      for (std::size_t i = 0; i < out.terms.size(); ++i) {
+        term_sums[i] += out.terms[i].detach().to(torch::kFloat64) * static_cast<double>(b);
+      }
     }
     const auto loss_cpu = loss_sum.cpu();
     const auto correct_cpu = correct.cpu();
-    const StackedEvaluation val = evaluate(model, x_val, y_val, w_val, batch_size);
+    std::vector<torch::Tensor> terms_cpu;
+    for (const auto& t : term_sums) terms_cpu.push_back(t.cpu());
+    StackedEvaluation val;
+    if (validated) {
+      val = evaluate(model, validation, batch_size);
+    } else {
+      val.loss.assign(active.size(), std::numeric_limits<double>::quiet_NaN());
+      val.accuracy = val.loss;
+    }
 
     // Per member: divergence, improvement, then (after keep_going) patience and the epoch
     // limit.
@@ -452,8 +547,12 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
           static_cast<double>(n);
       record.val_loss = val.loss[r];
       record.val_accuracy = val.accuracy[r];
+      for (const auto& t : terms_cpu) {
+        record.train_terms.push_back(t[static_cast<std::int64_t>(r)].item<double>() /
+                                     static_cast<double>(n));
+      }
       m.outcome.history.push_back(record);
-      if (!std::isfinite(record.train_loss) || !std::isfinite(record.val_loss)) {
+      if (!std::isfinite(record.train_loss) || (validated && !std::isfinite(record.val_loss))) {
         m.outcome.status = TrainStatus::kDiverged;
         m.outcome.failure_reason = std::string("non-finite ") +
                                    (std::isfinite(record.train_loss) ? "validation" : "training") +
@@ -462,6 +561,7 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
         continue;
       }
       if (first_training == nullptr) first_training = &m.outcome.history.back();
+      if (!validated) continue;  // no best epochs and no patience to count
       const auto keep = static_cast<std::size_t>(config.average_best_epochs);
       if (keep > 1 && (m.kept.size() < keep || record.val_loss < std::get<0>(m.kept.back()))) {
         torch::NoGradGuard no_grad;
@@ -519,14 +619,9 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
         tensor.set_data(t.detach().index_select(0, keep));
       }
       optimizer.compact(keep);
-      x_train = x_train.index_select(0, keep);
-      y_train = y_train.index_select(0, keep);
-      x_val = x_val.index_select(0, keep);
-      y_val = y_val.index_select(0, keep);
-      if (weighted) {
-        w_train = w_train.index_select(0, keep);
-        w_val = w_val.index_select(0, keep);
-      }
+      const auto keep_members = [&keep](const torch::Tensor& t) { return t.index_select(0, keep); };
+      train = cut_members(train, keep_members);
+      if (validated) validation = cut_members(validation, keep_members);
     }
     active = std::move(still_active);
   }

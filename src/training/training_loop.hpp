@@ -1,9 +1,11 @@
 #pragma once
-/// The one training loop behind train_classifier (a stack of one) and train_ensemble (a stack
-/// of K): minibatches, the loss, the optimizer (Adam / AdamW with a learning-rate schedule and
-/// per-member gradient clipping), early stopping on validation loss, best-weight snapshots,
-/// divergence and keep_going checks. Single and stacked training differ only in how a member's
-/// weights are addressed (MemberAxis), so every option behaves identically in both.
+/// The one training loop behind train_classifier and train_attention (stacks of one) and
+/// train_ensemble (a stack of K): minibatches, the loss, the optimizer (Adam / AdamW with a
+/// learning-rate schedule and per-member gradient clipping), early stopping on validation loss,
+/// best-weight snapshots, divergence and keep_going checks. Single and stacked training differ
+/// only in how a member's weights are addressed (MemberAxis), so every option behaves
+/// identically in both. Networks with more inputs or another loss plug in through
+/// Batch::extra and StackView::loss.
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
@@ -20,12 +22,31 @@ namespace cwola::training {
 /// are one network's own tensors (a stack of one).
 enum class MemberAxis { kStacked, kSingle };
 
+/// A loss hook's result for one minibatch of the K members still training.
+struct StackLoss {
+  /// Scalar whose gradient with respect to member k's parameters is that of member k's loss
+  /// (e.g. the sum over members: their parameters are disjoint); the loop backpropagates it.
+  /// Needed only where the forward pass records gradients.
+  torch::Tensor objective;
+  /// [K] each member's loss on the minibatch: the epoch record's loss, the divergence check
+  /// and early stopping read it.
+  torch::Tensor loss;
+  /// [K, b] classification logits, for the accuracy (logit > 0 against y > 0.5).
+  torch::Tensor logits;
+  /// Further terms to report, each [K] (e.g. the attention network's assignment and
+  /// classification terms); EpochRecord::train_terms averages them like the loss.
+  std::vector<torch::Tensor> terms;
+};
+
 /// The loop's view of a model: forward x [K, N, ...] -> logits [K, N] for the members still
-/// training, in stack order.
+/// training, in stack order. `loss` (optional) replaces binary cross-entropy on those logits:
+/// it gets a minibatch of every member, stacked (x [K, b, ...], y [K, b], weight [K, b] if
+/// weighted, each Batch::extra tensor [K, b, ...]); without it `logits` must be set.
 struct StackView {
   std::shared_ptr<torch::nn::Module> module;
   std::function<torch::Tensor(const torch::Tensor&)> logits;
   MemberAxis axis = MemberAxis::kStacked;
+  std::function<StackLoss(const Batch&)> loss{};  // {}: {module, logits, axis} stays complete
 };
 
 /// Called after every epoch with the record of the first member still training; false
@@ -36,6 +57,11 @@ using StackKeepGoing = std::function<bool(const EpochRecord&)>;
 /// MemberAxis::kSingle there must be exactly one member). Returns one outcome per member.
 /// kSingle only: `initial_optimizer` (optional) continues that Adam state, and each outcome's
 /// `optimizer` is the state belonging to the weights the model ends with.
+/// No validation set: when every member's validation Batch has no tensors (x undefined), each
+/// trains exactly max_epochs (no early stopping, patience unused, divergence judged on the
+/// training loss alone) and keeps its last weights; best_epoch stays -1, the records' validation
+/// values are NaN, and average_best_epochs must be 1. A validation set with no events (x
+/// [0, ...]) is still an error: that is a split gone wrong, not a choice.
 std::vector<TrainOutcome> train_stack(const StackView& model,
                                       const std::vector<EnsembleMember>& members,
                                       const TrainerConfig& config, torch::Device device,

@@ -2,6 +2,7 @@
 // (train_classifier, a stack of one) and for a member of a stack (train_ensemble).
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <functional>
@@ -115,6 +116,70 @@ training::testing::TrainedTasks stacked(const std::vector<Task>& tasks,
   return result;
 }
 
+/// A quadratic regression loss for the loop's loss hook: a Linear(3, 2) module alone, its
+/// outputs against targets carried as an extra per-event tensor; mean over events, scaled so
+/// that the gradient norm is far above the clip.
+training::StackLoss quadratic_loss(torch::nn::Linear& linear, const Batch& batch) {
+  const auto predicted = linear->forward(batch.x.select(0, 0));  // a stack of one
+  const auto loss = 50 * (predicted - batch.extra.at(0).select(0, 0)).pow(2).sum(1).mean();
+  training::StackLoss out;
+  out.objective = loss;
+  out.loss = loss.detach().unsqueeze(0);
+  out.logits = predicted.detach().select(1, 0).unsqueeze(0);
+  out.terms = {2 * loss.detach().unsqueeze(0)};
+  return out;
+}
+
+Batch regression_data(std::int64_t n) {
+  torch::manual_seed(17);
+  const auto x = torch::randn({n, 3});
+  const auto target = torch::stack({x.select(1, 0) - 2 * x.select(1, 2), x.sum(1) + 1}, 1);
+  return {x, (x.select(1, 1) > 0).to(torch::kFloat32), {}, {target}};
+}
+
+/// The reference: torch::optim::AdamW with torch::nn::utils::clip_grad_norm_ (clip 0: none) on
+/// the loop's minibatches (same epoch order), as a LibTorch user writes it.
+std::vector<double> reference_training(torch::nn::Linear& linear, const Batch& data,
+                                       const TrainerConfig& config, std::uint64_t seed) {
+  torch::optim::AdamW optimizer(
+      linear->parameters(),
+      torch::optim::AdamWOptions(config.learning_rate).weight_decay(config.weight_decay));
+  std::mt19937_64 rng(seed);
+  std::vector<std::int64_t> order(static_cast<std::size_t>(data.x.size(0)));
+  std::vector<double> losses;
+  for (int epoch = 0; epoch < config.max_epochs; ++epoch) {
+    training::draw_epoch_order(order, rng);
+    const auto index = torch::tensor(order, torch::kInt64);
+    double sum = 0;
+    for (std::int64_t start = 0; start < data.x.size(0); start += config.batch_size) {
+      const auto rows =
+          index.narrow(0, start, std::min<std::int64_t>(config.batch_size, data.x.size(0) - start));
+      const Batch minibatch{data.x.index_select(0, rows).unsqueeze(0),
+                            {},
+                            {},
+                            {data.extra[0].index_select(0, rows).unsqueeze(0)}};
+      optimizer.zero_grad();
+      const auto out = quadratic_loss(linear, minibatch);
+      out.objective.backward();
+      if (config.gradient_clip > 0) {
+        torch::nn::utils::clip_grad_norm_(linear->parameters(), config.gradient_clip);
+      }
+      optimizer.step();
+      sum += out.loss.item<double>() * static_cast<double>(rows.size(0));
+    }
+    losses.push_back(sum / static_cast<double>(data.x.size(0)));
+  }
+  return losses;
+}
+
+double max_difference(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  double most = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    most = std::max(most, (a[i] - b[i]).abs().max().item<double>());
+  }
+  return most;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(training_loop)
@@ -221,6 +286,160 @@ BOOST_AUTO_TEST_CASE(options_change_training_as_they_should) {
   auto bad = tasks[0];
   bad.data.train.weight = torch::ones({3});
   BOOST_CHECK_THROW(alone({bad}, base_config()), cwola::core::InputError);
+}
+
+// The loop's AdamW with clipping is the optimizer the attention network used to call:
+// torch::optim::AdamW with torch::nn::utils::clip_grad_norm_, up to the rounding of the
+// gradient norm (the loop sums all squared entries, LibTorch takes the norm of per-parameter
+// norms); without clipping, bit for bit. Also: a loss hook with an extra per-event tensor, and
+// training without a validation set (all epochs, the last weights).
+BOOST_AUTO_TEST_CASE(adamw_with_clipping_is_torch_optim_adamw_with_clip_grad_norm) {
+  const auto data = regression_data(200);
+  TrainerConfig config;
+  config.max_epochs = 3;
+  config.batch_size = 64;  // 4 minibatches per epoch, the last one short
+  config.learning_rate = 0.05;
+  config.weight_decay = 0.1;
+  config.gradient_clip = 0.5;  // far below the gradient norms of quadratic_loss
+  config.patience = 1;         // unused without validation events
+  const auto fresh = [] {
+    torch::manual_seed(3);
+    return torch::nn::Linear(3, 2);
+  };
+  auto ours = fresh();
+  const training::StackView view{
+      ours.ptr(), {}, training::MemberAxis::kSingle, [&ours](const Batch& b) {
+        return quadratic_loss(ours, b);
+      }};
+  const auto outcome =
+      training::train_stack(view, {EnsembleMember{data, {}, 7}}, config, kCpu, {}).front();
+  auto reference = fresh();
+  const auto losses = reference_training(reference, data, config, 7);
+  auto unclipped = fresh();
+  auto no_clip = config;
+  no_clip.gradient_clip = 0;
+  reference_training(unclipped, data, no_clip, 7);
+
+  BOOST_TEST((outcome.status == training::TrainStatus::kCompleted));
+  BOOST_TEST(outcome.best_epoch == -1);
+  BOOST_REQUIRE(outcome.history.size() == 3U);
+  for (std::size_t e = 0; e < 3; ++e) {
+    const auto& record = outcome.history[e];
+    BOOST_TEST(record.train_loss == losses[e], boost::test_tools::tolerance(1e-5));
+    BOOST_REQUIRE(record.train_terms.size() == 1U);
+    BOOST_TEST(record.train_terms[0] == 2 * record.train_loss, boost::test_tools::tolerance(1e-6));
+    BOOST_TEST(std::isnan(record.val_loss));
+  }
+  const double difference = max_difference(ours->parameters(), reference->parameters());
+  const double clipping = max_difference(reference->parameters(), unclipped->parameters());
+  BOOST_TEST_MESSAGE("largest parameter difference to torch::optim::AdamW + clip_grad_norm_: "
+                     << difference << "; clipping itself moves them by " << clipping);
+  BOOST_TEST(difference < 1e-6);
+  BOOST_TEST(clipping > 1e-2);
+  // Without clipping the two are the same tensor operations: bit for bit.
+  auto ours_unclipped = fresh();
+  const training::StackView unclipped_view{
+      ours_unclipped.ptr(), {}, training::MemberAxis::kSingle, [&ours_unclipped](const Batch& b) {
+        return quadratic_loss(ours_unclipped, b);
+      }};
+  training::train_stack(unclipped_view, {EnsembleMember{data, {}, 7}}, no_clip, kCpu, {});
+  BOOST_TEST(max_difference(ours_unclipped->parameters(), unclipped->parameters()) == 0.0);
+}
+
+// Extra per-event tensors are cut with the same rows as x, for every member of a stack; a
+// loss hook that computes binary cross-entropy trains as the built-in loss does.
+BOOST_AUTO_TEST_CASE(extra_tensors_travel_with_their_events_through_a_stack) {
+  // Member k's events carry their id (1000 k + i, validation + 500) in x and as an int64 tensor.
+  std::vector<EnsembleMember> members;
+  for (std::int64_t k = 0; k < 2; ++k) {
+    auto train = make_data(130, 10 + k, false);
+    auto validation = make_data(70, 20 + k, false);
+    for (auto* set : {&train, &validation}) {
+      const auto ids =
+          torch::arange(set->x.size(0), torch::kInt64) + 1000 * k + (set == &train ? 0 : 500);
+      set->x.select(1, 0).copy_(ids.to(torch::kFloat32) / 1000);
+      set->extra = {ids};
+    }
+    members.push_back({train, validation, static_cast<std::uint64_t>(5 + k)});
+  }
+  auto config = base_config();
+  config.max_epochs = 2;
+  config.patience = 2;
+  const auto build = [] {
+    std::vector<models::DenseNetwork> nets;
+    for (int k = 0; k < 2; ++k) {
+      training::seed_weight_init(40 + k);
+      nets.emplace_back(models::DenseNetworkConfig{2, {4}});
+    }
+    return models::EnsembleDenseNetwork(nets);
+  };
+  auto hooked = build();
+  std::vector<std::vector<std::int64_t>> seen(2);
+  bool rows_match = true;
+  training::StackView view{hooked.ptr(), {}, training::MemberAxis::kStacked};
+  view.loss = [&](const Batch& b) {
+    const auto ids = b.extra.at(0);
+    rows_match = rows_match && torch::equal(ids.to(torch::kFloat32) / 1000, b.x.select(2, 0));
+    if (torch::GradMode::is_enabled()) {  // a training minibatch
+      for (std::int64_t k = 0; k < 2; ++k) {
+        const auto row = ids[k].contiguous();
+        seen[k].insert(seen[k].end(), row.data_ptr<std::int64_t>(),
+                       row.data_ptr<std::int64_t>() + row.numel());
+      }
+    }
+    training::StackLoss out;
+    out.logits = hooked->forward(b.x);
+    const auto loss =
+        torch::binary_cross_entropy_with_logits(out.logits, b.y, {}, {}, at::Reduction::None)
+            .mean(1);
+    out.objective = loss.sum();
+    out.loss = loss.detach();
+    return out;
+  };
+  const auto outcomes = training::train_stack(view, members, config, kCpu, {});
+  BOOST_TEST(rows_match);
+  for (std::int64_t k = 0; k < 2; ++k) {
+    // Every training event of member k, once per epoch, and only member k's.
+    std::sort(seen[k].begin(), seen[k].end());
+    std::vector<std::int64_t> expected;
+    for (std::int64_t i = 0; i < 130; ++i) expected.insert(expected.end(), 2, 1000 * k + i);
+    BOOST_TEST(seen[k] == expected, boost::test_tools::per_element());
+  }
+  auto plain = build();
+  const auto built_in =
+      training::train_ensemble(training::as_stacked_classifier(plain), members, config, kCpu);
+  for (std::size_t k = 0; k < 2; ++k) {
+    BOOST_REQUIRE(outcomes[k].history.size() == built_in[k].history.size());
+    for (std::size_t e = 0; e < outcomes[k].history.size(); ++e) {
+      BOOST_TEST(outcomes[k].history[e].val_loss == built_in[k].history[e].val_loss,
+                 boost::test_tools::tolerance(1e-5));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(malformed_extra_tensors_and_validation_sets_are_rejected) {
+  auto config = base_config();
+  training::seed_weight_init(1);
+  models::DenseNetwork net(models::DenseNetworkConfig{2, {4}});
+  const auto model = training::as_classifier(net);
+  auto train = make_data(100, 1, false);
+  const auto validation = make_data(50, 2, false);
+  train.extra = {torch::zeros({99})};  // one row short
+  BOOST_CHECK_THROW(training::train_classifier(model, train, validation, config, 1, kCpu),
+                    cwola::core::InputError);
+  train.extra.clear();
+  // No validation set: the best epochs cannot be chosen.
+  config.average_best_epochs = 2;
+  BOOST_CHECK_THROW(training::train_classifier(model, train, Batch{}, config, 1, kCpu),
+                    cwola::core::InputError);
+  // Stacked members either all have a validation set or none has.
+  models::EnsembleDenseNetwork ensemble(std::vector<models::DenseNetwork>(2, net));
+  config.average_best_epochs = 1;
+  BOOST_CHECK_THROW(
+      training::train_ensemble(training::as_stacked_classifier(ensemble),
+                               {EnsembleMember{train, validation, 1}, EnsembleMember{train, {}, 2}},
+                               config, kCpu),
+      cwola::core::InputError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
