@@ -177,13 +177,12 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   s.classifier = read_classifier_settings(config);
   s.cnn.dropout = s.classifier.dropout;
   if (s.classifier.batch_norm) {
-    // Measured (tests/training/test_ensemble_cnn_training.cpp, 12 epochs): with batch norm the
-    // head's Linear biases get only rounding-noise gradients, which Adam scales up to full
-    // steps, so a stacked CNN and the same CNN alone end 0.03-0.25 apart in their scores.
+    // Measured (tests/training/test_ensemble_cnn_training.cpp, 12 epochs): with batch norm a
+    // stacked CNN and the same CNN alone end 0.03-0.25 apart in their scores, their training
+    // losses equal to every digit; the running statistics drift (docs/training.md).
     config.fail("model.batch_norm",
-                "is not offered for the hidden-valley CNN: stacked and one-by-one training would "
-                "not agree beyond rounding (the dense head's biases drift on rounding noise "
-                "under Adam); leave it unset");
+                "is not offered for the hidden-valley CNN: stacked and one-by-one training do "
+                "not agree beyond rounding with it (docs/training.md); leave it unset");
   }
 
   // The event files: efficiencies and the mixing counts of this point.
