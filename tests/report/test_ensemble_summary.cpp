@@ -62,6 +62,29 @@ double brute_force_max_sic(const std::vector<float>& scores,
 }
 
 const std::vector<double> kGrid = metrics::log_grid(1e-3, 1.0, 13);
+/// A Gaussian-study store layout of `points` points (one axis) with `repeats` tasks each,
+/// keeping scores of `width` events.
+store::StoreLayout score_layout(const std::string& job_text, const std::string& axis,
+                                const std::vector<std::string>& values, std::uint64_t repeats,
+                                std::size_t width) {
+  store::StoreLayout layout;
+  layout.study = "gaussian";
+  layout.job_name = "ensembles";
+  layout.job_text = job_text;
+  layout.job_hash = "e";
+  layout.axes = {axis};
+  for (const auto& v : values) layout.point_axis_values.push_back({v});
+  for (std::uint64_t t = 0; t < values.size() * repeats; ++t) {
+    layout.task_point.push_back(t / repeats);
+    layout.task_repeat.push_back(t % repeats);
+    layout.task_seed.push_back(t);
+  }
+  layout.result_columns = {"auc"};
+  layout.max_epochs = 1;
+  layout.roc_grid = kGrid;
+  layout.score_width = width;
+  return layout;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(ensemble_summary)
@@ -88,23 +111,9 @@ BOOST_AUTO_TEST_CASE(mean_scores_average_event_by_event) {
 // is the mean of its members, and (independent noise) beats each of them.
 BOOST_AUTO_TEST_CASE(ensembles_of_points_with_reasons) {
   const std::string path = "ensemble_summary_test.h5";
-  store::StoreLayout layout;
-  layout.study = "gaussian";
-  layout.job_name = "ens";
-  layout.job_text = "[job]\n";
-  layout.job_hash = "e";
-  layout.axes = {"gaussian.f1"};
-  layout.point_axis_values = {{"0.6"}, {"0.7"}, {"0.8"}};
-  for (std::uint64_t t = 0; t < 12; ++t) {
-    layout.task_point.push_back(t / 4);
-    layout.task_repeat.push_back(t % 4);
-    layout.task_seed.push_back(t);
-  }
-  layout.result_columns = {"auc"};
-  layout.max_epochs = 1;
-  layout.roc_grid = kGrid;
   const auto labels = half_labels(600);
-  layout.score_width = labels.size();
+  const auto layout =
+      score_layout("[job]\n", "gaussian.f1", {"0.6", "0.7", "0.8"}, 4, labels.size());
   store::Provenance provenance;
   auto store = store::ResultsStore::create(MPI_COMM_SELF, path, layout, provenance, true);
   std::vector<std::vector<float>> point0;
@@ -145,23 +154,9 @@ BOOST_AUTO_TEST_CASE(ensembles_of_points_with_reasons) {
 // its mean score, and the summary holds their mean, std (over groups, as over repeats) and count.
 BOOST_AUTO_TEST_CASE(ensembles_of_ensemble_size_members) {
   const std::string path = "ensemble_groups_test.h5";
-  store::StoreLayout layout;
-  layout.study = "gaussian";
-  layout.job_name = "groups";
-  layout.job_text = "[job]\n[metrics]\nensemble_size = 2\n";
-  layout.job_hash = "g";
-  layout.axes = {"metrics.ensemble_size"};
-  layout.point_axis_values = {{"2"}, {"3"}};
-  for (std::uint64_t t = 0; t < 10; ++t) {
-    layout.task_point.push_back(t / 5);
-    layout.task_repeat.push_back(t % 5);
-    layout.task_seed.push_back(t);
-  }
-  layout.result_columns = {"auc"};
-  layout.max_epochs = 1;
-  layout.roc_grid = kGrid;
   const auto labels = half_labels(400);
-  layout.score_width = labels.size();
+  const auto layout = score_layout("[job]\n[metrics]\nensemble_size = 2\n", "metrics.ensemble_size",
+                                   {"2", "3"}, 5, labels.size());
   store::Provenance provenance;
   auto store = store::ResultsStore::create(MPI_COMM_SELF, path, layout, provenance, true);
   std::vector<std::vector<float>> members;
