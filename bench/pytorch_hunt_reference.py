@@ -26,18 +26,15 @@ Run with any Python that has torch, numpy and h5py (Debian's /usr/bin/python3 wi
 and python3-h5py). Prints one JSON object.
 """
 import argparse
-import copy
 import json
-import math
 import time
 
 import h5py
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 # The dense benchmark's reference network and AUC (this script's directory is on sys.path).
-from pytorch_reference import Net, auc_score  # noqa: E402
+from pytorch_reference import add_training_arguments, auc_score, train_dense  # noqa: E402
 
 
 def read_table(path, table, features, mass):
@@ -46,42 +43,6 @@ def read_table(path, table, features, mass):
         x = np.stack([group[c][()] for c in features], axis=1).astype(np.float32)
         m = group[mass][()].astype(np.float64)
     return x, m
-
-
-def train_one(args, x_train, y_train, w_train, x_val, y_val, w_val):
-    """One model: Adam, weighted BCE with logits, early stopping on the weighted validation
-    loss with the best weights kept. Returns (model, epochs run)."""
-    model = Net(x_train.shape[1], args.hidden).to(x_train.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
-    best_loss, best_state, wait, epochs = math.inf, None, 0, 0
-    n = len(x_train)
-    for _ in range(args.max_epochs):
-        model.train()
-        order = torch.randperm(n, device=x_train.device)
-        running = torch.zeros((), device=x_train.device)
-        for start in range(0, n, args.batch_size):
-            index = order[start:start + args.batch_size]
-            optimizer.zero_grad()
-            loss = F.binary_cross_entropy_with_logits(model(x_train[index]), y_train[index],
-                                                      weight=w_train[index])
-            loss.backward()
-            optimizer.step()
-            running += loss.detach() * len(index)
-        model.eval()
-        with torch.no_grad():
-            # Early stopping needs the value on the host: the one sync per epoch.
-            val_loss = F.binary_cross_entropy_with_logits(model(x_val), y_val,
-                                                          weight=w_val).item()
-        epochs += 1
-        if val_loss < best_loss:
-            best_loss, best_state, wait = val_loss, copy.deepcopy(model.state_dict()), 0
-        else:
-            wait += 1
-            if wait >= args.patience:
-                break
-    model.load_state_dict(best_state)
-    model.eval()
-    return model, epochs
 
 
 def run_seed(args, seed_index, background, signal, device):
@@ -132,8 +93,8 @@ def run_seed(args, seed_index, background, signal, device):
             x_train = xt[train]
             mean, std = x_train.mean(0), x_train.std(0)
             scale = lambda v: (v - mean) / std  # noqa: E731
-            model, epochs = train_one(args, scale(x_train), yt[train], wt[train],
-                                      scale(xt[val]), yt[val], wt[val])
+            model, epochs, _ = train_dense(args, scale(x_train), yt[train], scale(xt[val]),
+                                           yt[val], wt[train], wt[val])
             with torch.no_grad():
                 score += torch.sigmoid(model(scale(xt[held]))) / l
             tasks.append({"seed": seed_index, "fold": f, "inner": j, "epochs": epochs,
@@ -160,14 +121,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--inner-folds", type=int, default=4)
-    parser.add_argument("--hidden", default="32,32")
-    parser.add_argument("--max-epochs", type=int, default=30)
-    parser.add_argument("--patience", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--threads", type=int, default=0, help="0: PyTorch's default")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--seed", type=int, default=20261201)
+    add_training_arguments(parser, hidden="32,32", max_epochs=30, seed=20261201)
     args = parser.parse_args()
     args.hidden = [int(h) for h in args.hidden.split(",") if h]
     args.edges = [float(e) for e in args.edges.split(",")]

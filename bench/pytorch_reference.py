@@ -25,6 +25,7 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 # The harness's rank-sum AUC (numpy only; this script's directory is on sys.path).
 from bench import auc_score  # noqa: E402,F401  (also imported from here by the other references)
@@ -52,6 +53,60 @@ class Net(nn.Module):
         return self.net(x).squeeze(1)
 
 
+def train_dense(args, x_train, y_train, x_val, y_val, w_train=None, w_val=None):
+    """One dense network (Net): Adam, (weighted) BCE with logits in minibatches, early stopping
+    on the validation loss with the best weights kept. The data stay on their device; the
+    validation loss is the one host sync per epoch. Returns (model in eval mode, epochs run,
+    mean training loss of the last epoch)."""
+    device = x_train.device
+    model = Net(x_train.shape[1], args.hidden).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
+    best_loss, best_state, wait, epochs = math.inf, None, 0, 0
+    n = len(x_train)
+    train_losses = []  # per epoch, kept on the device: no host sync inside the epoch
+    for _ in range(args.max_epochs):
+        model.train()
+        order = torch.randperm(n, device=device)
+        running = torch.zeros((), device=device)
+        for start in range(0, n, args.batch_size):
+            index = order[start:start + args.batch_size]
+            optimizer.zero_grad()
+            loss = F.binary_cross_entropy_with_logits(
+                model(x_train[index]), y_train[index],
+                weight=None if w_train is None else w_train[index])
+            loss.backward()
+            optimizer.step()
+            running += loss.detach() * len(index)
+        train_losses.append(running / n)
+        model.eval()
+        with torch.no_grad():
+            # Early stopping needs the value on the host: the one sync per epoch.
+            val_loss = F.binary_cross_entropy_with_logits(model(x_val), y_val,
+                                                          weight=w_val).item()
+        epochs += 1
+        if val_loss < best_loss:
+            best_loss, best_state, wait = val_loss, copy.deepcopy(model.state_dict()), 0
+        else:
+            wait += 1
+            if wait >= args.patience:
+                break
+    model.load_state_dict(best_state)
+    model.eval()
+    return model, epochs, float(train_losses[-1])
+
+
+def add_training_arguments(parser, hidden, max_epochs, seed):
+    """The dense references' network and optimiser options (their defaults differ by study)."""
+    parser.add_argument("--hidden", default=hidden)
+    parser.add_argument("--max-epochs", type=int, default=max_epochs)
+    parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--threads", type=int, default=0, help="0: PyTorch's default")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--seed", type=int, default=seed)
+
+
 def run_task(args, f1, seed, device):
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
@@ -71,41 +126,11 @@ def run_task(args, f1, seed, device):
 
     x_train, y_train = x_train.to(device), y_train.to(device)
     x_val, y_val = x_val.to(device), y_val.to(device)
-    model = Net(args.dims, args.hidden).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
-    loss_fn = nn.BCEWithLogitsLoss()
-    best_loss, best_state, wait, epochs = math.inf, None, 0, 0
-    n = len(x_train)
-    train_losses = []  # per epoch, kept on the device: no host sync inside the epoch
-    for epoch in range(args.max_epochs):
-        model.train()
-        order = torch.randperm(n, device=device)
-        running = torch.zeros((), device=device)
-        for start in range(0, n, args.batch_size):
-            index = order[start:start + args.batch_size]
-            optimizer.zero_grad()
-            loss = loss_fn(model(x_train[index]), y_train[index])
-            loss.backward()
-            optimizer.step()
-            running += loss.detach() * len(index)
-        train_losses.append(running / n)
-        model.eval()
-        with torch.no_grad():
-            # Early stopping needs the value on the host: the one sync per epoch.
-            val_loss = loss_fn(model(x_val), y_val).item()
-        epochs += 1
-        if val_loss < best_loss:
-            best_loss, best_state, wait = val_loss, copy.deepcopy(model.state_dict()), 0
-        else:
-            wait += 1
-            if wait >= args.patience:
-                break
-    model.load_state_dict(best_state)
-    model.eval()
+    model, epochs, final_train_loss = train_dense(args, x_train, y_train, x_val, y_val)
     with torch.no_grad():
         scores = torch.sigmoid(model(x_test.to(device))).cpu().numpy()
     return {"f1": f1, "auc": float(auc_score(scores, truth)), "epochs": epochs,
-            "train_events": n, "final_train_loss": float(train_losses[-1])}
+            "train_events": len(x_train), "final_train_loss": final_train_loss}
 
 
 def main():
@@ -116,14 +141,7 @@ def main():
     parser.add_argument("--mean", type=float, default=0.5)
     parser.add_argument("--events-per-mixture", type=int, default=20000)
     parser.add_argument("--test-events", type=int, default=20000)
-    parser.add_argument("--hidden", default="64,64")
-    parser.add_argument("--max-epochs", type=int, default=40)
-    parser.add_argument("--patience", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--threads", type=int, default=0, help="0: PyTorch's default")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--seed", type=int, default=20261122)
+    add_training_arguments(parser, hidden="64,64", max_epochs=40, seed=20261122)
     args = parser.parse_args()
     args.hidden = [int(h) for h in args.hidden.split(",") if h]
     if args.threads > 0:
