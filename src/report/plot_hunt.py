@@ -37,6 +37,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
+
+def save(fig, path):
+    """Lays out, writes and closes one figure; returns its path."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
 def load(path):
     with h5py.File(path, "r") as f:
         if "selection" not in f or "samples" not in f:
@@ -84,10 +92,7 @@ def spectra(h, stem, out_dir):
         axes[0, 0].set_ylabel("events / bin")
         axes[0, 0].legend(fontsize=8)
         fig.suptitle(f"window {window[s]}, {injected[s]} injected signal events (seed {seed[s]})")
-        fig.tight_layout()
-        path = out_dir / f"{stem}_spectra_w{window[s]}_inj{injected[s]}.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
+        path = save(fig, out_dir / f"{stem}_spectra_w{window[s]}_inj{injected[s]}.png")
         paths.append(path)
     return paths
 
@@ -113,11 +118,7 @@ def z_vs_window(h, stem, out_dir):
         ax.set_xlabel("window")
     axes[0, 0].set_ylabel("largest local z in the signal region")
     axes[0, 0].legend(fontsize=8)
-    fig.tight_layout()
-    path = out_dir / f"{stem}_z_vs_window.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return [path]
+    return [save(fig, out_dir / f"{stem}_z_vs_window.png")]
 
 
 def efficiency(h, stem, out_dir):
@@ -145,11 +146,7 @@ def efficiency(h, stem, out_dir):
     ax.set_ylabel("signal efficiency of the cut")
     ax.set_title(f"window {best}", fontsize=10)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out_dir / f"{stem}_efficiency.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return [path]
+    return [save(fig, out_dir / f"{stem}_efficiency.png")]
 
 
 def null(h, stem, out_dir):
@@ -169,11 +166,7 @@ def null(h, stem, out_dir):
     ax.set_xlabel("largest local z over windows (no injection)")
     ax.set_ylabel("seeds")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out_dir / f"{stem}_null.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return [path]
+    return [save(fig, out_dir / f"{stem}_null.png")]
 
 
 def sculpting(h, stem, out_dir):
@@ -204,11 +197,7 @@ def sculpting(h, stem, out_dir):
         ax.set_xlabel("m_jj [GeV]")
     axes[0, 0].set_ylabel("kept fraction / sideband efficiency")
     axes[0, 0].legend(fontsize=8)
-    fig.tight_layout()
-    path = out_dir / f"{stem}_sculpting.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return [path]
+    return [save(fig, out_dir / f"{stem}_sculpting.png")]
 
 
 def main():
