@@ -1,4 +1,5 @@
-// cwola inspect STORE [--json]: stages, task states, models and their sizes of a results store,
+// cwola inspect STORE [--json]: stages, task states, models, per-epoch checkpoints and their
+// sizes of a results store,
 // as a table for people or as JSON for scripts (docs/stages.md).
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +19,17 @@ namespace {
 struct StageCounts {
   store::StageLayout layout;
   std::size_t done = 0, failed = 0, upstream_failed = 0, pending = 0;
+};
+
+/// A checkpoint group ([run] checkpoint = epoch) and each of its tasks' epochs done (0: none).
+struct CheckpointCounts {
+  store::CheckpointGroup group;
+  std::vector<std::int64_t> epochs_done;
+  std::size_t with_checkpoint() const {
+    std::size_t n = 0;
+    for (auto e : epochs_done) n += e > 0 ? 1 : 0;
+    return n;
+  }
 };
 
 std::string json_string(const std::string& text) {
@@ -54,7 +66,8 @@ std::string bytes_text(double bytes) {
 }
 
 void print_table(const std::string& path, const std::string& study, bool complete,
-                 std::size_t n_tasks, const std::vector<StageCounts>& stages, double file_bytes) {
+                 std::size_t n_tasks, const std::vector<StageCounts>& stages,
+                 const std::vector<CheckpointCounts>& checkpoints, double file_bytes) {
   std::cout << "store " << path << ": study " << study << ", " << n_tasks << " tasks, "
             << (complete ? "complete" : "not complete") << ", " << bytes_text(file_bytes)
             << " on disk\n";
@@ -86,10 +99,23 @@ void print_table(const std::string& path, const std::string& study, bool complet
     }
   }
   if (model_total > 0) std::cout << "models: " << bytes_text(model_total) << " in all\n";
+  for (const auto& c : checkpoints) {
+    const auto each = static_cast<double>(store::checkpoint_bytes(c.group.layout));
+    std::cout << "checkpoints /checkpoints/" << c.group.name << ": " << c.group.tasks.size()
+              << " tasks, " << c.with_checkpoint() << " with one, " << bytes_text(each)
+              << " each (two slots), "
+              << bytes_text(each * static_cast<double>(c.group.tasks.size())) << " in all\n";
+    for (std::size_t row = 0; row < c.group.tasks.size(); ++row) {
+      if (c.epochs_done[row] <= 0) continue;
+      std::cout << "  task " << c.group.tasks[row] << ": after epoch " << c.epochs_done[row]
+                << "\n";
+    }
+  }
 }
 
 void print_json(const std::string& path, const std::string& study, bool complete,
-                std::size_t n_tasks, const std::vector<StageCounts>& stages, double file_bytes) {
+                std::size_t n_tasks, const std::vector<StageCounts>& stages,
+                const std::vector<CheckpointCounts>& checkpoints, double file_bytes) {
   std::ostringstream out;
   out << "{\"store\": " << json_string(path) << ", \"study\": " << json_string(study)
       << ", \"complete\": " << (complete ? "true" : "false") << ", \"tasks\": " << n_tasks
@@ -120,6 +146,20 @@ void print_json(const std::string& path, const std::string& study, bool complete
     }
     out << "}";
   }
+  out << "], \"checkpoints\": [";
+  for (std::size_t i = 0; i < checkpoints.size(); ++i) {
+    const auto& c = checkpoints[i];
+    out << (i ? ", " : "") << "{\"group\": " << json_string("/checkpoints/" + c.group.name)
+        << ", \"bytes_each\": " << store::checkpoint_bytes(c.group.layout) << ", \"tasks\": [";
+    for (std::size_t row = 0; row < c.group.tasks.size(); ++row) {
+      out << (row ? ", " : "") << c.group.tasks[row];
+    }
+    out << "], \"epochs_done\": [";
+    for (std::size_t row = 0; row < c.epochs_done.size(); ++row) {
+      out << (row ? ", " : "") << c.epochs_done[row];
+    }
+    out << "]}";
+  }
   out << "]}\n";
   std::cout << out.str();
 }
@@ -141,6 +181,7 @@ int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
                            "of a cwola results store");
   }
   std::vector<StageCounts> stages;
+  std::vector<CheckpointCounts> checkpoints;
   std::string study;
   bool complete = false;
   std::size_t n_tasks = 0;
@@ -171,6 +212,10 @@ int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
       }
       stages.push_back(counts);
     }
+    for (const auto& group : results.checkpoint_groups()) {
+      checkpoints.push_back(
+          {group, file.read_int64s("/checkpoints/" + group.name + "/epochs_done")});
+    }
     results.close();
   } catch (const core::InputError&) {
     throw;
@@ -180,9 +225,9 @@ int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
   }
   const auto file_bytes = static_cast<double>(info.st_size);
   if (json) {
-    print_json(path, study, complete, n_tasks, stages, file_bytes);
+    print_json(path, study, complete, n_tasks, stages, checkpoints, file_bytes);
   } else {
-    print_table(path, study, complete, n_tasks, stages, file_bytes);
+    print_table(path, study, complete, n_tasks, stages, checkpoints, file_bytes);
   }
   return 0;
 }

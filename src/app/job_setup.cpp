@@ -46,6 +46,31 @@ void read_part(PreparedJob& job) {
   job.run.part = static_cast<int>(part);
   job.run.parts = static_cast<int>(parts);
 }
+
+/// [run] checkpoint = epoch: every stage's study must be able to checkpoint its trainings, and
+/// a checkpoint does not keep the weights that average_best_epochs averages.
+void check_checkpoints(PreparedJob& job) {
+  for (const auto& stage : job.stages.stages) {
+    for (std::size_t p = 0; p < stage.plan.point_configs.size(); ++p) {
+      if (stage.study->checkpoint_layout(p).empty()) {
+        job.config.fail("run.checkpoint", "cannot be used with study '" + stage.plan.study +
+                                              "', whose trainings keep no checkpoints (the "
+                                              "dense studies do: gaussian, di-Higgs, user "
+                                              "samples); use none");
+      }
+      const auto& point = stage.plan.point_configs[p];
+      if (point.has("training.average_best_epochs") &&
+          point.raw("training.average_best_epochs") != "1") {
+        job.config.fail("run.checkpoint",
+                        "cannot be used with training.average_best_epochs = " +
+                            point.raw("training.average_best_epochs") +
+                            ": a checkpoint does not keep the best epochs' weights; use "
+                            "average_best_epochs = 1 or checkpoint = none");
+      }
+    }
+  }
+}
+
 }  // namespace
 
 PreparedJob prepare_job(const CommandLine& line) {
@@ -78,6 +103,7 @@ PreparedJob prepare_job(const CommandLine& line) {
   job.run.deterministic = job.config.get_bool("run.deterministic", false);
   job.run.stage_sync =
       job.config.get_choice("run.stage_sync", "dependency", {"dependency", "barrier"});
+  job.run.checkpoint = job.config.get_choice("run.checkpoint", "none", {"none", "epoch"});
   job.run.output = job.config.get_string("run.output", job.stages.stages.front().plan.name + ".h5");
   if (job.run.output.empty()) job.config.fail("run.output", "is empty (the store needs a path)");
   read_part(job);
@@ -128,6 +154,7 @@ PreparedJob prepare_job(const CommandLine& line) {
   }
   job.config.reject_unread();
   studies::check_stage_models(job.config, job.stages);
+  if (job.run.checkpoint == "epoch") check_checkpoints(job);
   job.plan = job.stages.stages.front().plan;
   job.study = job.stages.stages.front().study.get();
 

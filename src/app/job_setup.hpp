@@ -28,6 +28,9 @@ struct RunSettings {
   /// Stages: "dependency" hands out a task as soon as the task it reads is done; "barrier"
   /// waits until every task of all earlier stages is done (docs/stages.md measures both).
   std::string stage_sync = "dependency";
+  /// "epoch": every training saves a checkpoint in the store after each epoch, and a task
+  /// resumed after a kill continues from its last one (docs/stages.md); "none" (default).
+  std::string checkpoint = "none";
   std::string output;           ///< store path
   /// run.part = "i/n" (--part i/n): this run does only the tasks with id % n == i - 1, so
   /// n jobs (a SLURM array) can each fill a store of their own for the same job (same hash);

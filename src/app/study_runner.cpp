@@ -51,6 +51,30 @@ std::string directory_of(const std::string& path) {
   return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
 }
 
+/// [run] checkpoint = epoch: per stage, one group for the tasks of each network shape (a stage
+/// that scans the network's shape has several), named after the stage ("<stage>_<k>" then).
+std::vector<store::CheckpointGroup> checkpoint_groups(const PreparedJob& job) {
+  std::vector<store::CheckpointGroup> groups;
+  for (const auto& stage : job.stages.stages) {
+    std::vector<store::CheckpointGroup> own;
+    for (std::uint64_t t = stage.first_task; t < stage.first_task + stage.n_tasks(); ++t) {
+      const auto layout = stage.study->checkpoint_layout(job.stages.locate(t).point);
+      auto group = std::find_if(own.begin(), own.end(),
+                                [&layout](const auto& g) { return g.layout == layout; });
+      if (group == own.end()) {
+        own.push_back({stage.name, {}, layout});
+        group = own.end() - 1;
+      }
+      group->tasks.push_back(t);
+    }
+    for (std::size_t k = 0; own.size() > 1 && k < own.size(); ++k) {
+      own[k].name += "_" + std::to_string(k);
+    }
+    for (auto& group : own) groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
 store::StoreLayout make_layout(const PreparedJob& job) {
   const auto& stages = job.stages;
   store::StoreLayout layout;
@@ -122,6 +146,7 @@ store::StoreLayout make_layout(const PreparedJob& job) {
       layout.stages.push_back(std::move(stored));
     }
   }
+  if (job.run.checkpoint == "epoch") layout.checkpoints = checkpoint_groups(job);
   return layout;
 }
 
@@ -145,6 +170,20 @@ void pause_after_model_fault(std::uint64_t task) {
   const char* text = std::getenv("CWOLA_FAULT_PAUSE_AFTER_MODEL");
   if (text == nullptr || std::to_string(task) != text) return;
   core::log_rank_info("model of task " + std::to_string(task) + " written; pausing (fault test)");
+  std::this_thread::sleep_for(std::chrono::seconds(30));
+}
+
+/// Fault injection for the kill tests: with CWOLA_FAULT_PAUSE_IN_CHECKPOINT = "7:3", the rank
+/// that trains task 7 pauses 30 s after writing the slot of its checkpoint after epoch 3 and
+/// before the flag that names it, so a kill lands inside a checkpoint write.
+void pause_in_checkpoint_fault(std::uint64_t task, const core::Checkpoint& checkpoint) {
+  const char* text = std::getenv("CWOLA_FAULT_PAUSE_IN_CHECKPOINT");
+  if (text == nullptr ||
+      std::to_string(task) + ":" + std::to_string(checkpoint.epochs_done) != text) {
+    return;
+  }
+  core::log_rank_info("checkpoint slot of task " + std::to_string(task) + " after epoch " +
+                      std::to_string(checkpoint.epochs_done) + " written; pausing (fault test)");
   std::this_thread::sleep_for(std::chrono::seconds(30));
 }
 
@@ -339,6 +378,12 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
     return true;
   };
 
+  // A store made without checkpoint slots keeps none, whatever this run's [run] says.
+  const bool checkpointing = job.run.checkpoint == "epoch" && !results.checkpoint_groups().empty();
+  if (job.run.checkpoint == "epoch" && results.checkpoint_groups().empty()) {
+    core::log_warning("[run] checkpoint = epoch, but store '" + output +
+                      "' was created without checkpoint slots; this run keeps none");
+  }
   std::size_t ran_here = 0;
   double write_seconds = 0;  // store writes of this rank (for the scaling model, --verbose)
   double wait_seconds = 0;   // waiting for tasks of earlier stages (docs/stages.md)
@@ -367,6 +412,8 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
     std::vector<studies::TaskContext> contexts;
     std::vector<core::ModelTensors> inputs;
     inputs.reserve(tasks.size());  // contexts point into it
+    std::vector<core::Checkpoint> checkpoints;
+    checkpoints.reserve(tasks.size());  // likewise
     const auto wait_started = Clock::now();
     for (const std::uint64_t task : tasks) {
       const auto where = job.stages.locate(task);
@@ -406,6 +453,20 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
       if (where.upstream >= 0) {
         inputs.push_back(results.read_model(static_cast<std::uint64_t>(where.upstream)));
         context.input_model = &inputs.back();
+      }
+      if (checkpointing && results.keeps_checkpoints(task)) {
+        if (auto stored = results.read_checkpoint(task)) {
+          core::log_rank_info("task " + std::to_string(task) + " resumes after epoch " +
+                              std::to_string(stored->epochs_done) + " (its checkpoint)");
+          checkpoints.push_back(std::move(*stored));
+          context.resume_checkpoint = &checkpoints.back();
+        }
+        context.save_checkpoint = [&results, task](const core::Checkpoint& checkpoint) {
+          results.write_checkpoint(task, checkpoint,
+                                   [&] { pause_in_checkpoint_fault(task, checkpoint); });
+          core::log_debug("task " + std::to_string(task) + " checkpoint after epoch " +
+                          std::to_string(checkpoint.epochs_done));
+        };
       }
       contexts.push_back(std::move(context));
     }

@@ -132,6 +132,7 @@ void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance
     create_stage_datasets(file, layout.stages, layout.n_tasks());
     file.create_dataset("/summary/n_upstream_failed", ColumnType::kInt64, {points});
   }
+  create_checkpoint_datasets(file, layout.checkpoints);
   file.write_string_list_attribute("/tasks", "axes", layout.axes);
   file.write_string_list_attribute("/summary", "axes", layout.axes);
   file.write_string_list_attribute("/results", "columns", layout.result_columns);
@@ -159,6 +160,10 @@ std::uint64_t estimated_store_bytes(const StoreLayout& layout, const Provenance&
   for (const auto& array : layout.task_arrays) {
     raw += tasks * static_cast<double>(std::max<std::size_t>(array.second, 1)) * 8;
     datasets += 1;
+  }
+  for (const auto& group : layout.checkpoints) {
+    raw += static_cast<double>(group.tasks.size() * (checkpoint_bytes(group.layout) + 8));
+    datasets += 4 + static_cast<double>(group.layout.tensors.tensors.size());
   }
   return static_cast<std::uint64_t>(raw * 1.1 + datasets * 1024 + (64 << 10));
 }
@@ -224,6 +229,7 @@ void fill_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance& 
   if (!layout.stages.empty()) {
     fill_stage_datasets(file, layout.stages, layout.task_stage, layout.task_upstream);
   }
+  fill_checkpoint_datasets(file, layout.checkpoints);
   // The hash goes last: a store whose hash is set was fully laid out.
   write_scalar_string(file, "/job/hash", layout.job_hash);
 }
@@ -427,6 +433,7 @@ void ResultsStore::load_shape() {
   }
   score_width_ = score_table_width(*file_);
   stages_ = read_stage_layouts(*file_);
+  checkpoints_ = read_checkpoint_groups(*file_);
 }
 
 ScoreRows ResultsStore::read_scores(std::uint64_t first_task, std::size_t tasks) const {
@@ -446,6 +453,30 @@ void ResultsStore::write_model(std::uint64_t task, const core::ModelTensors& mod
 
 core::ModelTensors ResultsStore::read_model(std::uint64_t task) const {
   return store::read_model(*file_, stage_of(task), task);
+}
+
+const CheckpointGroup* ResultsStore::checkpoint_group_of(std::uint64_t task) const {
+  for (const auto& group : checkpoints_) {
+    if (group.holds(task)) return &group;
+  }
+  return nullptr;
+}
+
+bool ResultsStore::keeps_checkpoints(std::uint64_t task) const {
+  return checkpoint_group_of(task) != nullptr;
+}
+
+void ResultsStore::write_checkpoint(std::uint64_t task, const core::Checkpoint& checkpoint,
+                                    const std::function<void()>& between) {
+  const auto* group = checkpoint_group_of(task);
+  CWOLA_EXPECT(group != nullptr);
+  store::write_checkpoint(*file_, *group, task, checkpoint, between);
+}
+
+std::optional<core::Checkpoint> ResultsStore::read_checkpoint(std::uint64_t task) const {
+  const auto* group = checkpoint_group_of(task);
+  if (group == nullptr) return std::nullopt;
+  return store::read_checkpoint(*file_, *group, task);
 }
 
 std::vector<TaskStatus> ResultsStore::read_status() const {

@@ -15,6 +15,7 @@
 #include "core/model_tensors.hpp"
 #include "store/hdf5_file.hpp"
 #include "store/score_table.hpp"
+#include "store/checkpoint_store.hpp"
 #include "store/model_store.hpp"
 
 namespace cwola::store {
@@ -52,6 +53,8 @@ struct StoreLayout {
   std::vector<StageLayout> stages;
   std::vector<std::int64_t> task_stage;     ///< per task, when stages are set
   std::vector<std::int64_t> task_upstream;  ///< per task: the task it reads, -1 none
+  /// Per-epoch checkpoints ([run] checkpoint = epoch): one group per stage; empty = none.
+  std::vector<CheckpointGroup> checkpoints;
 
   std::size_t n_tasks() const { return task_point.size(); }
   std::size_t n_points() const { return point_axis_values.size(); }
@@ -141,6 +144,16 @@ class ResultsStore {
   void write_model(std::uint64_t task, const core::ModelTensors& model);
   /// Independent: the stored model of a finished `task`.
   core::ModelTensors read_model(std::uint64_t task) const;
+  /// Whether `task` has checkpoint slots (the store was created with [run] checkpoint = epoch).
+  bool keeps_checkpoints(std::uint64_t task) const;
+  /// Independent: `task`'s checkpoint (keeps_checkpoints(task) must hold); `between` as in
+  /// store::write_checkpoint.
+  void write_checkpoint(std::uint64_t task, const core::Checkpoint& checkpoint,
+                        const std::function<void()>& between = {});
+  /// Independent: `task`'s latest complete checkpoint, if any (none without slots).
+  std::optional<core::Checkpoint> read_checkpoint(std::uint64_t task) const;
+  /// The checkpoint groups as stored.
+  const std::vector<CheckpointGroup>& checkpoint_groups() const { return checkpoints_; }
   /// The underlying file (inspection).
   const Hdf5File& file() const { return *file_; }
   /// Independent (rank 0): fills /summary.
@@ -167,6 +180,8 @@ class ResultsStore {
   std::vector<std::pair<std::string, std::size_t>> task_arrays_;
   std::size_t score_width_ = 0;
   std::vector<StageLayout> stages_;
+  std::vector<CheckpointGroup> checkpoints_;
+  const CheckpointGroup* checkpoint_group_of(std::uint64_t task) const;
 };
 
 /// Names of the per-metric summary statistics, in /summary as "<metric>_<stat>".

@@ -13,6 +13,7 @@
 #include "data/fold_split.hpp"
 #include "models/dense_network.hpp"
 #include "models/module_tensors.hpp"
+#include "training/loop_checkpoint.hpp"
 #include "training/optimizer_tensors.hpp"
 
 namespace cwola::studies {
@@ -151,6 +152,14 @@ core::ModelLayout DenseClassifierStudy::optimizer_layout(std::size_t point) cons
   return training::optimizer_layout(*models::DenseNetwork(dense_config(inputs, classifier(point))));
 }
 
+core::CheckpointLayout DenseClassifierStudy::checkpoint_layout(std::size_t point) const {
+  const std::size_t inputs = model_inputs(point);
+  if (inputs == 0) return {};
+  const auto& settings = classifier(point);
+  return training::checkpoint_layout(*models::DenseNetwork(dense_config(inputs, settings)),
+                                     settings.max_epochs);
+}
+
 core::ModelLayout DenseClassifierStudy::model_layout(std::size_t point) const {
   const std::size_t inputs = model_inputs(point);
   if (inputs == 0) return {};
@@ -168,10 +177,11 @@ core::ModelLayout DenseClassifierStudy::model_layout(std::size_t point) const {
 }
 
 std::vector<TaskOutput> DenseClassifierStudy::run_tasks(const std::vector<TaskContext>& contexts) {
-  // Tasks that store or continue an optimizer state train one by one: the loop keeps one
-  // Adam state per network alone (models read and kept stack like any other task).
+  // Tasks that store or continue an optimizer state, or checkpoint every epoch, train one by
+  // one: the loop keeps one Adam state per network alone (models read and kept stack like any
+  // other task).
   const bool optimizer_io = std::any_of(contexts.begin(), contexts.end(), [](const auto& c) {
-    return c.keep_optimizer || c.continue_optimizer;
+    return c.keep_optimizer || c.continue_optimizer || static_cast<bool>(c.save_checkpoint);
   });
   if (optimizer_io) return Study::run_tasks(contexts);
   // Batch-norm networks train one by one too: stacked, their running statistics drift from

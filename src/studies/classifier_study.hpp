@@ -86,6 +86,7 @@ class DenseClassifierStudy : public ClassifierStudyBase {
   /// The dense network of a point, when the study knows its input count (model_inputs).
   core::ModelLayout model_layout(std::size_t point) const override;
   core::ModelLayout optimizer_layout(std::size_t point) const override;
+  core::CheckpointLayout checkpoint_layout(std::size_t point) const override;
 
  protected:
   using ClassifierStudyBase::ClassifierStudyBase;

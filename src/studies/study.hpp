@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/checkpoint.hpp"
 #include "core/job_config.hpp"
 #include "core/model_tensors.hpp"
 #include "core/seed.hpp"
@@ -52,6 +53,12 @@ struct TaskContext {
   bool keep_optimizer = false;
   /// Stages: continue the optimizer state stored after input_model instead of a fresh one.
   bool continue_optimizer = false;
+  /// Per-epoch checkpoints ([run] checkpoint = epoch, docs/stages.md): the task's latest
+  /// stored checkpoint to resume from (null: start at epoch 0; owned by the engine, valid
+  /// during the call), and where the training saves one after each epoch (empty: none; a task
+  /// with it trains alone, not stacked).
+  const core::Checkpoint* resume_checkpoint = nullptr;
+  std::function<void(const core::Checkpoint&)> save_checkpoint;
 
   /// The random stream seed for one purpose of this task (never the rank). A model's own
   /// streams (weights, epoch order, split) follow the task; with k-fold training the data
@@ -138,6 +145,9 @@ class Study {
   /// The optimizer state a task of `point` can store after its model (stored when a later
   /// stage continues it: optimizer = continue); empty when the study cannot.
   virtual core::ModelLayout optimizer_layout(std::size_t /*point*/) const { return {}; }
+  /// What a per-epoch checkpoint of a task of `point` holds ([run] checkpoint = epoch); empty
+  /// when the study cannot checkpoint its trainings.
+  virtual core::CheckpointLayout checkpoint_layout(std::size_t /*point*/) const { return {}; }
   /// Estimated device memory (bytes) of one task in a batched call, for choosing K from
   /// memory ([run] ensemble = auto); 0 if the study cannot tell.
   virtual std::size_t task_device_bytes() const { return 0; }

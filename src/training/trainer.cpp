@@ -97,7 +97,8 @@ std::string to_string(TrainStatus status) {
 TrainOutcome train_classifier(const Classifier& model, const Batch& train, const Batch& validation,
                               const TrainerConfig& config, std::uint64_t shuffle_seed,
                               torch::Device device, const KeepGoing& keep_going,
-                              const OptimizerState* initial_optimizer) {
+                              const OptimizerState* initial_optimizer,
+                              const EpochCheckpoints* checkpoints) {
   if (!model.module || !model.logits) {
     throw core::Error("train_classifier got an empty Classifier (a bug in the caller)");
   }
@@ -121,7 +122,7 @@ TrainOutcome train_classifier(const Classifier& model, const Batch& train, const
   if (keep_going) poll = keep_going;
   auto outcomes =
       train_stack(stack, {EnsembleMember{train, validation, shuffle_seed}}, config, device, poll,
-                  initial_optimizer);
+                  initial_optimizer, checkpoints);
   return std::move(outcomes.front());
 }
 

@@ -104,6 +104,8 @@ struct OptimizerState {
   bool empty() const { return exp_avg.empty(); }
 };
 
+struct EpochCheckpoints;  // training_loop.hpp
+
 /// Result of train_classifier.
 struct TrainOutcome {
   /// One record per finished epoch.
@@ -156,10 +158,12 @@ using KeepGoing = std::function<bool(const EpochRecord&)>;
 /// `initial_optimizer` (optional) continues a previous training's Adam (its moments and step
 /// count, e.g. TrainOutcome::optimizer of a pretraining) instead of starting a fresh one; its
 /// tensors must match the model's parameters in number and shape (core::InputError otherwise).
+/// `checkpoints` (optional): per-epoch checkpoints (training_loop.hpp, EpochCheckpoints).
 TrainOutcome train_classifier(const Classifier& model, const Batch& train, const Batch& validation,
                               const TrainerConfig& config, std::uint64_t shuffle_seed,
                               torch::Device device, const KeepGoing& keep_going = {},
-                              const OptimizerState* initial_optimizer = nullptr);
+                              const OptimizerState* initial_optimizer = nullptr,
+                              const EpochCheckpoints* checkpoints = nullptr);
 
 /// Scores (sigmoid of the logits) for x, evaluated in batches of `batch_size` under NoGradGuard
 /// in eval mode on `device` (the model is moved there), returned on the CPU, one per event.

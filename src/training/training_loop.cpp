@@ -373,8 +373,18 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
                                       const std::vector<EnsembleMember>& members,
                                       const TrainerConfig& config, torch::Device device,
                                       const StackKeepGoing& keep_going,
-                                      const OptimizerState* initial_optimizer) {
+                                      const OptimizerState* initial_optimizer,
+                                      const EpochCheckpoints* checkpoints) {
   config.validate();
+  if (checkpoints != nullptr && model.axis != MemberAxis::kSingle) {
+    throw core::Error("per-epoch checkpoints need a network alone (a bug in the caller)");
+  }
+  if (checkpoints != nullptr && config.average_best_epochs > 1) {
+    throw core::InputError("trainer", "average_best_epochs",
+                           std::to_string(config.average_best_epochs),
+                           "a checkpoint does not keep the weights of the best epochs; use 1 "
+                           "with per-epoch checkpoints");
+  }
   if (!model.module || (!model.logits && !model.loss)) {
     throw core::Error("the trainer got an empty model (a bug in the caller)");
   }
@@ -482,7 +492,33 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
     return slices;
   };
 
-  for (int epoch = 0; epoch < config.max_epochs && !active.empty(); ++epoch) {
+  int first_epoch = 0;
+  if (checkpoints != nullptr && checkpoints->resume != nullptr) {
+    const LoopState& state = *checkpoints->resume;
+    if (state.weights.size() != live.size()) {
+      throw core::InputError("the checkpoint to resume has " + std::to_string(state.weights.size()) +
+                             " tensors but the network has " + std::to_string(live.size()) +
+                             " (a checkpoint of another network) start the task again");
+    }
+    torch::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < live.size(); ++i) {
+      auto tensor = live[i];
+      tensor.copy_(state.weights[i]);
+    }
+    optimizer.restore(state.optimizer);
+    MemberProgress& m = progress.front();
+    m.best_val_loss = state.best_val_loss;
+    m.epochs_without_improvement = state.epochs_without_improvement;
+    m.outcome.best_epoch = state.best_epoch;
+    m.outcome.history = state.history;
+    for (const auto& t : state.best_weights) m.best_state.push_back(t.to(device).clone());
+    m.best_optimizer = state.best_optimizer;
+    // The epoch orders already drawn, drawn again: the stream continues where it was.
+    for (int e = 0; e < state.epochs_done; ++e) draw_epoch_order(order, m.rng);
+    first_epoch = state.epochs_done;
+  }
+
+  for (int epoch = first_epoch; epoch < config.max_epochs && !active.empty(); ++epoch) {
     const auto rows = static_cast<std::int64_t>(active.size());
     optimizer.set_learning_rate(scheduled_learning_rate(config, epoch));
     module.train();
@@ -592,6 +628,25 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
       } else if (m.epochs_without_improvement >= config.patience) {
         m.outcome.status = TrainStatus::kEarlyStopped;
         leaves[r] = true;
+      }
+    }
+
+    // A network alone that goes on (or is stopped by a signal) saves where it stands.
+    if (checkpoints != nullptr && checkpoints->save) {
+      const MemberProgress& m = progress.front();
+      const bool abandoned = m.outcome.status == TrainStatus::kAbandoned;
+      if ((!leaves.front() && epoch + 1 < config.max_epochs) || abandoned) {
+        LoopState state;
+        state.epochs_done = epoch + 1;
+        state.weights = snapshot(0);
+        state.optimizer = optimizer.state();
+        state.best_val_loss = m.best_val_loss;
+        state.epochs_without_improvement = m.epochs_without_improvement;
+        state.best_epoch = m.outcome.best_epoch;
+        state.best_weights = m.best_state;
+        state.best_optimizer = m.best_optimizer;
+        state.history = m.outcome.history;
+        checkpoints->save(state);
       }
     }
 

@@ -10,6 +10,7 @@
 #include <torch/types.h>
 
 #include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -49,6 +50,32 @@ struct StackView {
   std::function<StackLoss(const Batch&)> loss{};  // {}: {module, logits, axis} stays complete
 };
 
+/// What the loop carries from one epoch to the next for a network alone (MemberAxis::kSingle),
+/// so that a training stopped after any epoch resumes at the next one and ends exactly as an
+/// uninterrupted training (docs/stages.md, "Per-epoch checkpoints"). The epoch order's random
+/// stream is not part of it: it is replayed from the shuffle seed. Nor is torch's generator:
+/// the loop draws nothing from it, and the networks' dropout masks follow their own counters.
+struct LoopState {
+  int epochs_done = 0;
+  std::vector<torch::Tensor> weights;  ///< parameters, then buffers, as the module lists them
+  OptimizerState optimizer;
+  double best_val_loss = std::numeric_limits<double>::infinity();
+  int epochs_without_improvement = 0;
+  int best_epoch = -1;
+  std::vector<torch::Tensor> best_weights;  ///< empty while best_epoch = -1
+  OptimizerState best_optimizer;            ///< the optimizer at best_epoch (empty likewise)
+  std::vector<EpochRecord> history;         ///< one per epoch done
+};
+
+/// Per-epoch checkpoints of a network alone: `resume` (optional) continues a LoopState taken
+/// after some epoch instead of starting at epoch 0; `save` (optional) is called after every
+/// epoch after which the training goes on (also when a stop signal abandons it, so the
+/// finished epoch is kept). Not with average_best_epochs > 1 (its kept weights are not saved).
+struct EpochCheckpoints {
+  const LoopState* resume = nullptr;
+  std::function<void(const LoopState&)> save;
+};
+
 /// Called after every epoch with the record of the first member still training; false
 /// abandons the members still training.
 using StackKeepGoing = std::function<bool(const EpochRecord&)>;
@@ -60,13 +87,15 @@ using StackKeepGoing = std::function<bool(const EpochRecord&)>;
 /// No validation set: when every member's validation Batch has no tensors (x undefined), each
 /// trains exactly max_epochs (no early stopping, patience unused, divergence judged on the
 /// training loss alone) and keeps its last weights; best_epoch stays -1, the records' validation
-/// values are NaN, and average_best_epochs must be 1. A validation set with no events (x
+/// values are NaN, and average_best_epochs must be 1. `checkpoints` (kSingle only): see
+/// EpochCheckpoints. A validation set with no events (x
 /// [0, ...]) is still an error: that is a split gone wrong, not a choice.
 std::vector<TrainOutcome> train_stack(const StackView& model,
                                       const std::vector<EnsembleMember>& members,
                                       const TrainerConfig& config, torch::Device device,
                                       const StackKeepGoing& keep_going,
-                                      const OptimizerState* initial_optimizer = nullptr);
+                                      const OptimizerState* initial_optimizer = nullptr,
+                                      const EpochCheckpoints* checkpoints = nullptr);
 
 /// Scores averaged over each member's best epochs (TrainOutcome::averaged_states, best first;
 /// a member with none kept uses the weights it holds): loads round j's weights into every

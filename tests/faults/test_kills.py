@@ -6,6 +6,7 @@ finished task is lost or changed (its rows, wall time and rank are untouched), a
 final per-task results and summary equal those of an uninterrupted run.
 
 Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS) with Debian's python3."""
+import json
 import os
 import random
 import re
@@ -230,6 +231,7 @@ class KillBase(unittest.TestCase):
                            f"tasks done -> {'resumed' if exists else 'restarted'}, identical"
                            + (" (the run had finished before the kill: no-op)"
                               if finished_first else ""))
+        return resumed.stderr
 
 
 class Kills(KillBase):
@@ -298,6 +300,93 @@ class StageKills(KillBase):
         for name, trigger, victim, env, check in points:
             with self.subTest(name):
                 self.kill_at(name, trigger, victim=victim, env=env, check_store=check)
+
+
+# Per-epoch checkpoints ([run] checkpoint = epoch, docs/stages.md): two long trainings (12
+# epochs, no early stopping), killed inside a training and inside a checkpoint write. The
+# continued run must resume the killed training after its last whole checkpoint and still end
+# exactly as the uninterrupted run.
+CHECKPOINT_JOB = """
+[job]
+name = checkpoints
+study = gaussian
+seed = 4242
+repeats = 2
+
+[gaussian]
+dimensions = 3
+signal_mean = 0.6
+events_per_mixture = 10000
+test_events = 1000
+f1 = 0.7
+
+[model]
+dropout = 0.1
+
+[training]
+max_epochs = 12
+patience = 12
+
+[run]
+threads = 1
+progress_seconds = 0
+checkpoint = epoch
+"""
+
+
+class CheckpointKills(KillBase):
+    JOB = CHECKPOINT_JOB
+    N_TASKS = 2
+
+    def test_kills_inside_a_training_and_inside_a_checkpoint_write(self):
+        def flag_on_epoch(epochs):
+            def check(path):
+                with h5py.File(path, "r") as f:
+                    group = f["checkpoints/main"]
+                    row = list(group["task"][()]).index(0)
+                    self.assertEqual(f["results/status"][0], 0, "task 0 must still be pending")
+                    self.assertEqual(group["epochs_done"][row], epochs,
+                                     "the flag must name the last whole checkpoint")
+                # cwola inspect reports it, for people and for scripts.
+                shown = subprocess.run(cwola_command(1, "inspect", path, "--json"), env=ENV,
+                                       capture_output=True, text=True, timeout=60)
+                self.assertEqual(shown.returncode, 0, shown.stderr)
+                group = json.loads(shown.stdout)["checkpoints"][0]
+                self.assertEqual(group["group"], "/checkpoints/main")
+                self.assertEqual(group["epochs_done"][group["tasks"].index(0)], epochs)
+                table = subprocess.run(cwola_command(1, "inspect", path), env=ENV,
+                                       capture_output=True, text=True, timeout=60).stdout
+                self.assertIn(f"task 0: after epoch {epochs}", table)
+            return check
+
+        points = [
+            ("inside_training", lambda line, t, s: "task 0 checkpoint after epoch 4" in line,
+             None, None, 4),
+            ("inside_checkpoint_write",
+             lambda line, t, s: "checkpoint slot of task 0 after epoch 6 written" in line,
+             {"CWOLA_FAULT_PAUSE_IN_CHECKPOINT": "0:6"}, flag_on_epoch(5), 5),
+        ]
+        for name, trigger, env, check, epochs in points:
+            with self.subTest(name):
+                resumed = self.kill_at(name, trigger, env=env, check_store=check)
+                # At least that checkpoint: the output can reach us an epoch late.
+                resumed_after = re.search(r"task 0 resumes after epoch (\d+)", resumed)
+                self.assertIsNotNone(resumed_after, f"{name}: task 0 did not resume\n{resumed}")
+                self.assertGreaterEqual(int(resumed_after.group(1)), epochs)
+
+    def test_checkpoints_change_no_result_on_one_rank_or_two(self):
+        plain = os.path.join(self.dir, "plain.h5")
+        job = os.path.join(self.dir, "plain.ini")
+        with open(job, "w") as f:
+            f.write(CHECKPOINT_JOB.replace("checkpoint = epoch", "checkpoint = none"))
+        done = subprocess.run(cwola_command(1, "run", "--job", job, "--output", plain,
+                                            "--no-plots"),
+                              env=ENV, capture_output=True, text=True, timeout=600)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        with h5py.File(plain, "r") as f:
+            self.assertNotIn("checkpoints", f)
+        assert_identical(self, computed_results(self.reference), computed_results(plain),
+                         "checkpoint = epoch on 2 ranks vs none on 1 rank")
 
 
 if __name__ == "__main__":
