@@ -47,6 +47,9 @@ struct HuntPoint {
   std::size_t background_in_signal_region = 0;
   std::size_t background_in_low_sideband = 0;
   std::size_t background_in_high_sideband = 0;
+  /// hunt.labels = supervised: the single-window supervised reference, trained on the signal
+  /// region's events with their truth labels instead of signal region against sidebands.
+  bool supervised = false;
 };
 
 /// The [hunt] settings that pick and read the files; equal at every point (checked).
@@ -166,6 +169,8 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
 
   bool scores_carry_mass() const override { return true; }
   const stats::HuntFitSettings& fit_settings() const { return point(0).fit; }
+  /// The single-window supervised reference (hunt.labels = supervised): no select → fit.
+  bool supervised() const { return point(0).supervised; }
 
  protected:
   std::size_t model_inputs(std::size_t point) const override {
@@ -195,10 +200,12 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
       if (!(m >= span_low && m < span_high)) return;
       const auto begin = table.rows.begin() + static_cast<std::ptrdiff_t>(i * table.features);
       const bool sr = windows.in_signal_region(m);
+      if (p.supervised && !sr) return;
+      const std::uint8_t truth = injected ? 1 : table.truth[i];
       mixed.rows.insert(mixed.rows.end(), begin,
                         begin + static_cast<std::ptrdiff_t>(table.features));
-      mixed.label.push_back(sr ? 1 : 0);
-      mixed.is_signal.push_back(injected ? 1 : table.truth[i]);
+      mixed.label.push_back(p.supervised ? truth : (sr ? 1 : 0));
+      mixed.is_signal.push_back(truth);
       mixed.mass.push_back(static_cast<float>(m));
       regions.push_back(sr ? data::HuntingRegion::kSignalRegion
                            : (m < windows.signal.first ? data::HuntingRegion::kLowSideband
@@ -207,8 +214,9 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
     };
     for (std::size_t i = 0; i < d.background.size(); ++i) add(d.background, i, false);
     for (std::size_t k = 0; k < p.injected; ++k) add(d.signal, order[k], true);
-    // Weighed over the whole sample before the folds are cut, as CWoLa hunting does.
-    mixed.loss_weight = data::cwola_hunting_weights(regions);
+    // Weighed over the whole sample before the folds are cut, as CWoLa hunting does (the
+    // supervised reference balances its truth classes instead: training.balance = classes).
+    if (!p.supervised) mixed.loss_weight = data::cwola_hunting_weights(regions);
 
     ClassifierTaskData data;
     split_task(p.classifier, mixed, context, data);
@@ -221,7 +229,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
         0.9 * static_cast<double>(p.background_in_signal_region) /
         static_cast<double>(std::max<std::size_t>(context.folds, 1))) + 1;
     for (std::size_t i = 0; i < data.held_out.size() && test_background.size() < wanted; ++i) {
-      if (data.held_out.label[i] == 1 && data.held_out.is_signal[i] == 0)
+      if (windows.in_signal_region(data.held_out.mass[i]) && data.held_out.is_signal[i] == 0)
         test_background.push_back(i);
     }
     data.test = data.held_out.subset(test_background);
@@ -267,8 +275,10 @@ HuntPoint read_point(core::JobConfig& config,
   // The hunt's defaults: nested 5 × 4 k-fold, CWoLa-hunting class weights.
   if (!config.has("training.folds")) config.set("training.folds", "5", "hunt default");
   if (!config.has("training.inner_folds")) config.set("training.inner_folds", "4", "hunt default");
-  if (!config.has("training.balance"))
-    config.set("training.balance", "cwola_hunting", "hunt default");
+  p.supervised = config.get_choice("hunt.labels", "cwola", {"cwola", "supervised"}) == "supervised";
+  if (!config.has("training.balance")) {
+    config.set("training.balance", p.supervised ? "classes" : "cwola_hunting", "hunt default");
+  }
   const HuntFiles files = read_files(config);
   auto& data = loaded[files.text()];
   if (!data) {
@@ -336,8 +346,18 @@ HuntPoint read_point(core::JobConfig& config,
                 "must be >= 2 for a hunt: every event is selected by models "
                 "that never saw it (k-fold cross-training)");
   }
-  check_folds(config, p.classifier, p.background_in_signal_region,
-              p.background_in_low_sideband + p.background_in_high_sideband);
+  if (p.supervised) {
+    if (p.classifier.balance == Balance::kCwolaHunting) {
+      config.fail("training.balance", "= cwola_hunting weighs signal region against sidebands, "
+                                      "which hunt.labels = supervised does not train on; use "
+                                      "classes or none");
+    }
+    // Every injected event may fall into the signal region: an upper bound for label 1.
+    check_folds(config, p.classifier, p.injected, p.background_in_signal_region);
+  } else {
+    check_folds(config, p.classifier, p.background_in_signal_region,
+                p.background_in_low_sideband + p.background_in_high_sideband);
+  }
   return p;
 }
 
@@ -348,6 +368,11 @@ std::unique_ptr<Study> make_hunt_study(std::vector<core::JobConfig>& point_confi
   std::vector<HuntPoint> points;
   for (auto& config : point_configs) points.push_back(read_point(config, loaded));
   for (std::size_t i = 1; i < points.size(); ++i) {
+    if (points[i].supervised != points.front().supervised) {
+      point_configs[i].fail("hunt.labels",
+                            "may not be scanned: the supervised reference has no select → fit "
+                            "step (it trains on the signal region alone); run it as its own job");
+    }
     if (points[i].fit.text() != points.front().fit.text()) {
       point_configs[i].fail("hunt.efficiencies",
                             "and the other select → fit settings of [hunt] may not be scanned: "
@@ -364,7 +389,7 @@ std::unique_ptr<Study> make_hunt_study(std::vector<core::JobConfig>& point_confi
 
 const stats::HuntFitSettings* hunt_fit_settings(const Study& study) {
   const auto* hunt = dynamic_cast<const HuntStudy*>(&study);
-  return hunt != nullptr ? &hunt->fit_settings() : nullptr;
+  return hunt != nullptr && !hunt->supervised() ? &hunt->fit_settings() : nullptr;
 }
 
 }  // namespace cwola::studies

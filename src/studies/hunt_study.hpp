@@ -13,6 +13,8 @@
 ///        files with table = /TABLE, or the LHCO R&D files), table, features, mass_column,
 ///        mass_unit (GeV | TeV: the mass column's unit; features are used as they are),
 ///        label_column (the data file's truth, optional: "" when it has none),
+///        labels (cwola: signal region against sidebands; supervised: the single-window
+///        supervised reference, signal-region events with their truth labels, no fit step),
 ///        edges (A | B | a list in GeV), window (scan it: 1 … edges − 3),
 ///        injected_signal (events drawn from signal_file over the whole spectrum; scan it),
 ///        signal_test_events (signal events kept apart to measure the classifier on truth),

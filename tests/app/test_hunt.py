@@ -3,7 +3,8 @@ hunt run (windows × injections × seeds × folds) on 1 and 2 ranks, then `cwola
 fit). Checks: identical per-task results and per-event scores on 1 and 2 ranks; every data
 event of a window scored once, out of fold, with its mass; the injected W′ is found in its
 window with a cut that beats the inclusive fit, and nothing stands out without injection or in
-the other window; bad jobs exit 2 naming the key.
+the other window; the supervised reference (hunt.labels = supervised) trains on truth in the
+signal region and beats the hunt; bad jobs exit 2 naming the key.
 
 Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."""
 import os
@@ -193,6 +194,43 @@ class Hunt(unittest.TestCase):
                 np.testing.assert_array_equal(a[f"results/{column}"][:], b[f"results/{column}"][:],
                                               column)
             np.testing.assert_allclose(a["scores/mass"][:], b["scores/mass"][:], rtol=1e-6)
+
+    def test_the_supervised_reference_trains_on_truth_in_the_signal_region(self):
+        # hunt.labels = supervised: the same window and injection, trained on the signal
+        # region's events with their truth labels. It sees no sideband, scores only the signal
+        # region, and beats the CWoLa hunt on the same truth test; `cwola hunt` refuses it.
+        path = os.path.join(self.dir, "supervised.ini")
+        text = (job(self.data, self.signal).replace("hunt.injected_signal = 0, 500\n", "")
+                .replace("hunt.window = 1, 2", "hunt.window = 1")
+                .replace("[scan]", "injected_signal = 500\nlabels = supervised\n\n[scan]")
+                + "\n[metrics]\nuntrained_baseline = true\n")
+        with open(path, "w") as f:
+            f.write(text)
+        store = os.path.join(self.dir, "supervised.h5")
+        run_cwola(1, "run", "--job", path, "--output", store, "--no-plots", check=0)
+        self.assertFalse(os.path.exists(store[:-3] + "_hunt.h5"), "no select → fit step")
+        with h5py.File(store, "r") as s, h5py.File(self.stores[1], "r") as c:
+            self.assertTrue(np.all(s["results/n_low_sideband"][:] == 0))
+            self.assertTrue(np.all(s["results/n_high_sideband"][:] == 0))
+            low, high = s["results/signal_region_low"][0], s["results/signal_region_high"][0]
+            count = s["scores/count"][:]
+            for row in range(len(count)):
+                mass = s["scores/mass"][row, :count[row]]
+                self.assertTrue(np.all((mass >= low) & (mass < high)), "scored outside the SR")
+            cwola = (c["results/window"][:] == 1) & (c["results/injected"][:] == 500)
+            supervised_auc = s["results/auc"][:].mean()
+            self.assertGreater(supervised_auc, c["results/auc"][cwola].mean() + 0.02)
+            self.assertGreater(supervised_auc, s["results/untrained_auc"][:].mean() + 0.2)
+        refused = run_cwola(1, "hunt", store, "--output", os.path.join(self.dir, "sup_fit.h5"),
+                            check=2)
+        self.assertIn("hunt.labels = supervised", refused.stderr)
+        # Scanning the labels mixes a reference without fits into a hunt: refused.
+        with open(path, "w") as f:
+            f.write(text.replace("labels = supervised\n", "")
+                    .replace("hunt.window = 1", "hunt.window = 1\nhunt.labels = cwola, supervised"))
+        scanned = run_cwola(1, "run", "--job", path, "--output",
+                            os.path.join(self.dir, "scanned.h5"), check=2)
+        self.assertIn("hunt.labels", scanned.stderr)
 
     def test_bad_hunts_exit_2_naming_the_key(self):
         cases = [("edges = 2725, 4071, 3331, 4975", "hunt.edges"),
