@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/random_stream.hpp"
 #include "core/seed.hpp"
 #include "core/text.hpp"
@@ -624,6 +625,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       tests.push_back(training::to_tensor(task.test_x, task.row_length));
     }
     const torch::Device device(first.device);
+    core::log_debug("stacked training of " + std::to_string(group.size()) + " task(s)");
     models::EnsembleCnnJetNetwork ensemble(networks,
                                            models::parse_compute_precision(first.precision));
     const auto model = training::as_stacked_classifier(ensemble);

@@ -7,6 +7,7 @@ dark-shower files.
   the pretrained one, while a task of a stage that reads nothing starts elsewhere;
 - 1 and 2 ranks give identical per-task results and models, also when the fine-tunes continue
   the stored Adam state;
+- stacked fine-tunes (run.ensemble = 4) keep the models one-by-one training gives;
 - a fine-tune stage whose CNN does not have the pretrained shape exits 2 before any work,
   naming the key; so does [job] models = all over a scan of the CNN's shape.
 
@@ -97,6 +98,8 @@ class HiddenValleyStages(unittest.TestCase):
         path = os.path.join(cls.dir, store)
         done = run_cwola(ranks, "run", "--job", job, "--output", path, "--no-plots", *extra,
                          check=check)
+        with open(os.path.splitext(path)[0] + ".log", "w") as log:
+            log.write(done.stdout + done.stderr)
         return path if check == 0 else done
 
     def assert_same_models(self, a, b, what):
@@ -158,6 +161,26 @@ class HiddenValleyStages(unittest.TestCase):
         with h5py.File(self.one_rank, "r") as f:
             fresh = f["curves/val_loss"][()][1:]
         self.assertGreater(np.nanmax(np.abs(continued - fresh)), 1e-7)
+
+    def test_stacked_tasks_keep_the_models_of_one_by_one(self):
+        """run.ensemble = 4: fine-tunes that read and keep models train as stacked CNNs
+        (grouped convolutions); results and models equal one-by-one training within the
+        stacking rounding (docs/training.md; bit-identical on the CPUs measured so far)."""
+        stores = {}
+        for k in (1, 4):
+            stores[k] = self.run_job(1, self.job, f"ensemble_{k}.h5", "--set", "job.models=all",
+                                     "--set", f"run.ensemble={k}", "--verbose")
+        with open(os.path.join(self.dir, "ensemble_4.log")) as log:
+            self.assertIn("stacked training of 2 task(s)", log.read())  # a stack per S/sqrt(B)
+        alone, stacked = computed_results(stores[1]), computed_results(stores[4])
+        self.assertTrue(np.all(stacked["results/status"] == 1))
+        self.assertLess(np.max(np.abs(alone["results/auc"] - stacked["results/auc"])), 2e-3)
+        self.assertTrue(np.array_equal(alone["results/epochs"], stacked["results/epochs"]))
+        a, b = datasets(stores[1], "models"), datasets(stores[4], "models")
+        self.assertEqual(sorted(a), sorted(b))
+        self.assertIn("finetune/images.0.weight", a)
+        for key in a:
+            np.testing.assert_allclose(b[key], a[key], rtol=0, atol=1e-4, err_msg=key)
 
     def test_a_cnn_of_another_shape_exits_2_before_any_work(self):
         job = self.write_job("shape.ini", "cnn.filters = 3, 2, 2, 2")
