@@ -111,7 +111,9 @@ std::vector<int> to_ints(const std::vector<std::int64_t>& v) { return {v.begin()
 
 std::string joined(const std::vector<int>& values) {
   std::string text;
-  for (std::size_t i = 0; i < values.size(); ++i) text += (i ? "-" : "") + std::to_string(values[i]);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    text += (i ? "-" : "") + std::to_string(values[i]);
+  }
   return text;
 }
 

@@ -10,15 +10,15 @@
 
 namespace cwola::studies {
 
-training::OptimizerState import_input_model(torch::nn::Module& model,
-                                            const TaskContext& context) {
+training::OptimizerState import_input_model(torch::nn::Module& model, const TaskContext& context) {
   if (context.input_model == nullptr) return {};
   auto [own, state] = training::split_optimizer(model, *context.input_model,
                                                 models::layout_of(model, "").tensors.size());
   models::import_tensors(model, own);
   if (!context.continue_optimizer) return {};
   if (state.empty()) {
-    throw core::Error("task " + std::to_string(context.task_id) + " continues an optimizer "
+    throw core::Error("task " + std::to_string(context.task_id) +
+                      " continues an optimizer "
                       "state, but its input model has none (a bug: the stage it reads must "
                       "store it)");
   }
@@ -40,9 +40,8 @@ core::ModelTensors kept_model(const torch::nn::Module& model, const TaskContext&
 }
 
 bool needs_optimizer_state(const std::vector<TaskContext>& contexts) {
-  return std::any_of(contexts.begin(), contexts.end(), [](const TaskContext& c) {
-    return c.keep_optimizer || c.continue_optimizer;
-  });
+  return std::any_of(contexts.begin(), contexts.end(),
+                     [](const TaskContext& c) { return c.keep_optimizer || c.continue_optimizer; });
 }
 
 }  // namespace cwola::studies

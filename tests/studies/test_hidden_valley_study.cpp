@@ -266,8 +266,9 @@ double largest_difference(const core::ModelTensors& a, const core::ModelTensors&
 }
 
 BOOST_AUTO_TEST_CASE(the_cnn_layout_is_known_before_the_data) {
-  auto study = study_from({job(""), job("[cnn]\narchitecture = two_image\n"),
-                           job("[hidden_valley]\nextra_features = true\n[model]\ndropout = 0.1\n")});
+  auto study =
+      study_from({job(""), job("[cnn]\narchitecture = two_image\n"),
+                  job("[hidden_valley]\nextra_features = true\n[model]\ndropout = 0.1\n")});
   const auto layout = study->model_layout(0);
   BOOST_REQUIRE(!layout.empty());
   BOOST_TEST(layout.tensors.front().name == "images.0.weight");
