@@ -13,6 +13,7 @@
 #include "data/fold_split.hpp"
 #include "models/dense_network.hpp"
 #include "models/module_tensors.hpp"
+#include "studies/task_model.hpp"
 #include "training/loop_checkpoint.hpp"
 #include "training/optimizer_tensors.hpp"
 
@@ -178,12 +179,8 @@ core::ModelLayout DenseClassifierStudy::model_layout(std::size_t point) const {
 
 std::vector<TaskOutput> DenseClassifierStudy::run_tasks(const std::vector<TaskContext>& contexts) {
   // Tasks that store or continue an optimizer state, or checkpoint every epoch, train one by
-  // one: the loop keeps one Adam state per network alone (models read and kept stack like any
-  // other task).
-  const bool optimizer_io = std::any_of(contexts.begin(), contexts.end(), [](const auto& c) {
-    return c.keep_optimizer || c.continue_optimizer || static_cast<bool>(c.save_checkpoint);
-  });
-  if (optimizer_io) return Study::run_tasks(contexts);
+  // one (models read and kept stack like any other task).
+  if (must_train_alone(contexts)) return Study::run_tasks(contexts);
   // Batch-norm networks train one by one too: stacked, their running statistics drift from
   // the same network's alone while the training losses agree (a Gaussian job, 30 epochs:
   // AUC 1.8e-3 and best epochs 7 apart at run.ensemble = 4 against 1; 5.6e-8 without

@@ -20,10 +20,9 @@
 #include "metrics/sic.hpp"
 #include "models/dense_network.hpp"
 #include "models/ensemble_dense_network.hpp"
-#include "models/module_tensors.hpp"
+#include "studies/task_model.hpp"
 #include "training/ensemble_trainer.hpp"
 #include "training/loop_checkpoint.hpp"
-#include "training/optimizer_tensors.hpp"
 #include "training/trainer.hpp"
 
 namespace cwola::studies {
@@ -359,23 +358,6 @@ TaskOutput make_output(const ClassifierSettings& settings, const training::Train
   return output;
 }
 
-/// Stages: loads the task's input model, if any, into `model`, and returns the optimizer
-/// state stored after it when the task continues it (empty otherwise: a fresh Adam).
-training::OptimizerState import_input_model(torch::nn::Module& model,
-                                            const TaskContext& context) {
-  if (context.input_model == nullptr) return {};
-  auto [own, state] = training::split_optimizer(model, *context.input_model,
-                                                models::layout_of(model, "").tensors.size());
-  models::import_tensors(model, own);
-  if (!context.continue_optimizer) return {};
-  if (state.empty()) {
-    throw core::Error("task " + std::to_string(context.task_id) + " continues an optimizer "
-                      "state, but its input model has none (a bug: the stage it reads must "
-                      "store it)");
-  }
-  return std::move(state);
-}
-
 /// The trained network's scores on the validation events (for the accuracy threshold).
 std::vector<float> score_validation(const training::Classifier& classifier,
                                     const training::TrainOutcome& outcome,
@@ -572,16 +554,7 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
   auto output = make_output(settings, outcome, &scores, test, &validation_scores,
                             split.validation, yields, held_out, &held_out_scores);
   append_untrained(settings, &untrained, test, output);
-  if (context.keep_model) {
-    output.model = models::export_tensors(*model);
-    if (context.keep_optimizer) {
-      for (auto& values : training::export_optimizer(*model, outcome.optimizer)) {
-        output.model.values.push_back(std::move(values));
-      }
-    }
-    output.model.best_epoch = outcome.best_epoch;
-    output.model.epochs = static_cast<std::int64_t>(outcome.history.size());
-  }
+  output.model = kept_model(*model, context, outcome);
   return output;
 }
 
@@ -670,9 +643,9 @@ std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& set
     append_untrained(settings, untrained.empty() ? nullptr : &untrained[k], *problems[k].test,
                      outputs.back());
     if (problems[k].context.keep_model && outputs.back().status == TaskOutput::Status::kDone) {
-      outputs.back().model = models::export_tensors(*ensemble->member(static_cast<std::int64_t>(k)));
-      outputs.back().model.best_epoch = outcomes[k].best_epoch;
-      outputs.back().model.epochs = static_cast<std::int64_t>(outcomes[k].history.size());
+      // Stacked tasks keep no optimizer state (needs_optimizer_state trains those alone).
+      outputs.back().model = kept_model(*ensemble->member(static_cast<std::int64_t>(k)),
+                                        problems[k].context, outcomes[k]);
     }
   }
   return outputs;

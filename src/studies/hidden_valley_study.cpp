@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/random_stream.hpp"
 #include "core/seed.hpp"
 #include "core/text.hpp"
@@ -21,11 +22,14 @@
 #include "models/cnn_jet_network.hpp"
 #include "models/ensemble_cnn_jet_network.hpp"
 #include "models/ensemble_model.hpp"
+#include "models/module_tensors.hpp"
 #include "physics/mass_windows.hpp"
 #include "store/jet_event_file.hpp"
 #include "studies/classifier_study.hpp"
 #include "studies/classifier_task.hpp"
+#include "studies/task_model.hpp"
 #include "training/ensemble_trainer.hpp"
+#include "training/optimizer_tensors.hpp"
 #include "training/trainer.hpp"
 
 namespace cwola::studies {
@@ -104,6 +108,29 @@ struct HiddenValleySettings {
 };
 
 std::vector<int> to_ints(const std::vector<std::int64_t>& v) { return {v.begin(), v.end()}; }
+
+std::string joined(const std::vector<int>& values) {
+  std::string text;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    text += (i ? "-" : "") + std::to_string(values[i]);
+  }
+  return text;
+}
+
+/// One line for the stored model's description, e.g. "cnn two_channel 25x25, filters
+/// 64-64-128-128, kernels 5-5-3-3, pool 1-1-0-1, dense 128-128-1".
+std::string cnn_description(const models::CnnJetNetworkConfig& cnn) {
+  const std::string pixels = std::to_string(cnn.pixels);
+  std::string text = "cnn " + models::to_string(cnn.architecture) + " " + pixels + "x" + pixels +
+                     ", filters " + joined(cnn.filters) + ", kernels " + joined(cnn.kernels) +
+                     ", pool " + joined(cnn.pool) + ", dense " + joined(cnn.dense) + "-1";
+  if (cnn.extra_features > 0) {
+    text += ", extra features " + std::to_string(cnn.extra_features) + "-" +
+            joined(cnn.extra_hidden) + "-1";
+  }
+  if (cnn.dropout > 0) text += ", dropout " + core::format_double(cnn.dropout);
+  return text;
+}
 
 HiddenValleySettings read_settings(core::JobConfig& config) {
   HiddenValleySettings s;
@@ -361,6 +388,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
     models::CnnJetNetwork network(s.cnn);
     if (s.classifier.prior_output_bias) network->set_prior(prior_of(train));
+    const auto continued = import_input_model(*network, context);
     const auto classifier = training::as_classifier(network);
     const torch::Device device(context.device);
     const auto test_x = training::to_tensor(task.test_x, task.row_length);
@@ -372,18 +400,26 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     const auto outcome = training::train_classifier(
         classifier, train, batch(task, task.validation_x, task.validation_label),
         trainer_config(s.classifier), context.seed(core::SeedPurpose::kShuffle), device,
-        [&context](const training::EpochRecord&) { return context.keep_going(); });
+        [&context](const training::EpochRecord&) { return context.keep_going(); },
+        continued.empty() ? nullptr : &continued);
     if (!finished(outcome)) return finish(task, outcome, nullptr, nullptr, nullptr);
     const auto scores = training::predict_averaged_scores(classifier, outcome, test_x,
                                                           s.classifier.eval_batch_size, device);
     const auto validation_scores = score_validation(classifier, outcome, task, device);
-    return finish(task, outcome, &scores, &validation_scores, &untrained);
+    auto output = finish(task, outcome, &scores, &validation_scores, &untrained);
+    if (output.status == TaskOutput::Status::kDone) {
+      output.model = kept_model(*network, context, outcome);
+    }
+    return output;
   }
 
   /// Tasks of points with the same CNN, training settings and sample sizes train as one
   /// stacked CNN (grouped convolutions, models::EnsembleCnnJetNetwork); each keeps the data,
-  /// initial weights and epoch order run_task would give it.
+  /// initial weights (its input model's, when it reads one) and epoch order run_task would
+  /// give it, and its kept model is its member's. Tasks that store or continue an optimizer
+  /// state train one by one (must_train_alone).
   std::vector<TaskOutput> run_tasks(const std::vector<TaskContext>& contexts) override {
+    if (must_train_alone(contexts)) return Study::run_tasks(contexts);
     return run_in_groups(
         contexts,
         [this](const TaskContext& context) { return group_key(points_.at(context.point)); },
@@ -398,6 +434,17 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     std::size_t most = 0;
     for (const auto& s : points_) most = std::max(most, stacked_task_bytes(s));
     return most;
+  }
+
+  /// The point's CNN (its parameters and buffers), known from the settings before any data:
+  /// so hidden-valley stages can store models and read them (docs/stages.md).
+  core::ModelLayout model_layout(std::size_t point) const override {
+    const auto& cnn = points_.at(point).cnn;
+    return models::layout_of(*models::CnnJetNetwork(cnn), cnn_description(cnn));
+  }
+
+  core::ModelLayout optimizer_layout(std::size_t point) const override {
+    return training::optimizer_layout(*models::CnnJetNetwork(points_.at(point).cnn));
   }
 
  private:
@@ -574,11 +621,13 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
       networks.emplace_back(s.cnn);
       if (s.classifier.prior_output_bias) networks.back()->set_prior(prior_of(train));
+      import_input_model(*networks.back(), context);  // as run_task (no optimizer state here)
       members.push_back({std::move(train), batch(task, task.validation_x, task.validation_label),
                          context.seed(core::SeedPurpose::kShuffle)});
       tests.push_back(training::to_tensor(task.test_x, task.row_length));
     }
     const torch::Device device(first.device);
+    core::log_debug("stacked training of " + std::to_string(group.size()) + " task(s)");
     models::EnsembleCnnJetNetwork ensemble(networks,
                                            models::parse_compute_precision(first.precision));
     const auto model = training::as_stacked_classifier(ensemble);
@@ -602,6 +651,10 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       outputs.push_back(finish(tasks[k], outcomes[k], scores.empty() ? nullptr : &scores[k],
                                scores.empty() ? nullptr : &validation_scores[k],
                                untrained.empty() ? nullptr : &untrained[k]));
+      if (outputs.back().status == TaskOutput::Status::kDone) {
+        outputs.back().model =
+            kept_model(*ensemble->member(static_cast<std::int64_t>(k)), group[k], outcomes[k]);
+      }
     }
     return outputs;
   }

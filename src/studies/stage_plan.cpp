@@ -208,6 +208,20 @@ void check_stage_models(core::JobConfig& job, JobStages& stages) {
     const bool has_models = !stage.study->model_layout(0).empty();
     stage.keep_models = stages.keep_models == "all" && has_models;
   }
+  // The store holds one model shape per stage (laid out from point 0 before any task runs).
+  const auto check_one_shape = [&job](const Stage& stage, const std::string& key,
+                                      const std::string& why) {
+    const auto first = stage.study->model_layout(0);
+    for (std::size_t p = 1; p < stage.plan.n_points(); ++p) {
+      const auto other = stage.study->model_layout(p);
+      if (!(other == first)) {
+        job.fail(key, why + " stage '" + stage.name + "', whose scan changes the network's "
+                      "shape between points (" + first.description + "; " + other.description +
+                      "); the store keeps one model shape per stage: scan the shape in "
+                      "separate stages");
+      }
+    }
+  };
   for (auto& stage : stages.stages) {
     if (stage.reads < 0) continue;
     auto& upstream = stages.stages[static_cast<std::size_t>(stage.reads)];
@@ -218,12 +232,7 @@ void check_stage_models(core::JobConfig& job, JobStages& stages) {
                     "network's inputs are not known before the data); read a stage of a study "
                     "that stores models (docs/stages.md)");
     }
-    for (std::size_t p = 1; p < upstream.plan.n_points(); ++p) {
-      if (!(upstream.study->model_layout(p) == stored)) {
-        job.fail(key, "names stage '" + upstream.name + "', whose scan changes the network's "
-                      "shape between points; a reading stage needs one shape");
-      }
-    }
+    check_one_shape(upstream, key, "names");
     if (!stage.per_task && upstream.n_tasks() != 1) {
       job.fail(key, "names stage '" + upstream.name + "' with " +
                     std::to_string(upstream.n_tasks()) + " tasks, but a task starts from one "
@@ -235,7 +244,7 @@ void check_stage_models(core::JobConfig& job, JobStages& stages) {
         job.fail(key, "names stage '" + upstream.name + "', whose stored model (" +
                       stored.description + ") does not fit this stage's network (" +
                       (loads.empty() ? std::string("none") : loads.description) +
-                      "); give both stages the same [model] and input settings");
+                      "); give both stages the same network and input settings");
       }
     }
     upstream.keep_models = true;
@@ -245,6 +254,11 @@ void check_stage_models(core::JobConfig& job, JobStages& stages) {
                  "= continue, but stage '" + upstream.name + "' has no optimizer state to store");
       }
       upstream.keep_optimizer = true;
+    }
+  }
+  for (const auto& stage : stages.stages) {
+    if (stage.keep_models && stages.keep_models == "all") {
+      check_one_shape(stage, "job.models", "keeps the models of");
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "core/model_tensors.hpp"
 #include "data/significance_mixing.hpp"
 #include "physics/dijet_generator.hpp"
 #include "store/jet_event_file.hpp"
@@ -237,6 +238,125 @@ BOOST_AUTO_TEST_CASE(batched_cnn_tasks_match_one_by_one) {
   for (const auto& output : study->run_tasks(contexts)) {
     BOOST_TEST((output.status == studies::TaskOutput::Status::kAbandoned));
   }
+}
+
+// Stages (docs/stages.md): the study describes its CNN before any data, hands back the trained
+// model it keeps, and a task that reads a model starts from it.
+studies::TaskContext stage_context(std::size_t point, std::uint64_t task,
+                                   const core::ModelTensors* input = nullptr) {
+  studies::TaskContext context;
+  context.point = point;
+  context.task_id = task;
+  context.master_seed = 31;
+  context.keep_model = true;
+  context.input_model = input;
+  return context;
+}
+
+double largest_difference(const core::ModelTensors& a, const core::ModelTensors& b) {
+  BOOST_REQUIRE_EQUAL(a.values.size(), b.values.size());
+  double most = 0;
+  for (std::size_t t = 0; t < a.values.size(); ++t) {
+    BOOST_REQUIRE_EQUAL(a.values[t].size(), b.values[t].size());
+    for (std::size_t i = 0; i < a.values[t].size(); ++i) {
+      most = std::max(most, std::abs(static_cast<double>(a.values[t][i]) - b.values[t][i]));
+    }
+  }
+  return most;
+}
+
+BOOST_AUTO_TEST_CASE(the_cnn_layout_is_known_before_the_data) {
+  auto study =
+      study_from({job(""), job("[cnn]\narchitecture = two_image\n"),
+                  job("[hidden_valley]\nextra_features = true\n[model]\ndropout = 0.1\n")});
+  const auto layout = study->model_layout(0);
+  BOOST_REQUIRE(!layout.empty());
+  BOOST_TEST(layout.tensors.front().name == "images.0.weight");
+  BOOST_TEST(layout.tensors.front().shape == (std::vector<std::int64_t>{2, 2, 5, 5}));
+  BOOST_TEST(layout.description ==
+             "cnn two_channel 8x8, filters 2-2-2-2, kernels 5-5-3-3, pool 1-1-0-1, dense 4-1");
+  BOOST_TEST(!(study->model_layout(1) == layout));  // one input channel: another shape
+  BOOST_TEST(study->model_layout(2).description ==
+             "cnn two_channel 8x8, filters 2-2-2-2, kernels 5-5-3-3, pool 1-1-0-1, dense 4-1, "
+             "extra features 4-32-32-1, dropout 0.1");
+  // Adam: two moments per parameter (every tensor of this CNN is a parameter) and the step.
+  const auto optimizer = study->optimizer_layout(0);
+  BOOST_TEST(optimizer.tensors.size() == 2 * layout.tensors.size() + 1);
+  BOOST_TEST(optimizer.tensors.back().name == "optimizer.step");
+
+  // The kept model has the layout's tensors and the training outcome.
+  const auto trained = study->run_task(stage_context(0, 3));
+  BOOST_REQUIRE((trained.status == studies::TaskOutput::Status::kDone));
+  BOOST_REQUIRE_EQUAL(trained.model.values.size(), layout.tensors.size());
+  for (std::size_t t = 0; t < layout.tensors.size(); ++t) {
+    BOOST_TEST(trained.model.values[t].size() == layout.tensors[t].size());
+    for (float v : trained.model.values[t]) BOOST_TEST_REQUIRE(std::isfinite(v));
+  }
+  BOOST_TEST(trained.model.epochs == column(*study, trained, "epochs"));
+  BOOST_TEST(trained.model.best_epoch + 1 == column(*study, trained, "best_epoch"));
+  // Without keep_model nothing is handed back.
+  BOOST_TEST(run(*study, 0, 3).model.empty());
+  // A model of another shape does not load (the engine refuses such stages before any work).
+  const auto other = study->run_task(stage_context(1, 4));
+  BOOST_CHECK_THROW(study->run_task(stage_context(0, 5, &other.model)), core::InputError);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_starts_from_the_model_it_reads) {
+  auto study = study_from({job("")});
+  const auto pretrained = study->run_task(stage_context(0, 3));
+  BOOST_REQUIRE((pretrained.status == studies::TaskOutput::Status::kDone));
+  // With a vanishing learning rate the kept model is the model the task started from: the
+  // input model when it reads one (the fresh initialisation of task 6 is far from it).
+  auto frozen = study_from({job("[training]\nlearning_rate = 1e-12\n")});
+  const auto read = frozen->run_task(stage_context(0, 6, &pretrained.model));
+  const auto fresh = frozen->run_task(stage_context(0, 6));
+  BOOST_TEST(largest_difference(read.model, pretrained.model) < 1e-7);
+  BOOST_TEST(largest_difference(fresh.model, pretrained.model) > 1e-2);
+  // Stacked (run_tasks): each member starts from its input model and keeps its own trained
+  // model, as one by one (within the stacking rounding, docs/training.md).
+  std::vector<studies::TaskContext> contexts;
+  for (std::uint64_t task = 10; task < 13; ++task) {
+    contexts.push_back(stage_context(0, task, &pretrained.model));
+  }
+  const auto stacked = study->run_tasks(contexts);
+  for (std::size_t k = 0; k < contexts.size(); ++k) {
+    BOOST_TEST_INFO("task " << contexts[k].task_id);
+    BOOST_REQUIRE((stacked[k].status == studies::TaskOutput::Status::kDone));
+    const auto alone = study->run_task(contexts[k]);
+    BOOST_TEST(stacked[k].model.epochs == alone.model.epochs);
+    BOOST_TEST(stacked[k].model.best_epoch == alone.model.best_epoch);
+    const double rounding = largest_difference(stacked[k].model, alone.model);
+    BOOST_TEST_MESSAGE("stacked vs alone, task " << contexts[k].task_id << ": " << rounding);
+    BOOST_TEST(rounding < 1e-4);
+    BOOST_TEST(largest_difference(stacked[k].model, pretrained.model) > 1e-4);  // it trained
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_optimizer_state_is_kept_and_continued) {
+  auto study = study_from({job("")});
+  const auto layout = study->model_layout(0);
+  auto keep = stage_context(0, 3);
+  keep.keep_optimizer = true;
+  const auto pretrained = study->run_task(keep);
+  BOOST_REQUIRE((pretrained.status == studies::TaskOutput::Status::kDone));
+  const std::size_t optimizer_tensors = study->optimizer_layout(0).tensors.size();
+  BOOST_REQUIRE_EQUAL(pretrained.model.values.size(), layout.tensors.size() + optimizer_tensors);
+  const float step = pretrained.model.values.back().at(0);
+  BOOST_TEST(step > 0.0F);  // Adam's updates up to the best epoch: a whole number per epoch
+  BOOST_TEST(std::fmod(step, static_cast<float>(pretrained.model.best_epoch + 1)) == 0.0F);
+  // Continuing the stored Adam trains otherwise than a fresh Adam from the same weights.
+  auto continued = stage_context(0, 6, &pretrained.model);
+  continued.continue_optimizer = true;
+  auto fresh = stage_context(0, 6, &pretrained.model);
+  const auto a = study->run_task(continued);
+  const auto b = study->run_task(fresh);
+  BOOST_TEST(largest_difference(a.model, b.model) > 1e-6);
+  // Tasks with optimizer states train one by one in run_tasks: exactly run_task's models.
+  std::vector<studies::TaskContext> contexts{keep, stage_context(0, 4)};
+  contexts[1].keep_optimizer = true;
+  const auto batched = study->run_tasks(contexts);
+  BOOST_TEST(largest_difference(batched[0].model, pretrained.model) == 0.0);
+  BOOST_TEST(batched[1].model.values.size() == pretrained.model.values.size());
 }
 
 BOOST_AUTO_TEST_CASE(bad_inputs_are_rejected_before_work) {

@@ -106,6 +106,11 @@ BOOST_AUTO_TEST_CASE(bad_stage_graphs_name_the_key_and_value) {
                                   "model.hidden = 16\n");
   BOOST_TEST(shape.find("does not fit") != std::string::npos);
   BOOST_TEST(shape.find("dense 4-64-64-1") != std::string::npos);
+  // [job] models = all over a scan of the network's shape: the store keeps one shape a stage.
+  auto all_shapes = stage_error(base + "[job]\nmodels = all\n[scan]\nmodel.hidden = 4, 8\n");
+  BOOST_TEST(all_shapes.find("job.models") != std::string::npos);
+  BOOST_TEST(all_shapes.find("dense 4-4-1; dense 4-8-1") != std::string::npos);
+  BOOST_TEST(stage_error(base + "[job]\nmodels = all\n[scan]\ngaussian.f1 = 0.6, 0.7\n").empty());
   auto top_scan = stage_error(base + "[scan]\ngaussian.f1 = 0.6\n[stage.a]\nrepeats = 1\n");
   BOOST_TEST(top_scan.find("scan.gaussian.f1") != std::string::npos);
   auto run_key = stage_error(base + "[stage.a]\nrun.threads = 2\n");

@@ -1,0 +1,35 @@
+#pragma once
+/// Stages (docs/stages.md) as every trained study meets them: a task starts from the model it
+/// reads (TaskContext::input_model, optionally with the Adam state stored after it) and hands
+/// back the model it trained (TaskOutput::model). One place for this, so that the dense
+/// studies and the hidden-valley CNN study load, continue and keep models alike.
+#include <torch/nn/module.h>
+
+#include <vector>
+
+#include "core/model_tensors.hpp"
+#include "studies/study.hpp"
+#include "training/trainer.hpp"
+
+namespace cwola::studies {
+
+/// Loads the task's input model, if any, into `model` (parameters and buffers, overwriting its
+/// fresh initialisation) and returns the optimizer state stored after it when the task
+/// continues it (empty otherwise: a fresh Adam). Throws core::InputError naming the tensor when
+/// the stored model does not fit `model`'s shape.
+training::OptimizerState import_input_model(torch::nn::Module& model, const TaskContext& context);
+
+/// The model a task hands back (TaskOutput::model) when context.keep_model, else empty: the
+/// trained module's tensors (models::export_tensors), with context.keep_optimizer the Adam
+/// state of `outcome` after them (training::export_optimizer), and the outcome's best epoch and
+/// epoch count.
+core::ModelTensors kept_model(const torch::nn::Module& model, const TaskContext& context,
+                              const training::TrainOutcome& outcome);
+
+/// Whether some of `contexts` store or continue an optimizer state, or save per-epoch
+/// checkpoints. Such tasks train one by one: only the single-network loop hands back its Adam
+/// state (TrainOutcome::optimizer is empty for stacked members) and checkpoints its loop.
+/// Tasks that only read or keep models stack like any other.
+bool must_train_alone(const std::vector<TaskContext>& contexts);
+
+}  // namespace cwola::studies
