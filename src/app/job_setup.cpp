@@ -55,8 +55,8 @@ void check_checkpoints(PreparedJob& job) {
       if (stage.study->checkpoint_layout(p).empty()) {
         job.config.fail("run.checkpoint", "cannot be used with study '" + stage.plan.study +
                                               "', whose trainings keep no checkpoints (the "
-                                              "dense studies do: gaussian, di-Higgs, user "
-                                              "samples); use none");
+                                              "dense studies and the hidden-valley CNN do); "
+                                              "use none");
       }
       const auto& point = stage.plan.point_configs[p];
       if (point.has("training.average_best_epochs") &&

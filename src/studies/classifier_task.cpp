@@ -22,7 +22,6 @@
 #include "models/ensemble_dense_network.hpp"
 #include "studies/task_model.hpp"
 #include "training/ensemble_trainer.hpp"
-#include "training/loop_checkpoint.hpp"
 #include "training/trainer.hpp"
 
 namespace cwola::studies {
@@ -514,25 +513,13 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
   if (settings.untrained_baseline) {
     untrained = training::predict_scores(classifier, test_x, settings.eval_batch_size, device);
   }
-  // Per-epoch checkpoints: resume where a killed run stopped, save after every epoch.
-  training::EpochCheckpoints checkpoints;
-  training::LoopState resumed;
-  if (context.resume_checkpoint != nullptr) {
-    resumed = training::import_checkpoint(*model, *context.resume_checkpoint, trainer.max_epochs);
-    checkpoints.resume = &resumed;
-  }
-  if (context.save_checkpoint) {
-    checkpoints.save = [&](const training::LoopState& state) {
-      context.save_checkpoint(training::export_checkpoint(*model, state, trainer.max_epochs));
-    };
-  }
-  const bool checkpointed = checkpoints.resume != nullptr || checkpoints.save;
+  const TaskCheckpoints checkpoints(*model, context, trainer.max_epochs);
   const auto outcome = training::train_classifier(
       classifier, std::move(train_batch),
       to_batch(split.validation, split.validation.label, settings.balance), trainer,
       context.seed(core::SeedPurpose::kShuffle), device,
       [&context](const training::EpochRecord&) { return context.keep_going(); },
-      continued.empty() ? nullptr : &continued, checkpointed ? &checkpoints : nullptr);
+      continued.empty() ? nullptr : &continued, checkpoints.hooks());
   if (outcome.status == training::TrainStatus::kAbandoned ||
       outcome.status == training::TrainStatus::kDiverged) {
     auto output = make_output(settings, outcome, nullptr, test, nullptr, split.validation,

@@ -29,6 +29,7 @@
 #include "studies/classifier_task.hpp"
 #include "studies/task_model.hpp"
 #include "training/ensemble_trainer.hpp"
+#include "training/loop_checkpoint.hpp"
 #include "training/optimizer_tensors.hpp"
 #include "training/trainer.hpp"
 
@@ -397,11 +398,13 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       untrained =
           training::predict_scores(classifier, test_x, s.classifier.eval_batch_size, device);
     }
+    const auto trainer = trainer_config(s.classifier);
+    const TaskCheckpoints checkpoints(*network, context, trainer.max_epochs);
     const auto outcome = training::train_classifier(
-        classifier, train, batch(task, task.validation_x, task.validation_label),
-        trainer_config(s.classifier), context.seed(core::SeedPurpose::kShuffle), device,
+        classifier, train, batch(task, task.validation_x, task.validation_label), trainer,
+        context.seed(core::SeedPurpose::kShuffle), device,
         [&context](const training::EpochRecord&) { return context.keep_going(); },
-        continued.empty() ? nullptr : &continued);
+        continued.empty() ? nullptr : &continued, checkpoints.hooks());
     if (!finished(outcome)) return finish(task, outcome, nullptr, nullptr, nullptr);
     const auto scores = training::predict_averaged_scores(classifier, outcome, test_x,
                                                           s.classifier.eval_batch_size, device);
@@ -417,7 +420,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
   /// stacked CNN (grouped convolutions, models::EnsembleCnnJetNetwork); each keeps the data,
   /// initial weights (its input model's, when it reads one) and epoch order run_task would
   /// give it, and its kept model is its member's. Tasks that store or continue an optimizer
-  /// state train one by one (must_train_alone).
+  /// state, or checkpoint every epoch, train one by one (must_train_alone).
   std::vector<TaskOutput> run_tasks(const std::vector<TaskContext>& contexts) override {
     if (must_train_alone(contexts)) return Study::run_tasks(contexts);
     return run_in_groups(
@@ -445,6 +448,12 @@ class HiddenValleyStudy : public ClassifierStudyBase {
 
   core::ModelLayout optimizer_layout(std::size_t point) const override {
     return training::optimizer_layout(*models::CnnJetNetwork(points_.at(point).cnn));
+  }
+
+  /// Long CNN trainings can checkpoint every epoch ([run] checkpoint = epoch).
+  core::CheckpointLayout checkpoint_layout(std::size_t point) const override {
+    const auto& p = points_.at(point);
+    return training::checkpoint_layout(*models::CnnJetNetwork(p.cnn), p.classifier.max_epochs);
   }
 
  private:

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "models/module_tensors.hpp"
+#include "training/loop_checkpoint.hpp"
 #include "training/optimizer_tensors.hpp"
 
 namespace cwola::studies {
@@ -37,6 +38,23 @@ core::ModelTensors kept_model(const torch::nn::Module& model, const TaskContext&
   kept.best_epoch = outcome.best_epoch;
   kept.epochs = static_cast<std::int64_t>(outcome.history.size());
   return kept;
+}
+
+TaskCheckpoints::TaskCheckpoints(const torch::nn::Module& model, const TaskContext& context,
+                                 int max_epochs) {
+  if (context.resume_checkpoint != nullptr) {
+    resumed_ = training::import_checkpoint(model, *context.resume_checkpoint, max_epochs);
+    hooks_.resume = &resumed_;
+  }
+  if (context.save_checkpoint) {
+    hooks_.save = [&model, &context, max_epochs](const training::LoopState& state) {
+      context.save_checkpoint(training::export_checkpoint(model, state, max_epochs));
+    };
+  }
+}
+
+const training::EpochCheckpoints* TaskCheckpoints::hooks() const {
+  return hooks_.resume != nullptr || hooks_.save ? &hooks_ : nullptr;
 }
 
 bool must_train_alone(const std::vector<TaskContext>& contexts) {

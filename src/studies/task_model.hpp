@@ -10,6 +10,7 @@
 #include "core/model_tensors.hpp"
 #include "studies/study.hpp"
 #include "training/trainer.hpp"
+#include "training/training_loop.hpp"
 
 namespace cwola::studies {
 
@@ -25,6 +26,23 @@ training::OptimizerState import_input_model(torch::nn::Module& model, const Task
 /// epoch count.
 core::ModelTensors kept_model(const torch::nn::Module& model, const TaskContext& context,
                               const training::TrainOutcome& outcome);
+
+/// Per-epoch checkpoints ([run] checkpoint = epoch) of a task's network alone: the loop's
+/// hooks that resume from the context's stored checkpoint and save through the context. One
+/// object per training (the hooks point into it).
+class TaskCheckpoints {
+ public:
+  /// Throws core::InputError when the stored checkpoint does not fit `model`.
+  TaskCheckpoints(const torch::nn::Module& model, const TaskContext& context, int max_epochs);
+  TaskCheckpoints(const TaskCheckpoints&) = delete;
+  TaskCheckpoints& operator=(const TaskCheckpoints&) = delete;
+  /// The hooks for train_classifier, or nullptr when the task neither resumes nor saves.
+  const training::EpochCheckpoints* hooks() const;
+
+ private:
+  training::LoopState resumed_;
+  training::EpochCheckpoints hooks_;
+};
 
 /// Whether some of `contexts` store or continue an optimizer state, or save per-epoch
 /// checkpoints. Such tasks train one by one: only the single-network loop hands back its Adam

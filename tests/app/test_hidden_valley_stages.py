@@ -8,12 +8,15 @@ dark-shower files.
 - 1 and 2 ranks give identical per-task results and models, also when the fine-tunes continue
   the stored Adam state;
 - stacked fine-tunes (run.ensemble = 4) keep the models one-by-one training gives;
+- [run] checkpoint = epoch: a pretraining killed inside a checkpoint write resumes after its
+  last whole checkpoint and ends as the uninterrupted run and as the run without checkpoints;
 - a fine-tune stage whose CNN does not have the pretrained shape exits 2 before any work,
   naming the key; so does [job] models = all over a scan of the CNN's shape.
 
 Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."""
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -22,7 +25,8 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from cwola_driver import assert_identical, computed_results, datasets, run_cwola  # noqa: E402
+from cwola_driver import (ENV, assert_identical, computed_results, cwola_command,  # noqa: E402
+                          datasets, kill_tree, run_cwola)
 
 SOURCE = os.environ.get("CWOLA_SOURCE_DIR",
                         os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -181,6 +185,39 @@ class HiddenValleyStages(unittest.TestCase):
         self.assertIn("finetune/images.0.weight", a)
         for key in a:
             np.testing.assert_allclose(b[key], a[key], rtol=0, atol=1e-4, err_msg=key)
+
+    def test_a_killed_cnn_training_resumes_from_its_last_whole_checkpoint(self):
+        # [run] checkpoint = epoch: the pretraining is killed while it writes its checkpoint
+        # after epoch 2 (a fault hook pauses between the slot and the flag); --resume continues
+        # it after epoch 1 and ends as the uninterrupted run, and as the run without checkpoints.
+        settings = ["--set", "training.max_epochs=5", "--set", "training.patience=5"]
+        plain = self.run_job(1, self.job, "unchecked.h5", *settings, "--set",
+                             "job.models=all")
+        whole = self.run_job(1, self.job, "checked.h5", *settings, "--set", "job.models=all",
+                             "--set", "run.checkpoint=epoch")
+        store = os.path.join(self.dir, "killed.h5")
+        args = cwola_command(1, "run", "--job", self.job, "--output", store, "--no-plots",
+                             *settings, "--set", "job.models=all", "--set", "run.checkpoint=epoch")
+        process = subprocess.Popen(args, env=dict(ENV, CWOLA_FAULT_PAUSE_IN_CHECKPOINT="0:2"),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   start_new_session=True)
+        for line in process.stdout:
+            if "checkpoint slot of task 0 after epoch 2 written" in line:
+                break
+        kill_tree(process.pid)
+        process.wait()
+        process.stdout.close()
+        with h5py.File(store, "r") as f:
+            self.assertEqual(f["results/status"][0], 0)
+            self.assertEqual(f["checkpoints/pretrain/epochs_done"][0], 1)
+        resumed = run_cwola(1, "run", "--job", self.job, "--output", store, "--no-plots",
+                            *settings, "--set", "job.models=all", "--set",
+                            "run.checkpoint=epoch", "--resume", check=0)
+        self.assertIn("task 0 resumes after epoch 1", resumed.stderr)
+        for other, what in ((whole, "uninterrupted"), (plain, "without checkpoints")):
+            assert_identical(self, computed_results(other), computed_results(store),
+                             f"resumed vs {what}")
+            self.assert_same_models(other, store, f"resumed vs {what}")
 
     def test_a_cnn_of_another_shape_exits_2_before_any_work(self):
         job = self.write_job("shape.ini", "cnn.filters = 3, 2, 2, 2")
