@@ -43,14 +43,37 @@ struct HuntPoint {
   std::size_t signal_test_events = 0;
   std::shared_ptr<const HuntData> data;
   stats::HuntFitSettings fit;
-  std::size_t background_in_span = 0;  ///< data events in the window's span
-  std::size_t background_in_signal_region = 0;
-  std::size_t background_in_low_sideband = 0;
-  std::size_t background_in_high_sideband = 0;
+  /// Data events of one pseudo-dataset in the window's span and its regions.
+  struct RegionCounts {
+    std::size_t span = 0;
+    std::size_t signal_region = 0;
+    std::size_t low_sideband = 0;
+    std::size_t high_sideband = 0;
+  };
+  /// hunt.pseudo_datasets = n: the data table dealt into n disjoint pseudo-datasets (event i
+  /// into i mod n); injection seed r uses pseudo-dataset r mod n, so the seeds of a null are
+  /// independent data. Counts per pseudo-dataset (one entry: all the data).
+  std::vector<RegionCounts> datasets;
+  const RegionCounts& dataset_of(std::size_t seed) const { return datasets[seed % datasets.size()]; }
+  /// The most events any pseudo-dataset has in the span and in the signal region (sizes).
+  std::size_t most_in_span() const;
+  std::size_t most_in_signal_region() const;
   /// hunt.labels = supervised: the single-window supervised reference, trained on the signal
   /// region's events with their truth labels instead of signal region against sidebands.
   bool supervised = false;
 };
+
+std::size_t HuntPoint::most_in_span() const {
+  std::size_t most = 0;
+  for (const auto& d : datasets) most = std::max(most, d.span);
+  return most;
+}
+
+std::size_t HuntPoint::most_in_signal_region() const {
+  std::size_t most = 0;
+  for (const auto& d : datasets) most = std::max(most, d.signal_region);
+  return most;
+}
 
 /// The [hunt] settings that pick and read the files; equal at every point (checked).
 struct HuntFiles {
@@ -160,8 +183,8 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
              "injected_in_signal_region", "n_truth_test_signal"}) {
     std::size_t most = 0;
     for (const auto& p : this->points()) {
-      most = std::max(most, stacked_task_bytes(p.classifier, p.background_in_span + p.injected,
-                                               p.signal_test_events + p.background_in_signal_region,
+      most = std::max(most, stacked_task_bytes(p.classifier, p.most_in_span() + p.injected,
+                                               p.signal_test_events + p.most_in_signal_region(),
                                                p.data->background.features));
     }
     set_task_device_bytes(most);
@@ -180,8 +203,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
   SampleSizes sample_sizes(std::size_t index) const override {
     const HuntPoint& p = point(index);
     // Every injected event may fall into the span: an upper bound.
-    return {p.signal_test_events + p.background_in_signal_region,
-            p.background_in_span + p.injected};
+    return {p.signal_test_events + p.most_in_signal_region(), p.most_in_span() + p.injected};
   }
 
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
@@ -212,7 +234,12 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
                                                        : data::HuntingRegion::kHighSideband));
       if (sr && injected) ++injected_in_sr;
     };
-    for (std::size_t i = 0; i < d.background.size(); ++i) add(d.background, i, false);
+    const std::size_t n_datasets = p.datasets.size();
+    const std::size_t dataset = context.repeat % n_datasets;
+    for (std::size_t i = dataset; i < d.background.size(); i += n_datasets) {
+      add(d.background, i, false);
+    }
+    const auto& counts = p.dataset_of(context.repeat);
     for (std::size_t k = 0; k < p.injected; ++k) add(d.signal, order[k], true);
     // Weighed over the whole sample before the folds are cut, as CWoLa hunting does (the
     // supervised reference balances its truth classes instead: training.balance = classes).
@@ -226,7 +253,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
     data.test.features = mixed.features;
     std::vector<std::size_t> test_background;
     const auto wanted = static_cast<std::size_t>(
-        0.9 * static_cast<double>(p.background_in_signal_region) /
+        0.9 * static_cast<double>(counts.signal_region) /
         static_cast<double>(std::max<std::size_t>(context.folds, 1))) + 1;
     for (std::size_t i = 0; i < data.held_out.size() && test_background.size() < wanted; ++i) {
       if (windows.in_signal_region(data.held_out.mass[i]) && data.held_out.is_signal[i] == 0)
@@ -252,7 +279,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
       n_low += r == data::HuntingRegion::kLowSideband ? 1 : 0;
     }
     data.yields = {static_cast<double>(injected_in_sr),
-                   static_cast<double>(p.background_in_signal_region)};
+                   static_cast<double>(counts.signal_region)};
     data.study_columns = {static_cast<double>(p.window),
                           windows.signal.first,
                           windows.signal.second,
@@ -304,29 +331,40 @@ HuntPoint read_point(core::JobConfig& config,
   }
   const auto windows = p.windows.window(p.window);
   const auto [low, high] = p.windows.span(p.window);
-  for (const float m : p.data->background.mass) {
+  const auto n_datasets = static_cast<std::size_t>(config.get_int(
+      "hunt.pseudo_datasets", 1, 1, static_cast<std::int64_t>(p.data->background.size())));
+  p.datasets.assign(n_datasets, {});
+  const auto& masses = p.data->background.mass;
+  for (std::size_t i = 0; i < masses.size(); ++i) {
+    const float m = masses[i];
     if (!(m >= low && m < high)) continue;
-    ++p.background_in_span;
+    auto& counts = p.datasets[i % n_datasets];
+    ++counts.span;
     if (windows.in_signal_region(m)) {
-      ++p.background_in_signal_region;
+      ++counts.signal_region;
     } else if (m < windows.signal.first) {
-      ++p.background_in_low_sideband;
+      ++counts.low_sideband;
     } else {
-      ++p.background_in_high_sideband;
+      ++counts.high_sideband;
     }
   }
   const auto window_text = "window " + std::to_string(p.window) + " (signal region [" +
                            core::format_double(windows.signal.first) + ", " +
                            core::format_double(windows.signal.second) + ") GeV)";
-  if (p.background_in_low_sideband == 0 || p.background_in_high_sideband == 0) {
-    config.fail("hunt.window", window_text + " has " +
-                                   std::to_string(p.background_in_low_sideband) + " and " +
-                                   std::to_string(p.background_in_high_sideband) +
-                                   " data events in its low and high sidebands; both need events "
-                                   "(choose other hunt.edges or windows)");
-  }
-  if (p.background_in_signal_region == 0) {
-    config.fail("hunt.window", window_text + " holds no data events");
+  for (std::size_t k = 0; k < n_datasets; ++k) {
+    const auto& counts = p.datasets[k];
+    const std::string where =
+        window_text + (n_datasets > 1 ? " in pseudo-dataset " + std::to_string(k) + " of " +
+                                            std::to_string(n_datasets)
+                                      : std::string());
+    const std::string key = n_datasets > 1 ? "hunt.pseudo_datasets" : "hunt.window";
+    if (counts.low_sideband == 0 || counts.high_sideband == 0) {
+      config.fail(key, where + " has " + std::to_string(counts.low_sideband) + " and " +
+                           std::to_string(counts.high_sideband) +
+                           " data events in its low and high sidebands; both need events "
+                           "(choose other hunt.edges or windows, or fewer pseudo-datasets)");
+    }
+    if (counts.signal_region == 0) config.fail(key, where + " holds no data events");
   }
   auto& fit = p.fit;
   fit.efficiencies = config.get_doubles("hunt.efficiencies", fit.efficiencies, 1e-9, 1.0);
@@ -352,11 +390,15 @@ HuntPoint read_point(core::JobConfig& config,
                                       "which hunt.labels = supervised does not train on; use "
                                       "classes or none");
     }
-    // Every injected event may fall into the signal region: an upper bound for label 1.
-    check_folds(config, p.classifier, p.injected, p.background_in_signal_region);
+    for (const auto& counts : p.datasets) {
+      // Every injected event may fall into the signal region: an upper bound for label 1.
+      check_folds(config, p.classifier, p.injected, counts.signal_region);
+    }
   } else {
-    check_folds(config, p.classifier, p.background_in_signal_region,
-                p.background_in_low_sideband + p.background_in_high_sideband);
+    for (const auto& counts : p.datasets) {
+      check_folds(config, p.classifier, counts.signal_region,
+                  counts.low_sideband + counts.high_sideband);
+    }
   }
   return p;
 }

@@ -18,7 +18,10 @@
 ///        edges (A | B | a list in GeV), window (scan it: 1 … edges − 3),
 ///        injected_signal (events drawn from signal_file over the whole spectrum; scan it),
 ///        signal_test_events (signal events kept apart to measure the classifier on truth),
-///        max_events (per file, 0 = all);
+///        max_events (per file, 0 = all),
+///        pseudo_datasets (n: the data dealt into n disjoint pseudo-datasets, event i into
+///        i mod n; injection seed r uses pseudo-dataset r mod n, so a null's seeds are
+///        independent data; 1 = every seed sees all the data);
 ///        the select → fit step that `cwola run` does right after the training (into
 ///        <store>_hunt.h5; `cwola hunt` redoes it): efficiencies, fit_bins, scan_points,
 ///        signal_width, max_params, signal_mass (stats/hunt_fit_settings.hpp)

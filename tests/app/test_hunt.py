@@ -3,7 +3,7 @@ hunt run (windows × injections × seeds × folds) on 1 and 2 ranks, then `cwola
 fit). Checks: identical per-task results and per-event scores on 1 and 2 ranks; every data
 event of a window scored once, out of fold, with its mass; the injected W′ is found in its
 window with a cut that beats the inclusive fit, and nothing stands out without injection or in
-the other window; the supervised reference (hunt.labels = supervised) trains on truth in the
+the other window; pseudo-datasets give each seed disjoint data; the supervised reference (hunt.labels = supervised) trains on truth in the
 signal region alone; bad jobs exit 2 naming the key.
 
 Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."""
@@ -117,6 +117,35 @@ class Hunt(unittest.TestCase):
                 expected = mjj[(mjj >= low[task]) & (mjj < high[task])].astype(np.float32)
                 np.testing.assert_array_equal(np.sort(scored), np.sort(expected))
                 self.assertEqual(label[task, :count[task]].sum(), 0)  # no injected signal
+
+    def test_pseudo_datasets_give_each_seed_its_own_disjoint_data(self):
+        # hunt.pseudo_datasets = 2: seed r scores the events i with i mod 2 = r of the window's
+        # span, each once out of fold; together the two seeds score the whole span once.
+        path = os.path.join(self.dir, "pseudo.ini")
+        text = (job(self.data, self.signal).replace("hunt.injected_signal = 0, 500\n", "")
+                .replace("hunt.window = 1, 2", "hunt.window = 1")
+                .replace("[scan]", "pseudo_datasets = 2\n\n[scan]"))
+        with open(path, "w") as f:
+            f.write(text)
+        store = os.path.join(self.dir, "pseudo.h5")
+        run_cwola(1, "run", "--job", path, "--output", store, "--no-plots", check=0)
+        with h5py.File(store, "r") as s, h5py.File(self.data, "r") as d:
+            mjj = d["TABLE/mjj"][:]
+            low, high = s["results/span_low"][0], s["results/span_high"][0]
+            seed = s["results/injection_seed"][:]
+            count, inner = s["scores/count"][:], s["scores/inner_fold"][:]
+            mass = s["scores/mass"][:]
+            index = np.arange(len(mjj))
+            in_span = (mjj >= low) & (mjj < high)
+            for r in (0, 1):
+                rows = np.flatnonzero((seed == r) & (inner == 0))
+                self.assertEqual(len(rows), 3)  # one per fold
+                scored = np.concatenate([mass[row, :count[row]] for row in rows])
+                expected = mjj[in_span & (index % 2 == r)].astype(np.float32)
+                np.testing.assert_array_equal(np.sort(scored), np.sort(expected))
+                n = (s["results/n_signal_region"][:] + s["results/n_low_sideband"][:]
+                     + s["results/n_high_sideband"][:])[seed == r]
+                self.assertTrue(np.all(n == len(expected)))
 
     def test_the_injected_signal_is_found_in_its_window_only(self):
         with h5py.File(self.fits[1], "r") as f:
@@ -237,7 +266,8 @@ class Hunt(unittest.TestCase):
         cases = [("edges = 2725, 4071, 3331, 4975", "hunt.edges"),
                  ("edges = 1000, 1100, 1200, 1300", "hunt.window"),
                  ("mass_column = m_jj", "hunt.data_file"),
-                 ("injected_signal = 100000", "hunt.injected_signal")]
+                 ("injected_signal = 100000", "hunt.injected_signal"),
+                 ("pseudo_datasets = 5000", "hunt.pseudo_datasets")]
         for setting, key in cases:
             path = os.path.join(self.dir, "bad.ini")
             text = (job(self.data, self.signal).replace("hunt.injected_signal = 0, 500\n", "")
