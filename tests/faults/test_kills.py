@@ -387,6 +387,12 @@ class CheckpointKills(KillBase):
             self.assertNotIn("checkpoints", f)
         assert_identical(self, computed_results(self.reference), computed_results(plain),
                          "checkpoint = epoch on 2 ranks vs none on 1 rank")
+        # A store made without checkpoint slots keeps none when resumed with them, and says so.
+        resumed = subprocess.run(cwola_command(1, "run", "--job", self.job, "--output", plain,
+                                               "--no-plots", "--resume"),
+                                 env=ENV, capture_output=True, text=True, timeout=600)
+        self.assertEqual(resumed.returncode, 0, resumed.stderr)
+        self.assertIn("was created without checkpoint slots", resumed.stderr)
 
 
 if __name__ == "__main__":
