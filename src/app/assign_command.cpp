@@ -84,6 +84,10 @@ int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::strin
       "max-jets", po::value(&max_jets)->default_value(10), "most real jets per event")(
       "train-fraction", po::value(&options.train_fraction)->default_value(0.8),
       "first fraction of the events for training; the rest is the test set")(
+      "validation-fraction", po::value(&options.validation_fraction)->default_value(0.0),
+      "last fraction of the training events held out for early stopping (0: none)")(
+      "patience", po::value(&options.trainer.patience)->default_value(0),
+      "with a validation set: epochs without a lower validation loss before stopping (0: none)")(
       "seed", po::value(&options.seed)->default_value(1), "master seed")(
       "epochs", po::value(&options.trainer.epochs)->default_value(10), "training epochs")(
       "batch-size", po::value(&options.trainer.batch_size)->default_value(128), "events per step")(
@@ -128,13 +132,19 @@ int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::strin
   });
   if (!predict_path.empty()) write_predictions(mpi, predict_path, spec, data, options, result);
   if (mpi.rank() != 0) return 0;
+  const auto epochs_run = static_cast<int>(result.history.size());
   std::printf("assign: %s, %llu events, trained on the first %lld (%d epochs, %.1f s, "
               "%.0f events/s)\n",
               data_path.c_str(), static_cast<unsigned long long>(data.events),
-              static_cast<long long>(result.train_events), options.trainer.epochs,
-              result.train_seconds,
-              static_cast<double>(result.train_events) * options.trainer.epochs /
-                  result.train_seconds);
+              static_cast<long long>(result.train_events), epochs_run, result.train_seconds,
+              static_cast<double>(result.train_events) * epochs_run / result.train_seconds);
+  if (result.best_epoch >= 0) {
+    std::printf("assign: validation on the next %lld events: best epoch %d of %d (loss %.4f), "
+                "its weights kept\n",
+                static_cast<long long>(result.validation_events), result.best_epoch + 1,
+                epochs_run,
+                result.history.at(static_cast<std::size_t>(result.best_epoch)).validation);
+  }
   std::printf("assign: final epoch loss %.4f (assignment %.4f)\n", result.history.back().total,
               result.history.back().assignment);
   const std::string baseline = result.baseline.empty() ? "baseline" : result.baseline;

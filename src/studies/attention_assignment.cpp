@@ -245,14 +245,34 @@ AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
   auto trainer = options.trainer;
   if (data.classifications.empty()) trainer.loss_weights.classification = 0.0;  // nothing to learn
 
+  if (!(options.validation_fraction >= 0 && options.validation_fraction < 1)) {
+    throw core::InputError("cwola assign", "--validation-fraction",
+                           std::to_string(options.validation_fraction), "must be in [0, 1)");
+  }
+  const auto n_validation = static_cast<std::int64_t>(
+      std::floor(options.validation_fraction * static_cast<double>(n_train)));
+  if (options.validation_fraction > 0 && (n_validation < 1 || n_validation >= n_train)) {
+    throw core::InputError("cwola assign", "--validation-fraction",
+                           std::to_string(options.validation_fraction),
+                           "leaves " + std::to_string(n_validation) + " validation events of " +
+                               std::to_string(n_train) + " training events; choose another");
+  }
   AssignmentResult result;
-  result.train_events = n_train;
+  result.train_events = n_train - n_validation;
+  result.validation_events = n_validation;
   training::seed_weight_init(core::stream_seed(options.seed, 0, core::SeedPurpose::kWeightInit));
   models::AttentionNetwork net(cfg);
-  const auto train = sample.select(torch::arange(n_train, torch::kInt64));
+  const auto train = sample.select(torch::arange(result.train_events, torch::kInt64));
+  training::AttentionSample validation;
+  if (n_validation > 0) {
+    validation = sample.select(torch::arange(result.train_events, n_train, torch::kInt64));
+  }
   const auto start = std::chrono::steady_clock::now();
-  result.history = training::train_attention(
-      net, train, trainer, core::stream_seed(options.seed, 0, core::SeedPurpose::kShuffle));
+  auto trained = training::train_attention(
+      net, train, trainer, core::stream_seed(options.seed, 0, core::SeedPurpose::kShuffle),
+      n_validation > 0 ? &validation : nullptr);
+  result.history = std::move(trained.epochs);
+  result.best_epoch = trained.best_epoch;
   result.train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -29,6 +29,9 @@ models::AttentionNetworkConfig network_config_for(const store::SpanetEventSpec& 
 
 struct AssignmentOptions {
   double train_fraction = 0.8;  ///< first part of the file for training
+  /// Last fraction of the training part held out for validation (early stopping with
+  /// trainer.patience, best epoch's weights); 0: none, train every epoch, keep the last.
+  double validation_fraction = 0.0;
   std::uint64_t seed = 1;       ///< master seed (weight init and epoch order, via core/seed)
   models::AttentionNetworkConfig network;  ///< sizes (hidden, layers, heads)
   training::AttentionTrainerConfig trainer;
@@ -49,6 +52,8 @@ struct AssignmentResult {
   std::vector<PurityRow> rows;  ///< per jet count, then "all"
   std::string baseline;         ///< "chi2", "min_dR" or "" (none for this event topology)
   std::vector<training::AttentionEpoch> history;
+  int best_epoch = -1;               ///< by validation loss; -1 without a validation set
+  std::int64_t validation_events = 0;
   double train_seconds = 0;
   std::int64_t train_events = 0;
   core::ModelTensors model;  ///< the trained network (parameters, normalisation buffers)

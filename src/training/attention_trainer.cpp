@@ -30,6 +30,7 @@ void AttentionTrainerConfig::validate() const {
   }
   if (!(weight_decay >= 0)) reject("weight_decay", weight_decay, "must be zero or positive");
   if (!(gradient_clip > 0)) reject("gradient_clip", gradient_clip, "must be positive");
+  if (patience < 0) reject("patience", patience, "must be zero (no early stopping) or positive");
   if (!(loss_weights.assignment >= 0)) {
     reject("assignment_loss_scale", loss_weights.assignment, "must be zero or positive");
   }
@@ -38,10 +39,9 @@ void AttentionTrainerConfig::validate() const {
   }
 }
 
-std::vector<AttentionEpoch> train_attention(models::AttentionNetwork& net,
-                                            const AttentionSample& train,
-                                            const AttentionTrainerConfig& config,
-                                            std::uint64_t shuffle_seed) {
+AttentionTraining train_attention(models::AttentionNetwork& net, const AttentionSample& train,
+                                  const AttentionTrainerConfig& config, std::uint64_t shuffle_seed,
+                                  const AttentionSample* validation) {
   config.validate();
   net->fit_normalization(train.jets, train.mask);
   TrainerConfig loop;
@@ -50,6 +50,7 @@ std::vector<AttentionEpoch> train_attention(models::AttentionNetwork& net,
   loop.learning_rate = config.learning_rate;
   loop.weight_decay = config.weight_decay;
   loop.gradient_clip = config.gradient_clip;
+  loop.patience = config.patience > 0 ? config.patience : config.epochs;
 
   // A stack of one: the loop hands over [1, b, ...] tensors; the network sees [b, ...].
   const auto impl = net.ptr();
@@ -66,18 +67,23 @@ std::vector<AttentionEpoch> train_attention(models::AttentionNetwork& net,
                  loss.classification.detach().unsqueeze(0)};
     return out;
   };
-  const EnsembleMember member{
-      {train.jets, train.labels, {}, {train.mask, train.targets}}, {}, shuffle_seed};
+  const auto as_batch = [](const AttentionSample& sample) {
+    return Batch{sample.jets, sample.labels, {}, {sample.mask, sample.targets}};
+  };
+  const EnsembleMember member{as_batch(train), validation ? as_batch(*validation) : Batch{},
+                              shuffle_seed};
   const auto outcome = train_stack(view, {member}, loop, torch::kCPU, {}).front();
   if (outcome.status == TrainStatus::kDiverged) {
     throw core::Error("attention training: " + outcome.failure_reason +
                       " (lower learning_rate or check the inputs)");
   }
-  std::vector<AttentionEpoch> history;
+  AttentionTraining training;
+  training.best_epoch = outcome.best_epoch;
   for (const auto& record : outcome.history) {
-    history.push_back({record.train_loss, record.train_terms.at(0), record.train_terms.at(1)});
+    training.epochs.push_back({record.train_loss, record.train_terms.at(0),
+                               record.train_terms.at(1), record.val_loss});
   }
-  return history;
+  return training;
 }
 
 AttentionPrediction predict_attention(models::AttentionNetwork& net, const torch::Tensor& jets,

@@ -2,9 +2,11 @@
 /// Training of the attention network (models/attention_network.hpp): minibatches of jets, masks,
 /// pairing targets and labels; AdamW with gradient clipping on SPANet's multi-term loss. It runs
 /// the one training loop (training_loop.hpp) as a stack of one, with the jet mask and targets as
-/// extra per-event tensors, SPANet's loss as the loss hook, and no validation set.
+/// extra per-event tensors, SPANet's loss as the loss hook, and optionally a validation set
+/// (early stopping on its loss, ending with the best epoch's weights).
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -31,6 +33,9 @@ struct AttentionTrainerConfig {
   double learning_rate = 1e-3;     ///< AdamW step size (> 0)
   double weight_decay = 2e-4;      ///< AdamW decoupled weight decay (>= 0)
   double gradient_clip = 0.5;      ///< max L2 norm of the whole gradient (> 0)
+  /// With a validation set: stop after this many epochs without a lower validation loss
+  /// (0: run every epoch; either way the network ends with the best epoch's weights).
+  int patience = 0;
   models::AttentionLossWeights loss_weights;  ///< lambda_a, lambda_c
 
   /// Throws core::InputError naming the offending field and value.
@@ -43,17 +48,25 @@ struct AttentionEpoch {
   double total = 0;
   double assignment = 0;  ///< mean over particles
   double classification = 0;
+  double validation = std::numeric_limits<double>::quiet_NaN();  ///< total loss; NaN: none
 };
 
-/// Trains `net` in place on `train` for exactly config.epochs epochs on the CPU, keeping the last
-/// weights. Fits the input normalisation on the training set's real jets first. The epoch order
-/// comes from std::mt19937_64(shuffle_seed) (draw_epoch_order), so results depend only on seeds,
-/// data and thread count, never on the rank. Leaves the network in eval mode. Throws core::Error
-/// if the training loss becomes non-finite (naming the epoch).
-std::vector<AttentionEpoch> train_attention(models::AttentionNetwork& net,
-                                            const AttentionSample& train,
-                                            const AttentionTrainerConfig& config,
-                                            std::uint64_t shuffle_seed);
+/// What a training did: its epochs and, with a validation set, the best one (-1 without).
+struct AttentionTraining {
+  std::vector<AttentionEpoch> epochs;
+  int best_epoch = -1;
+};
+
+/// Trains `net` in place on `train` on the CPU: without `validation`, exactly config.epochs
+/// epochs, keeping the last weights; with it, at most config.epochs, stopping early after
+/// config.patience epochs without a lower validation loss (0: never) and keeping the best
+/// epoch's weights. Fits the input normalisation on the training set's real jets first. The
+/// epoch order comes from std::mt19937_64(shuffle_seed) (draw_epoch_order), so results depend
+/// only on seeds, data and thread count, never on the rank. Leaves the network in eval mode.
+/// Throws core::Error if a loss becomes non-finite (naming the epoch).
+AttentionTraining train_attention(models::AttentionNetwork& net, const AttentionSample& train,
+                                  const AttentionTrainerConfig& config, std::uint64_t shuffle_seed,
+                                  const AttentionSample* validation = nullptr);
 
 /// What the network predicts for a sample, evaluated in batches under NoGradGuard.
 struct AttentionPrediction {

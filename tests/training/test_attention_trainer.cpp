@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <boost/test/unit_test.hpp>
 #include <random>
 #include <vector>
@@ -115,7 +116,7 @@ BOOST_AUTO_TEST_CASE(training_learns_the_pairing_far_above_random) {
   const auto before = cwola::training::predict_attention(net, test.jets, test.mask);
   const auto [purity_before, counted_before] =
       cwola::training::event_purity(before.assignments, test.targets);
-  const auto history = cwola::training::train_attention(net, train, config, 42);
+  const auto history = cwola::training::train_attention(net, train, config, 42).epochs;
   BOOST_TEST(history.size() == 6U);
   BOOST_TEST(history.back().assignment < history.front().assignment);
   const auto after = cwola::training::predict_attention(net, test.jets, test.mask);
@@ -131,6 +132,48 @@ BOOST_AUTO_TEST_CASE(training_learns_the_pairing_far_above_random) {
              after.class_probs.masked_select(signal.logical_not()).mean().item<double>() + 0.5);
 }
 
+BOOST_AUTO_TEST_CASE(a_validation_set_stops_early_and_keeps_the_best_epoch) {
+  const auto train = make_sample(300, 4);
+  const auto validation = make_sample(200, 5);
+  AttentionTrainerConfig config;
+  config.epochs = 12;
+  config.batch_size = 50;
+  config.learning_rate = 3e-2;  // fast, so the validation loss turns within 12 epochs
+  config.patience = 2;
+  auto net = make_network();
+  const auto trained = cwola::training::train_attention(net, train, config, 9, &validation);
+  const auto& epochs = trained.epochs;
+  BOOST_REQUIRE(trained.best_epoch >= 0);
+  // The best epoch is the lowest validation loss; the training stops `patience` after it
+  // unless it ran out of epochs.
+  double lowest = epochs.front().validation;
+  for (const auto& e : epochs) lowest = std::min(lowest, e.validation);
+  BOOST_TEST(epochs.at(static_cast<std::size_t>(trained.best_epoch)).validation == lowest);
+  BOOST_TEST((epochs.size() == 12U ||
+              epochs.size() == static_cast<std::size_t>(trained.best_epoch) + 3U));
+  // The network holds the best epoch's weights: its validation loss (averaged over minibatches
+  // as the loop does) is the recorded minimum.
+  double sum = 0;
+  for (std::int64_t start = 0; start < validation.size(); start += config.batch_size) {
+    torch::NoGradGuard no_grad;
+    const auto part = validation.select(
+        torch::arange(start, std::min<std::int64_t>(validation.size(), start + config.batch_size),
+                      torch::kInt64));
+    const auto output = net->forward(part.jets, part.mask);
+    sum += cwola::models::attention_loss(output, part.targets, part.labels, config.loss_weights)
+               .total.item<double>() *
+           static_cast<double>(part.size());
+  }
+  BOOST_TEST(sum / static_cast<double>(validation.size()) == lowest,
+             boost::test_tools::tolerance(1e-5));
+  // Without a validation set there is no best epoch and every epoch runs.
+  auto plain = make_network();
+  const auto all = cwola::training::train_attention(plain, train, config, 9);
+  BOOST_TEST(all.best_epoch == -1);
+  BOOST_TEST(all.epochs.size() == 12U);
+  BOOST_TEST(std::isnan(all.epochs.front().validation));
+}
+
 BOOST_AUTO_TEST_CASE(same_seeds_give_identical_training) {
   const auto train = make_sample(200, 3);
   AttentionTrainerConfig config;
@@ -138,8 +181,8 @@ BOOST_AUTO_TEST_CASE(same_seeds_give_identical_training) {
   config.batch_size = 50;
   auto first = make_network();
   auto second = make_network();
-  const auto a = cwola::training::train_attention(first, train, config, 9);
-  const auto b = cwola::training::train_attention(second, train, config, 9);
+  const auto a = cwola::training::train_attention(first, train, config, 9).epochs;
+  const auto b = cwola::training::train_attention(second, train, config, 9).epochs;
   BOOST_TEST(a.front().total == b.front().total);
   const auto pa = first->parameters();
   const auto pb = second->parameters();
@@ -148,7 +191,7 @@ BOOST_AUTO_TEST_CASE(same_seeds_give_identical_training) {
   }
   // A different shuffle seed is a different run.
   auto third = make_network();
-  const auto c = cwola::training::train_attention(third, train, config, 10);
+  const auto c = cwola::training::train_attention(third, train, config, 10).epochs;
   BOOST_TEST(c.front().total != a.front().total);
 }
 
@@ -165,7 +208,7 @@ BOOST_AUTO_TEST_CASE(training_equals_a_plain_libtorch_adamw_loop) {
     config.gradient_clip = clip;
     auto ours = make_network();
     auto reference = make_network();
-    const auto history = cwola::training::train_attention(ours, train, config, 9);
+    const auto history = cwola::training::train_attention(ours, train, config, 9).epochs;
     const auto totals = plain_libtorch_training(reference, train, config, 9);
     BOOST_REQUIRE(history.size() == 1U);
     BOOST_TEST(history[0].total == totals[0], boost::test_tools::tolerance(1e-6));
