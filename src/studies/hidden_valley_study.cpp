@@ -224,19 +224,21 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
       config.get_choice("cnn.fine_tune", "all", {"all", "head"}) == "head") {
     s.fine_tune = FineTune::kHead;
     // A staged job tells each point its stage (job.stage); a job without stages reads nothing.
-    const std::string stage = config.has("job.stage") ? config.raw("job.stage") : "";
-    if (stage.empty() || !config.has("stage." + stage + ".reads")) {
+    const auto value_of = [&config](const std::string& key) {
+      return config.has(key) ? config.raw(key) : std::string();
+    };
+    const std::string stage = value_of("job.stage");
+    if (stage.empty() || value_of("stage." + stage + ".reads").empty()) {
       config.fail("cnn.fine_tune",
-                  "= head trains the dense head on the frozen image network of a model the task "
+                  "(head) trains the dense head on the frozen image network of a model the task "
                   "reads, but " +
                       (stage.empty() ? std::string("this job has no stages")
                                      : "stage '" + stage + "' reads no model") +
                       "; set reads = PRETRAIN_STAGE in the fine-tune's [stage.NAME] section, or "
                       "use cnn.fine_tune = all (docs/hidden_valley.md, \"Transfer learning\")");
     }
-    if (config.has("stage." + stage + ".optimizer") &&
-        config.raw("stage." + stage + ".optimizer") == "continue") {
-      config.fail("cnn.fine_tune", "= head starts the dense head afresh, so stage '" + stage +
+    if (value_of("stage." + stage + ".optimizer") == "continue") {
+      config.fail("cnn.fine_tune", "(head) starts the dense head afresh, so stage '" + stage +
                                        "' has no optimizer state to continue; set its "
                                        "optimizer = fresh");
     }

@@ -434,6 +434,10 @@ BOOST_AUTO_TEST_CASE(bad_transfer_settings_are_rejected_before_work) {
   BOOST_CHECK_THROW(study_from({job("[job]\nstage = pretrain\n[stage.pretrain]\nrepeats = 1\n"
                                     "[cnn]\nfine_tune = head\n")}),
                     core::InputError);
+  // The engine records reads = "" for a stage that reads nothing.
+  BOOST_CHECK_THROW(study_from({job("[job]\nstage = pretrain\n[stage.pretrain]\nreads =\n"
+                                    "[cnn]\nfine_tune = head\n")}),
+                    core::InputError);
   BOOST_CHECK_THROW(study_from({head_job("[stage.finetune]\noptimizer = continue\n")}),
                     core::InputError);
   BOOST_CHECK_THROW(study_from({job("[cnn]\nfine_tune = convolutions\n")}), core::InputError);
