@@ -244,8 +244,7 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
     }
   }
   if (config.has("hidden_valley.labels") &&
-      config.get_choice("hidden_valley.labels", "cwola", {"cwola", "supervised"}) ==
-          "supervised") {
+      config.get_choice("hidden_valley.labels", "cwola", {"cwola", "supervised"}) == "supervised") {
     s.labels = TrainingLabels::kSupervised;
     s.supervised_events = static_cast<std::size_t>(
         config.get_int("hidden_valley.supervised_events", 10000, 1, 1LL << 32));

@@ -363,8 +363,10 @@ BOOST_AUTO_TEST_CASE(an_optimizer_state_is_kept_and_continued) {
 // job text names the stage the points belong to (job.stage, as the stage engine sets it) and
 // that stage reads a model.
 std::string head_job(const std::string& extra) {
-  return job("[job]\nstage = finetune\n[stage.finetune]\nreads = pretrain\n"
-             "[cnn]\nfine_tune = head\n" + extra);
+  return job(
+      "[job]\nstage = finetune\n[stage.finetune]\nreads = pretrain\n"
+      "[cnn]\nfine_tune = head\n" +
+      extra);
 }
 
 /// Largest difference over the tensors whose names start (or do not start) with "images.".
@@ -384,7 +386,8 @@ double difference_of(const studies::Study& study, const core::ModelTensors& a,
 BOOST_AUTO_TEST_CASE(a_head_fine_tune_keeps_the_image_network_and_starts_a_fresh_head) {
   // Supervised pretraining (signal vs background by truth), then head fine-tunes; weight decay
   // on, which must not touch the frozen tensors either.
-  auto pretrain = study_from({job("[hidden_valley]\nlabels = supervised\nsupervised_events = 60\n")});
+  auto pretrain =
+      study_from({job("[hidden_valley]\nlabels = supervised\nsupervised_events = 60\n")});
   const auto pretrained = pretrain->run_task(stage_context(0, 3));
   BOOST_REQUIRE((pretrained.status == studies::TaskOutput::Status::kDone));
   BOOST_TEST(column(*pretrain, pretrained, "n_train") +
