@@ -125,6 +125,17 @@ void CnnJetNetworkImpl::set_prior(double prior) {
   }
 }
 
+void CnnJetNetworkImpl::freeze_images() {
+  for (auto& parameter : convs_->parameters()) parameter.set_requires_grad(false);
+  images_frozen_ = true;
+  convs_->eval();
+}
+
+void CnnJetNetworkImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (images_frozen_) convs_->eval();
+}
+
 torch::Tensor logit_from_log_probability(const torch::Tensor& log_p) {
   const auto clamped = log_p.clamp(-30.0, -1e-7);
   return clamped - torch::log(-torch::expm1(clamped));

@@ -72,8 +72,19 @@ class CnnJetNetworkImpl : public torch::nn::Module {
   /// The extra-feature dense branch; empty holder when extra_features = 0.
   const torch::nn::Sequential& extra_layers() const { return extra_; }
 
+  /// Freezes the image network (the `images.*` tensors, up to the flatten) for fine-tuning
+  /// the head alone (cnn.fine_tune = head, transfer-learning report §III.C): its parameters
+  /// no longer require gradients, so the optimizer, which skips parameters without a gradient,
+  /// neither updates nor decays them, and train() leaves it in eval mode, so batch norms in it
+  /// (none in today's layouts) keep their running statistics. Irreversible.
+  void freeze_images();
+  bool images_frozen() const { return images_frozen_; }
+  /// Module::train, except that a frozen image network stays in eval mode.
+  void train(bool on = true) override;
+
  private:
   CnnJetNetworkConfig config_;
+  bool images_frozen_ = false;
   torch::nn::Sequential convs_{nullptr};
   DenseNetwork head_{nullptr};
   torch::nn::Sequential extra_{nullptr};

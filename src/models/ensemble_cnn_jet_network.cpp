@@ -66,6 +66,15 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
     }
   }
 
+  const bool frozen = members.front()->images_frozen();
+  for (const auto& member : members) {
+    if (member->images_frozen() != frozen) {
+      throw core::InputError(
+          "ensemble CNN members differ in whether their image network is frozen (cnn.fine_tune) "
+          "group tasks by fine-tune mode first");
+    }
+  }
+
   // Convolutions, in the member's order; the channels they read follow from the architecture.
   const auto& first_images = members.front()->conv_layers();
   std::int64_t channels = config_.architecture == CnnArchitecture::kTwoChannel ? 2 : 1;
@@ -80,6 +89,9 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
     }
     const std::string name = "conv" + std::to_string(layer);
     convs_.push_back(register_module(name, EnsembleConv2d(conv, member_convs, precision_)));
+    if (frozen) {
+      for (auto& parameter : convs_.back()->parameters()) parameter.set_requires_grad(false);
+    }
     member_prefixes_.emplace_back(name, "images." + std::to_string(i));
     channels = conv.out_channels;
   }

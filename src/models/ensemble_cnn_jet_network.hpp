@@ -28,7 +28,10 @@ class EnsembleCnnJetNetworkImpl : public torch::nn::Module {
  public:
   /// Stacks copies of the current parameters of `members` (build each as the single-network
   /// path does, seeded with training::seed_weight_init, and member k starts from exactly those
-  /// weights). Throws core::InputError if `members` is empty or their configurations differ.
+  /// weights). Members with a frozen image network (CnnJetNetworkImpl::freeze_images) give a
+  /// stack whose convolutions are frozen alike (no gradient, so no update). Throws
+  /// core::InputError if `members` is empty, their configurations differ or only some are
+  /// frozen.
   explicit EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNetwork>& members,
                                      ComputePrecision precision = ComputePrecision::kFloat32);
 

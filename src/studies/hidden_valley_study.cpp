@@ -7,6 +7,8 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <string>
+#include <tuple>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -81,6 +83,17 @@ Regions split_regions(const EventPool& pool, const physics::MassWindows& w) {
   return r;
 }
 
+/// What a task trains on: the SR/SB mixture (CWoLa), or signal against background by truth
+/// (supervised pretraining, transfer-learning report §III.C stage 1).
+enum class TrainingLabels { kCwola, kSupervised };
+
+/// Which part of the network a task that reads a model takes from it and trains
+/// (cnn.fine_tune): all of it, or only the dense head on a frozen pretrained image network.
+enum class FineTune { kAll, kHead };
+
+/// The image network's tensors in the CNN's layout (CnnJetNetworkImpl registers it so).
+const std::string kImageTensors = "images.";
+
 struct HiddenValleySettings {
   std::string background_file;
   std::string signal_file;
@@ -96,7 +109,10 @@ struct HiddenValleySettings {
   bool extra_features = false;
   int threads = 1;
   bool store_average_images = true;
+  TrainingLabels labels = TrainingLabels::kCwola;
+  std::size_t supervised_events = 0;  ///< per class, labels = supervised
   models::CnnJetNetworkConfig cnn;
+  FineTune fine_tune = FineTune::kAll;
   ClassifierSettings classifier;
 
   std::shared_ptr<const EventPool> background;
@@ -202,6 +218,37 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   } catch (const core::InputError& e) {
     config.fail("cnn.filters", e.what());
   }
+  // Read only when set, so that the hash of a job without them stays. Read before the
+  // classifier settings: the stacking key then tells fine-tune modes apart.
+  if (config.has("cnn.fine_tune") &&
+      config.get_choice("cnn.fine_tune", "all", {"all", "head"}) == "head") {
+    s.fine_tune = FineTune::kHead;
+    // A staged job tells each point its stage (job.stage); a job without stages reads nothing.
+    const auto value_of = [&config](const std::string& key) {
+      return config.has(key) ? config.raw(key) : std::string();
+    };
+    const std::string stage = value_of("job.stage");
+    if (stage.empty() || value_of("stage." + stage + ".reads").empty()) {
+      config.fail("cnn.fine_tune",
+                  "(head) trains the dense head on the frozen image network of a model the task "
+                  "reads, but " +
+                      (stage.empty() ? std::string("this job has no stages")
+                                     : "stage '" + stage + "' reads no model") +
+                      "; set reads = PRETRAIN_STAGE in the fine-tune's [stage.NAME] section, or "
+                      "use cnn.fine_tune = all (docs/hidden_valley.md, \"Transfer learning\")");
+    }
+    if (value_of("stage." + stage + ".optimizer") == "continue") {
+      config.fail("cnn.fine_tune", "(head) starts the dense head afresh, so stage '" + stage +
+                                       "' has no optimizer state to continue; set its "
+                                       "optimizer = fresh");
+    }
+  }
+  if (config.has("hidden_valley.labels") &&
+      config.get_choice("hidden_valley.labels", "cwola", {"cwola", "supervised"}) == "supervised") {
+    s.labels = TrainingLabels::kSupervised;
+    s.supervised_events = static_cast<std::size_t>(
+        config.get_int("hidden_valley.supervised_events", 10000, 1, 1LL << 32));
+  }
   s.classifier = read_classifier_settings(config);
   s.cnn.dropout = s.classifier.dropout;
   if (s.classifier.batch_norm) {
@@ -257,6 +304,20 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
                       "significance or test_events");
     }
   };
+  if (s.labels == TrainingLabels::kSupervised) {
+    for (const auto& [what, regions, file] :
+         {std::tuple{"background", &s.background_regions, &s.background_file},
+          std::tuple{"signal", &s.signal_regions, &s.signal_file}}) {
+      if (s.test_events + s.supervised_events > regions->sr.size()) {
+        config.fail("hidden_valley.supervised_events",
+                    std::string("needs ") + std::to_string(s.test_events + s.supervised_events) +
+                        " " + what + " signal-region events (test + supervised) but '" + *file +
+                        "' has " + std::to_string(regions->sr.size()) +
+                        "; generate more events or lower supervised_events or test_events");
+      }
+    }
+    return s;
+  }
   need("background signal-region (test + mixed)", s.test_events + s.counts.background_sr,
        s.background_regions.sr.size(), s.background_file);
   need("background sideband", s.counts.background_sb, s.background_regions.sb.size(),
@@ -389,7 +450,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
     models::CnnJetNetwork network(s.cnn);
     if (s.classifier.prior_output_bias) network->set_prior(prior_of(train));
-    const auto continued = import_input_model(*network, context);
+    const auto continued = load_input(*network, context);
     const auto classifier = training::as_classifier(network);
     const torch::Device device(context.device);
     const auto test_x = training::to_tensor(task.test_x, task.row_length);
@@ -489,10 +550,17 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     const std::size_t width = std::max(bg.data.max_constituents, sig.data.max_constituents);
     data::DijetConstituentTable mixed;
     mixed.max_constituents = width;
-    append_rows(bg, bg_sr, s.test_events, counts.background_sr, 1, 0, mixed);
-    append_rows(sig, sig_sr, s.test_events, counts.signal_sr, 1, 1, mixed);
-    append_rows(bg, bg_sb, 0, counts.background_sb, 0, 0, mixed);
-    append_rows(sig, sig_sb, 0, counts.signal_sb, 0, 1, mixed);
+    if (s.labels == TrainingLabels::kSupervised) {
+      // Pure signal (label 1) against background (label 0), both from the signal region
+      // outside the test set: the truth-labelled pretraining sample.
+      append_rows(bg, bg_sr, s.test_events, s.supervised_events, 0, 0, mixed);
+      append_rows(sig, sig_sr, s.test_events, s.supervised_events, 1, 1, mixed);
+    } else {
+      append_rows(bg, bg_sr, s.test_events, counts.background_sr, 1, 0, mixed);
+      append_rows(sig, sig_sr, s.test_events, counts.signal_sr, 1, 1, mixed);
+      append_rows(bg, bg_sb, 0, counts.background_sb, 0, 0, mixed);
+      append_rows(sig, sig_sb, 0, counts.signal_sb, 0, 1, mixed);
+    }
 
     // Split first; augment only the training part.
     core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
@@ -630,7 +698,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
       networks.emplace_back(s.cnn);
       if (s.classifier.prior_output_bias) networks.back()->set_prior(prior_of(train));
-      import_input_model(*networks.back(), context);  // as run_task (no optimizer state here)
+      load_input(*networks.back(), context);  // as run_task (no optimizer state here)
       members.push_back({std::move(train), batch(task, task.validation_x, task.validation_label),
                          context.seed(core::SeedPurpose::kShuffle)});
       tests.push_back(training::to_tensor(task.test_x, task.row_length));
@@ -668,7 +736,22 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     return outputs;
   }
 
+  /// Starts a task's network from the model it reads: all of it (cnn.fine_tune = all), or
+  /// only the image network, which is then frozen, while the dense head (and the
+  /// extra-feature branch) keep their fresh seeded initialisation (cnn.fine_tune = head).
+  /// Returns the optimizer state to continue (empty: a fresh Adam).
+  training::OptimizerState load_input(models::CnnJetNetworkImpl& network,
+                                      const TaskContext& context) const {
+    if (points_.at(context.point).fine_tune == FineTune::kAll) {
+      return import_input_model(network, context);
+    }
+    import_input_tensors(network, context, kImageTensors, "cnn.fine_tune = head");
+    network.freeze_images();
+    return {};
+  }
+
   static std::size_t mixed_events(const HiddenValleySettings& s) {
+    if (s.labels == TrainingLabels::kSupervised) return 2 * s.supervised_events;
     return s.counts.background_sr + s.counts.signal_sr + s.counts.background_sb +
            s.counts.signal_sb;
   }
@@ -687,7 +770,8 @@ class HiddenValleyStudy : public ClassifierStudyBase {
          {static_cast<std::size_t>(s.cnn.pixels), static_cast<std::size_t>(s.cnn.extra_features),
           s.counts.background_sr, s.counts.signal_sr, s.counts.background_sb, s.counts.signal_sb,
           s.test_events, static_cast<std::size_t>(s.augmentation.mode),
-          static_cast<std::size_t>(s.augmentation.copies)}) {
+          static_cast<std::size_t>(s.augmentation.copies), static_cast<std::size_t>(s.labels),
+          s.supervised_events, static_cast<std::size_t>(s.fine_tune)}) {
       key += ";" + std::to_string(v);
     }
     return key;

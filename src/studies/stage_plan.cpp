@@ -18,6 +18,10 @@ core::JobConfig stage_config(const core::JobConfig& job, const std::string& name
   const std::string prefix = "stage." + name + ".";
   for (const auto& entry : job.section("stage")) config.get_string("stage." + entry.key, "");
   config.set("job.repeats", std::to_string(repeats), "[stage." + name + "] repeats");
+  // The stage a point belongs to, so that a study can read its stage's own keys (e.g. whether
+  // it reads a model: cnn.fine_tune = head needs one). Marked read here; not in the job hash.
+  config.set("job.stage", name, "[stage." + name + "]");
+  config.get_string("job.stage", "");
   for (const auto& entry : job.section("stage." + name)) {
     if (entry.key == "reads" || entry.key == "tasks" || entry.key == "repeats" ||
         entry.key == "optimizer") {

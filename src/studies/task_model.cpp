@@ -26,6 +26,30 @@ training::OptimizerState import_input_model(torch::nn::Module& model, const Task
   return std::move(state);
 }
 
+void import_input_tensors(torch::nn::Module& model, const TaskContext& context,
+                          const std::string& prefix, const std::string& key) {
+  if (context.input_model == nullptr) {
+    throw core::InputError(key + ": task " + std::to_string(context.task_id) +
+                           " reads no model (fine-tuning part of a network needs a stage "
+                           "that reads one) set reads = STAGE in its stage");
+  }
+  if (context.continue_optimizer) {
+    throw core::InputError(key + ": task " + std::to_string(context.task_id) +
+                           " continues the stored optimizer state, but only part of the model "
+                           "is loaded (the rest starts fresh) use optimizer = fresh");
+  }
+  const auto layout = models::layout_of(model, "");
+  const auto stored =
+      training::split_optimizer(model, *context.input_model, layout.tensors.size()).first;
+  // Checks the stored model's shape as a whole (InputError naming the tensor) before mixing.
+  auto own = models::export_tensors(model);
+  models::import_tensors(model, stored);
+  for (std::size_t t = 0; t < layout.tensors.size(); ++t) {
+    if (layout.tensors[t].name.rfind(prefix, 0) == 0) own.values[t] = stored.values[t];
+  }
+  models::import_tensors(model, own);
+}
+
 core::ModelTensors kept_model(const torch::nn::Module& model, const TaskContext& context,
                               const training::TrainOutcome& outcome) {
   if (!context.keep_model) return {};

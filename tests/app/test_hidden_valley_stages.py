@@ -11,7 +11,10 @@ dark-shower files.
 - [run] checkpoint = epoch: a pretraining killed inside a checkpoint write resumes after its
   last whole checkpoint and ends as the uninterrupted run and as the run without checkpoints;
 - a fine-tune stage whose CNN does not have the pretrained shape exits 2 before any work,
-  naming the key; so does [job] models = all over a scan of the CNN's shape.
+  naming the key; so does [job] models = all over a scan of the CNN's shape;
+- transfer learning: a supervised pretraining, then head fine-tunes (cnn.fine_tune = head)
+  whose stored images.* tensors are the pretrained ones bit for bit, identical on 1 and 2
+  ranks; cnn.fine_tune = head where no model is read, or an unknown value, exits 2.
 
 Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."""
 import os
@@ -234,6 +237,51 @@ class HiddenValleyStages(unittest.TestCase):
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn("job.models", done.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "all_shapes.h5")))
+
+    def transfer_job(self, name, finetune="cnn.fine_tune = head", cnn=""):
+        text = JOB.format(qcd=self.qcd, signal=self.signal, finetune_extra=finetune)
+        text = text.replace("[stage.pretrain]\nhidden_valley.significance = 6\n",
+                            "[stage.pretrain]\nhidden_valley.labels = supervised\n"
+                            "hidden_valley.supervised_events = 60\n")
+        text = text.replace("dense = 4\n", "dense = 4\n" + cnn)
+        return self.write_job(name, text=text)
+
+    def test_a_head_fine_tune_keeps_the_pretrained_convolutions(self):
+        job = self.transfer_job("transfer.ini")
+        stores = [self.run_job(ranks, job, f"transfer_{ranks}.h5", "--set", "job.models=all")
+                  for ranks in (1, 2)]
+        assert_identical(self, computed_results(stores[0]), computed_results(stores[1]),
+                         "transfer: 1 vs 2 ranks")
+        self.assert_same_models(stores[0], stores[1], "transfer: 1 vs 2 ranks")
+        with h5py.File(stores[0], "r") as f:
+            self.assertTrue(np.all(f["results/status"][()] == 1))
+            self.assertEqual(f["results/n_train"][0] + f["results/n_validation"][0], 120)
+            names = [n.decode() if isinstance(n, bytes) else n
+                     for n in f["models/pretrain"].attrs["tensors"]]
+            images = [n for n in names if n.startswith("images.")]
+            self.assertEqual(len(images), 8)  # 4 convolutions: weight and bias
+            for name in names:
+                pre = f[f"models/pretrain/{name}"][0]
+                fine = f[f"models/finetune/{name}"][()]
+                self.assertEqual(fine.shape[0], 4)
+                for local in range(fine.shape[0]):
+                    if name in images:
+                        self.assertTrue(np.array_equal(fine[local], pre),
+                                        f"fine-tune {local} {name} changed")
+                    elif name == "head.hidden0.weight":
+                        # re-initialised and trained, not the pretrained head
+                        self.assertGreater(np.abs(fine[local] - pre).max(), 1e-2)
+
+    def test_bad_fine_tune_settings_exit_2(self):
+        # Job-wide cnn.fine_tune = head: the pretraining reads no model.
+        job = self.transfer_job("head_everywhere.ini", finetune="", cnn="fine_tune = head\n")
+        for path, what in ((job, "cnn.fine_tune"),
+                           (self.transfer_job("bad_mode.ini", "cnn.fine_tune = tail"),
+                            "cnn.fine_tune")):
+            done = self.run_job(1, path, "bad.h5", check=None)
+            self.assertEqual(done.returncode, 2, done.stderr)
+            self.assertIn(what, done.stderr)
+            self.assertFalse(os.path.exists(os.path.join(self.dir, "bad.h5")))
 
 
 if __name__ == "__main__":

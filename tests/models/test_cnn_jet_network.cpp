@@ -92,6 +92,38 @@ BOOST_AUTO_TEST_CASE(learns_a_separable_toy_problem) {
   }
 }
 
+// cnn.fine_tune = head: the image network gets no gradient (so the optimizer, which skips
+// parameters without one, leaves it bit for bit) and stays in eval mode when the model trains
+// (so batch norms in it would keep their running statistics); the head and extra branch train.
+BOOST_AUTO_TEST_CASE(a_frozen_image_network_gets_no_gradient_and_stays_in_eval_mode) {
+  torch::manual_seed(4);
+  CnnJetNetwork network(tiny(CnnArchitecture::kTwoImage, 4));
+  BOOST_TEST(!network->images_frozen());
+  network->freeze_images();
+  BOOST_TEST(network->images_frozen());
+  network->train();
+  BOOST_TEST(network->is_training());
+  BOOST_TEST(!network->conv_layers()->is_training());
+  for (const auto& child : network->conv_layers()->children()) BOOST_TEST(!child->is_training());
+  BOOST_TEST(network->head()->is_training());
+  BOOST_TEST(network->extra_layers()->is_training());
+  network->forward(torch::rand({5, network->config().input_size()})).sum().backward();
+  for (const auto& item : network->named_parameters()) {
+    BOOST_TEST_INFO(item.key());
+    const bool image = item.key().rfind("images.", 0) == 0;
+    BOOST_TEST(item.value().requires_grad() == !image);
+    BOOST_TEST(item.value().grad().defined() == !image);
+  }
+  network->eval();
+  BOOST_TEST(!network->is_training());
+  BOOST_TEST(!network->head()->is_training());
+  // An unfrozen network's image network trains with it.
+  CnnJetNetwork plain(tiny(CnnArchitecture::kTwoChannel));
+  plain->eval();
+  plain->train();
+  BOOST_TEST(plain->conv_layers()->is_training());
+}
+
 BOOST_AUTO_TEST_CASE(bad_shapes_are_rejected) {
   auto c = tiny(CnnArchitecture::kTwoChannel);
   c.kernels = {5, 5, 3};

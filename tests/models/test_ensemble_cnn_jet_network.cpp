@@ -115,6 +115,24 @@ BOOST_AUTO_TEST_CASE(gradients_of_members_do_not_mix) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(frozen_members_give_frozen_stacked_convolutions) {
+  for (const auto& config : small_configs()) {
+    auto members = make_members(config, 3);
+    for (auto& member : members) member->freeze_images();
+    models::EnsembleCnnJetNetwork ensemble(members);
+    ensemble->forward(torch::rand({3, 6, config.input_size()})).sum().backward();
+    for (const auto& item : ensemble->named_parameters()) {
+      BOOST_TEST_INFO(describe(config) << ", " << item.key());
+      const bool conv = item.key().rfind("conv", 0) == 0;
+      BOOST_TEST(item.value().grad().defined() == !conv);
+    }
+  }
+  // Frozen and trainable members do not stack.
+  auto members = make_members(small_configs().front(), 2);
+  members[1]->freeze_images();
+  BOOST_CHECK_THROW(models::EnsembleCnnJetNetwork{members}, cwola::core::InputError);
+}
+
 BOOST_AUTO_TEST_CASE(mismatched_members_and_inputs_are_rejected) {
   auto config = small_configs().front();
   auto members = make_members(config, 2);

@@ -359,6 +359,98 @@ BOOST_AUTO_TEST_CASE(an_optimizer_state_is_kept_and_continued) {
   BOOST_TEST(batched[1].model.values.size() == pretrained.model.values.size());
 }
 
+// Transfer learning (cnn.fine_tune = head, docs/hidden_valley.md "Transfer learning"): the
+// job text names the stage the points belong to (job.stage, as the stage engine sets it) and
+// that stage reads a model.
+std::string head_job(const std::string& extra) {
+  return job(
+      "[job]\nstage = finetune\n[stage.finetune]\nreads = pretrain\n"
+      "[cnn]\nfine_tune = head\n" +
+      extra);
+}
+
+/// Largest difference over the tensors whose names start (or do not start) with "images.".
+double difference_of(const studies::Study& study, const core::ModelTensors& a,
+                     const core::ModelTensors& b, bool images) {
+  const auto layout = study.model_layout(0);
+  double most = 0;
+  for (std::size_t t = 0; t < layout.tensors.size(); ++t) {
+    if ((layout.tensors[t].name.rfind("images.", 0) == 0) != images) continue;
+    for (std::size_t i = 0; i < a.values.at(t).size(); ++i) {
+      most = std::max(most, std::abs(static_cast<double>(a.values[t][i]) - b.values.at(t)[i]));
+    }
+  }
+  return most;
+}
+
+BOOST_AUTO_TEST_CASE(a_head_fine_tune_keeps_the_image_network_and_starts_a_fresh_head) {
+  // Supervised pretraining (signal vs background by truth), then head fine-tunes; weight decay
+  // on, which must not touch the frozen tensors either.
+  auto pretrain =
+      study_from({job("[hidden_valley]\nlabels = supervised\nsupervised_events = 60\n")});
+  const auto pretrained = pretrain->run_task(stage_context(0, 3));
+  BOOST_REQUIRE((pretrained.status == studies::TaskOutput::Status::kDone));
+  BOOST_TEST(column(*pretrain, pretrained, "n_train") +
+                 column(*pretrain, pretrained, "n_validation") ==
+             120.0);
+  const auto layout = pretrain->model_layout(0);
+  BOOST_REQUIRE(layout.tensors.front().name == "images.0.weight");
+
+  auto head = study_from({head_job("[training]\nweight_decay = 0.1\n")});
+  const auto tuned = head->run_task(stage_context(0, 6, &pretrained.model));
+  BOOST_REQUIRE((tuned.status == studies::TaskOutput::Status::kDone));
+  BOOST_TEST(column(*head, tuned, "epochs") >= 2.0);
+  // Every images.* tensor (parameters and any buffers) bit for bit the pretrained one.
+  BOOST_TEST(difference_of(*head, tuned.model, pretrained.model, true) == 0.0);
+  // The head started from the task's own fresh initialisation (what a training from scratch
+  // with a vanishing learning rate keeps), not from the pretrained head, and trained.
+  auto still = study_from({job("[training]\nlearning_rate = 1e-12\n")});
+  const auto fresh = still->run_task(stage_context(0, 6));
+  auto still_head = study_from({head_job("[training]\nlearning_rate = 1e-12\n")});
+  const auto started = still_head->run_task(stage_context(0, 6, &pretrained.model));
+  BOOST_TEST(difference_of(*head, started.model, fresh.model, false) < 1e-7);
+  BOOST_TEST(difference_of(*head, started.model, pretrained.model, true) == 0.0);
+  BOOST_TEST(difference_of(*head, fresh.model, pretrained.model, false) > 1e-2);
+  BOOST_TEST(difference_of(*head, tuned.model, started.model, false) > 1e-4);  // it trained
+
+  // Stacked (run_tasks): the stack's convolutions are frozen alike.
+  std::vector<studies::TaskContext> contexts;
+  for (std::uint64_t task = 10; task < 13; ++task) {
+    contexts.push_back(stage_context(0, task, &pretrained.model));
+  }
+  const auto stacked = head->run_tasks(contexts);
+  for (std::size_t k = 0; k < contexts.size(); ++k) {
+    BOOST_TEST_INFO("task " << contexts[k].task_id);
+    BOOST_REQUIRE((stacked[k].status == studies::TaskOutput::Status::kDone));
+    BOOST_TEST(difference_of(*head, stacked[k].model, pretrained.model, true) == 0.0);
+    const auto alone = head->run_task(contexts[k]);
+    BOOST_TEST(stacked[k].model.epochs == alone.model.epochs);
+    BOOST_TEST(largest_difference(stacked[k].model, alone.model) < 1e-4);
+  }
+  // A head fine-tune needs an input model.
+  BOOST_CHECK_THROW(head->run_task(stage_context(0, 7)), core::InputError);
+}
+
+BOOST_AUTO_TEST_CASE(bad_transfer_settings_are_rejected_before_work) {
+  // cnn.fine_tune = head in a job without stages, or in a stage that reads nothing.
+  BOOST_CHECK_THROW(study_from({job("[cnn]\nfine_tune = head\n")}), core::InputError);
+  BOOST_CHECK_THROW(study_from({job("[job]\nstage = pretrain\n[stage.pretrain]\nrepeats = 1\n"
+                                    "[cnn]\nfine_tune = head\n")}),
+                    core::InputError);
+  // The engine records reads = "" for a stage that reads nothing.
+  BOOST_CHECK_THROW(study_from({job("[job]\nstage = pretrain\n[stage.pretrain]\nreads =\n"
+                                    "[cnn]\nfine_tune = head\n")}),
+                    core::InputError);
+  BOOST_CHECK_THROW(study_from({head_job("[stage.finetune]\noptimizer = continue\n")}),
+                    core::InputError);
+  BOOST_CHECK_THROW(study_from({job("[cnn]\nfine_tune = convolutions\n")}), core::InputError);
+  BOOST_CHECK_THROW(study_from({job("[hidden_valley]\nlabels = truth\n")}), core::InputError);
+  BOOST_CHECK_THROW(
+      study_from({job("[hidden_valley]\nlabels = supervised\nsupervised_events = 100000\n")}),
+      core::InputError);
+  BOOST_CHECK_NO_THROW(study_from({head_job("")}));
+}
+
 BOOST_AUTO_TEST_CASE(bad_inputs_are_rejected_before_work) {
   BOOST_CHECK_THROW(study_from({job("[hidden_valley]\nluminosity_fb = 1000\n")}), core::InputError);
   BOOST_CHECK_THROW(study_from({"[hidden_valley]\nsignal_file = x.h5\n"}), core::InputError);
