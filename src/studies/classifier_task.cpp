@@ -39,7 +39,10 @@ const std::vector<std::string>& network_only_keys() {
 }
 
 /// model.classifier = bdt: the [bdt] section, and refusals of settings that would mislead.
-trees::BdtConfig read_bdt_settings(core::JobConfig& config) {
+/// `set_network_keys`: the network_only_keys() the job sets (taken before they were read,
+/// which records their defaults).
+trees::BdtConfig read_bdt_settings(core::JobConfig& config,
+                                   const std::vector<std::string>& set_network_keys) {
   trees::BdtConfig b;
   b.rounds = static_cast<int>(config.get_int("bdt.rounds", b.rounds, 1, 100000));
   b.max_leaves = static_cast<int>(config.get_int("bdt.max_leaves", b.max_leaves, 2, 1 << 20));
@@ -74,9 +77,7 @@ trees::BdtConfig read_bdt_settings(core::JobConfig& config) {
   }
   static bool warned = false;
   std::string ignored;
-  for (const auto& key : network_only_keys()) {
-    if (config.has(key)) ignored += (ignored.empty() ? "" : ", ") + key;
-  }
+  for (const auto& key : set_network_keys) ignored += (ignored.empty() ? "" : ", ") + key;
   if (!warned && !ignored.empty()) {
     warned = true;
     core::log_warning("model.classifier = bdt ignores the network settings " + ignored +
@@ -88,6 +89,9 @@ trees::BdtConfig read_bdt_settings(core::JobConfig& config) {
 
 ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_mass_regions) {
   ClassifierSettings s;
+  std::vector<std::string> set_network_keys;
+  for (const auto& key : network_only_keys())
+    if (config.has(key)) set_network_keys.push_back(key);
   s.backend = config.get_choice("model.classifier", "nn", {"nn", "bdt"}) == "bdt"
                   ? ClassifierBackend::kBdt
                   : ClassifierBackend::kNetwork;
@@ -151,7 +155,7 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_
   s.folds = static_cast<std::size_t>(config.get_int("training.folds", 1, 1, 1000));
   s.inner_folds = static_cast<std::size_t>(config.get_int("training.inner_folds", 1, 1, 1000));
   if (s.backend == ClassifierBackend::kBdt) {
-    s.bdt = read_bdt_settings(config);
+    s.bdt = read_bdt_settings(config, set_network_keys);
     s.max_epochs = s.bdt.rounds;  // the bound of the per-round curves
   }
   // Last: the key covers every setting read above (and their defaults).

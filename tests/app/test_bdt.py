@@ -99,6 +99,18 @@ class Bdt(unittest.TestCase):
                 self.assertIn(key, done.stderr)
                 self.assertFalse(os.path.exists(store))
 
+    def test_reading_a_bdt_stage_exits_2(self):
+        job = os.path.join(self.dir, "staged.ini")
+        with open(job, "w") as f:
+            f.write(BDT_JOB.replace("[scan]\ngaussian.f1 = 0.8, 0.9\n", "") +
+                    "\n[stage.pre]\nrepeats = 1\n\n[stage.fine]\nreads = pre\n")
+        store = os.path.join(self.dir, "staged.h5")
+        done = run(1, "--job", job, "--output", store)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("stage.fine.reads", done.stderr)
+        self.assertIn("model.classifier = bdt", done.stderr)
+        self.assertFalse(os.path.exists(store))
+
     def test_bdt_settings_with_a_network_exit_2(self):
         job = os.path.join(self.dir, "nn_with_bdt.ini")
         with open(job, "w") as f:
