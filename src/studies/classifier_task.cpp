@@ -38,11 +38,9 @@ const std::vector<std::string>& network_only_keys() {
   return kKeys;
 }
 
-/// model.classifier = bdt: the [bdt] section, and refusals of settings that would mislead.
-/// `set_network_keys`: the network_only_keys() the job sets (taken before they were read,
-/// which records their defaults).
-trees::BdtConfig read_bdt_settings(core::JobConfig& config,
-                                   const std::vector<std::string>& set_network_keys) {
+/// The [bdt] section (read and validated whatever the backend, so that one job can compare
+/// both by changing model.classifier alone).
+trees::BdtConfig read_bdt_settings(core::JobConfig& config) {
   trees::BdtConfig b;
   b.rounds = static_cast<int>(config.get_int("bdt.rounds", b.rounds, 1, 100000));
   b.max_leaves = static_cast<int>(config.get_int("bdt.max_leaves", b.max_leaves, 2, 1 << 20));
@@ -53,6 +51,14 @@ trees::BdtConfig read_bdt_settings(core::JobConfig& config,
   b.max_bins = static_cast<int>(config.get_int("bdt.max_bins", b.max_bins, 2, 65535));
   b.threads = static_cast<int>(config.get_int("bdt.threads", b.threads, 1, 1024));
   b.validate();
+  return b;
+}
+
+/// model.classifier = bdt: refuses the settings that would mislead and says which network
+/// settings it ignores (`set_network_keys`: the network_only_keys() the job sets, taken before
+/// they were read, which records their defaults).
+void check_bdt_combinations(core::JobConfig& config,
+                            const std::vector<std::string>& set_network_keys) {
   const auto refuse = [&config](const std::string& key, const std::string& why) {
     config.fail(key, "= " + config.raw(key) + " cannot be used with model.classifier = bdt: " +
                          why);
@@ -83,7 +89,6 @@ trees::BdtConfig read_bdt_settings(core::JobConfig& config,
     core::log_warning("model.classifier = bdt ignores the network settings " + ignored +
                       " (the trees' settings are in [bdt])");
   }
-  return b;
 }
 }  // namespace
 
@@ -92,6 +97,7 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_
   std::vector<std::string> set_network_keys;
   for (const auto& key : network_only_keys())
     if (config.has(key)) set_network_keys.push_back(key);
+  const bool sets_bdt_keys = !config.section("bdt").empty();
   s.backend = config.get_choice("model.classifier", "nn", {"nn", "bdt"}) == "bdt"
                   ? ClassifierBackend::kBdt
                   : ClassifierBackend::kNetwork;
@@ -154,9 +160,17 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_
   }
   s.folds = static_cast<std::size_t>(config.get_int("training.folds", 1, 1, 1000));
   s.inner_folds = static_cast<std::size_t>(config.get_int("training.inner_folds", 1, 1, 1000));
+  s.bdt = read_bdt_settings(config);
   if (s.backend == ClassifierBackend::kBdt) {
-    s.bdt = read_bdt_settings(config, set_network_keys);
+    check_bdt_combinations(config, set_network_keys);
     s.max_epochs = s.bdt.rounds;  // the bound of the per-round curves
+  } else if (sets_bdt_keys) {
+    static bool warned = false;
+    if (!warned) {
+      warned = true;
+      core::log_warning("model.classifier = nn ignores the [bdt] settings (they apply with "
+                        "model.classifier = bdt)");
+    }
   }
   // Last: the key covers every setting read above (and their defaults).
   s.point_key = stacking_key(config);

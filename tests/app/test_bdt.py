@@ -111,13 +111,15 @@ class Bdt(unittest.TestCase):
         self.assertIn("model.classifier = bdt", done.stderr)
         self.assertFalse(os.path.exists(store))
 
-    def test_bdt_settings_with_a_network_exit_2(self):
-        job = os.path.join(self.dir, "nn_with_bdt.ini")
-        with open(job, "w") as f:
-            f.write(BDT_JOB.replace("classifier = bdt", "classifier = nn"))
-        done = run(1, "--job", job, "--output", os.path.join(self.dir, "nn.h5"))
+    def test_bdt_settings_are_checked_with_a_network_too(self):
+        # [bdt] is read whatever the backend (one job compares both by model.classifier alone),
+        # so a bad value is refused there as well.
+        store = os.path.join(self.dir, "nn.h5")
+        done = run(1, "--job", self.job, "--output", store, "--set", "model.classifier=nn",
+                   "--set", "bdt.learning_rate=2")
         self.assertEqual(done.returncode, 2, done.stderr)
-        self.assertIn("bdt.", done.stderr)
+        self.assertIn("bdt.learning_rate", done.stderr)
+        self.assertFalse(os.path.exists(store))
 
 
 if __name__ == "__main__":
