@@ -20,9 +20,18 @@
 namespace cwola::studies {
 
 ClassifierStudyBase::ClassifierStudyBase(const std::vector<const ClassifierSettings*>& settings,
-                                         const std::vector<std::string>& study_columns)
+                                         const std::vector<std::string>& study_columns,
+                                         bool takes_trees)
     : n_points_(settings.size()), columns_(classifier_columns()) {
   warn_of_fault_injection();
+  for (const auto* s : settings) {
+    if (!takes_trees && s->backend == ClassifierBackend::kBdt) {
+      throw core::InputError(
+          "model.classifier = bdt: this study's classifier is a network of its own (boosted "
+          "trees replace the dense network of the gaussian, dihiggs, user-sample and hunt "
+          "studies; docs/trees.md); use nn");
+    }
+  }
   // metrics.untrained_baseline is one for the job (checked in make_study).
   if (settings.front()->untrained_baseline)
     columns_.insert(columns_.end(), untrained_columns().begin(), untrained_columns().end());

@@ -33,6 +33,8 @@ ensemble = 4
 """
 # BDT AUC below the closed form by at most this (finite training sample, CWoLa's mixtures),
 # above it by at most 3 standard errors of a 4000-event test set.
+SOURCE = os.environ.get("CWOLA_SOURCE_DIR",
+                        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BELOW_OPTIMAL = 0.03
 ABOVE_OPTIMAL = 0.021
 
@@ -108,6 +110,24 @@ class Bdt(unittest.TestCase):
         done = run(1, "--job", job, "--output", store)
         self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn("stage.fine.reads", done.stderr)
+        self.assertIn("model.classifier = bdt", done.stderr)
+        self.assertFalse(os.path.exists(store))
+
+    def test_a_study_with_its_own_network_refuses_trees(self):
+        # The hidden-valley CNN is no dense network: model.classifier = bdt exits 2 there.
+        qcd = os.path.join(self.dir, "qcd.h5")
+        signal = os.path.join(self.dir, "signal.h5")
+        for card, path, events in (("qcd_dijet", qcd, 2000), ("hidden_valley", signal, 200)):
+            run_cwola(1, "generate", "--card", os.path.join(SOURCE, "inputs", f"{card}.card"),
+                      "--output", path, "--set", f"generator.events={events}", check=0)
+        job = os.path.join(self.dir, "hv.ini")
+        with open(job, "w") as f:
+            f.write(f"[job]\nname = hv\nstudy = hidden_valley\nseed = 7\n\n[hidden_valley]\n"
+                    f"background_file = {qcd}\nsignal_file = {signal}\nluminosity_fb = 0.2\n"
+                    f"test_events = 20\n\n[model]\nclassifier = bdt\n")
+        store = os.path.join(self.dir, "hv.h5")
+        done = run(1, "--job", job, "--output", store)
+        self.assertEqual(done.returncode, 2, done.stderr)
         self.assertIn("model.classifier = bdt", done.stderr)
         self.assertFalse(os.path.exists(store))
 
