@@ -97,10 +97,14 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_
   std::vector<std::string> set_network_keys;
   for (const auto& key : network_only_keys())
     if (config.has(key)) set_network_keys.push_back(key);
+  // Read only when the job names them, so that the effective config, and with it the job hash
+  // and stacking key, of a network job that does not stays what it was before trees existed
+  // (stores written then still resume).
   const bool sets_bdt_keys = !config.section("bdt").empty();
-  s.backend = config.get_choice("model.classifier", "nn", {"nn", "bdt"}) == "bdt"
-                  ? ClassifierBackend::kBdt
-                  : ClassifierBackend::kNetwork;
+  if (config.has("model.classifier") &&
+      config.get_choice("model.classifier", "nn", {"nn", "bdt"}) == "bdt") {
+    s.backend = ClassifierBackend::kBdt;
+  }
   const auto hidden = config.get_ints("model.hidden", {64, 64}, 1, 65536);
   s.hidden.assign(hidden.begin(), hidden.end());
   s.dropout = config.get_double("model.dropout", 0.0, 0.0, 0.95);
@@ -160,7 +164,7 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_
   }
   s.folds = static_cast<std::size_t>(config.get_int("training.folds", 1, 1, 1000));
   s.inner_folds = static_cast<std::size_t>(config.get_int("training.inner_folds", 1, 1, 1000));
-  s.bdt = read_bdt_settings(config);
+  if (s.backend == ClassifierBackend::kBdt || sets_bdt_keys) s.bdt = read_bdt_settings(config);
   if (s.backend == ClassifierBackend::kBdt) {
     check_bdt_combinations(config, set_network_keys);
     s.max_epochs = s.bdt.rounds;  // the bound of the per-round curves

@@ -23,7 +23,7 @@ namespace {
 const std::string kBase =
     "[gaussian]\ndimensions = 2\nsignal_mean = 1.0\nf1 = 0.3\nevents_per_mixture = 600\n"
     "test_events = 800\n"
-    "[model]\nhidden = 8\n"
+    "[model]\nhidden = 8\nclassifier = nn\n"
     "[training]\nmax_epochs = 3\nbatch_size = 64\nlearning_rate = 0.003\npatience = 10\n"
     "[metrics]\nuntrained_baseline = true\n";
 
@@ -88,6 +88,16 @@ std::vector<core::JobConfig> scan_points(const std::string& key,
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(classifier_task)
+
+BOOST_AUTO_TEST_CASE(a_network_job_without_tree_keys_reads_none) {
+  // Its effective config, job hash and stacking key stay as before trees existed.
+  auto config = core::JobConfig::from_text("[model]\nhidden = 8\n", "old.ini");
+  const auto settings = studies::read_classifier_settings(config);
+  BOOST_TEST(static_cast<int>(settings.backend) ==
+             static_cast<int>(studies::ClassifierBackend::kNetwork));
+  BOOST_TEST(!config.has("model.classifier"));
+  BOOST_TEST(config.section("bdt").empty());
+}
 
 BOOST_AUTO_TEST_CASE(every_classifier_setting_is_scanned_and_in_the_key) {
   auto config = point("training.schedule", "step");
