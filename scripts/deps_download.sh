@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Downloads the Debian 12 packages that make a dependency prefix for cwola (Open MPI, parallel
-# HDF5, Boost, FastJet and the shared libraries they load) into a folder, for a machine that has no such
+# HDF5, Boost, FastJet, XGBoost and the shared libraries they load) into a folder, for a machine that has no such
 # packages and no network to a Debian mirror (e.g. a GPU node with only a CUDA PyTorch). Run it on
 # a Debian 12 machine of the same architecture, carry the folder over, then unpack it there:
 #   bash scripts/deps_download.sh DIR          # here: DIR/*.deb (~31 MB)
@@ -26,6 +26,7 @@ DEVELOPMENT=(
   libboost-program-options1.74-dev libboost-program-options1.74.0
   libboost-test1.74-dev libboost-test1.74.0
   libfastjet-dev libfastjet0v5
+  libxgboost-dev libxgboost0
 )
 # ... and every library they load at run time (ldd of libmpi, libhdf5_openmpi, orterun, the
 # Open MPI and PMIx plugins and the Boost libraries on Debian 12, less the C/C++ runtimes).
@@ -37,6 +38,7 @@ RUNTIME=(
   libnl-route-3-200 libnuma1 libp11-kit0 libpmix2 libpsl5 libpsm-infinipath1 libpsm2-2
   librdmacm1 librtmp1 libsasl2-2 libssh2-1 libssl3 libsz2 libtasn1-6 libucx0 libudev1
   libunistring2 libuuid1 libzstd1 zlib1g
+  libdmlc0 libgomp1
 )
 
 cd "$dir"

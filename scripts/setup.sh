@@ -19,6 +19,8 @@ PACKAGES=(
   libboost-program-options-dev libboost-test-dev libboost-math-dev
   libgsl-dev
   libfastjet-dev
+  # boosted decision trees (XGBoost C API), used by src/trees/ only
+  libxgboost-dev
   # SPANet event specs (YAML), read by src/store/spanet_spec.cpp only
   libyaml-cpp-dev
   python3 python3-numpy python3-h5py python3-matplotlib

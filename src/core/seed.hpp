@@ -18,6 +18,8 @@ enum class SeedPurpose : std::uint64_t {
   kEventBlock = 9,
   kFoldAssignment = 10,  ///< which k-fold block each event of a sample falls in
   kInjection = 11,       ///< which signal events a hunt injects (per injection seed)
+  /// A task's boosted-tree ensemble (trees/): the task's stream, then one per member.
+  kBoosterMember = 12,
   /// Statistical pseudo-experiments (look-elsewhere and toy-CLs toys); far above the study
   /// purposes, which it predates as a local constant of the same value.
   kPseudoExperiment = 101,

@@ -20,9 +20,18 @@
 namespace cwola::studies {
 
 ClassifierStudyBase::ClassifierStudyBase(const std::vector<const ClassifierSettings*>& settings,
-                                         const std::vector<std::string>& study_columns)
+                                         const std::vector<std::string>& study_columns,
+                                         bool takes_trees)
     : n_points_(settings.size()), columns_(classifier_columns()) {
   warn_of_fault_injection();
+  for (const auto* s : settings) {
+    if (!takes_trees && s->backend == ClassifierBackend::kBdt) {
+      throw core::InputError(
+          "model.classifier = bdt: this study's classifier is a network of its own (boosted "
+          "trees replace the dense network of the gaussian, dihiggs, user-sample and hunt "
+          "studies; docs/trees.md); use nn");
+    }
+  }
   // metrics.untrained_baseline is one for the job (checked in make_study).
   if (settings.front()->untrained_baseline)
     columns_.insert(columns_.end(), untrained_columns().begin(), untrained_columns().end());
@@ -129,8 +138,10 @@ void DenseClassifierStudy::finish(const TaskContext& context, const ClassifierTa
 
 TaskOutput DenseClassifierStudy::run_task(const TaskContext& context) {
   const auto data = prepare_scaled(context);
+  const auto& settings = classifier(context.point);
   auto output =
-      train_and_evaluate_split(classifier(context.point), data.split, data.test, data.yields,
+      (settings.backend == ClassifierBackend::kBdt ? train_and_evaluate_bdt
+                                                   : train_and_evaluate_split)(classifier(context.point), data.split, data.test, data.yields,
                                context, context.folds > 1 ? &data.held_out : nullptr);
   finish(context, data, output);
   return output;
@@ -149,13 +160,15 @@ models::DenseNetworkConfig dense_config(std::size_t inputs, const ClassifierSett
 
 core::ModelLayout DenseClassifierStudy::optimizer_layout(std::size_t point) const {
   const std::size_t inputs = model_inputs(point);
-  if (inputs == 0) return {};
+  // Boosted trees store no model (stages cannot read them) and no checkpoints.
+  if (inputs == 0 || classifier(point).backend == ClassifierBackend::kBdt) return {};
   return training::optimizer_layout(*models::DenseNetwork(dense_config(inputs, classifier(point))));
 }
 
 core::CheckpointLayout DenseClassifierStudy::checkpoint_layout(std::size_t point) const {
   const std::size_t inputs = model_inputs(point);
-  if (inputs == 0) return {};
+  // Boosted trees store no model (stages cannot read them) and no checkpoints.
+  if (inputs == 0 || classifier(point).backend == ClassifierBackend::kBdt) return {};
   const auto& settings = classifier(point);
   return training::checkpoint_layout(*models::DenseNetwork(dense_config(inputs, settings)),
                                      settings.max_epochs);
@@ -163,7 +176,8 @@ core::CheckpointLayout DenseClassifierStudy::checkpoint_layout(std::size_t point
 
 core::ModelLayout DenseClassifierStudy::model_layout(std::size_t point) const {
   const std::size_t inputs = model_inputs(point);
-  if (inputs == 0) return {};
+  // Boosted trees store no model (stages cannot read them) and no checkpoints.
+  if (inputs == 0 || classifier(point).backend == ClassifierBackend::kBdt) return {};
   const auto network = dense_config(inputs, classifier(point));
   std::string description = "dense " + std::to_string(inputs);
   for (int width : network.hidden) description += "-" + std::to_string(width);
@@ -185,22 +199,22 @@ std::vector<TaskOutput> DenseClassifierStudy::run_tasks(const std::vector<TaskCo
   // the same network's alone while the training losses agree (a Gaussian job, 30 epochs:
   // AUC 1.8e-3 and best epochs 7 apart at run.ensemble = 4 against 1; 5.6e-8 without
   // batch norm). Until that is understood, one by one keeps every result independent of K.
-  const bool batch_norm = std::any_of(contexts.begin(), contexts.end(), [this](const auto& c) {
-    return classifier(c.point).batch_norm;
-  });
-  if (batch_norm) {
+  // Boosted-tree tasks have no network to stack: they train one by one as well.
+  const auto alone_only = [this](const TaskContext& c) {
+    const auto& settings = classifier(c.point);
+    return settings.batch_norm || settings.backend == ClassifierBackend::kBdt;
+  };
+  if (std::any_of(contexts.begin(), contexts.end(), alone_only)) {
     std::vector<TaskContext> alone;
     std::vector<TaskContext> stackable;
-    for (const auto& c : contexts)
-      (classifier(c.point).batch_norm ? alone : stackable).push_back(c);
+    for (const auto& c : contexts) (alone_only(c) ? alone : stackable).push_back(c);
     auto outputs_alone = Study::run_tasks(alone);
     auto outputs_stacked = run_tasks(stackable);
     std::vector<TaskOutput> outputs;
     std::size_t a = 0;
     std::size_t b = 0;
     for (const auto& c : contexts) {
-      outputs.push_back(std::move(classifier(c.point).batch_norm ? outputs_alone.at(a++)
-                                                                 : outputs_stacked.at(b++)));
+      outputs.push_back(std::move(alone_only(c) ? outputs_alone.at(a++) : outputs_stacked.at(b++)));
     }
     return outputs;
   }

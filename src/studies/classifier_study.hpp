@@ -37,8 +37,10 @@ class ClassifierStudyBase : public Study {
  protected:
   /// `settings`: the classifier settings of every point (the ROC grid is the first point's);
   /// `study_columns`: the study's own columns, stored after classifier_columns().
+  /// `takes_trees`: the study trains model.classifier = bdt (the dense studies); the others
+  /// refuse it (core::InputError naming model.classifier).
   ClassifierStudyBase(const std::vector<const ClassifierSettings*>& settings,
-                      const std::vector<std::string>& study_columns);
+                      const std::vector<std::string>& study_columns, bool takes_trees = false);
   /// Number of scan points.
   std::size_t point_count() const { return n_points_; }
 
@@ -89,7 +91,9 @@ class DenseClassifierStudy : public ClassifierStudyBase {
   core::CheckpointLayout checkpoint_layout(std::size_t point) const override;
 
  protected:
-  using ClassifierStudyBase::ClassifierStudyBase;
+  DenseClassifierStudy(const std::vector<const ClassifierSettings*>& settings,
+                       const std::vector<std::string>& study_columns)
+      : ClassifierStudyBase(settings, study_columns, /*takes_trees=*/true) {}
 
   /// The task's samples (all random streams from the context's seeds), unscaled: the base
   /// standardises the features (data::FeatureScaling fitted on the training split only).

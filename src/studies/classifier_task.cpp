@@ -26,8 +26,85 @@
 
 namespace cwola::studies {
 
+namespace {
+/// Network settings a BDT does not use: set with model.classifier = bdt they are ignored, and
+/// said so (once per process).
+const std::vector<std::string>& network_only_keys() {
+  static const std::vector<std::string> kKeys = {
+      "model.hidden", "model.dropout", "model.batch_norm", "training.max_epochs",
+      "training.batch_size", "training.learning_rate", "training.patience", "training.min_delta",
+      "training.weight_decay", "training.schedule", "training.step_epochs",
+      "training.step_factor", "training.gradient_clip", "training.eval_batch_size"};
+  return kKeys;
+}
+
+/// The [bdt] section (read and validated whatever the backend, so that one job can compare
+/// both by changing model.classifier alone).
+trees::BdtConfig read_bdt_settings(core::JobConfig& config) {
+  trees::BdtConfig b;
+  b.rounds = static_cast<int>(config.get_int("bdt.rounds", b.rounds, 1, 100000));
+  b.max_leaves = static_cast<int>(config.get_int("bdt.max_leaves", b.max_leaves, 2, 1 << 20));
+  b.learning_rate = config.get_double("bdt.learning_rate", b.learning_rate, 1e-6, 1.0);
+  b.patience = static_cast<int>(config.get_int("bdt.patience", b.patience, 1, 100000));
+  b.ensemble = static_cast<std::size_t>(config.get_int("bdt.ensemble", 50, 1, 10000));
+  b.subsample = config.get_double("bdt.subsample", b.subsample, 1e-3, 1.0);
+  b.max_bins = static_cast<int>(config.get_int("bdt.max_bins", b.max_bins, 2, 65535));
+  b.threads = static_cast<int>(config.get_int("bdt.threads", b.threads, 1, 1024));
+  b.validate();
+  return b;
+}
+
+/// model.classifier = bdt: refuses the settings that would mislead and says which network
+/// settings it ignores (`set_network_keys`: the network_only_keys() the job sets, taken before
+/// they were read, which records their defaults).
+void check_bdt_combinations(core::JobConfig& config,
+                            const std::vector<std::string>& set_network_keys) {
+  const auto refuse = [&config](const std::string& key, const std::string& why) {
+    config.fail(key, "= " + config.raw(key) + " cannot be used with model.classifier = bdt: " +
+                         why);
+  };
+  if (config.has("metrics.untrained_baseline") && config.get_bool("metrics.untrained_baseline", false)) {
+    refuse("metrics.untrained_baseline",
+           "a boosted-tree ensemble before its first round scores every event alike (the "
+           "no-training null is a constant score, AUC 0.5 by definition); set it to false");
+  }
+  if (config.has("model.output_bias") && config.raw("model.output_bias") != "zero") {
+    refuse("model.output_bias", "it sets a network's output bias; remove it");
+  }
+  if (config.has("training.average_best_epochs") &&
+      config.raw("training.average_best_epochs") != "1") {
+    refuse("training.average_best_epochs",
+           "it averages a network's weights over epochs (the trees keep their best round); "
+           "remove it");
+  }
+  if (config.has("run.checkpoint") && config.raw("run.checkpoint") == "epoch") {
+    refuse("run.checkpoint", "a boosted-tree task keeps no per-round checkpoints (it reruns "
+                             "from the start after a restart); use none");
+  }
+  static bool warned = false;
+  std::string ignored;
+  for (const auto& key : set_network_keys) ignored += (ignored.empty() ? "" : ", ") + key;
+  if (!warned && !ignored.empty()) {
+    warned = true;
+    core::log_warning("model.classifier = bdt ignores the network settings " + ignored +
+                      " (the trees' settings are in [bdt])");
+  }
+}
+}  // namespace
+
 ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_mass_regions) {
   ClassifierSettings s;
+  std::vector<std::string> set_network_keys;
+  for (const auto& key : network_only_keys())
+    if (config.has(key)) set_network_keys.push_back(key);
+  // Read only when the job names them, so that the effective config, and with it the job hash
+  // and stacking key, of a network job that does not stays what it was before trees existed
+  // (stores written then still resume).
+  const bool sets_bdt_keys = !config.section("bdt").empty();
+  if (config.has("model.classifier") &&
+      config.get_choice("model.classifier", "nn", {"nn", "bdt"}) == "bdt") {
+    s.backend = ClassifierBackend::kBdt;
+  }
   const auto hidden = config.get_ints("model.hidden", {64, 64}, 1, 65536);
   s.hidden.assign(hidden.begin(), hidden.end());
   s.dropout = config.get_double("model.dropout", 0.0, 0.0, 0.95);
@@ -87,6 +164,18 @@ ClassifierSettings read_classifier_settings(core::JobConfig& config, bool knows_
   }
   s.folds = static_cast<std::size_t>(config.get_int("training.folds", 1, 1, 1000));
   s.inner_folds = static_cast<std::size_t>(config.get_int("training.inner_folds", 1, 1, 1000));
+  if (s.backend == ClassifierBackend::kBdt || sets_bdt_keys) s.bdt = read_bdt_settings(config);
+  if (s.backend == ClassifierBackend::kBdt) {
+    check_bdt_combinations(config, set_network_keys);
+    s.max_epochs = s.bdt.rounds;  // the bound of the per-round curves
+  } else if (sets_bdt_keys) {
+    static bool warned = false;
+    if (!warned) {
+      warned = true;
+      core::log_warning("model.classifier = nn ignores the [bdt] settings (they apply with "
+                        "model.classifier = bdt)");
+    }
+  }
   // Last: the key covers every setting read above (and their defaults).
   s.point_key = stacking_key(config);
   return s;
@@ -543,6 +632,70 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
   append_untrained(settings, &untrained, test, output);
   output.model = kept_model(*model, context, outcome);
   return output;
+}
+
+namespace {
+/// training.balance as per-event instance weights (empty: all 1), as to_batch weighs the loss.
+std::vector<float> balance_weights(const data::EventTable& table, Balance balance) {
+  if (balance == Balance::kClasses) return data::balanced_class_weights(table.label);
+  if (balance == Balance::kCwolaHunting) {
+    if (table.loss_weight.size() != table.size()) {
+      throw core::Error("training.balance = cwola_hunting, but the study attached " +
+                        std::to_string(table.loss_weight.size()) + " weights to " +
+                        std::to_string(table.size()) + " events (a bug in the study)");
+    }
+    return table.loss_weight;
+  }
+  return {};
+}
+
+/// The ensemble's rounds as a network's epochs, so that make_output treats both alike.
+training::TrainOutcome as_outcome(const trees::BdtEnsemble& bdt) {
+  training::TrainOutcome outcome;
+  for (const auto& round : bdt.history()) {
+    training::EpochRecord record;
+    record.train_loss = round.train_loss;
+    record.val_loss = round.val_loss;
+    record.train_accuracy = round.train_accuracy;
+    record.val_accuracy = round.val_accuracy;
+    outcome.history.push_back(record);
+  }
+  outcome.best_epoch = bdt.best_round();
+  outcome.status = bdt.status() == trees::BdtStatus::kAbandoned ? training::TrainStatus::kAbandoned
+                   : bdt.status() == trees::BdtStatus::kEarlyStopped
+                       ? training::TrainStatus::kEarlyStopped
+                       : training::TrainStatus::kCompleted;
+  return outcome;
+}
+}  // namespace
+
+TaskOutput train_and_evaluate_bdt(const ClassifierSettings& settings,
+                                  const data::TrainValidationSplit& split,
+                                  const data::EventTable& test, const ExpectedYields& yields,
+                                  const TaskContext& context, const data::EventTable* held_out) {
+  const auto train_weights = balance_weights(split.train, settings.balance);
+  const auto validation_weights = balance_weights(split.validation, settings.balance);
+  const trees::LabelledRows train{&split.train.rows, split.train.features, &split.train.label,
+                                  train_weights.empty() ? nullptr : &train_weights};
+  const trees::LabelledRows validation{
+      &split.validation.rows, split.validation.features, &split.validation.label,
+      validation_weights.empty() ? nullptr : &validation_weights};
+  // A model stream: it follows the task (not the k-fold sample), as the networks' weights do.
+  const auto seed =
+      core::stream_seed(context.master_seed, context.task_id, core::SeedPurpose::kBoosterMember);
+  const auto bdt = trees::train_bdt_ensemble(settings.bdt, train, validation, seed,
+                                             [&context] { return context.keep_going(); });
+  const auto outcome = as_outcome(bdt);
+  if (outcome.status == training::TrainStatus::kAbandoned) {
+    return make_output(settings, outcome, nullptr, test, nullptr, split.validation, yields,
+                       nullptr, nullptr);
+  }
+  const auto scores = bdt.predict(test.rows, test.features);
+  const auto validation_scores = bdt.predict(split.validation.rows, split.validation.features);
+  std::vector<float> held_out_scores;
+  if (held_out != nullptr) held_out_scores = bdt.predict(held_out->rows, held_out->features);
+  return make_output(settings, outcome, &scores, test, &validation_scores, split.validation,
+                     yields, held_out, &held_out_scores);
 }
 
 std::vector<TaskOutput> train_and_evaluate_stacked(const ClassifierSettings& settings,

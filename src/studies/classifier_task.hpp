@@ -10,6 +10,7 @@
 #include "data/mixed_sample.hpp"
 #include "metrics/classifier_metrics.hpp"
 #include "studies/study.hpp"
+#include "trees/bdt_ensemble.hpp"
 
 namespace cwola::training {
 struct TrainOutcome;
@@ -28,7 +29,17 @@ enum class Balance {
   kCwolaHunting,
 };
 
+/// model.classifier: what every dense study trains on its labelled mixtures.
+enum class ClassifierBackend {
+  kNetwork,  ///< nn: a dense network (the default)
+  kBdt,      ///< bdt: an ensemble of boosted decision trees ([bdt], docs/trees.md)
+};
+
 struct ClassifierSettings {
+  ClassifierBackend backend = ClassifierBackend::kNetwork;
+  /// The [bdt] settings, read only with backend = kBdt (max_epochs is then bdt.rounds, the
+  /// bound of the per-round curves).
+  trees::BdtConfig bdt;
   std::vector<int> hidden = {64, 64};  ///< hidden-layer widths
   double dropout = 0.0;                ///< dense networks: dropout rate after each hidden layer
   bool batch_norm = false;             ///< dense networks: batch norm in each hidden layer
@@ -144,6 +155,18 @@ TaskOutput train_and_evaluate_split(const ClassifierSettings& settings,
                                     const data::EventTable& test, const ExpectedYields& yields,
                                     const TaskContext& context,
                                     const data::EventTable* held_out = nullptr);
+
+/// train_and_evaluate_split for model.classifier = bdt: an ensemble of settings.bdt.ensemble
+/// boosted-tree classifiers on the same (standardised) rows, labels and training.balance
+/// weights (as XGBoost instance weights), seeded from the task's kBoosterMember stream. The
+/// output is a network's: the common columns from its test scores (best_epoch = best round,
+/// epochs = rounds run), the per-round log-loss and accuracy as curves, kept or held-out
+/// scores; no model is kept.
+TaskOutput train_and_evaluate_bdt(const ClassifierSettings& settings,
+                                  const data::TrainValidationSplit& split,
+                                  const data::EventTable& test, const ExpectedYields& yields,
+                                  const TaskContext& context,
+                                  const data::EventTable* held_out = nullptr);
 
 /// One task's inputs to train_and_evaluate_stacked (the tables are not owned).
 struct ClassifierProblem {

@@ -233,8 +233,9 @@ void check_stage_models(core::JobConfig& job, JobStages& stages) {
     const auto stored = upstream.study->model_layout(0);
     if (stored.empty()) {
       job.fail(key, "names stage '" + upstream.name + "', whose study stores no model (its "
-                    "network's inputs are not known before the data); read a stage of a study "
-                    "that stores models (docs/stages.md)");
+                    "network's inputs are not known before the data, or it trains boosted trees, "
+                    "model.classifier = bdt); read a stage of a study that stores models "
+                    "(docs/stages.md, docs/trees.md)");
     }
     check_one_shape(upstream, key, "names");
     if (!stage.per_task && upstream.n_tasks() != 1) {

@@ -23,7 +23,7 @@ namespace {
 const std::string kBase =
     "[gaussian]\ndimensions = 2\nsignal_mean = 1.0\nf1 = 0.3\nevents_per_mixture = 600\n"
     "test_events = 800\n"
-    "[model]\nhidden = 8\n"
+    "[model]\nhidden = 8\nclassifier = nn\n"
     "[training]\nmax_epochs = 3\nbatch_size = 64\nlearning_rate = 0.003\npatience = 10\n"
     "[metrics]\nuntrained_baseline = true\n";
 
@@ -66,6 +66,12 @@ const std::map<std::string, std::pair<std::string, std::string>> kJobWide = {
     {"training.inner_folds", {"1", "2"}},
 };
 
+/// Settings whose tasks never share a stack, so the K = 1 vs K = 4 scan has nothing to compare:
+/// model.classifier = bdt trains every task alone (its rank-count identity: tests/app/test_bdt.py).
+const std::map<std::string, std::pair<std::string, std::string>> kNeverStacked = {
+    {"model.classifier", {"nn", "bdt"}},
+};
+
 core::JobConfig point(const std::string& key, const std::string& value) {
   auto config = core::JobConfig::from_text(kBase, "scan.ini");
   // step_* are read only with the step schedule.
@@ -83,6 +89,16 @@ std::vector<core::JobConfig> scan_points(const std::string& key,
 
 BOOST_AUTO_TEST_SUITE(classifier_task)
 
+BOOST_AUTO_TEST_CASE(a_network_job_without_tree_keys_reads_none) {
+  // Its effective config, job hash and stacking key stay as before trees existed.
+  auto config = core::JobConfig::from_text("[model]\nhidden = 8\n", "old.ini");
+  const auto settings = studies::read_classifier_settings(config);
+  BOOST_TEST(static_cast<int>(settings.backend) ==
+             static_cast<int>(studies::ClassifierBackend::kNetwork));
+  BOOST_TEST(!config.has("model.classifier"));
+  BOOST_TEST(config.section("bdt").empty());
+}
+
 BOOST_AUTO_TEST_CASE(every_classifier_setting_is_scanned_and_in_the_key) {
   auto config = point("training.schedule", "step");
   const auto settings = studies::read_classifier_settings(config);
@@ -92,13 +108,17 @@ BOOST_AUTO_TEST_CASE(every_classifier_setting_is_scanned_and_in_the_key) {
     if (section != "training" && section != "model" && section != "metrics") continue;
     BOOST_TEST_INFO("setting " << key);
     // A new setting must join the K = 1 vs K = 4 scan (or be one per job).
-    BOOST_TEST(kScans.count(key) + kJobWide.count(key) == 1U);
+    BOOST_TEST(kScans.count(key) + kJobWide.count(key) + kNeverStacked.count(key) == 1U);
     auto changed = config;
     changed.set(key, config.raw(key) + "1", "test");
     BOOST_TEST(studies::stacking_key(changed) != settings.point_key);
     ++checked;
   }
-  BOOST_TEST(checked == kScans.size() + kJobWide.size());
+  BOOST_TEST(checked == kScans.size() + kJobWide.size() + kNeverStacked.size());
+  // The [bdt] settings are in the key too (read with either backend).
+  auto other_trees = config;
+  other_trees.set("bdt.max_leaves", "7", "test");
+  BOOST_TEST(studies::stacking_key(other_trees) != settings.point_key);
   // Settings that only shape each task's own samples do not split stacks.
   auto other_sample = config;
   other_sample.set("gaussian.f1", "0.9", "test");
