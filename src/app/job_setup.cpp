@@ -131,7 +131,9 @@ PreparedJob prepare_job(const CommandLine& line) {
   // --dump-config and the store show every setting; scanned keys stay in [scan].
   const auto& first = job.stages.stages.front().plan.point_configs.front();
   for (const auto& key : first.read_keys()) {
-    if (scanned.count(key) != 0 || key.rfind("stage.", 0) == 0 || key.rfind("scan.", 0) == 0) {
+    // job.stage names each stage's own points (studies::stage_config), not a job setting.
+    if (scanned.count(key) != 0 || key.rfind("stage.", 0) == 0 || key.rfind("scan.", 0) == 0 ||
+        key == "job.stage") {
       continue;
     }
     if (!job.config.has(key)) job.config.set(key, first.raw(key), "default");

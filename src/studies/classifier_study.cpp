@@ -139,10 +139,10 @@ void DenseClassifierStudy::finish(const TaskContext& context, const ClassifierTa
 TaskOutput DenseClassifierStudy::run_task(const TaskContext& context) {
   const auto data = prepare_scaled(context);
   const auto& settings = classifier(context.point);
-  auto output =
-      (settings.backend == ClassifierBackend::kBdt ? train_and_evaluate_bdt
-                                                   : train_and_evaluate_split)(classifier(context.point), data.split, data.test, data.yields,
-                               context, context.folds > 1 ? &data.held_out : nullptr);
+  const auto train = settings.backend == ClassifierBackend::kBdt ? train_and_evaluate_bdt
+                                                                 : train_and_evaluate_split;
+  auto output = train(settings, data.split, data.test, data.yields, context,
+                      context.folds > 1 ? &data.held_out : nullptr);
   finish(context, data, output);
   return output;
 }

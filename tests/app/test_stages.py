@@ -121,6 +121,10 @@ class Stages(unittest.TestCase):
             upstream = f["tasks/upstream"][()]
             self.assertEqual(list(upstream[:N_PRETRAIN]), [-1, -1])
             self.assertEqual(list(upstream[N_PRETRAIN:]), [0, 0, 0, 0, 1, 1, 1, 1])
+            # Each stage's points know their stage (job.stage), but the effective job does not
+            # record it: it is no job setting, and the hash of a staged job stays as it was.
+            job_text = f["job/text"].asstr()[()]
+            self.assertNotRegex(job_text, r"(?m)^stage = ")
             weight = f["models/pretrain/hidden0.weight"]
             self.assertEqual(weight.shape, (N_PRETRAIN, 8, 3))
             self.assertTrue(np.all(np.isfinite(weight[()])))
