@@ -59,6 +59,19 @@ def process_tree(pid):
     return tree
 
 
+# The source tree (inputs/ holds the generator cards).
+SOURCE = os.environ.get("CWOLA_SOURCE_DIR",
+                        os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def generate(ranks, card, path, events, *settings):
+    """`cwola generate` of `events` events of inputs/<card>.card into `path` on `ranks` ranks;
+    `settings` are further --set assignments (e.g. "selection.max_constituents=60")."""
+    extra = [item for setting in settings for item in ("--set", setting)]
+    return run_cwola(ranks, "generate", "--card", os.path.join(SOURCE, "inputs", f"{card}.card"),
+                     "--output", path, "--set", f"generator.events={events}", *extra, check=0)
+
+
 def run_cwola(ranks, *args, check=None, env=None, timeout=600):
     """Runs `cwola ARGS` on `ranks` ranks; with `check`, fails unless it exits with that code."""
     done = subprocess.run(cwola_command(ranks, *args), env=env or ENV, capture_output=True,

@@ -56,16 +56,18 @@ std::string directory_of(const std::string& path) {
 std::vector<store::CheckpointGroup> checkpoint_groups(const PreparedJob& job) {
   std::vector<store::CheckpointGroup> groups;
   for (const auto& stage : job.stages.stages) {
+    // The group of each of the stage's points (a layout builds a network: once per point).
     std::vector<store::CheckpointGroup> own;
+    std::vector<std::size_t> group_of_point;
+    for (std::size_t p = 0; p < stage.plan.n_points(); ++p) {
+      const auto layout = stage.study->checkpoint_layout(p);
+      const auto same = std::find_if(own.begin(), own.end(),
+                                     [&layout](const auto& g) { return g.layout == layout; });
+      group_of_point.push_back(static_cast<std::size_t>(same - own.begin()));
+      if (same == own.end()) own.push_back({stage.name, {}, layout});
+    }
     for (std::uint64_t t = stage.first_task; t < stage.first_task + stage.n_tasks(); ++t) {
-      const auto layout = stage.study->checkpoint_layout(job.stages.locate(t).point);
-      auto group = std::find_if(own.begin(), own.end(),
-                                [&layout](const auto& g) { return g.layout == layout; });
-      if (group == own.end()) {
-        own.push_back({stage.name, {}, layout});
-        group = own.end() - 1;
-      }
-      group->tasks.push_back(t);
+      own[group_of_point.at(job.stages.locate(t).point)].tasks.push_back(t);
     }
     for (std::size_t k = 0; own.size() > 1 && k < own.size(); ++k) {
       own[k].name += "_" + std::to_string(k);

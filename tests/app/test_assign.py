@@ -13,10 +13,8 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from cwola_driver import datasets, run_cwola  # noqa: E402
+from cwola_driver import SOURCE, datasets, generate, run_cwola  # noqa: E402
 
-SOURCE = os.environ.get("CWOLA_SOURCE_DIR",
-                        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SPEC = os.path.join(SOURCE, "inputs", "dihiggs_spanet.yaml")
 EVENTS = 1200
 TRAIN_FRACTION = 0.5  # 600 test events: two prediction blocks of 512, one per rank at 2 ranks
@@ -27,8 +25,7 @@ class Assign(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="cwola_assign_")
         cls.events = os.path.join(cls.dir, "hh.h5")
-        run_cwola(1, "generate", "--card", os.path.join(SOURCE, "inputs", "dihiggs_signal_500.card"),
-                  "--output", cls.events, "--set", f"generator.events={EVENTS}", check=0)
+        generate(1, "dihiggs_signal_500", cls.events, EVENTS)
         cls.predictions = {}
         for ranks in (1, 2):
             path = os.path.join(cls.dir, f"predict_{ranks}.h5")

@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from cwola_driver import assert_identical, gaussian_job, run_cwola  # noqa: E402
+from cwola_driver import assert_identical, gaussian_job, generate, run_cwola  # noqa: E402
 from cwola_driver import computed_results as computed  # noqa: E402
 
 # 2 points x 2 repeats. Signal N(1, 1) in 2 dimensions against N(0, 1): optimal AUC
@@ -33,8 +33,6 @@ ensemble = 4
 """
 # BDT AUC below the closed form by at most this (finite training sample, CWoLa's mixtures),
 # above it by at most 3 standard errors of a 4000-event test set.
-SOURCE = os.environ.get("CWOLA_SOURCE_DIR",
-                        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BELOW_OPTIMAL = 0.03
 ABOVE_OPTIMAL = 0.021
 
@@ -118,8 +116,7 @@ class Bdt(unittest.TestCase):
         qcd = os.path.join(self.dir, "qcd.h5")
         signal = os.path.join(self.dir, "signal.h5")
         for card, path, events in (("qcd_dijet", qcd, 2000), ("hidden_valley", signal, 200)):
-            run_cwola(1, "generate", "--card", os.path.join(SOURCE, "inputs", f"{card}.card"),
-                      "--output", path, "--set", f"generator.events={events}", check=0)
+            generate(1, card, path, events)
         job = os.path.join(self.dir, "hv.ini")
         with open(job, "w") as f:
             f.write(f"[job]\nname = hv\nstudy = hidden_valley\nseed = 7\n\n[hidden_valley]\n"

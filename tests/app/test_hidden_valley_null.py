@@ -27,10 +27,8 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from cwola_driver import run_cwola  # noqa: E402
+from cwola_driver import generate, run_cwola  # noqa: E402
 
-SOURCE = os.environ.get("CWOLA_SOURCE_DIR",
-                        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 NULL_TOLERANCE = 0.2
 
 JOB = """[job]
@@ -77,8 +75,7 @@ class HiddenValleyNull(unittest.TestCase):
         qcd = os.path.join(cls.dir, "qcd.h5")
         signal = os.path.join(cls.dir, "signal.h5")
         for card, path, events in (("qcd_dijet", qcd, 60000), ("hidden_valley", signal, 2000)):
-            run_cwola(2, "generate", "--card", os.path.join(SOURCE, "inputs", f"{card}.card"),
-                      "--output", path, "--set", f"generator.events={events}", check=0)
+            generate(2, card, path, events)
         job = os.path.join(cls.dir, "null.ini")
         with open(job, "w") as f:
             f.write(JOB.format(qcd=qcd, signal=signal))

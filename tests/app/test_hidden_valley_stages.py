@@ -29,10 +29,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from cwola_driver import (ENV, assert_identical, computed_results, cwola_command,  # noqa: E402
-                          datasets, kill_tree, run_cwola)
+                          datasets, generate, kill_tree, run_cwola)
 
-SOURCE = os.environ.get("CWOLA_SOURCE_DIR",
-                        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 JOB = """[job]
 name = hv_stages
@@ -82,9 +80,7 @@ class HiddenValleyStages(unittest.TestCase):
         cls.signal = os.path.join(cls.dir, "signal.h5")
         for card, path, events in (("qcd_dijet", cls.qcd, 4000),
                                    ("hidden_valley", cls.signal, 300)):
-            run_cwola(1, "generate", "--card", os.path.join(SOURCE, "inputs", f"{card}.card"),
-                      "--output", path, "--set", f"generator.events={events}",
-                      "--set", "selection.max_constituents=60", check=0)
+            generate(1, card, path, events, "selection.max_constituents=60")
         cls.job = cls.write_job("staged.ini")
         cls.one_rank = cls.run_job(1, cls.job, "one.h5")
 
