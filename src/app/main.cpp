@@ -11,6 +11,7 @@
 #include "app/subcommands.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/memory_limit.hpp"
 #include "parallel/agreed_step.hpp"
 #include "parallel/mpi_runtime.hpp"
 #include "parallel/stop_signal.hpp"
@@ -71,6 +72,7 @@ int run_subcommand(const cwola::parallel::MpiRuntime& mpi, const cwola::app::Sub
 }
 
 int main(int argc, char** argv) {
+  cwola::core::keep_freed_memory_for_reuse();
   cwola::parallel::MpiRuntime mpi(argc, argv);
   cwola::core::init_logging(mpi.rank(), mpi.size(), cwola::core::LogLevel::kInfo);
   if (argc > 1) {

@@ -6,6 +6,10 @@
 #include <cstdlib>
 #include <fstream>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace cwola::core {
 
 namespace {
@@ -57,6 +61,19 @@ std::string memory_shortfall(double bytes, const std::string& what) {
   return "needs about " + format_bytes(bytes) + " of memory (" + what + "), more than the " +
          format_bytes(limit) +
          " this process may use (physical memory or cgroup limit; CWOLA_MEMORY_LIMIT_BYTES)";
+}
+
+void keep_freed_memory_for_reuse() {
+#if defined(__GLIBC__)
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") != nullptr ||
+      std::getenv("MALLOC_TRIM_THRESHOLD_") != nullptr) {
+    return;
+  }
+  // Both together: a fixed trim threshold alone would also fix the mmap threshold at its
+  // 128 KiB default and make every large tensor a fresh mmap.
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+#endif
 }
 
 }  // namespace cwola::core

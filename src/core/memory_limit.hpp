@@ -20,4 +20,12 @@ std::string format_bytes(double bytes);
 /// (physical memory or cgroup limit)".
 std::string memory_shortfall(double bytes, const std::string& what);
 
+/// Tells the C allocator (glibc) to keep freed memory for reuse: blocks up to 32 MiB come from
+/// the heap rather than fresh mmaps, and the heap's free top is handed back only above
+/// 256 MiB. A training step frees and reallocates the same large tensors every minibatch;
+/// with glibc's defaults each step pays fresh page faults (docs/performance.md, "Allocator").
+/// Does nothing where the allocator is not glibc's, or when the job sets MALLOC_MMAP_THRESHOLD_
+/// or MALLOC_TRIM_THRESHOLD_ itself. Call once, at start-up.
+void keep_freed_memory_for_reuse();
+
 }  // namespace cwola::core

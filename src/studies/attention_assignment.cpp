@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/seed.hpp"
 #include "features/higgs_pairing.hpp"
+#include "features/spanet_columns.hpp"
 #include "models/module_tensors.hpp"
 #include "features/top_chi2_assignment.hpp"
 #include "training/trainer.hpp"
@@ -37,6 +38,54 @@ training::AttentionSample to_attention_sample(const store::SpanetDataset& data) 
     s.labels = s.targets.ge(0).flatten(1).all(1).to(torch::kFloat32);
   }
   return s;
+}
+
+training::AttentionSample to_attention_sample(const std::vector<physics::JetEvent>& events,
+                                              const std::vector<float>& labels,
+                                              std::size_t max_jets, bool truth_targets) {
+  if (labels.size() != events.size()) {
+    throw core::Error("to_attention_sample: " + std::to_string(labels.size()) + " labels for " +
+                      std::to_string(events.size()) + " events (a bug in the caller)");
+  }
+  const auto columns = features::to_spanet_columns(events, max_jets, features::PairingConfig{});
+  const auto n = static_cast<std::int64_t>(events.size());
+  const auto j = static_cast<std::int64_t>(max_jets);
+  const auto per_jet = [&](const std::vector<float>& column) {
+    return torch::from_blob(const_cast<float*>(column.data()), {n, j}, torch::kFloat32);
+  };
+  training::AttentionSample s;
+  s.jets = torch::stack({per_jet(columns.pt), per_jet(columns.eta), per_jet(columns.phi),
+                         per_jet(columns.mass), per_jet(columns.btag)},
+                        2)
+               .clone();
+  s.mask = torch::from_blob(const_cast<std::int8_t*>(columns.mask.data()), {n, j}, torch::kInt8)
+               .ne(0);
+  if (truth_targets) {
+    const auto column = [&](const std::vector<std::int64_t>& c) {
+      return torch::from_blob(const_cast<std::int64_t*>(c.data()), {n}, torch::kInt64);
+    };
+    s.targets = torch::stack({torch::stack({column(columns.h1_b1), column(columns.h1_b2)}, 1),
+                              torch::stack({column(columns.h2_b1), column(columns.h2_b2)}, 1)},
+                             1)
+                    .clone();
+  } else {
+    s.targets = torch::full({n, 2, 2}, -1, torch::kInt64);
+  }
+  s.labels = torch::from_blob(const_cast<float*>(labels.data()), {n}, torch::kFloat32).clone();
+  return s;
+}
+
+models::AttentionNetworkConfig dihiggs_network_config(std::size_t max_jets,
+                                                      models::AttentionNetworkConfig base) {
+  base.jet_features = 5;
+  base.max_jets = static_cast<int>(max_jets);
+  base.log_features = {true, false, false, true, false};
+  base.normalize_features = {true, true, true, true, false};
+  base.particles = 2;
+  base.daughters = 2;
+  base.symmetric_daughters = {{0, 1}};
+  base.validate();
+  return base;
 }
 
 models::AttentionNetworkConfig network_config_for(const store::SpanetEventSpec& spec,
@@ -271,6 +320,10 @@ AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
   auto trained = training::train_attention(
       net, train, trainer, core::stream_seed(options.seed, 0, core::SeedPurpose::kShuffle),
       n_validation > 0 ? &validation : nullptr);
+  if (trained.outcome.status == training::TrainStatus::kDiverged) {
+    throw core::Error("attention training: " + trained.outcome.failure_reason +
+                      " (lower learning_rate or check the inputs)");
+  }
   result.history = std::move(trained.epochs);
   result.best_epoch = trained.best_epoch;
   result.train_seconds =

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/model_tensors.hpp"
+#include "physics/jet_event.hpp"
 #include "store/spanet_dataset.hpp"
 #include "store/spanet_predictions.hpp"
 #include "store/spanet_spec.hpp"
@@ -19,6 +20,20 @@ namespace cwola::studies {
 /// Tensors for the network from a data set read with its spec: jets [N, J, F], mask, targets
 /// [N, P, K], labels (the first classification if any, else 1 for events with all targets).
 training::AttentionSample to_attention_sample(const store::SpanetDataset& data);
+
+/// Tensors for the network from generated events (their `max_jets` leading jets: pT, η, φ, m,
+/// b-tag, as our generator writes them) with their training labels. `truth_targets`: each
+/// event's generator pairing (TARGETS h1/h2 → b1/b2; −1 where a b quark's jet is not among
+/// the kept jets, and for every background event); false: −1 everywhere, so the pairing head
+/// learns nothing and no truth reaches the network.
+training::AttentionSample to_attention_sample(const std::vector<physics::JetEvent>& events,
+                                              const std::vector<float>& labels,
+                                              std::size_t max_jets, bool truth_targets);
+
+/// The network configuration for to_attention_sample's jets (SPANet's di-Higgs spec: log-
+/// normalised pT and mass, normalised η and φ, the b-tag bit as it is); sizes from `base`.
+models::AttentionNetworkConfig dihiggs_network_config(std::size_t max_jets,
+                                                      models::AttentionNetworkConfig base = {});
 
 /// The network configuration a spec implies (features, their log/normalise flags, particles,
 /// daughters and daughter symmetries); sizes from `base`. Throws core::InputError when the

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/seed.hpp"
+#include "core/text.hpp"
 #include "features/correlation_matrix.hpp"
 
 namespace cwola::studies {
@@ -36,6 +37,30 @@ DihiggsPhysics DihiggsPhysics::read(core::JobConfig& config) {
       jets == "btagged" ? features::PairingJets::kBTagged : features::PairingJets::kLeading;
   p.pairing.kinematics = selection;
   return p;
+}
+
+DihiggsMixtures DihiggsMixtures::read(core::JobConfig& config, double heavy_mass) {
+  DihiggsMixtures m;
+  m.f1 = config.get_double("dihiggs.f1", 0.7, 0.0, 1.0);
+  const std::string f2_text = config.get_string("dihiggs.f2", "complement");
+  m.f2 = f2_text == "complement" ? 1.0 - m.f1 : config.get_double("dihiggs.f2", 0.3, 0.0, 1.0);
+  const bool allow_equal = config.get_bool("dihiggs.allow_equal_fractions", false);
+  if (m.f1 == m.f2 && !allow_equal) {
+    config.fail("dihiggs.f1", "equals dihiggs.f2 = " + core::format_double(m.f2) +
+                                  " (identical mixtures: nothing to learn); choose f1 != f2 or set "
+                                  "dihiggs.allow_equal_fractions = true for a null test");
+  }
+  m.events_per_mixture =
+      static_cast<std::size_t>(config.get_int("dihiggs.events_per_mixture", 50000, 10, 1LL << 30));
+  m.test_events =
+      static_cast<std::size_t>(config.get_int("dihiggs.test_events", 5000, 10, 1LL << 30));
+  m.luminosity = config.get_double("dihiggs.luminosity_fb", 139, 1e-6, 1e7);
+  const auto note = data::note_cross_sections(heavy_mass);
+  m.signal_cross_section = config.get_double("dihiggs.signal_cross_section_fb",
+                                             note ? note->signal_four_tag : 1.0, 0, 1e12);
+  m.background_cross_section = config.get_double(
+      "dihiggs.background_cross_section_fb", note ? note->background_four_tag : 6030, 1e-12, 1e12);
+  return m;
 }
 
 features::FeatureSelection read_feature_selection(core::JobConfig& config,
@@ -72,11 +97,11 @@ features::FeatureSelection read_feature_selection(core::JobConfig& config,
   }
 }
 
-physics::FourTagCutflow generate_candidates(const physics::HhEventSource& source,
-                                            const features::PairingConfig& pairing,
-                                            std::uint64_t seed,
-                                            const std::function<bool(const CandidateEvent&)>& take,
-                                            std::uint64_t max_blocks) {
+physics::FourTagCutflow generate_candidates(
+    const physics::HhEventSource& source, const features::PairingConfig& pairing,
+    std::uint64_t seed,
+    const std::function<bool(const CandidateEvent&, const physics::JetEvent&)>& take,
+    std::uint64_t max_blocks) {
   physics::FourTagCutflow cutflow;
   for (std::uint64_t block = 0; block < max_blocks; ++block) {
     const auto events = source.generate_block(seed, block);
@@ -88,7 +113,7 @@ physics::FourTagCutflow generate_candidates(const physics::HhEventSource& source
       out.candidates = *candidates;
       out.m_hh = candidates->hh().m();
       out.pairing_correct = event.signal && features::pairing_is_correct(event, *candidates);
-      if (take(out)) return cutflow;
+      if (take(out, event)) return cutflow;
     }
   }
   throw core::Error("event generation did not fill the requested samples in " +
@@ -96,6 +121,31 @@ physics::FourTagCutflow generate_candidates(const physics::HhEventSource& source
                     std::to_string(source.config().block_size) +
                     " events (selection or windows too tight for the sizes asked); ask for "
                     "fewer events or wider windows");
+}
+
+physics::FourTagCutflow generate_candidates(const physics::HhEventSource& source,
+                                            const features::PairingConfig& pairing,
+                                            std::uint64_t seed,
+                                            const std::function<bool(const CandidateEvent&)>& take,
+                                            std::uint64_t max_blocks) {
+  return generate_candidates(
+      source, pairing, seed,
+      [&take](const CandidateEvent& event, const physics::JetEvent&) { return take(event); },
+      max_blocks);
+}
+
+std::vector<physics::JetEvent> generate_jet_events(const physics::HhEventSource& source,
+                                                   const features::PairingConfig& pairing,
+                                                   std::uint64_t seed, std::size_t n) {
+  std::vector<physics::JetEvent> out;
+  out.reserve(n);
+  if (n == 0) return out;
+  generate_candidates(source, pairing, seed,
+                      [&out, n](const CandidateEvent&, const physics::JetEvent& event) {
+                        out.push_back(event);
+                        return out.size() >= n;
+                      });
+  return out;
 }
 
 std::vector<CandidateEvent> generate_n(const physics::HhEventSource& source,

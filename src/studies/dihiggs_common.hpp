@@ -28,6 +28,27 @@ struct DihiggsPhysics {
   static DihiggsPhysics read(core::JobConfig& config);
 };
 
+/// The two mixtures of the note's §1 and the truth-labelled test set ([dihiggs] f1, f2
+/// (a number or `complement`), allow_equal_fractions, events_per_mixture, test_events (per
+/// class), luminosity_fb, signal_cross_section_fb, background_cross_section_fb: the σ after
+/// the four-tag cut, for the significance columns).
+struct DihiggsMixtures {
+  double f1 = 0.7;
+  double f2 = 0.3;
+  std::size_t events_per_mixture = 50000;
+  std::size_t test_events = 5000;
+  double luminosity = 139;
+  double signal_cross_section = 3.64;
+  double background_cross_section = 6030;
+  /// Reads and validates them (f1 = f2 only with allow_equal_fractions: the null test);
+  /// the cross sections default to the note's for `heavy_mass`.
+  static DihiggsMixtures read(core::JobConfig& config, double heavy_mass);
+  /// Expected signal and background events (σ × luminosity).
+  ExpectedYields yields() const {
+    return {signal_cross_section * luminosity, background_cross_section * luminosity};
+  }
+};
+
 /// Reads `<section>.features` (names or sets, default `fallback`) and
 /// `<section>.drop_features`, naming the key in errors.
 features::FeatureSelection read_feature_selection(core::JobConfig& config,
@@ -49,6 +70,19 @@ physics::FourTagCutflow generate_candidates(const physics::HhEventSource& source
                                             std::uint64_t seed,
                                             const std::function<bool(const CandidateEvent&)>& take,
                                             std::uint64_t max_blocks = 100000);
+
+/// As above, handing `take` each event's detector-level jets with its candidates (valid during
+/// the call), for the networks that read the jets themselves.
+physics::FourTagCutflow generate_candidates(
+    const physics::HhEventSource& source, const features::PairingConfig& pairing,
+    std::uint64_t seed,
+    const std::function<bool(const CandidateEvent&, const physics::JetEvent&)>& take,
+    std::uint64_t max_blocks = 100000);
+
+/// The detector-level jets of the events generate_n(source, pairing, seed, n) gives.
+std::vector<physics::JetEvent> generate_jet_events(const physics::HhEventSource& source,
+                                                   const features::PairingConfig& pairing,
+                                                   std::uint64_t seed, std::size_t n);
 
 /// The first `n` four-tag candidate events of `seed`.
 std::vector<CandidateEvent> generate_n(const physics::HhEventSource& source,

@@ -27,16 +27,11 @@ namespace cwola::studies {
 
 namespace {
 
-struct FractionSettings {
+/// The mixtures (a base, so that DihiggsDenseStudyOf finds test_events), the physics, the
+/// features and the classifier.
+struct FractionSettings : DihiggsMixtures {
   DihiggsPhysics physics;
   features::FeatureSelection selection;
-  double f1 = 0.7;
-  double f2 = 0.3;
-  std::size_t events_per_mixture = 50000;
-  std::size_t test_events = 5000;
-  double luminosity = 139;
-  double signal_cross_section = 3.64;
-  double background_cross_section = 6030;
   ClassifierSettings classifier;
 };
 
@@ -44,25 +39,7 @@ FractionSettings read_settings(core::JobConfig& config) {
   FractionSettings s;
   s.physics = DihiggsPhysics::read(config);
   s.selection = read_feature_selection(config, "dihiggs", "all");
-  s.f1 = config.get_double("dihiggs.f1", 0.7, 0.0, 1.0);
-  const std::string f2_text = config.get_string("dihiggs.f2", "complement");
-  s.f2 = f2_text == "complement" ? 1.0 - s.f1 : config.get_double("dihiggs.f2", 0.3, 0.0, 1.0);
-  const bool allow_equal = config.get_bool("dihiggs.allow_equal_fractions", false);
-  if (s.f1 == s.f2 && !allow_equal) {
-    config.fail("dihiggs.f1", "equals dihiggs.f2 = " + core::format_double(s.f2) +
-                                  " (identical mixtures: nothing to learn); choose f1 != f2 or set "
-                                  "dihiggs.allow_equal_fractions = true for a null test");
-  }
-  s.events_per_mixture =
-      static_cast<std::size_t>(config.get_int("dihiggs.events_per_mixture", 50000, 10, 1LL << 30));
-  s.test_events =
-      static_cast<std::size_t>(config.get_int("dihiggs.test_events", 5000, 10, 1LL << 30));
-  s.luminosity = config.get_double("dihiggs.luminosity_fb", 139, 1e-6, 1e7);
-  const auto note = data::note_cross_sections(s.physics.heavy_mass());
-  s.signal_cross_section = config.get_double("dihiggs.signal_cross_section_fb",
-                                             note ? note->signal_four_tag : 1.0, 0, 1e12);
-  s.background_cross_section = config.get_double(
-      "dihiggs.background_cross_section_fb", note ? note->background_four_tag : 6030, 1e-12, 1e12);
+  static_cast<DihiggsMixtures&>(s) = DihiggsMixtures::read(config, s.physics.heavy_mass());
   s.classifier = read_classifier_settings(config);
   return s;
 }
@@ -77,11 +54,12 @@ class DihiggsFractionStudy : public DihiggsDenseStudyOf<FractionSettings> {
  protected:
   ClassifierTaskData prepare_task(const TaskContext& context) const override {
     const FractionSettings& s = point(context.point);
+    const DihiggsMixtures& m = s;
     const physics::HhEventSource signal(s.physics.signal);
     const physics::HhEventSource background(s.physics.background);
-    const std::size_t n = s.events_per_mixture;
-    const std::size_t s1 = data::signal_count(s.f1, n);
-    const std::size_t s2 = data::signal_count(s.f2, n);
+    const std::size_t n = m.events_per_mixture;
+    const std::size_t s1 = data::signal_count(m.f1, n);
+    const std::size_t s2 = data::signal_count(m.f2, n);
     const auto signal_events = generate_n(signal, s.physics.pairing,
                                           context.seed(core::SeedPurpose::kSignalSample), s1 + s2);
     const auto background_events =
@@ -104,10 +82,10 @@ class DihiggsFractionStudy : public DihiggsDenseStudyOf<FractionSettings> {
     physics::FourTagCutflow background_flow;
     const auto test_signal =
         generate_n(signal, s.physics.pairing, test_sub_seed(context, s.classifier.test_set, 1),
-                   s.test_events, &signal_flow);
+                   m.test_events, &signal_flow);
     const auto test_background = generate_n(background, s.physics.pairing,
                                             test_sub_seed(context, s.classifier.test_set, 0),
-                                            s.test_events, &background_flow);
+                                            m.test_events, &background_flow);
     data::CandidateSample test;
     for (const auto& e : test_signal) test.add(e.candidates, 1, 1);
     for (const auto& e : test_background) test.add(e.candidates, 0, 0);
@@ -118,13 +96,12 @@ class DihiggsFractionStudy : public DihiggsDenseStudyOf<FractionSettings> {
     ClassifierTaskData data;
     data.split = split_for_task(s.classifier, mixed_table, context);
     data.test = std::move(test_table);
-    data.yields = {s.signal_cross_section * s.luminosity,
-                   s.background_cross_section * s.luminosity};
+    data.yields = m.yields();
     const auto efficiency = [](const physics::FourTagCutflow& flow) {
       return static_cast<double>(flow.counts.back()) / static_cast<double>(flow.counts.front());
     };
-    data.study_columns = {s.f1,
-                          s.f2,
+    data.study_columns = {m.f1,
+                          m.f2,
                           s.physics.heavy_mass(),
                           static_cast<double>(s.selection.size()),
                           pairing_rate(test_signal),

@@ -10,6 +10,7 @@
 namespace cwola::studies {
 
 std::unique_ptr<Study> make_dihiggs_fraction_study(std::vector<core::JobConfig>& point_configs);
+std::unique_ptr<Study> make_dihiggs_attention_study(std::vector<core::JobConfig>& point_configs);
 std::unique_ptr<Study> make_dihiggs_hunting_study(std::vector<core::JobConfig>& point_configs);
 std::unique_ptr<Study> make_dihiggs_augmentation_study(std::vector<core::JobConfig>& point_configs);
 std::unique_ptr<Study> make_user_sample_study(std::vector<core::JobConfig>& point_configs);

@@ -19,6 +19,7 @@ const std::map<std::string, Factory>& registry() {
       {"gaussian", make_gaussian_study},
       {"hidden_valley", make_hidden_valley_study},
       {"dihiggs_fraction", make_dihiggs_fraction_study},
+      {"dihiggs_attention", make_dihiggs_attention_study},
       {"dihiggs_hunting", make_dihiggs_hunting_study},
       {"dihiggs_augmentation", make_dihiggs_augmentation_study},
       {"user_samples", make_user_sample_study},

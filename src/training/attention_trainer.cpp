@@ -41,7 +41,8 @@ void AttentionTrainerConfig::validate() const {
 
 AttentionTraining train_attention(models::AttentionNetwork& net, const AttentionSample& train,
                                   const AttentionTrainerConfig& config, std::uint64_t shuffle_seed,
-                                  const AttentionSample* validation) {
+                                  const AttentionSample* validation,
+                                  const StackKeepGoing& keep_going) {
   config.validate();
   net->fit_normalization(train.jets, train.mask);
   TrainerConfig loop;
@@ -72,17 +73,14 @@ AttentionTraining train_attention(models::AttentionNetwork& net, const Attention
   };
   const EnsembleMember member{as_batch(train), validation ? as_batch(*validation) : Batch{},
                               shuffle_seed};
-  const auto outcome = train_stack(view, {member}, loop, torch::kCPU, {}).front();
-  if (outcome.status == TrainStatus::kDiverged) {
-    throw core::Error("attention training: " + outcome.failure_reason +
-                      " (lower learning_rate or check the inputs)");
-  }
+  auto outcome = train_stack(view, {member}, loop, torch::kCPU, keep_going).front();
   AttentionTraining training;
   training.best_epoch = outcome.best_epoch;
   for (const auto& record : outcome.history) {
     training.epochs.push_back({record.train_loss, record.train_terms.at(0),
                                record.train_terms.at(1), record.val_loss});
   }
+  training.outcome = std::move(outcome);
   return training;
 }
 

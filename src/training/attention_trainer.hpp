@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "models/attention_network.hpp"
+#include "training/trainer.hpp"
+#include "training/training_loop.hpp"
 
 namespace cwola::training {
 
@@ -55,6 +57,10 @@ struct AttentionEpoch {
 struct AttentionTraining {
   std::vector<AttentionEpoch> epochs;
   int best_epoch = -1;
+  /// The one loop's outcome: status (kDiverged with failure_reason when a loss became
+  /// non-finite, kAbandoned when keep_going said stop) and the per-epoch records with their
+  /// accuracies, as every study stores them.
+  TrainOutcome outcome;
 };
 
 /// Trains `net` in place on `train` on the CPU: without `validation`, exactly config.epochs
@@ -63,10 +69,13 @@ struct AttentionTraining {
 /// epoch's weights. Fits the input normalisation on the training set's real jets first. The
 /// epoch order comes from std::mt19937_64(shuffle_seed) (draw_epoch_order), so results depend
 /// only on seeds, data and thread count, never on the rank. Leaves the network in eval mode.
-/// Throws core::Error if a loss becomes non-finite (naming the epoch).
+/// A loss that becomes non-finite ends the training with outcome.status kDiverged (the caller
+/// decides: `cwola assign` stops, a study marks the task failed). `keep_going` (optional) is
+/// polled after every epoch; false abandons the training.
 AttentionTraining train_attention(models::AttentionNetwork& net, const AttentionSample& train,
                                   const AttentionTrainerConfig& config, std::uint64_t shuffle_seed,
-                                  const AttentionSample* validation = nullptr);
+                                  const AttentionSample* validation = nullptr,
+                                  const StackKeepGoing& keep_going = {});
 
 /// What the network predicts for a sample, evaluated in batches under NoGradGuard.
 struct AttentionPrediction {

@@ -58,4 +58,52 @@ BOOST_AUTO_TEST_CASE(a_baseline_without_its_features_names_them) {
                     core::InputError);
 }
 
+BOOST_AUTO_TEST_CASE(generated_events_carry_their_truth_pairing_only_when_asked) {
+  // Event 0 (signal): 12 jets by falling pT; h1 -> jets 1 (b1) and 4 (b2), h2 -> jets 0 (b2)
+  // and 11 (b1), the last outside the 10 kept slots. Event 1 (background): 5 light jets.
+  const auto jet = [](double pt, physics::JetOrigin origin, int daughter) {
+    physics::Jet j;
+    j.p4 = physics::FourVector::from_pt_eta_phi_m(pt, 0.1 * pt / 100, 0.5, 10);
+    j.origin = origin;
+    j.daughter = static_cast<std::int8_t>(daughter);
+    j.btag = origin != physics::JetOrigin::kOther;
+    return j;
+  };
+  physics::JetEvent signal;
+  signal.signal = true;
+  for (int i = 0; i < 12; ++i) {
+    auto origin = physics::JetOrigin::kOther;
+    int daughter = -1;
+    if (i == 1 || i == 4) origin = physics::JetOrigin::kHiggs1, daughter = i == 1 ? 0 : 1;
+    if (i == 0 || i == 11) origin = physics::JetOrigin::kHiggs2, daughter = i == 11 ? 0 : 1;
+    signal.jets.push_back(jet(500 - 20 * i, origin, daughter));
+  }
+  physics::JetEvent background;
+  for (int i = 0; i < 5; ++i) background.jets.push_back(jet(300 - 30 * i, physics::JetOrigin::kOther, -1));
+
+  const auto truth =
+      studies::to_attention_sample({signal, background}, {1.0F, 0.0F}, 10, true);
+  BOOST_TEST(truth.jets.sizes() == torch::IntArrayRef({2, 10, 5}));
+  BOOST_TEST(truth.targets.sizes() == torch::IntArrayRef({2, 2, 2}));
+  const auto t = truth.targets;
+  BOOST_TEST(t[0][0][0].item<std::int64_t>() == 1);
+  BOOST_TEST(t[0][0][1].item<std::int64_t>() == 4);
+  BOOST_TEST(t[0][1][0].item<std::int64_t>() == -1);  // jet 11 is not kept
+  BOOST_TEST(t[0][1][1].item<std::int64_t>() == 0);
+  BOOST_TEST(t[1].eq(-1).all().item<bool>());
+  BOOST_TEST(truth.mask[0].all().item<bool>());
+  BOOST_TEST(truth.mask[1].sum().item<std::int64_t>() == 5);
+  BOOST_TEST(truth.jets[0][3][0].item<float>() == 440.0F, boost::test_tools::tolerance(1e-3F));
+  BOOST_TEST(truth.jets[1][4][4].item<float>() == 0.0F);  // light jet, no tag
+  BOOST_TEST(truth.jets[0][1][4].item<float>() == 1.0F);
+  BOOST_TEST(truth.labels[0].item<float>() == 1.0F);
+  BOOST_TEST(truth.labels[1].item<float>() == 0.0F);
+
+  const auto none = studies::to_attention_sample({signal, background}, {1.0F, 0.0F}, 10, false);
+  BOOST_TEST(none.targets.eq(-1).all().item<bool>());
+  BOOST_TEST(none.jets.equal(truth.jets));
+  BOOST_CHECK_THROW(studies::to_attention_sample({signal}, {1.0F, 0.0F}, 10, true),
+                    core::Error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,102 @@
+// The attention network's CWoLa study on di-Higgs (the note's Figs. 1 and 2): settings, and
+// what the pairing targets do to a small training.
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <functional>
+#include <string>
+
+#include "core/error.hpp"
+#include "studies/study.hpp"
+
+using namespace cwola;
+
+namespace {
+std::unique_ptr<studies::Study> make(const std::string& text) {
+  std::vector<core::JobConfig> points{core::JobConfig::from_text(text, "job.ini")};
+  return studies::make_study("dihiggs_attention", points);
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const core::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+double column(const studies::Study& study, const studies::TaskOutput& output,
+              const std::string& name) {
+  const auto& c = study.result_columns();
+  const auto it = std::find(c.begin(), c.end(), name);
+  BOOST_REQUIRE_MESSAGE(it != c.end(), "no column " << name);
+  return output.results.at(static_cast<std::size_t>(it - c.begin()));
+}
+
+/// A supervised task (f1 = 1) of a small network on a few hundred events.
+std::string small(const std::string& targets) {
+  return "[dihiggs]\nf1 = 1.0\nevents_per_mixture = 500\ntest_events = 300\n"
+         "[attention]\npairing_targets = " +
+         targets +
+         "\nhidden = 16\nheads = 2\nencoder_layers = 1\nbranch_layers = 1\nembedding_blocks = 1\n"
+         "[training]\nmax_epochs = 3\nbatch_size = 64\nlearning_rate = 0.003\npatience = 3\n"
+         "[metrics]\nuntrained_baseline = true\n[generator]\nblock_size = 500\n";
+}
+
+studies::TaskOutput run(studies::Study& study) {
+  studies::TaskContext context;
+  context.task_id = 3;
+  context.master_seed = 20241202;
+  const auto output = study.run_task(context);
+  BOOST_REQUIRE((output.status == studies::TaskOutput::Status::kDone));
+  BOOST_REQUIRE_EQUAL(output.results.size(), study.result_columns().size());
+  return output;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(dihiggs_attention_study)
+
+BOOST_AUTO_TEST_CASE(the_pairing_targets_must_be_named_and_dense_settings_are_refused) {
+  const auto missing = message_of([] { make("[dihiggs]\nf1 = 0.7\n"); });
+  BOOST_TEST(missing.find("attention.pairing_targets") != std::string::npos);
+  BOOST_TEST(missing.find("leaks") != std::string::npos);
+  BOOST_TEST(message_of([] { make("[attention]\npairing_targets = labels\n"); })
+                 .find("attention.pairing_targets") != std::string::npos);
+  BOOST_TEST(message_of([] { make("[attention]\npairing_targets = none\n[model]\nhidden = 8\n"); })
+                 .find("model.hidden") != std::string::npos);
+  BOOST_TEST(message_of([] {
+               make("[attention]\npairing_targets = none\n[training]\nfolds = 2\n");
+             }).find("training.folds") != std::string::npos);
+  BOOST_TEST(message_of([] {
+               make("[attention]\npairing_targets = none\nclassification_loss_scale = 0\n");
+             }).find("attention.classification_loss_scale") != std::string::npos);
+  BOOST_TEST(message_of([] {
+               make("[attention]\npairing_targets = none\nhidden = 30\nheads = 4\n");
+             }) != "");  // heads must divide hidden
+  BOOST_CHECK_NO_THROW(make("[attention]\npairing_targets = truth\n"));
+}
+
+BOOST_AUTO_TEST_CASE(truth_targets_teach_the_pairing_and_the_labels_teach_the_class) {
+  auto truth_study = make(small("truth"));
+  auto none_study = make(small("none"));
+  const auto truth = run(*truth_study);
+  const auto none = run(*none_study);
+  // The class head learns signal from background (f1 = 1 is supervised): above the same
+  // network untrained.
+  BOOST_TEST(column(*truth_study, truth, "auc") > 0.6);
+  BOOST_TEST(column(*truth_study, truth, "auc") >
+             column(*truth_study, truth, "untrained_auc") + 0.1);
+  BOOST_TEST(column(*none_study, none, "auc") > 0.6);
+  // Only the truth targets train the pairing head: its purity on the signal test events is
+  // far above the untaught head's (which sees the same events and labels).
+  const double taught = column(*truth_study, truth, "pairing_purity");
+  const double untaught = column(*none_study, none, "pairing_purity");
+  BOOST_TEST_MESSAGE("pairing purity: truth " << taught << ", none " << untaught);
+  BOOST_TEST(taught > untaught + 0.2);
+  BOOST_TEST(column(*truth_study, truth, "pairing_targets_truth") == 1.0);
+  BOOST_TEST(column(*none_study, none, "pairing_targets_truth") == 0.0);
+  BOOST_TEST(column(*truth_study, truth, "pairing_events") > 100);
+  BOOST_TEST(column(*truth_study, truth, "pairing_events") <= 300);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
