@@ -16,6 +16,12 @@
 /// [training] max_epochs, batch_size, learning_rate, weight_decay, gradient_clip, patience,
 /// validation_fraction (the one split of the mixtures); [metrics] as every classifier study.
 /// [dihiggs] f1, f2, ... as dihiggs_fraction (DihiggsMixtures), plus the physics sections.
+///
+/// Users' files instead of generated events: [attention] mixture_files = M1.h5, M2.h5 (label 1,
+/// label 0), test_files (each event's truth from its first CLASSIFICATIONS/EVENT dataset) and
+/// spec (the SPANet event spec that names their jets and targets). A mixture file is data:
+/// there `pairing_targets = truth` is refused unless force_truth_targets = true, because real
+/// data has no generator pairing, and targets made from simulation exist only for signal.
 #include <torch/torch.h>
 
 #include <cmath>
@@ -27,6 +33,8 @@
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
 #include "data/mixed_sample.hpp"
+#include "store/spanet_dataset.hpp"
+#include "store/spanet_spec.hpp"
 #include "studies/attention_assignment.hpp"
 #include "studies/classifier_study.hpp"
 #include "studies/classifier_task.hpp"
@@ -39,9 +47,20 @@ namespace cwola::studies {
 
 namespace {
 
+/// Mixtures and test events read from users' SPANet-layout files (read once, at setup, by
+/// every rank).
+struct FileEvents {
+  store::SpanetEventSpec spec;
+  training::AttentionSample mixed;                       ///< both mixture files, labels 1 then 0
+  training::AttentionSample test;                        ///< labels = truth
+  double f1 = std::numeric_limits<double>::quiet_NaN();  ///< truth fractions, where known
+  double f2 = std::numeric_limits<double>::quiet_NaN();
+};
+
 struct AttentionSettings {
   DihiggsPhysics physics;
   DihiggsMixtures mixtures;
+  std::shared_ptr<const FileEvents> files;  ///< null: generated events
   bool truth_targets = false;
   std::size_t max_jets = 10;
   models::AttentionNetworkConfig network;
@@ -79,10 +98,103 @@ void refuse_dense_settings(core::JobConfig& config, const ClassifierSettings& cl
   }
 }
 
+/// Every jet slot up to `max_jets` (files may keep fewer), padded as the generator pads.
+training::AttentionSample padded(training::AttentionSample s, std::int64_t max_jets) {
+  const auto missing = max_jets - s.jets.size(1);
+  if (missing > 0) {
+    s.jets = torch::constant_pad_nd(s.jets, {0, 0, 0, missing});
+    s.mask = torch::constant_pad_nd(s.mask, {0, missing}, 0);
+  }
+  return s;
+}
+
+training::AttentionSample concatenated(const std::vector<training::AttentionSample>& parts) {
+  training::AttentionSample out;
+  std::vector<torch::Tensor> jets, mask, targets, labels;
+  for (const auto& p : parts) {
+    jets.push_back(p.jets);
+    mask.push_back(p.mask);
+    targets.push_back(p.targets);
+    labels.push_back(p.labels);
+  }
+  return {torch::cat(jets), torch::cat(mask), torch::cat(targets), torch::cat(labels)};
+}
+
+/// [attention] mixture_files, test_files, spec: the events, or InputError naming the key.
+std::shared_ptr<const FileEvents> read_files(core::JobConfig& config, std::size_t max_jets,
+                                             bool truth_targets) {
+  const auto paths = [&config](const std::string& key) {
+    std::vector<std::string> out;
+    std::string current;
+    for (char c : config.get_string(key, "") + ",") {
+      if (c != ',') {
+        current += c;
+        continue;
+      }
+      const auto begin = current.find_first_not_of(" \t");
+      if (begin != std::string::npos) {
+        out.push_back(current.substr(begin, current.find_last_not_of(" \t") - begin + 1));
+      }
+      current.clear();
+    }
+    return out;
+  };
+  const auto mixtures = paths("attention.mixture_files");
+  if (mixtures.size() != 2) {
+    config.fail("attention.mixture_files", "names " + std::to_string(mixtures.size()) +
+                                               " files; give two: M1 (label 1), M2 (label 0)");
+  }
+  const auto tests = paths("attention.test_files");
+  if (tests.empty()) {
+    config.fail("attention.test_files",
+                "is required with mixture_files: the truth-labelled events to score");
+  }
+  if (!config.has("attention.spec")) {
+    config.fail("attention.spec",
+                "is required with mixture_files: the SPANet event spec "
+                "(e.g. inputs/dihiggs_spanet.yaml)");
+  }
+  auto files = std::make_shared<FileEvents>();
+  store::SpanetDatasetOptions options;
+  options.max_jets = max_jets;
+  files->spec = store::read_spanet_spec(config.get_string("attention.spec", ""));
+  std::vector<training::AttentionSample> mixed;
+  std::vector<double> fractions;
+  for (std::size_t m = 0; m < 2; ++m) {
+    const auto data = store::read_spanet_dataset(mixtures[m], files->spec, options);
+    auto sample = padded(to_attention_sample(data), static_cast<std::int64_t>(max_jets));
+    fractions.push_back(data.classifications.empty() ? std::numeric_limits<double>::quiet_NaN()
+                                                     : sample.labels.mean().item<double>());
+    sample.labels = torch::full({sample.size()}, m == 0 ? 1.0F : 0.0F);
+    if (!truth_targets) sample.targets.fill_(-1);
+    mixed.push_back(std::move(sample));
+  }
+  files->f1 = fractions[0];
+  files->f2 = fractions[1];
+  files->mixed = concatenated(mixed);
+  std::vector<training::AttentionSample> test;
+  for (const auto& path : tests) {
+    const auto data = store::read_spanet_dataset(path, files->spec, options);
+    if (data.classifications.empty()) {
+      config.fail("attention.test_files",
+                  "'" + path +
+                      "': the spec names no CLASSIFICATIONS/EVENT dataset, and the "
+                      "test events need their truth (1 signal, 0 background); list it in the spec "
+                      "(CLASSIFICATIONS: EVENT: [signal] for cwola's di-Higgs files)");
+    }
+    test.push_back(padded(to_attention_sample(data), static_cast<std::int64_t>(max_jets)));
+  }
+  files->test = concatenated(test);
+  return files;
+}
+
 AttentionSettings read_settings(core::JobConfig& config) {
   AttentionSettings s;
-  s.physics = DihiggsPhysics::read(config);
-  s.mixtures = DihiggsMixtures::read(config, s.physics.heavy_mass());
+  const bool from_files = config.has("attention.mixture_files");
+  if (!from_files) {
+    s.physics = DihiggsPhysics::read(config);
+    s.mixtures = DihiggsMixtures::read(config, s.physics.heavy_mass());
+  }
   if (!config.has("attention.pairing_targets")) {
     config.fail("attention.pairing_targets",
                 "is required: `truth` trains the pairing head on the generator's pairing of "
@@ -92,6 +204,17 @@ AttentionSettings read_settings(core::JobConfig& config) {
   s.truth_targets =
       config.get_choice("attention.pairing_targets", "none", {"truth", "none"}) == "truth";
   s.max_jets = static_cast<std::size_t>(config.get_int("attention.max_jets", 10, 4, 100));
+  if (from_files) {
+    if (s.truth_targets && !config.get_bool("attention.force_truth_targets", false)) {
+      config.fail("attention.pairing_targets",
+                  "= truth with mixture_files: a mixture file is data, and data has no "
+                  "generator pairing; targets a file carries come from simulation truth, which "
+                  "exists only for signal events and teaches the network the signal label (the "
+                  "note's Fig. 1). Use none, or set attention.force_truth_targets = true for a "
+                  "simulation study");
+    }
+    s.files = read_files(config, s.max_jets, s.truth_targets);
+  }
   auto& n = s.network;
   n.hidden = static_cast<int>(config.get_int("attention.hidden", n.hidden, 1, 4096));
   n.heads = static_cast<int>(config.get_int("attention.heads", n.heads, 1, 64));
@@ -103,7 +226,8 @@ AttentionSettings read_settings(core::JobConfig& config) {
       static_cast<int>(config.get_int("attention.branch_layers", n.branch_layers, 0, 64));
   n.dropout = config.get_double("attention.dropout", 0.0, 0.0, 0.9);
   try {
-    s.network = dihiggs_network_config(s.max_jets, n);
+    s.network = s.files ? network_config_for(s.files->spec, s.max_jets, n)
+                        : dihiggs_network_config(s.max_jets, n);
   } catch (const core::InputError& e) {
     config.fail("attention.hidden", e.what());
   }
@@ -203,19 +327,21 @@ class DihiggsAttentionStudy : public ClassifierStudyBase {
     // Pairing purity on the signal test events whose four b jets are all kept (their truth
     // targets are complete), whatever the training's targets were.
     const auto signal = task.test.labels.gt(0.5);
-    const auto purity = training::event_purity(test.assignments.index({signal}),
-                                               task.test.targets.index({signal}));
-    for (double extra : {s.mixtures.f1, s.mixtures.f2, s.physics.heavy_mass(),
-                         s.trainer.loss_weights.assignment, s.truth_targets ? 1.0 : 0.0,
-                         purity.first, static_cast<double>(purity.second)}) {
+    const auto purity =
+        training::event_purity(test.assignments.index({signal}), task.test.targets.index({signal}));
+    for (double extra :
+         {s.files ? s.files->f1 : s.mixtures.f1, s.files ? s.files->f2 : s.mixtures.f2,
+          s.files ? std::numeric_limits<double>::quiet_NaN() : s.physics.heavy_mass(),
+          s.trainer.loss_weights.assignment, s.truth_targets ? 1.0 : 0.0, purity.first,
+          static_cast<double>(purity.second)}) {
       output.results.push_back(extra);
     }
     output.roc = m.roc_on_grid;
     if (s.classifier.keep_scores) {
       output.scores = scores;
       output.score_labels = task.test_truth;
-      output.scored_events_id = events_fingerprint(
-          as_floats(task.test.jets.flatten()), task.test_truth);
+      output.scored_events_id =
+          events_fingerprint(as_floats(task.test.jets.flatten()), task.test_truth);
     }
     return output;
   }
@@ -223,7 +349,9 @@ class DihiggsAttentionStudy : public ClassifierStudyBase {
   std::size_t kept_score_width() const override {
     std::size_t width = 0;
     for (const auto& p : points_) {
-      if (p.classifier.keep_scores) width = std::max(width, 2 * p.mixtures.test_events);
+      if (!p.classifier.keep_scores) continue;
+      width = std::max(width, p.files ? static_cast<std::size_t>(p.files->test.size())
+                                      : 2 * p.mixtures.test_events);
     }
     return width;
   }
@@ -232,11 +360,26 @@ class DihiggsAttentionStudy : public ClassifierStudyBase {
   static training::AttentionPrediction score(models::AttentionNetwork& net,
                                              const training::AttentionSample& sample,
                                              const AttentionSettings& s) {
-    return training::predict_attention(net, sample.jets, sample.mask,
-                                       s.classifier.eval_batch_size);
+    return training::predict_attention(net, sample.jets, sample.mask, s.classifier.eval_batch_size);
+  }
+
+  /// The task's split of the mixtures (the one split, seeded by the task) and its test set.
+  static AttentionTask split(const AttentionSettings& s, const TaskContext& context,
+                             const training::AttentionSample& all, training::AttentionSample test) {
+    core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
+    const auto rows = data::split_rows(static_cast<std::size_t>(all.size()),
+                                       s.classifier.validation_fraction, split_stream);
+    AttentionTask task;
+    task.train = all.select(as_index(rows.train));
+    task.validation = all.select(as_index(rows.validation));
+    task.validation_labels = as_bytes(task.validation.labels);
+    task.test = std::move(test);
+    task.test_truth = as_bytes(task.test.labels);
+    return task;
   }
 
   static AttentionTask prepare(const AttentionSettings& s, const TaskContext& context) {
+    if (s.files) return split(s, context, s.files->mixed, s.files->test);
     const DihiggsMixtures& m = s.mixtures;
     const physics::HhEventSource signal(s.physics.signal);
     const physics::HhEventSource background(s.physics.background);
@@ -261,26 +404,15 @@ class DihiggsAttentionStudy : public ClassifierStudyBase {
       labels.insert(labels.end(), n, label);
     }
     const auto all = to_attention_sample(mixed, labels, s.max_jets, s.truth_targets);
-    core::RandomStream split_stream(context.seed(core::SeedPurpose::kSplit));
-    const auto rows = data::split_rows(all.size(), s.classifier.validation_fraction,
-                                       split_stream);
-    AttentionTask task;
-    task.train = all.select(as_index(rows.train));
-    task.validation = all.select(as_index(rows.validation));
-    task.validation_labels = as_bytes(task.validation.labels);
-
-    auto test_events = generate_jet_events(signal, s.physics.pairing,
-                                           test_sub_seed(context, s.classifier.test_set, 1),
-                                           m.test_events);
-    const auto test_background = generate_jet_events(
-        background, s.physics.pairing, test_sub_seed(context, s.classifier.test_set, 0),
-        m.test_events);
+    auto test_events = generate_jet_events(
+        signal, s.physics.pairing, test_sub_seed(context, s.classifier.test_set, 1), m.test_events);
+    const auto test_background =
+        generate_jet_events(background, s.physics.pairing,
+                            test_sub_seed(context, s.classifier.test_set, 0), m.test_events);
     test_events.insert(test_events.end(), test_background.begin(), test_background.end());
     std::vector<float> truth(m.test_events, 1.0F);
     truth.insert(truth.end(), m.test_events, 0.0F);
-    task.test = to_attention_sample(test_events, truth, s.max_jets, true);
-    task.test_truth = as_bytes(task.test.labels);
-    return task;
+    return split(s, context, all, to_attention_sample(test_events, truth, s.max_jets, true));
   }
 
   std::vector<AttentionSettings> points_;

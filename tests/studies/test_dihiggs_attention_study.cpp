@@ -60,10 +60,12 @@ BOOST_AUTO_TEST_CASE(the_pairing_targets_must_be_named_and_dense_settings_are_re
   const auto missing = message_of([] { make("[dihiggs]\nf1 = 0.7\n"); });
   BOOST_TEST(missing.find("attention.pairing_targets") != std::string::npos);
   BOOST_TEST(missing.find("leaks") != std::string::npos);
-  BOOST_TEST(message_of([] { make("[attention]\npairing_targets = labels\n"); })
-                 .find("attention.pairing_targets") != std::string::npos);
-  BOOST_TEST(message_of([] { make("[attention]\npairing_targets = none\n[model]\nhidden = 8\n"); })
-                 .find("model.hidden") != std::string::npos);
+  BOOST_TEST(message_of([] {
+               make("[attention]\npairing_targets = labels\n");
+             }).find("attention.pairing_targets") != std::string::npos);
+  BOOST_TEST(message_of([] {
+               make("[attention]\npairing_targets = none\n[model]\nhidden = 8\n");
+             }).find("model.hidden") != std::string::npos);
   BOOST_TEST(message_of([] {
                make("[attention]\npairing_targets = none\n[training]\nfolds = 2\n");
              }).find("training.folds") != std::string::npos);
