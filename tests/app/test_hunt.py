@@ -171,6 +171,26 @@ class Hunt(unittest.TestCase):
             if not name.endswith("failure"):
                 np.testing.assert_array_equal(ran[name], redone[name], name)
 
+    def test_a_fit_cut_short_is_redone_by_resume(self):
+        # The select -> fit step runs after the last task; a kill during it leaves the training
+        # store complete and at most a .partial fit file (the fit is written there and renamed).
+        # --resume then trains nothing and redoes the fit: the same numbers.
+        store = os.path.join(self.dir, "resumed.h5")
+        shutil.copy(self.stores[1], store)
+        auto = store[:-3] + "_hunt.h5"
+        with open(auto + ".partial", "w") as f:
+            f.write("cut short")
+        done = run_cwola(1, "run", "--job", self.job, "--output", store, "--resume",
+                         "--no-plots", check=0)
+        self.assertIn("0 to run", done.stderr + done.stdout)
+        self.assertTrue(os.path.exists(auto))
+        self.assertFalse(os.path.exists(auto + ".partial"))
+        redone, original = datasets(auto, "selection"), datasets(self.fits[1], "selection")
+        self.assertEqual(sorted(redone), sorted(original))
+        for name in redone:
+            if not name.endswith("failure"):
+                np.testing.assert_array_equal(redone[name], original[name], name)
+
     def test_limits_crossings_and_the_null_are_stored(self):
         with h5py.File(self.fits[1], "r") as f:
             eff = list(f["efficiency"][:])
