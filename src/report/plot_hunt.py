@@ -19,10 +19,11 @@ a `cwola hunt` output.
   <stem>_null.png                 without injection: the largest local significance over the
                                   windows, per seed, for each cut (the false-positive rate of
                                   the whole procedure);
-  <stem>_sculpting.png            without injection, per window: the fraction of events each cut
-                                  keeps, bin by bin over m_jj, over its sideband efficiency
-                                  (flat at 1 when the cut does not sculpt the spectrum), summed
-                                  over seeds, with binomial errors.
+  <stem>_sculpting.png            without injection, per window, summed over seeds: the m_jj
+                                  shape (unit area) before and after each cut (top), and the
+                                  fraction of events each cut keeps, bin by bin, over its
+                                  sideband efficiency (bottom: flat at 1 when the cut does not
+                                  sculpt the spectrum), with binomial errors.
 """
 
 import argparse
@@ -176,26 +177,34 @@ def sculpting(h, stem, out_dir):
     if not np.any(null) or len(eff) < 2:
         return []
     windows = np.unique(window[null])
-    fig, axes = plt.subplots(1, len(windows), figsize=(4 * len(windows), 3.4), squeeze=False,
-                             sharey=True)
-    for ax, w in zip(axes[0], windows):
+    fig, axes = plt.subplots(2, len(windows), figsize=(4 * len(windows), 6.4), squeeze=False,
+                             sharex="col")
+    for column, w in enumerate(windows):
+        top, bottom = axes[0, column], axes[1, column]
         rows = np.flatnonzero(null & (window == w))
         edges = h["spectra/edges"][rows[0]]
         centres = 0.5 * (edges[1:] + edges[:-1])
+        widths = np.diff(edges)
         total = h["spectra/counts"][rows, 0].sum(axis=0)
+        top.stairs(total / total.sum() / widths, edges, color="black", label="no cut")
         for e in range(1, len(eff)):
             kept = h["spectra/counts"][rows, e].sum(axis=0)
+            if kept.sum() > 0:
+                top.stairs(kept / kept.sum() / widths, edges, label=label(eff[e]))
             with np.errstate(divide="ignore", invalid="ignore"):
                 fraction = kept / total
                 error = np.sqrt(fraction * (1 - fraction) / total)
-            ax.errorbar(centres, fraction / eff[e], yerr=error / eff[e], marker="o", ms=3,
-                        capsize=2, label=label(eff[e]))
-        ax.axvspan(h["samples/signal_region_low"][rows[0]],
-                   h["samples/signal_region_high"][rows[0]], color="tab:orange", alpha=0.15)
-        ax.axhline(1, color="gray", ls=":")
-        ax.set_title(f"window {w}, no injection", fontsize=10)
-        ax.set_xlabel("m_jj [GeV]")
-    axes[0, 0].set_ylabel("kept fraction / sideband efficiency")
+            bottom.errorbar(centres, fraction / eff[e], yerr=error / eff[e], marker="o", ms=3,
+                            capsize=2, label=label(eff[e]))
+        for ax in (top, bottom):
+            ax.axvspan(h["samples/signal_region_low"][rows[0]],
+                       h["samples/signal_region_high"][rows[0]], color="tab:orange", alpha=0.15)
+        top.set_yscale("log")
+        top.set_title(f"window {w}, no injection", fontsize=10)
+        bottom.axhline(1, color="gray", ls=":")
+        bottom.set_xlabel("m_jj [GeV]")
+    axes[0, 0].set_ylabel("m_jj shape (unit area) per GeV")
+    axes[1, 0].set_ylabel("kept fraction / sideband efficiency")
     axes[0, 0].legend(fontsize=8)
     return [save(fig, out_dir / f"{stem}_sculpting.png")]
 
