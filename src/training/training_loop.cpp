@@ -10,6 +10,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "core/early_stopping.hpp"
 #include "core/error.hpp"
 #include "models/ensemble_model.hpp"
 
@@ -334,12 +335,11 @@ StackedEvaluation evaluate(const StackView& model, const Batch& set, std::int64_
   return result;
 }
 
-/// The early-stopping rule of one member: improvement is a validation loss below the best so
-/// far by more than min_delta; `patience` epochs without one stop it.
+/// One member's progress: its epoch-order stream, its early stopping (core::EarlyStopping:
+/// patience and min_delta), and what it keeps.
 struct MemberProgress {
   std::mt19937_64 rng;
-  double best_val_loss = std::numeric_limits<double>::infinity();
-  int epochs_without_improvement = 0;
+  core::EarlyStopping stopping{1};
   std::vector<torch::Tensor> best_state;   // its weights at best_epoch
   std::vector<torch::Tensor> final_state;  // set when it leaves the stack
   OptimizerState best_optimizer;           // kSingle: the optimizer at best_epoch
@@ -473,6 +473,7 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
   std::vector<MemberProgress> progress(members.size());
   for (std::size_t k = 0; k < members.size(); ++k) {
     progress[k].rng.seed(members[k].shuffle_seed);
+    progress[k].stopping = core::EarlyStopping(config.patience, config.min_delta);
     progress[k].outcome.status = TrainStatus::kCompleted;
   }
   std::vector<std::size_t> active(members.size());  // row of the stack -> member
@@ -507,8 +508,7 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
     }
     optimizer.restore(state.optimizer);
     MemberProgress& m = progress.front();
-    m.best_val_loss = state.best_val_loss;
-    m.epochs_without_improvement = state.epochs_without_improvement;
+    m.stopping.restore(state.best_val_loss, state.best_epoch, state.epochs_without_improvement);
     m.outcome.best_epoch = state.best_epoch;
     m.outcome.history = state.history;
     for (const auto& t : state.best_weights) m.best_state.push_back(t.to(device).clone());
@@ -607,15 +607,11 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
         m.kept.insert(at, std::make_tuple(record.val_loss, epoch, snapshot(r)));
         if (m.kept.size() > keep) m.kept.pop_back();
       }
-      if (record.val_loss < m.best_val_loss - config.min_delta) {
-        m.best_val_loss = record.val_loss;
+      if (m.stopping.improved(record.val_loss, epoch)) {
         m.outcome.best_epoch = epoch;
-        m.epochs_without_improvement = 0;
         torch::NoGradGuard no_grad;
         m.best_state = snapshot(r);
         if (single) m.best_optimizer = optimizer.state();
-      } else {
-        ++m.epochs_without_improvement;
       }
     }
     const bool stop = first_training != nullptr && keep_going && !keep_going(*first_training);
@@ -625,7 +621,7 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
       if (stop) {
         m.outcome.status = TrainStatus::kAbandoned;
         leaves[r] = true;
-      } else if (m.epochs_without_improvement >= config.patience) {
+      } else if (m.stopping.exhausted()) {
         m.outcome.status = TrainStatus::kEarlyStopped;
         leaves[r] = true;
       }
@@ -640,8 +636,8 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
         state.epochs_done = epoch + 1;
         state.weights = snapshot(0);
         state.optimizer = optimizer.state();
-        state.best_val_loss = m.best_val_loss;
-        state.epochs_without_improvement = m.epochs_without_improvement;
+        state.best_val_loss = m.stopping.best_loss();
+        state.epochs_without_improvement = m.stopping.steps_without_improvement();
         state.best_epoch = m.outcome.best_epoch;
         state.best_weights = m.best_state;
         state.best_optimizer = m.best_optimizer;

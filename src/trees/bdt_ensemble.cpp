@@ -7,6 +7,7 @@
 #include <limits>
 #include <mutex>
 
+#include "core/early_stopping.hpp"
 #include "core/error.hpp"
 #include "core/seed.hpp"
 
@@ -227,7 +228,7 @@ BdtEnsemble train_bdt_ensemble(const BdtConfig& config, const LabelledRows& trai
     boosters.push_back(std::move(booster));
   }
 
-  double best_loss = std::numeric_limits<double>::infinity();
+  core::EarlyStopping stopping(config.patience);
   result.status_ = BdtStatus::kCompleted;
   for (int round = 0; round < config.rounds; ++round) {
     if (!keep_going()) {
@@ -250,10 +251,9 @@ BdtEnsemble train_bdt_ensemble(const BdtConfig& config, const LabelledRows& trai
     record.train_accuracy = accuracy(pt, *train.labels);
     record.val_accuracy = accuracy(pv, *validation.labels);
     result.history_.push_back(record);
-    if (record.val_loss < best_loss) {
-      best_loss = record.val_loss;
+    if (stopping.improved(record.val_loss, round)) {
       result.best_round_ = round;
-    } else if (round - result.best_round_ >= config.patience) {
+    } else if (stopping.exhausted()) {
       result.status_ = BdtStatus::kEarlyStopped;
       break;
     }
