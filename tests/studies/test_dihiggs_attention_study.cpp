@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "input_error_message.hpp"
 #include "studies/study.hpp"
 
 using namespace cwola;
@@ -16,14 +17,7 @@ std::unique_ptr<studies::Study> make(const std::string& text) {
   return studies::make_study("dihiggs_attention", points);
 }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const core::InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::message_of;
 
 double column(const studies::Study& study, const studies::TaskOutput& output,
               const std::string& name) {

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
+#include "input_error_message.hpp"
 #include "studies/study.hpp"
 
 using namespace cwola;
@@ -49,14 +50,7 @@ std::string fast(int epochs) {
 }
 const std::string kFast = fast(15);
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const core::InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::message_of;
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(dihiggs_studies)
