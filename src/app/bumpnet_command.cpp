@@ -33,6 +33,7 @@ struct BumpnetCard {
   training::TrainerConfig trainer;
   std::uint64_t seed = 0;
   std::string device;
+  models::Znet3Config znet3;
 };
 
 BumpnetCard read_card(core::JobConfig& card) {
@@ -59,6 +60,9 @@ BumpnetCard read_card(core::JobConfig& card) {
   c.trainer.gradient_clip = card.get_double("bumpnet.gradient_clip", 0.0, 0.0, 1e12);
   c.seed = card.get_uint64("bumpnet.seed", 20250301);
   c.device = card.get_choice("bumpnet.device", "cpu", {"cpu", "cuda", "auto"});
+  // The thesis's Znet3 has 64 channels; fewer train faster on CPUs (reduced-size runs).
+  c.znet3.channels = static_cast<int>(card.get_int("bumpnet.znet3_channels", 64, 1, 4096));
+  c.znet3.head_hidden = {c.znet3.channels, c.znet3.channels};
   return c;
 }
 
@@ -91,7 +95,7 @@ std::string format(double v) { return core::format_double(v); }
 
 int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments) {
   namespace po = boost::program_options;
-  std::string card_path, data_path, output;
+  std::string card_path, data_path, output, model_path;
   std::vector<std::string> overrides;
   bool overwrite = false;
   po::options_description options(
@@ -102,7 +106,9 @@ int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
       "data", po::value(&data_path), "histogram file from cwola generate (bump_histograms)")(
       "output,o", po::value(&output), "output file (models, histories, evaluation)")(
       "set,s", po::value(&overrides)->composing(), "override a card setting: section.key=value")(
-      "overwrite", po::bool_switch(&overwrite), "replace an existing output file");
+      "overwrite", po::bool_switch(&overwrite), "replace an existing output file")(
+      "model", po::value(&model_path),
+      "evaluate the networks stored in this earlier output instead of training them");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(arguments).options(options).run(), vm);
@@ -192,12 +198,34 @@ int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
     config.seed = c.seed;
     config.network = n;
     config.device = device.device;
+    config.znet3 = c.znet3;
     const std::string name = models::to_string(config.architecture);
     studies::BumpTrainingResult trained;
-    parallel::run_agreed(mpi.comm(),
-                         [&] { trained = studies::train_bump_study(config, local, bump_ranks); });
+    if (!model_path.empty()) {
+      // Evaluate a stored model: it must be this architecture, tensor for tensor.
+      parallel::run_agreed(mpi.comm(), [&] {
+        trained.network = models::make_bump_network(config.architecture, {}, c.znet3);
+        const auto [layout, tensors] = store::read_bump_network_model(model_path, name);
+        const auto expected = models::layout_of(*trained.network.module, name);
+        if (!(layout == expected)) {
+          throw core::InputError(model_path, "/" + name + "/model_tensors",
+                                 std::to_string(layout.tensors.size()) + " tensors",
+                                 "is a model of another architecture than " + name + " (" +
+                                     std::to_string(expected.tensors.size()) +
+                                     " tensors of other names or shapes expected)");
+        }
+        models::import_tensors(*trained.network.module, tensors);
+        training::EpochRecord record;
+        record.train_terms = {0.0, 0.0};
+        trained.outcome.history = {record};
+      });
+      core::log_info("bumpnet: " + name + " read from " + model_path);
+    } else {
+      parallel::run_agreed(mpi.comm(),
+                           [&] { trained = studies::train_bump_study(config, local, bump_ranks); });
+    }
     const auto& last = trained.outcome.history.back();
-    core::log_info("bumpnet: " + name + " trained " + std::to_string(trained.outcome.history.size()) +
+    if (model_path.empty()) core::log_info("bumpnet: " + name + " trained " + std::to_string(trained.outcome.history.size()) +
                    " epochs, " + std::to_string(trained.steps) + " steps in " +
                    format(trained.seconds) + " s (" +
                    format(static_cast<double>(trained.histograms) *
@@ -214,6 +242,7 @@ int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
       record.model = models::export_tensors(*trained.network.module);
       record.model.epochs = static_cast<std::int64_t>(trained.outcome.history.size());
       for (const auto& e : trained.outcome.history) {
+        if (!model_path.empty()) break;  // evaluated, not trained: no history
         record.train_loss.push_back(e.train_loss);
         record.z_mse.push_back(e.train_terms.at(0));
         record.b_mse.push_back(e.train_terms.at(1));

@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.hpp"
@@ -93,6 +94,41 @@ void write_bump_network_output(const std::string& path, const std::string& card,
     throw core::Error("bumpnet output: cannot rename '" + partial + "' to '" + path +
                       "' (permissions?)");
   }
+}
+
+std::pair<core::ModelLayout, core::ModelTensors> read_bump_network_model(
+    const std::string& path, const std::string& network) {
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::fclose(f);
+  } else {
+    throw core::InputError(path, "--model", path, "cannot be read (no such file?)");
+  }
+  const Hdf5File file(MPI_COMM_SELF, path, Hdf5File::Mode::kReadOnly);
+  const std::string names_key = "/" + network + "/model_tensors/names";
+  if (!file.exists("/" + network) || !file.exists(names_key)) {
+    throw core::InputError(path, "/" + network, "(missing)",
+                           "holds no model of network '" + network +
+                               "' (not a `cwola bumpnet` output, or one without this network)");
+  }
+  const auto names = file.read_strings(names_key);
+  const auto shapes = file.read_strings("/" + network + "/model_tensors/shapes");
+  std::pair<core::ModelLayout, core::ModelTensors> out;
+  out.first.description = network;
+  for (std::size_t t = 0; t < names.size(); ++t) {
+    core::TensorSpec spec;
+    spec.name = names[t];
+    std::size_t at = 0;
+    const std::string& shape = shapes.at(t);
+    while (at < shape.size()) {
+      const std::size_t next = std::min(shape.find('x', at), shape.size());
+      spec.shape.push_back(std::stoll(shape.substr(at, next - at)));
+      at = next + 1;
+    }
+    const std::string key = "/" + network + "/model/" + spec.name;
+    out.second.values.push_back(file.read_float_rows(key, 0, spec.size()));
+    out.first.tensors.push_back(std::move(spec));
+  }
+  return out;
 }
 
 }  // namespace cwola::store

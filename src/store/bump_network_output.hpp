@@ -16,6 +16,7 @@
 ///   /<network>/timing/{steps, ranks, histograms} int64 [1]
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/model_tensors.hpp"
@@ -45,5 +46,11 @@ const std::vector<std::string>& bump_summary_columns();
 void write_bump_network_output(const std::string& path, const std::string& card,
                                std::int64_t test_first, const std::vector<std::int64_t>& test_n_bins,
                                const std::vector<BumpNetworkRecord>& networks);
+
+/// The model of `network` in an output file written by write_bump_network_output: its tensor
+/// names and shapes (layout) and values. core::InputError naming the file when it is missing,
+/// not such a file, or holds no model of that network.
+std::pair<core::ModelLayout, core::ModelTensors> read_bump_network_model(
+    const std::string& path, const std::string& network);
 
 }  // namespace cwola::store

@@ -23,7 +23,8 @@ JOB = os.path.join(SOURCE, "jobs", "bumpnet_reduced.ini")
 HISTOGRAMS, TRAIN, TEST = 120, 80, 40
 # Full batches (80 histograms; 40 per rank on 2 ranks): one step per epoch on the same union.
 SMALL = ["--set", f"bumpnet.train_histograms={TRAIN}", "--set", f"bumpnet.test_histograms={TEST}",
-         "--set", "bumpnet.epochs=3", "--set", f"bumpnet.batch_size={TRAIN}"]
+         "--set", "bumpnet.epochs=3", "--set", f"bumpnet.batch_size={TRAIN}",
+         "--set", "bumpnet.znet3_channels=8"]  # the full size: tests/models (parameter count)
 
 
 def bumpnet(ranks, data, output, *extra, check=0):
@@ -114,6 +115,22 @@ class Bumpnet(unittest.TestCase):
             self.assertFalse(os.path.exists(out))
         done = bumpnet(1, self.data, self.one, check=2)  # an existing output is never replaced
         self.assertIn("already exists", done.stderr + done.stdout)
+        # A stored model evaluated again gives the same predictions; one of another
+        # architecture (Znet's tensors under the name znet3) is refused.
+        again = os.path.join(self.tmp.name, "again.h5")
+        bumpnet(1, self.data, again, "--model", self.one)
+        with h5py.File(self.one, "r") as a, h5py.File(again, "r") as b:
+            for net in ("znet3", "znet"):
+                np.testing.assert_array_equal(a[f"/{net}/evaluation/prediction"][:],
+                                              b[f"/{net}/evaluation/prediction"][:])
+        swapped = os.path.join(self.tmp.name, "swapped.h5")
+        with h5py.File(self.one, "r") as src, h5py.File(swapped, "w") as dst:
+            src.copy("znet", dst, name="znet3")
+        done = bumpnet(1, self.data, out, "--model", swapped, "--set", "bumpnet.networks=znet3",
+                       check=2)
+        self.assertIn("another architecture", done.stderr + done.stdout)
+        self.assertIn(swapped, done.stderr + done.stdout)
+        self.assertFalse(os.path.exists(out))
         broken = os.path.join(self.tmp.name, "broken.h5")
         with h5py.File(self.data, "r") as src, h5py.File(broken, "w") as dst:
             for name in ("histograms", "bins", "edges", "generator"):
