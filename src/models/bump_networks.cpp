@@ -167,7 +167,7 @@ Znet3Impl::Znet3Impl(const Znet3Config& config) : config_(config) {
 
 void Znet3Impl::set_input_range(double low, double high) {
   if (!(high > low)) {
-    throw core::InputError("training set", "ln(1 + counts)",
+    throw core::InputError("training set", "sqrt(counts)",
                            std::to_string(low) + ".." + std::to_string(high),
                            "has no spread to scale (all bins equal)");
   }
@@ -178,7 +178,7 @@ void Znet3Impl::set_input_range(double low, double high) {
 
 torch::Tensor Znet3Impl::scale_counts(const torch::Tensor& counts,
                                       const torch::Tensor& mask) const {
-  return (torch::log1p(counts.clamp_min(0)) - input_low_) / (input_high_ - input_low_) * mask;
+  return (torch::sqrt(counts.clamp_min(0)) - input_low_) / (input_high_ - input_low_) * mask;
 }
 
 BumpPrediction Znet3Impl::forward(const torch::Tensor& counts, const torch::Tensor& mask) {
@@ -239,7 +239,7 @@ BumpNetwork make_bump_network(BumpArchitecture architecture, const ZnetConfig& z
     return impl->scale_counts(c, m);
   };
   out.set_input_range = [impl](double low, double high) { impl->set_input_range(low, high); };
-  out.scaling_variable = [](double n) { return std::log1p(std::max(n, 0.0)); };
+  out.scaling_variable = [](double n) { return std::sqrt(std::max(n, 0.0)); };
   out.predicts_background = true;
   return out;
 }

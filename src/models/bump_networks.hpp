@@ -84,9 +84,10 @@ struct Znet3Config {
 /// Four branches of `branch_depth` Conv1d + ReLU ('same' padding; activations zeroed past each
 /// histogram's end after every layer, so a padded histogram's prediction is the unpadded one),
 /// concatenated with the scaled input, then two per-bin MLP heads (z; scaled background).
-/// Input scaling: s = (ln(1 + n) − low)/(high − low), low/high the minimum and maximum of
-/// ln(1 + n) over the training bins: the thesis's global linear map to [0, 1], taken of the log
-/// so that 10–10⁵ entries per bin do not squash the small histograms to 0. Sub-modules
+/// Input scaling: s = (√n − low)/(high − low), low/high the minimum and maximum of √n over
+/// the training bins: the thesis's global linear map to [0, 1], taken of √n (Anscombe's
+/// variance-stabilising transform: a Poisson count's √n fluctuates by 1/2 at any n, so
+/// 2(√n − √b) ≈ (n − b)/√b and z is nearly linear in the scaled input). Sub-modules
 /// "branch<b>_conv<d>", "z_head<i>", "background_head<i>"; buffers "input_low", "input_high".
 class Znet3Impl : public torch::nn::Module {
  public:
@@ -124,7 +125,7 @@ struct BumpNetwork {
   std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)> scale_counts;
   /// Sets the scaling from the global minimum and maximum of scaling_variable.
   std::function<void(double, double)> set_input_range;
-  /// What the scaling's minimum and maximum are taken of: n (Znet) or ln(1 + n) (Znet3).
+  /// What the scaling's minimum and maximum are taken of: n (Znet) or √n (Znet3).
   std::function<double(double)> scaling_variable;
   /// Whether forward() predicts the background too (the loss then adds its MSE).
   bool predicts_background = false;
