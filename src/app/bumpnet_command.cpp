@@ -19,8 +19,8 @@
 #include "parallel/gradient_average.hpp"
 #include "store/bump_network_output.hpp"
 #include "store/histogram_file.hpp"
-#include "training/compute_device.hpp"
 #include "studies/bump_network_study.hpp"
+#include "training/compute_device.hpp"
 
 namespace cwola::app {
 
@@ -156,11 +156,11 @@ int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
   }
   core::log_info("bumpnet: " + std::to_string(shard * ranks) + " training histograms (" +
                  std::to_string(shard) + " per rank on " + std::to_string(ranks) + " ranks" +
-                 (train % ranks != 0 ? ", " + std::to_string(train % ranks) +
-                                           " left out so the shards are equal"
-                                     : std::string()) +
-                 "), " + std::to_string(c.test_histograms) + " held out (the file's last), target " +
-                 c.target);
+                 (train % ranks != 0
+                      ? ", " + std::to_string(train % ranks) + " left out so the shards are equal"
+                      : std::string()) +
+                 "), " + std::to_string(c.test_histograms) +
+                 " held out (the file's last), target " + c.target);
   const auto rank = static_cast<std::size_t>(mpi.rank());
   training::BumpHistograms local;
   parallel::run_agreed(mpi.comm(), [&] {
@@ -225,13 +225,15 @@ int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
                            [&] { trained = studies::train_bump_study(config, local, bump_ranks); });
     }
     const auto& last = trained.outcome.history.back();
-    if (model_path.empty()) core::log_info("bumpnet: " + name + " trained " + std::to_string(trained.outcome.history.size()) +
-                   " epochs, " + std::to_string(trained.steps) + " steps in " +
-                   format(trained.seconds) + " s (" +
-                   format(static_cast<double>(trained.histograms) *
-                          static_cast<double>(trained.outcome.history.size()) / trained.seconds) +
-                   " histograms/s; allreduce " + format(trained.reduce_seconds) +
-                   " s); last epoch loss (rank 0's shard) " + format(last.train_loss));
+    if (model_path.empty())
+      core::log_info("bumpnet: " + name + " trained " +
+                     std::to_string(trained.outcome.history.size()) + " epochs, " +
+                     std::to_string(trained.steps) + " steps in " + format(trained.seconds) +
+                     " s (" +
+                     format(static_cast<double>(trained.histograms) *
+                            static_cast<double>(trained.outcome.history.size()) / trained.seconds) +
+                     " histograms/s; allreduce " + format(trained.reduce_seconds) +
+                     " s); last epoch loss (rank 0's shard) " + format(last.train_loss));
     parallel::run_agreed(mpi.comm(), [&] {
       if (mpi.rank() != 0) return;
       const auto evaluation =
@@ -260,16 +262,16 @@ int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
         record.axis.push_back(s.axis);
         record.group.push_back(s.group);
         record.histograms.push_back(static_cast<std::int64_t>(s.histograms));
-        const double values[10] = {s.bias,        s.spread,     s.q025,       s.q16,
-                                   s.q84,         s.q975,       s.z_pred_q025, s.z_pred_q16,
-                                   s.z_pred_q84,  s.z_pred_q975};
+        const double values[10] = {s.bias,       s.spread,     s.q025,        s.q16,
+                                   s.q84,        s.q975,       s.z_pred_q025, s.z_pred_q16,
+                                   s.z_pred_q84, s.z_pred_q975};
         for (std::size_t k = 0; k < 10; ++k) record.summary_columns[k].push_back(values[k]);
         if (s.axis == "all" || s.axis == "null" || (s.axis == "z_pl" && s.group == "4.5-5.5")) {
           core::log_info("bumpnet: " + name + " " + s.axis + " " + s.group + ": " +
                          std::to_string(s.histograms) + " histograms, Δ = Z_pred - Z_PL bias " +
                          format(s.bias) + ", spread " + format(s.spread) + ", 68% [" +
-                         format(s.q16) + ", " + format(s.q84) + "], 95% [" + format(s.q025) +
-                         ", " + format(s.q975) + "]; Z_pred 68% [" + format(s.z_pred_q16) + ", " +
+                         format(s.q16) + ", " + format(s.q84) + "], 95% [" + format(s.q025) + ", " +
+                         format(s.q975) + "]; Z_pred 68% [" + format(s.z_pred_q16) + ", " +
                          format(s.z_pred_q84) + "]");
         }
       }
@@ -287,8 +289,8 @@ int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
   }
   parallel::run_agreed(mpi.comm(), [&] {
     if (mpi.rank() == 0) {
-      store::write_bump_network_output(output, card.canonical_text(), static_cast<std::int64_t>(available),
-                                       test.n_bins, records);
+      store::write_bump_network_output(output, card.canonical_text(),
+                                       static_cast<std::int64_t>(available), test.n_bins, records);
     }
   });
   core::log_info("bumpnet: wrote " + output);

@@ -117,11 +117,12 @@ std::vector<ResidualSummary> summarise_by_group(const std::vector<BumpResidual>&
                       const std::function<std::pair<double, std::string>(std::size_t)>& key) {
     std::map<std::pair<double, std::string>, std::vector<BumpResidual>> groups;
     for (std::size_t i = 0; i < residuals.size(); ++i) groups[key(i)].push_back(residuals[i]);
-    for (const auto& [k, members] : groups) out.push_back(summarise_residuals(members, axis, k.second));
+    for (const auto& [k, members] : groups)
+      out.push_back(summarise_residuals(members, axis, k.second));
   };
   by("n_bins", [&](std::size_t i) {
-    return std::make_pair(static_cast<double>(traits[i].n_bins < 50   ? 0
-                                              : traits[i].n_bins < 70 ? 1
+    return std::make_pair(static_cast<double>(traits[i].n_bins < 50    ? 0
+                                              : traits[i].n_bins < 70  ? 1
                                               : traits[i].n_bins < 100 ? 2
                                                                        : 3),
                           bins_group(traits[i].n_bins));
@@ -132,7 +133,8 @@ std::vector<ResidualSummary> summarise_by_group(const std::vector<BumpResidual>&
   });
   by("width", [&](std::size_t i) {
     const int w = traits[i].signal_width;
-    return std::make_pair(static_cast<double>(w), w == 0 ? std::string("none") : "w" + std::to_string(w));
+    return std::make_pair(static_cast<double>(w),
+                          w == 0 ? std::string("none") : "w" + std::to_string(w));
   });
   by("z_pl", [&](std::size_t i) {
     return std::make_pair(static_cast<double>(std::lround(residuals[i].z_pl)),

@@ -27,8 +27,8 @@ std::vector<BumpResidual> bump_residuals(const std::vector<std::int64_t>& n_bins
 
 /// Bias, spread and intervals of Δ over one group of histograms.
 struct ResidualSummary {
-  std::string axis;   ///< what groups: "all", "n_bins", "dynamic_range", "width", "z_pl"
-  std::string group;  ///< the group, e.g. "30-49", "1e2-1e3", "w2", "4.5-5.5"
+  std::string axis;            ///< what groups: "all", "n_bins", "dynamic_range", "width", "z_pl"
+  std::string group;           ///< the group, e.g. "30-49", "1e2-1e3", "w2", "4.5-5.5"
   std::size_t histograms = 0;  ///< histograms the numbers rest on
   double bias = 0;             ///< mean Δ
   double spread = 0;           ///< standard deviation of Δ

@@ -28,14 +28,13 @@ torch::Tensor run_head(std::vector<torch::nn::Conv1d>& head, torch::Tensor h) {
   return h.squeeze(1);
 }
 
-torch::Tensor range_buffer(double value) {
-  return torch::full({1}, value, torch::kFloat32);
-}
+torch::Tensor range_buffer(double value) { return torch::full({1}, value, torch::kFloat32); }
 
 void check_inputs(const torch::Tensor& counts, const torch::Tensor& mask) {
   if (counts.dim() != 2 || mask.sizes() != counts.sizes()) {
-    throw core::Error("a bump network needs counts [N, L] and a mask of the same shape (a bug in "
-                      "the caller)");
+    throw core::Error(
+        "a bump network needs counts [N, L] and a mask of the same shape (a bug in "
+        "the caller)");
   }
 }
 }  // namespace
@@ -75,8 +74,9 @@ ZnetImpl::ZnetImpl(const ZnetConfig& config) : config_(config) {
 
 void ZnetImpl::set_input_range(double low, double high) {
   if (!(high > low)) {
-    throw core::InputError("training set", "counts", std::to_string(low) + ".." +
-                           std::to_string(high), "has no spread to scale (all bins equal)");
+    throw core::InputError("training set", "counts",
+                           std::to_string(low) + ".." + std::to_string(high),
+                           "has no spread to scale (all bins equal)");
   }
   torch::NoGradGuard no_grad;
   input_low_.fill_(low);
@@ -127,8 +127,8 @@ std::int64_t Znet3Config::parameter_count() const {
   std::int64_t total = 0;
   for (int kernel : kernels) {
     const std::int64_t k = kernel;
-    total += k * c + c;                                 // 1 input channel -> c
-    total += (branch_depth - 1) * (k * c * c + c);      // c -> c
+    total += k * c + c;                             // 1 input channel -> c
+    total += (branch_depth - 1) * (k * c * c + c);  // c -> c
   }
   std::int64_t head = 0;
   std::int64_t in = 1 + static_cast<std::int64_t>(kernels.size()) * c;  // input + branches

@@ -31,11 +31,11 @@ struct BumpPrediction {
 
 /// Shape of a Znet.
 struct ZnetConfig {
-  int bins = 100;          ///< fixed input length (the thesis's 100)
-  int dense_width = 100;   ///< the dense layer maps bins -> dense_width (= bins: one per bin)
-  int channels = 32;       ///< channels of the hidden convolutions
-  int kernel = 5;          ///< kernel of every convolution (odd, 'same' padding)
-  int convolutions = 6;    ///< the thesis's six (the last maps to one channel)
+  int bins = 100;         ///< fixed input length (the thesis's 100)
+  int dense_width = 100;  ///< the dense layer maps bins -> dense_width (= bins: one per bin)
+  int channels = 32;      ///< channels of the hidden convolutions
+  int kernel = 5;         ///< kernel of every convolution (odd, 'same' padding)
+  int convolutions = 6;   ///< the thesis's six (the last maps to one channel)
   /// Throws core::InputError naming the field and value.
   void validate() const;
   /// Trainable parameters of the network this config builds (the test checks it against

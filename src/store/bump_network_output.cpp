@@ -12,8 +12,8 @@ namespace cwola::store {
 
 const std::vector<std::string>& bump_summary_columns() {
   static const std::vector<std::string> names = {
-      "bias", "spread", "q025", "q16", "q84", "q975",
-      "z_pred_q025", "z_pred_q16", "z_pred_q84", "z_pred_q975"};
+      "bias", "spread",      "q025",       "q16",        "q84",
+      "q975", "z_pred_q025", "z_pred_q16", "z_pred_q84", "z_pred_q975"};
   return names;
 }
 
@@ -42,7 +42,8 @@ void strings(Hdf5File& file, const std::string& name, const std::vector<std::str
 }  // namespace
 
 void write_bump_network_output(const std::string& path, const std::string& card,
-                               std::int64_t test_first, const std::vector<std::int64_t>& test_n_bins,
+                               std::int64_t test_first,
+                               const std::vector<std::int64_t>& test_n_bins,
                                const std::vector<BumpNetworkRecord>& networks) {
   const std::string partial = path + ".partial";
   std::remove(partial.c_str());

@@ -44,7 +44,8 @@ const std::vector<std::string>& bump_summary_columns();
 
 /// Serial write (call on one rank) of `networks` into `path` via "<path>.partial".
 void write_bump_network_output(const std::string& path, const std::string& card,
-                               std::int64_t test_first, const std::vector<std::int64_t>& test_n_bins,
+                               std::int64_t test_first,
+                               const std::vector<std::int64_t>& test_n_bins,
                                const std::vector<BumpNetworkRecord>& networks);
 
 /// The model of `network` in an output file written by write_bump_network_output: its tensor

@@ -3,8 +3,8 @@
 #include <hdf5.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 
@@ -327,8 +327,8 @@ std::size_t count_histograms(const std::string& path) {
   return ReadFile(path).length("/histograms/n_bins");
 }
 
-HistogramSetData read_histogram_file(const std::string& path, std::size_t first,
-                                     std::size_t count, HistogramFileInfo* info) {
+HistogramSetData read_histogram_file(const std::string& path, std::size_t first, std::size_t count,
+                                     HistogramFileInfo* info) {
   const ReadFile file(path);
   const hsize_t total = file.length("/histograms/n_bins");
   if (first + count > total) {
@@ -387,9 +387,9 @@ HistogramSetData read_histogram_file(const std::string& path, std::size_t first,
   const auto per_bin = [&](const std::string& name) {
     const hsize_t n = file.length(name);
     if (n != file_bins) {
-      throw core::InputError(path, name, std::to_string(n) + " elements",
-                             "differs from /bins/counts' " + std::to_string(file_bins) +
-                                 " (mismatched lengths)");
+      throw core::InputError(
+          path, name, std::to_string(n) + " elements",
+          "differs from /bins/counts' " + std::to_string(file_bins) + " (mismatched lengths)");
     }
     return file.range<double>(name, H5T_NATIVE_DOUBLE, b0, nb);
   };
@@ -429,8 +429,8 @@ HistogramSetData read_histogram_file(const std::string& path, std::size_t first,
     const std::string name = "/bins/z_w" + std::to_string(out.target_widths[k]);
     for (std::size_t i = 0; i < out.z[k].size(); ++i) {
       if (!std::isfinite(out.z[k][i])) {
-        throw core::InputError(path, name + "[" + std::to_string(b0 + i) + "]",
-                               number(out.z[k][i]), "must be a finite significance");
+        throw core::InputError(path, name + "[" + std::to_string(b0 + i) + "]", number(out.z[k][i]),
+                               "must be a finite significance");
       }
     }
   }

@@ -84,7 +84,7 @@ std::size_t count_histograms(const std::string& path);
 /// a missing dataset, columns of mismatched lengths, offsets that are not the running sum of
 /// n_bins, a histogram with fewer than 2 bins, a negative or non-finite count, a background
 /// that is not positive and finite, or a non-finite target; also for a range beyond the file.
-HistogramSetData read_histogram_file(const std::string& path, std::size_t first,
-                                     std::size_t count, HistogramFileInfo* info = nullptr);
+HistogramSetData read_histogram_file(const std::string& path, std::size_t first, std::size_t count,
+                                     HistogramFileInfo* info = nullptr);
 
 }  // namespace cwola::store

@@ -18,8 +18,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 BumpTrainingResult train_bump_study(const BumpNetworkStudyConfig& config,
-                                    const training::BumpHistograms& shard,
-                                    const BumpRanks& ranks) {
+                                    const training::BumpHistograms& shard, const BumpRanks& ranks) {
   if (config.trainer.batch_size % ranks.count != 0) {
     throw core::InputError("bumpnet", "batch_size", std::to_string(config.trainer.batch_size),
                            "must split evenly over the " + std::to_string(ranks.count) +

@@ -22,25 +22,25 @@ struct BumpNetworkStudyConfig {
   models::Znet3Config znet3;
   /// Optimisation; batch_size is the global minibatch (split evenly over the ranks).
   training::TrainerConfig trainer;
-  std::uint64_t seed = 1;     ///< master seed
-  std::uint64_t network = 0;  ///< task id of this network (e.g. its place in an ensemble)
+  std::uint64_t seed = 1;              ///< master seed
+  std::uint64_t network = 0;           ///< task id of this network (e.g. its place in an ensemble)
   torch::Device device = torch::kCPU;  ///< where this rank trains (training/compute_device.hpp)
 };
 
 /// The ranks of a data-parallel training; the default is one rank alone.
 struct BumpRanks {
   int count = 1;
-  training::AverageInPlace average;                       ///< {} with one rank
-  std::function<void(double& low, double& high)> range;   ///< {}: the local range is global
+  training::AverageInPlace average;                      ///< {} with one rank
+  std::function<void(double& low, double& high)> range;  ///< {}: the local range is global
 };
 
 struct BumpTrainingResult {
   models::BumpNetwork network;
   training::TrainOutcome outcome;
-  double seconds = 0;            ///< wall time of the training loop
-  double reduce_seconds = 0;     ///< of which in the gradient reduction
-  std::int64_t steps = 0;        ///< optimizer steps
-  std::size_t histograms = 0;    ///< histograms trained on, all ranks (per epoch)
+  double seconds = 0;          ///< wall time of the training loop
+  double reduce_seconds = 0;   ///< of which in the gradient reduction
+  std::int64_t steps = 0;      ///< optimizer steps
+  std::size_t histograms = 0;  ///< histograms trained on, all ranks (per epoch)
 };
 
 /// Trains on this rank's `shard` (every rank equally many histograms). Weights are seeded

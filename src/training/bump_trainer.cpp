@@ -32,9 +32,9 @@ Batch bump_batch(const BumpHistograms& h, std::int64_t length) {
   }
   for (const auto* column : {&h.counts, &h.background, &h.z}) {
     if (column->size() != bins) {
-      throw core::InputError("histograms", "per-bin column", std::to_string(column->size()),
-                             "differs from Σ n_bins = " + std::to_string(bins) +
-                                 " (mismatched lengths)");
+      throw core::InputError(
+          "histograms", "per-bin column", std::to_string(column->size()),
+          "differs from Σ n_bins = " + std::to_string(bins) + " (mismatched lengths)");
     }
   }
   if (h.has_signal.size() != n) {

@@ -1,10 +1,9 @@
 // Δ = Z_pred − Z_PL at the highest-target bin, and its bias, spread and intervals by group.
-#include "metrics/bump_residuals.hpp"
-
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 
 #include "core/error.hpp"
+#include "metrics/bump_residuals.hpp"
 
 using namespace cwola::metrics;
 

@@ -1,12 +1,11 @@
 // Znet and Znet3: parameter counts against the layer lists, padding that changes no
 // prediction, any length for Znet3, the input scaling.
-#include "models/bump_networks.hpp"
-
 #include <torch/torch.h>
 
 #include <boost/test/unit_test.hpp>
 
 #include "core/error.hpp"
+#include "models/bump_networks.hpp"
 
 using namespace cwola::models;
 

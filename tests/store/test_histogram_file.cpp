@@ -1,8 +1,6 @@
 // The bump-hunt histogram file: what write_histogram_file writes, read_histogram_file reads back
 // (any range, any rank count of the writer), and a broken file is refused naming file, dataset
 // and value.
-#include "store/histogram_file.hpp"
-
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "parallel/mpi_runtime.hpp"
+#include "store/histogram_file.hpp"
 
 extern cwola::parallel::MpiRuntime* g_mpi;
 using namespace cwola;
@@ -101,8 +100,8 @@ void shorten(const std::string& path, const std::string& name) {
   H5Ldelete(file, name.c_str(), H5P_DEFAULT);
   const hsize_t n = 3;
   const hid_t space = H5Screate_simple(1, &n, nullptr);
-  const hid_t dataset = H5Dcreate2(file, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT,
-                                   H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t dataset =
+      H5Dcreate2(file, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   const double values[3] = {1, 2, 3};
   H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
   H5Dclose(dataset);
@@ -128,12 +127,11 @@ BOOST_AUTO_TEST_CASE(a_read_range_returns_what_was_written_on_any_rank_count) {
   constexpr std::int64_t kTotal = 7;
   write_synthetic(path, kTotal, nullptr);
   BOOST_TEST(count_histograms(path) == static_cast<std::size_t>(kTotal));
-  for (const auto& [first, last] : std::vector<std::pair<std::int64_t, std::int64_t>>{
-           {0, kTotal}, {2, 5}, {6, 7}, {3, 3}}) {
+  for (const auto& [first, last] :
+       std::vector<std::pair<std::int64_t, std::int64_t>>{{0, kTotal}, {2, 5}, {6, 7}, {3, 3}}) {
     HistogramFileInfo info;
-    const HistogramSetData read = read_histogram_file(path, static_cast<std::size_t>(first),
-                                                      static_cast<std::size_t>(last - first),
-                                                      &info);
+    const HistogramSetData read = read_histogram_file(
+        path, static_cast<std::size_t>(first), static_cast<std::size_t>(last - first), &info);
     const HistogramSetData expected = synthetic(first, last);
     BOOST_TEST(read.target_widths == expected.target_widths);
     BOOST_TEST(read.n_bins == expected.n_bins);

@@ -72,10 +72,9 @@ models::BumpNetwork train_parallel(MPI_Comm comm, std::size_t total, int batch, 
   parallel::global_range(comm, low, high);
   network.set_input_range(low, high);
   auto config = full_batch(batch / size, epochs);
-  training::train_bump_network(network, set, config, 99, torch::kCPU,
-                               [comm](float* v, std::size_t n) {
-                                 parallel::average_over_ranks(comm, v, n);
-                               });
+  training::train_bump_network(
+      network, set, config, 99, torch::kCPU,
+      [comm](float* v, std::size_t n) { parallel::average_over_ranks(comm, v, n); });
   return network;
 }
 
@@ -155,8 +154,7 @@ BOOST_AUTO_TEST_CASE(data_parallel_training_matches_one_rank) {
   const auto z_parallel = training::predict_bumps(parallel, all, 64, torch::kCPU).z;
   const float difference = (z_alone - z_parallel).abs().max().item<float>();
   BOOST_TEST_MESSAGE("ranks " << g_mpi->size() << ": max |z(1 rank) - z(data-parallel)| = "
-                              << difference << ", max |z| = "
-                              << z_alone.abs().max().item<float>());
+                              << difference << ", max |z| = " << z_alone.abs().max().item<float>());
   if (g_mpi->size() == 1) {
     BOOST_TEST(difference == 0.0F);
   } else {
