@@ -40,6 +40,7 @@ int fit_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>&
 int images_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
+int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int hunt_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 
 const std::vector<Subcommand>& subcommands() {
@@ -57,6 +58,9 @@ const std::vector<Subcommand>& subcommands() {
                  "[--pixels P] [--max-events N]", images_command},
       {"hunt", "select and fit the windows of a hunt run (docs/hunt.md): cwola hunt STORE "
                "--output HUNT.h5 [--efficiencies 0.1,0.03,0.01]", hunt_command},
+      {"bumpnet", "train and evaluate the bump-hunt networks (Znet3, Znet) data-parallel on a "
+                  "histogram file: cwola bumpnet --card FILE --data H.h5 --output OUT.h5",
+       bumpnet_command},
       {"assign", "jet assignment with the attention network on a SPANet data set: cwola "
                  "assign --spec EVENT.yaml --data EVENTS.h5 [--epochs N]", assign_command},
   };

@@ -3,8 +3,10 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "store/hdf5_file.hpp"
@@ -205,6 +207,262 @@ void write_histogram_file(MPI_Comm comm, const std::string& path, const Histogra
     ok(H5Fflush(f, H5F_SCOPE_GLOBAL), path, "flushing");
   }
   publish_partial_file(comm, path, "histogram file");
+}
+
+namespace {
+/// A file opened for serial reading, with InputError naming it on any failure.
+class ReadFile {
+ public:
+  explicit ReadFile(const std::string& path) : path_(path) {
+    H5E_auto2_t handler = nullptr;
+    void* data = nullptr;
+    H5Eget_auto2(H5E_DEFAULT, &handler, &data);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // our messages name file and key instead
+    file_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    H5Eset_auto2(H5E_DEFAULT, handler, data);
+    if (!file_.valid()) {
+      throw core::InputError(path, "(file)", path,
+                             "cannot be opened as HDF5 (missing, or not a histogram file written "
+                             "by `cwola generate` with process = bump_histograms)");
+    }
+  }
+
+  /// Elements in a 1-D dataset.
+  hsize_t length(const std::string& name) const {
+    const Handle dataset = open(name);
+    Handle space(H5Dget_space(dataset.id()), H5Sclose);
+    if (H5Sget_simple_extent_ndims(space.id()) != 1) {
+      throw core::InputError(path_, name, "(shape)", "is not a 1-D dataset");
+    }
+    hsize_t n = 0;
+    H5Sget_simple_extent_dims(space.id(), &n, nullptr);
+    return n;
+  }
+
+  /// Elements [first, first + count) of a 1-D dataset.
+  template <typename T>
+  std::vector<T> range(const std::string& name, hid_t memory_type, hsize_t first,
+                       hsize_t count) const {
+    const hsize_t n = length(name);
+    if (first + count > n) {
+      throw core::InputError(path_, name, std::to_string(n) + " elements",
+                             "is shorter than the " + std::to_string(first + count) +
+                                 " the histograms need (mismatched lengths; a truncated or "
+                                 "foreign file)");
+    }
+    std::vector<T> out(count);
+    if (count == 0) return out;
+    const Handle dataset = open(name);
+    Handle file_space(H5Dget_space(dataset.id()), H5Sclose);
+    H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, &first, nullptr, &count, nullptr);
+    Handle memory_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+    if (H5Dread(dataset.id(), memory_type, memory_space.id(), file_space.id(), H5P_DEFAULT,
+                out.data()) < 0) {
+      throw core::InputError(path_, name, "(data)", "cannot be read (HDF5 error; corrupt file?)");
+    }
+    return out;
+  }
+
+  std::string string(const std::string& name) const {
+    const Handle dataset = open(name);
+    Handle type(H5Dget_type(dataset.id()), H5Tclose);
+    if (H5Tget_class(type.id()) != H5T_STRING || H5Tis_variable_str(type.id()) > 0) {
+      throw core::InputError(path_, name, "(type)", "is not a fixed-length string");
+    }
+    std::vector<char> buffer(H5Tget_size(type.id()) + 1, '\0');
+    if (H5Dread(dataset.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) < 0) {
+      throw core::InputError(path_, name, "(data)", "cannot be read (HDF5 error)");
+    }
+    return std::string(buffer.data());
+  }
+
+  std::vector<std::string> names_attribute(const std::string& object) const {
+    Handle owner(H5Oopen(file_.id(), object.c_str(), H5P_DEFAULT), H5Oclose);
+    if (!owner.valid() || H5Aexists(owner.id(), "names") <= 0) {
+      throw core::InputError(path_, object + "@names", "(missing)",
+                             "is absent (not a histogram file)");
+    }
+    Handle attr(H5Aopen(owner.id(), "names", H5P_DEFAULT), H5Aclose);
+    Handle type(H5Aget_type(attr.id()), H5Tclose);
+    Handle space(H5Aget_space(attr.id()), H5Sclose);
+    const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.id()));
+    const std::size_t size = H5Tget_size(type.id());
+    std::vector<char> raw(n * size + 1, '\0');
+    if (H5Tis_variable_str(type.id()) > 0 || H5Aread(attr.id(), type.id(), raw.data()) < 0) {
+      throw core::InputError(path_, object + "@names", "(data)", "cannot be read");
+    }
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < n; ++i) {
+      const char* begin = raw.data() + i * size;
+      out.emplace_back(begin, strnlen(begin, size));
+    }
+    return out;
+  }
+
+ private:
+  Handle open(const std::string& name) const {
+    if (H5Lexists(file_.id(), name.c_str(), H5P_DEFAULT) <= 0) {
+      throw core::InputError(path_, name, "(missing)",
+                             "dataset is absent (not a histogram file, or written by an older "
+                             "cwola) regenerate it with `cwola generate`");
+    }
+    Handle dataset(H5Dopen2(file_.id(), name.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!dataset.valid()) throw core::InputError(path_, name, "(open)", "cannot be opened");
+    return dataset;
+  }
+
+  std::string path_;
+  Handle file_;
+};
+
+std::string number(double value) {
+  std::ostringstream out;
+  out.precision(17);
+  out << value;
+  return out.str();
+}
+}  // namespace
+
+std::size_t count_histograms(const std::string& path) {
+  return ReadFile(path).length("/histograms/n_bins");
+}
+
+HistogramSetData read_histogram_file(const std::string& path, std::size_t first, std::size_t count,
+                                     HistogramFileInfo* info) {
+  const ReadFile file(path);
+  const hsize_t total = file.length("/histograms/n_bins");
+  if (first + count > total) {
+    throw core::InputError(path, "/histograms/n_bins", std::to_string(total) + " histograms",
+                           "has fewer than the " + std::to_string(first + count) +
+                               " asked for (histograms " + std::to_string(first) + " to " +
+                               std::to_string(first + count - 1) +
+                               ") lower the training/test sizes or generate more");
+  }
+  HistogramSetData out;
+  const auto h0 = static_cast<hsize_t>(first);
+  const auto nh = static_cast<hsize_t>(count);
+  const auto i64 = [&](const std::string& name) {
+    return file.range<std::int64_t>(name, H5T_NATIVE_INT64, h0, nh);
+  };
+  const auto i8 = [&](const std::string& name) {
+    return file.range<std::int8_t>(name, H5T_NATIVE_INT8, h0, nh);
+  };
+  const auto f64 = [&](const std::string& name) {
+    return file.range<double>(name, H5T_NATIVE_DOUBLE, h0, nh);
+  };
+  out.n_bins = i64("/histograms/n_bins");
+  const std::vector<std::int64_t> offset = i64("/histograms/offset");
+  // Every column of the file must have the file's histogram count, not just cover the range.
+  for (const char* name :
+       {"/histograms/offset", "/histograms/family", "/histograms/binning", "/histograms/y_max",
+        "/histograms/y_min", "/histograms/shape_parameter", "/histograms/stretch_cut",
+        "/histograms/mass_scale_gev", "/histograms/dijet_theta1", "/histograms/dijet_theta3",
+        "/histograms/has_signal", "/histograms/signal_width", "/histograms/centre_bin",
+        "/histograms/mu", "/histograms/z_want", "/histograms/seed"}) {
+    const hsize_t n = file.length(name);
+    if (n != total) {
+      throw core::InputError(path, name, std::to_string(n) + " elements",
+                             "differs from /histograms/n_bins' " + std::to_string(total) +
+                                 " (mismatched lengths; a corrupt or foreign file)");
+    }
+  }
+  std::int64_t bins = 0;
+  for (std::size_t h = 0; h < count; ++h) {
+    const std::string element = "[" + std::to_string(first + h) + "]";
+    if (out.n_bins[h] < 2) {
+      throw core::InputError(path, "/histograms/n_bins" + element, std::to_string(out.n_bins[h]),
+                             "is below 2 (a histogram needs at least 2 bins)");
+    }
+    if (h > 0 && offset[h] != offset[h - 1] + out.n_bins[h - 1]) {
+      throw core::InputError(path, "/histograms/offset" + element, std::to_string(offset[h]),
+                             "is not offset + n_bins of the histogram before (" +
+                                 std::to_string(offset[h - 1] + out.n_bins[h - 1]) +
+                                 "; mismatched lengths)");
+    }
+    bins += out.n_bins[h];
+  }
+  const auto b0 = static_cast<hsize_t>(count == 0 ? 0 : offset.front());
+  const auto nb = static_cast<hsize_t>(bins);
+  const hsize_t file_bins = file.length("/bins/counts");
+  const auto per_bin = [&](const std::string& name) {
+    const hsize_t n = file.length(name);
+    if (n != file_bins) {
+      throw core::InputError(
+          path, name, std::to_string(n) + " elements",
+          "differs from /bins/counts' " + std::to_string(file_bins) + " (mismatched lengths)");
+    }
+    return file.range<double>(name, H5T_NATIVE_DOUBLE, b0, nb);
+  };
+  out.counts = per_bin("/bins/counts");
+  out.background = per_bin("/bins/background");
+  out.signal = per_bin("/bins/signal");
+  const std::vector<std::int64_t> widths = file.range<std::int64_t>(
+      "/generator/target_widths", H5T_NATIVE_INT64, 0, file.length("/generator/target_widths"));
+  for (auto w : widths) {
+    out.target_widths.push_back(static_cast<int>(w));
+    out.z.push_back(per_bin("/bins/z_w" + std::to_string(w)));
+  }
+  out.z_mixed = per_bin("/bins/z_mixed");
+  if (file.length("/edges") != file_bins + total) {
+    throw core::InputError(path, "/edges", std::to_string(file.length("/edges")) + " elements",
+                           "is not bins + histograms = " + std::to_string(file_bins + total) +
+                               " (mismatched lengths)");
+  }
+  out.edges = file.range<double>("/edges", H5T_NATIVE_DOUBLE, b0 + h0, nb + nh);
+
+  // Values a training cannot use, named by their element in the file.
+  const auto check = [&](const std::string& name, const std::vector<double>& values,
+                         bool positive) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      const double v = values[i];
+      const bool bad = !std::isfinite(v) || (positive ? v <= 0 : v < 0);
+      if (bad) {
+        throw core::InputError(path, name + "[" + std::to_string(b0 + i) + "]", number(v),
+                               positive ? "must be positive and finite (an expected background)"
+                                        : "must be a finite count >= 0");
+      }
+    }
+  };
+  check("/bins/counts", out.counts, false);
+  check("/bins/background", out.background, true);
+  for (std::size_t k = 0; k < out.z.size(); ++k) {
+    const std::string name = "/bins/z_w" + std::to_string(out.target_widths[k]);
+    for (std::size_t i = 0; i < out.z[k].size(); ++i) {
+      if (!std::isfinite(out.z[k][i])) {
+        throw core::InputError(path, name + "[" + std::to_string(b0 + i) + "]", number(out.z[k][i]),
+                               "must be a finite significance");
+      }
+    }
+  }
+  for (std::size_t i = 0; i < out.z_mixed.size(); ++i) {
+    if (!std::isfinite(out.z_mixed[i])) {
+      throw core::InputError(path, "/bins/z_mixed[" + std::to_string(b0 + i) + "]",
+                             number(out.z_mixed[i]), "must be a finite significance");
+    }
+  }
+
+  out.family = i8("/histograms/family");
+  out.binning = i8("/histograms/binning");
+  out.has_signal = i8("/histograms/has_signal");
+  out.y_max = f64("/histograms/y_max");
+  out.y_min = f64("/histograms/y_min");
+  out.shape_parameter = f64("/histograms/shape_parameter");
+  out.stretch_cut = f64("/histograms/stretch_cut");
+  out.mass_scale_gev = f64("/histograms/mass_scale_gev");
+  out.dijet_theta1 = f64("/histograms/dijet_theta1");
+  out.dijet_theta3 = f64("/histograms/dijet_theta3");
+  out.mu = f64("/histograms/mu");
+  out.z_want = f64("/histograms/z_want");
+  out.signal_width = i64("/histograms/signal_width");
+  out.centre_bin = i64("/histograms/centre_bin");
+  out.seed = file.range<std::uint64_t>("/histograms/seed", H5T_NATIVE_UINT64, h0, nh);
+  if (info != nullptr) {
+    info->card = file.string("/generator/card");
+    info->seed = file.range<std::uint64_t>("/generator/seed", H5T_NATIVE_UINT64, 0, 1).front();
+    info->family_names = file.names_attribute("/histograms/family");
+  }
+  out.check_consistent();
+  return out;
 }
 
 }  // namespace cwola::store

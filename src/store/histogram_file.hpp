@@ -72,4 +72,19 @@ struct HistogramFileInfo {
 void write_histogram_file(MPI_Comm comm, const std::string& path, const HistogramSetData& local,
                           const HistogramFileInfo& info);
 
+/// Number of histograms in a file written by write_histogram_file (core::InputError naming the
+/// file if it is not one).
+std::size_t count_histograms(const std::string& path);
+
+/// Histograms [first, first + count) of a file written by write_histogram_file (serial,
+/// independent HDF5 reads: each rank reads only its range). Every column is filled, with its
+/// offsets made relative to the range. `info` (optional) receives the generator card, seed and
+/// family names. Input is checked, since a training on a broken file would silently learn it:
+/// core::InputError (exit 2) naming the file, the dataset (with the element) and the value for
+/// a missing dataset, columns of mismatched lengths, offsets that are not the running sum of
+/// n_bins, a histogram with fewer than 2 bins, a negative or non-finite count, a background
+/// that is not positive and finite, or a non-finite target; also for a range beyond the file.
+HistogramSetData read_histogram_file(const std::string& path, std::size_t first, std::size_t count,
+                                     HistogramFileInfo* info = nullptr);
+
 }  // namespace cwola::store

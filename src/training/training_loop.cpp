@@ -545,6 +545,7 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
       optimizer.zero_grad();
       const StackLoss out = minibatch_loss(model, minibatch);
       out.objective.backward();
+      if (model.after_backward) model.after_backward();
       if (config.gradient_clip > 0) optimizer.clip_gradients(config.gradient_clip);
       optimizer.step();
       torch::NoGradGuard no_grad;

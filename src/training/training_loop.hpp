@@ -48,6 +48,11 @@ struct StackView {
   std::function<torch::Tensor(const torch::Tensor&)> logits;
   MemberAxis axis = MemberAxis::kStacked;
   std::function<StackLoss(const Batch&)> loss{};  // {}: {module, logits, axis} stays complete
+  /// Called after every minibatch's backward pass and before gradient clipping and the
+  /// optimizer step (optional): the one place where gradients may be changed, e.g. averaged
+  /// over the ranks of a data-parallel training (training/gradient_averaging.hpp). Every rank
+  /// must then take the same number of steps.
+  std::function<void()> after_backward{};
 };
 
 /// What the loop carries from one epoch to the next for a network alone (MemberAxis::kSingle),
