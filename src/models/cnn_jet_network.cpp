@@ -32,12 +32,39 @@ torch::nn::Sequential dense_stack(int inputs, const std::vector<int>& hidden) {
 CnnArchitecture parse_cnn_architecture(const std::string& name) {
   if (name == "two_channel") return CnnArchitecture::kTwoChannel;
   if (name == "two_image") return CnnArchitecture::kTwoImage;
+  if (name == "two_image_jet_norm") return CnnArchitecture::kTwoImageJetNorm;
   throw core::InputError("CNN architecture '" + name +
-                         "' is not known; choose two_channel or two_image");
+                         "' is not known; choose two_channel, two_image or two_image_jet_norm");
 }
 
 std::string to_string(CnnArchitecture architecture) {
-  return architecture == CnnArchitecture::kTwoChannel ? "two_channel" : "two_image";
+  switch (architecture) {
+    case CnnArchitecture::kTwoChannel:
+      return "two_channel";
+    case CnnArchitecture::kTwoImage:
+      return "two_image";
+    case CnnArchitecture::kTwoImageJetNorm:
+      return "two_image_jet_norm";
+  }
+  return "unknown";
+}
+
+bool scores_each_jet(CnnArchitecture architecture) {
+  return architecture != CnnArchitecture::kTwoChannel;
+}
+
+bool has_jet_norm(CnnArchitecture architecture) {
+  return architecture == CnnArchitecture::kTwoImageJetNorm;
+}
+
+std::vector<int> default_pool(CnnArchitecture architecture) {
+  if (has_jet_norm(architecture)) return {1, 1, 1, 0};
+  return {1, 1, 0, 1};
+}
+
+std::vector<int> default_dense(CnnArchitecture architecture) {
+  if (has_jet_norm(architecture)) return {128, 128, 128};
+  return {128, 128};
 }
 
 void CnnJetNetworkConfig::validate() const {
@@ -82,8 +109,11 @@ void CnnJetNetworkConfig::validate() const {
 
 CnnJetNetworkImpl::CnnJetNetworkImpl(const CnnJetNetworkConfig& config) : config_(config) {
   config_.validate();
+  if (has_jet_norm(config_.architecture)) {
+    jet_norm_ = register_module("jet_norm", MemberBatchNorm(2));
+  }
   torch::nn::Sequential images;
-  int channels = config_.architecture == CnnArchitecture::kTwoChannel ? 2 : 1;
+  int channels = scores_each_jet(config_.architecture) ? 1 : 2;
   int size = config_.pixels;
   for (std::size_t i = 0; i < config_.filters.size(); ++i) {
     const int k = config_.kernels[i];
@@ -114,7 +144,7 @@ void CnnJetNetworkImpl::set_prior(double prior) {
   if (!(prior > 0.0 && prior < 1.0)) {
     throw core::InputError("cnn", "prior", std::to_string(prior), "must be in (0, 1)");
   }
-  const int factors = (config_.architecture == CnnArchitecture::kTwoImage ? 2 : 1) +
+  const int factors = (scores_each_jet(config_.architecture) ? 2 : 1) +
                       (config_.extra_features > 0 ? 1 : 0);
   const double p = std::pow(prior, 1.0 / factors);
   const double bias = std::log(p / (1.0 - p));
@@ -125,15 +155,24 @@ void CnnJetNetworkImpl::set_prior(double prior) {
   }
 }
 
+bool CnnJetNetworkImpl::is_image_tensor(const std::string& name) {
+  return name.rfind("images.", 0) == 0 || name.rfind("jet_norm.", 0) == 0;
+}
+
 void CnnJetNetworkImpl::freeze_images() {
-  for (auto& parameter : convs_->parameters()) parameter.set_requires_grad(false);
+  for (auto& item : named_parameters()) {
+    if (is_image_tensor(item.key())) item.value().set_requires_grad(false);
+  }
   images_frozen_ = true;
   convs_->eval();
+  if (jet_norm_) jet_norm_->eval();
 }
 
 void CnnJetNetworkImpl::train(bool on) {
   torch::nn::Module::train(on);
-  if (images_frozen_) convs_->eval();
+  if (!images_frozen_) return;
+  convs_->eval();
+  if (jet_norm_) jet_norm_->eval();
 }
 
 torch::Tensor logit_from_log_probability(const torch::Tensor& log_p) {
@@ -144,15 +183,16 @@ torch::Tensor logit_from_log_probability(const torch::Tensor& log_p) {
 torch::Tensor CnnJetNetworkImpl::forward(torch::Tensor x) {
   const std::int64_t n = x.size(0);
   const std::int64_t p = config_.pixels;
-  const auto image = x.narrow(1, 0, 2 * p * p);
+  auto image = x.narrow(1, 0, 2 * p * p);
+  if (jet_norm_) image = jet_norm_->forward(image.reshape({n, 2, p, p}));
   auto image_logits = [this](const torch::Tensor& images) {
     return head_->forward(convs_->forward(images));
   };
-  if (config_.architecture == CnnArchitecture::kTwoChannel && config_.extra_features == 0) {
+  if (!scores_each_jet(config_.architecture) && config_.extra_features == 0) {
     return image_logits(image.reshape({n, 2, p, p})).reshape({n});
   }
   torch::Tensor log_p;
-  if (config_.architecture == CnnArchitecture::kTwoChannel) {
+  if (!scores_each_jet(config_.architecture)) {
     log_p = torch::log_sigmoid(image_logits(image.reshape({n, 2, p, p})).reshape({n}));
   } else {
     const auto per_jet = image_logits(image.reshape({n * 2, 1, p, p})).reshape({n, 2});

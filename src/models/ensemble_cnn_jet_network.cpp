@@ -66,7 +66,8 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
     }
   }
 
-  const bool frozen = members.front()->images_frozen();
+  frozen_ = members.front()->images_frozen();
+  const bool frozen = frozen_;
   for (const auto& member : members) {
     if (member->images_frozen() != frozen) {
       throw core::InputError(
@@ -75,9 +76,30 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
     }
   }
 
+  if (has_jet_norm(config_.architecture)) {
+    const auto stacked = [&members](const std::string& name) {
+      std::vector<torch::Tensor> tensors;
+      for (const auto& member : members) {
+        auto tensors_of_member = member->jet_norm()->named_parameters();
+        for (const auto& buffer : member->jet_norm()->named_buffers()) {
+          tensors_of_member.insert(buffer.key(), buffer.value());
+        }
+        tensors.push_back(tensors_of_member[name]);
+      }
+      return stack_members(tensors, "jet_norm." + name);
+    };
+    jet_norm_ = register_module(
+        "jet_norm", MemberBatchNorm(stacked("weight"), stacked("bias"), stacked("running_mean"),
+                                    stacked("running_var")));
+    if (frozen) {
+      for (auto& parameter : jet_norm_->parameters()) parameter.set_requires_grad(false);
+      jet_norm_->eval();
+    }
+  }
+
   // Convolutions, in the member's order; the channels they read follow from the architecture.
   const auto& first_images = members.front()->conv_layers();
-  std::int64_t channels = config_.architecture == CnnArchitecture::kTwoChannel ? 2 : 1;
+  std::int64_t channels = scores_each_jet(config_.architecture) ? 1 : 2;
   for (std::size_t i = 0; i < first_images->size(); ++i) {
     if (!layer_at<torch::nn::Conv2dImpl>(first_images, i)) continue;
     const auto layer = static_cast<std::size_t>(convs_.size());
@@ -142,9 +164,10 @@ torch::Tensor EnsembleCnnJetNetworkImpl::forward(const torch::Tensor& x) {
   }
   const std::int64_t n = x.size(1);
   const std::int64_t p = config_.pixels;
-  const auto image = x.narrow(2, 0, 2 * p * p);
+  auto image = x.narrow(2, 0, 2 * p * p);
+  if (jet_norm_) image = jet_norm_->forward(image.reshape({k, n, 2, p, p}));
   torch::Tensor log_p;
-  if (config_.architecture == CnnArchitecture::kTwoChannel) {
+  if (!scores_each_jet(config_.architecture)) {
     const auto logits = image_logits(members_to_channels(image.reshape({k, n, 2, p, p})));
     if (config_.extra_features == 0) return logits;
     log_p = torch::log_sigmoid(logits);
@@ -158,6 +181,11 @@ torch::Tensor EnsembleCnnJetNetworkImpl::forward(const torch::Tensor& x) {
     log_p = log_p + torch::log_sigmoid(dense_logits(extra_dense_, features));
   }
   return logit_from_log_probability(log_p);
+}
+
+void EnsembleCnnJetNetworkImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (frozen_ && jet_norm_) jet_norm_->eval();
 }
 
 CnnJetNetwork EnsembleCnnJetNetworkImpl::member(std::int64_t k) const {
@@ -174,6 +202,17 @@ CnnJetNetwork EnsembleCnnJetNetworkImpl::member(std::int64_t k) const {
   for (const auto& item : head->named_parameters()) head_target[item.key()].copy_(item.value());
   auto head_buffers = network->head()->named_buffers();
   for (const auto& item : head->named_buffers()) head_buffers[item.key()].copy_(item.value());
+  if (jet_norm_) {
+    // The per-jet batch norm: parameters and running statistics of member k.
+    auto norm_target = network->jet_norm()->named_parameters();
+    for (const auto& item : jet_norm_->named_parameters()) {
+      norm_target[item.key()].copy_(item.value()[k].to(torch::kCPU));
+    }
+    auto norm_buffers = network->jet_norm()->named_buffers();
+    for (const auto& item : jet_norm_->named_buffers()) {
+      norm_buffers[item.key()].copy_(item.value()[k].to(torch::kCPU));
+    }
+  }
   auto target = network->named_parameters();
   for (const auto& item : named_parameters()) {
     const auto dot = item.key().find('.');

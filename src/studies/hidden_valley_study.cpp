@@ -91,9 +91,6 @@ enum class TrainingLabels { kCwola, kSupervised };
 /// (cnn.fine_tune): all of it, or only the dense head on a frozen pretrained image network.
 enum class FineTune { kAll, kHead };
 
-/// The image network's tensors in the CNN's layout (CnnJetNetworkImpl registers it so).
-const std::string kImageTensors = "images.";
-
 struct HiddenValleySettings {
   std::string background_file;
   std::string signal_file;
@@ -204,13 +201,19 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   s.threads = static_cast<int>(config.get_int("hidden_valley.image_threads", 1, 1, 1024));
   s.store_average_images = config.get_bool("hidden_valley.store_average_images", true);
 
-  s.cnn.architecture = models::parse_cnn_architecture(
-      config.get_choice("cnn.architecture", "two_channel", {"two_channel", "two_image"}));
+  s.cnn.architecture = models::parse_cnn_architecture(config.get_choice(
+      "cnn.architecture", "two_channel", {"two_channel", "two_image", "two_image_jet_norm"}));
   s.cnn.pixels = s.image.pixels;
+  const auto std_ints = [](const std::vector<int>& v) {
+    return std::vector<std::int64_t>(v.begin(), v.end());
+  };
   s.cnn.filters = to_ints(config.get_ints("cnn.filters", {64, 64, 128, 128}, 1, 4096));
   s.cnn.kernels = to_ints(config.get_ints("cnn.kernels", {5, 5, 3, 3}, 1, 99));
-  s.cnn.pool = to_ints(config.get_ints("cnn.pool", {1, 1, 0, 1}, 0, 1));
-  s.cnn.dense = to_ints(config.get_ints("cnn.dense", {128, 128}, 1, 65536));
+  // The seeds' group CNN (two_image_jet_norm) has its own pooling and dense defaults.
+  s.cnn.pool = to_ints(
+      config.get_ints("cnn.pool", std_ints(models::default_pool(s.cnn.architecture)), 0, 1));
+  s.cnn.dense = to_ints(
+      config.get_ints("cnn.dense", std_ints(models::default_dense(s.cnn.architecture)), 1, 65536));
   s.cnn.extra_hidden = to_ints(config.get_ints("cnn.extra_hidden", {32, 32}, 1, 65536));
   s.cnn.extra_features = s.extra_features ? 4 : 0;
   try {
@@ -745,7 +748,8 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     if (points_.at(context.point).fine_tune == FineTune::kAll) {
       return import_input_model(network, context);
     }
-    import_input_tensors(network, context, kImageTensors, "cnn.fine_tune = head");
+    import_input_tensors(network, context, models::CnnJetNetworkImpl::is_image_tensor,
+                         "cnn.fine_tune = head");
     network.freeze_images();
     return {};
   }
@@ -787,7 +791,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     }
     std::int64_t parameters = 0;
     std::int64_t activations = 0;
-    std::int64_t channels = s.cnn.architecture == models::CnnArchitecture::kTwoChannel ? 2 : 1;
+    std::int64_t channels = models::scores_each_jet(s.cnn.architecture) ? 1 : 2;
     std::int64_t size = s.cnn.pixels;
     for (std::size_t i = 0; i < s.cnn.filters.size(); ++i) {
       parameters += (channels * s.cnn.kernels[i] * s.cnn.kernels[i] + 1) * s.cnn.filters[i];
@@ -802,7 +806,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       width = hidden;
     }
     parameters += width + 1;
-    if (s.cnn.architecture == models::CnnArchitecture::kTwoImage) activations *= 2;
+    if (models::scores_each_jet(s.cnn.architecture)) activations *= 2;
     return static_cast<std::size_t>(training::member_footprint_bytes(
         train, validation, 2 * static_cast<std::int64_t>(s.test_events), s.cnn.input_size(),
         parameters, activations, s.classifier.batch_size,

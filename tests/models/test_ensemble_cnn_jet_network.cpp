@@ -9,11 +9,12 @@ namespace models = cwola::models;
 
 namespace {
 
-/// Small configurations of both architectures, with and without the extra-feature branch.
+/// Small configurations of every architecture, with and without the extra-feature branch.
 std::vector<models::CnnJetNetworkConfig> small_configs() {
   std::vector<models::CnnJetNetworkConfig> configs;
   for (const auto architecture :
-       {models::CnnArchitecture::kTwoChannel, models::CnnArchitecture::kTwoImage}) {
+       {models::CnnArchitecture::kTwoChannel, models::CnnArchitecture::kTwoImage,
+        models::CnnArchitecture::kTwoImageJetNorm}) {
     for (const int extra : {0, 4}) {
       models::CnnJetNetworkConfig c;
       c.architecture = architecture;
@@ -123,8 +124,29 @@ BOOST_AUTO_TEST_CASE(frozen_members_give_frozen_stacked_convolutions) {
     ensemble->forward(torch::rand({3, 6, config.input_size()})).sum().backward();
     for (const auto& item : ensemble->named_parameters()) {
       BOOST_TEST_INFO(describe(config) << ", " << item.key());
-      const bool conv = item.key().rfind("conv", 0) == 0;
-      BOOST_TEST(item.value().grad().defined() == !conv);
+      const bool image = item.key().rfind("conv", 0) == 0 || item.key().rfind("jet_norm", 0) == 0;
+      BOOST_TEST(item.value().grad().defined() == !image);
+    }
+    // A frozen per-jet batch norm stays in eval mode: its running statistics do not move.
+    const auto buffers_before = ensemble->named_buffers();
+    std::vector<torch::Tensor> before;
+    for (const auto& item : buffers_before) before.push_back(item.value().clone());
+    ensemble->train();
+    ensemble->forward(torch::rand({3, 6, config.input_size()}) * 5.0);
+    std::size_t i = 0;
+    for (const auto& item : ensemble->named_buffers()) {
+      BOOST_TEST_INFO(describe(config) << ", buffer " << item.key());
+      if (item.key().rfind("jet_norm", 0) == 0) BOOST_TEST(torch::equal(item.value(), before[i]));
+      ++i;
+    }
+    if (models::has_jet_norm(config.architecture)) {
+      for (int k = 0; k < 3; ++k) {
+        const auto copy = ensemble->member(k);
+        const auto original = members[static_cast<std::size_t>(k)]->jet_norm()->named_buffers();
+        for (const auto& item : copy->jet_norm()->named_buffers()) {
+          BOOST_TEST(torch::equal(item.value(), original[item.key()]));
+        }
+      }
     }
   }
   // Frozen and trainable members do not stack.

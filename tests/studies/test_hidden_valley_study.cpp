@@ -431,6 +431,63 @@ BOOST_AUTO_TEST_CASE(a_head_fine_tune_keeps_the_image_network_and_starts_a_fresh
   BOOST_CHECK_THROW(head->run_task(stage_context(0, 7)), core::InputError);
 }
 
+// The seeds' group CNN (cnn.architecture = two_image_jet_norm): its per-jet batch norm is part
+// of the frozen image network. Pretrained (fine_tune = all) it learns γ, β and running
+// statistics; a head fine-tune keeps every jet_norm.* and images.* tensor, the running
+// statistics included, bit for bit, alone and stacked, and the stack agrees with one by one.
+BOOST_AUTO_TEST_CASE(the_seeds_group_cnn_freezes_its_batch_norm_with_the_convolutions) {
+  const std::string seeds = "[cnn]\narchitecture = two_image_jet_norm\n";
+  auto pretrain = study_from(
+      {job("[hidden_valley]\nlabels = supervised\nsupervised_events = 60\n" + seeds)});
+  const auto pretrained = pretrain->run_task(stage_context(0, 3));
+  BOOST_REQUIRE((pretrained.status == studies::TaskOutput::Status::kDone));
+  const auto layout = pretrain->model_layout(0);
+  std::vector<std::size_t> norm;
+  for (std::size_t t = 0; t < layout.tensors.size(); ++t) {
+    if (layout.tensors[t].name.rfind("jet_norm.", 0) == 0) norm.push_back(t);
+  }
+  BOOST_REQUIRE(norm.size() == 4U);  // weight, bias, running_mean, running_var: 2 jets each
+  // Pretraining moved the running statistics away from their start (mean 0, variance 1).
+  BOOST_TEST(layout.tensors[norm[2]].name == "jet_norm.running_mean");
+  BOOST_TEST(std::abs(pretrained.model.values[norm[2]][0]) > 1e-6);
+  BOOST_TEST(std::abs(pretrained.model.values[norm[3]][1] - 1.0F) > 1e-3);
+
+  auto head = study_from({head_job("[training]\nweight_decay = 0.1\n" + seeds)});
+  const auto image_difference = [&layout](const core::ModelTensors& a,
+                                          const core::ModelTensors& b) {
+    double most = 0;
+    std::size_t image_tensors = 0;
+    for (std::size_t t = 0; t < layout.tensors.size(); ++t) {
+      const auto& name = layout.tensors[t].name;
+      if (name.rfind("images.", 0) != 0 && name.rfind("jet_norm.", 0) != 0) continue;
+      ++image_tensors;
+      for (std::size_t i = 0; i < a.values.at(t).size(); ++i) {
+        most = std::max(most, std::abs(static_cast<double>(a.values[t][i]) - b.values.at(t)[i]));
+      }
+    }
+    BOOST_TEST(image_tensors == 4U + 8U);  // batch norm + 4 convolutions' weight and bias
+    return most;
+  };
+  const auto tuned = head->run_task(stage_context(0, 6, &pretrained.model));
+  BOOST_REQUIRE((tuned.status == studies::TaskOutput::Status::kDone));
+  BOOST_TEST(image_difference(tuned.model, pretrained.model) == 0.0);
+  BOOST_TEST(largest_difference(tuned.model, pretrained.model) > 1e-4);  // the head trained
+
+  std::vector<studies::TaskContext> contexts;
+  for (std::uint64_t task = 10; task < 13; ++task) {
+    contexts.push_back(stage_context(0, task, &pretrained.model));
+  }
+  const auto stacked = head->run_tasks(contexts);
+  for (std::size_t k = 0; k < contexts.size(); ++k) {
+    BOOST_TEST_INFO("task " << contexts[k].task_id);
+    BOOST_REQUIRE((stacked[k].status == studies::TaskOutput::Status::kDone));
+    BOOST_TEST(image_difference(stacked[k].model, pretrained.model) == 0.0);
+    const auto alone = head->run_task(contexts[k]);
+    BOOST_TEST(stacked[k].model.epochs == alone.model.epochs);
+    BOOST_TEST(largest_difference(stacked[k].model, alone.model) < 1e-4);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(bad_transfer_settings_are_rejected_before_work) {
   // cnn.fine_tune = head in a job without stages, or in a stage that reads nothing.
   BOOST_CHECK_THROW(study_from({job("[cnn]\nfine_tune = head\n")}), core::InputError);
