@@ -12,8 +12,8 @@ bool same_shape(const CnnJetNetworkConfig& a, const CnnJetNetworkConfig& b) {
   return a.architecture == b.architecture && a.pixels == b.pixels && a.filters == b.filters &&
          a.kernels == b.kernels && a.pool == b.pool && a.dense == b.dense &&
          a.dropout == b.dropout && a.batch_norm == b.batch_norm &&
-         a.extra_features == b.extra_features &&
-         (a.extra_features == 0 || a.extra_hidden == b.extra_hidden);
+         a.extra_features == b.extra_features && a.extra_merge == b.extra_merge &&
+         (!a.has_extra_branch() || a.extra_hidden == b.extra_hidden);
 }
 
 template <typename Impl>
@@ -122,7 +122,7 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
   for (const auto& member : members) heads.push_back(member->head());
   head_ = register_module("head", EnsembleDenseNetwork(heads, precision_));
   std::vector<std::string> member_names;
-  if (config_.extra_features > 0) {
+  if (config_.has_extra_branch()) {
     for (auto& [weight, bias] : stacked_linears(
              members,
              [](const CnnJetNetwork& m) -> const torch::nn::Sequential& {
@@ -143,14 +143,16 @@ torch::Tensor EnsembleCnnJetNetworkImpl::dense_logits(const std::vector<Ensemble
   return layers[last].ptr()->forward(x).squeeze(-1);
 }
 
-torch::Tensor EnsembleCnnJetNetworkImpl::image_logits(torch::Tensor folded) {
+torch::Tensor EnsembleCnnJetNetworkImpl::image_logits(torch::Tensor folded,
+                                                      const torch::Tensor& appended) {
   for (std::size_t i = 0; i < convs_.size(); ++i) {
     folded = torch::relu(convs_[i]->forward_folded(folded));
     if (config_.pool[i] != 0) folded = torch::max_pool2d(folded, 2);
   }
   // [M, K*C, H, W] -> [K, M, C*H*W]: member k's flattened maps in its Flatten's (C, H, W) order.
   const auto m = folded.size(0);
-  const auto flat = folded.reshape({m, members(), -1}).transpose(0, 1).contiguous();
+  auto flat = folded.reshape({m, members(), -1}).transpose(0, 1).contiguous();
+  if (appended.defined()) flat = torch::cat({flat, appended}, 2);
   return head_->forward(flat);
 }
 
@@ -166,18 +168,26 @@ torch::Tensor EnsembleCnnJetNetworkImpl::forward(const torch::Tensor& x) {
   const std::int64_t p = config_.pixels;
   auto image = x.narrow(2, 0, 2 * p * p);
   if (jet_norm_) image = jet_norm_->forward(image.reshape({k, n, 2, p, p}));
+  const auto features = config_.extra_features > 0
+                            ? x.narrow(2, 2 * p * p, config_.extra_features)
+                            : torch::Tensor();
+  const bool concatenate = config_.head_extra_inputs() > 0;
   torch::Tensor log_p;
   if (!scores_each_jet(config_.architecture)) {
-    const auto logits = image_logits(members_to_channels(image.reshape({k, n, 2, p, p})));
-    if (config_.extra_features == 0) return logits;
+    const auto logits = image_logits(members_to_channels(image.reshape({k, n, 2, p, p})),
+                                     concatenate ? features : torch::Tensor());
+    if (!config_.has_extra_branch()) return logits;
     log_p = torch::log_sigmoid(logits);
   } else {
     // Each jet alone through the shared per-jet network: rows 2i, 2i+1 are event i's jets.
-    const auto per_jet = image_logits(members_to_channels(image.reshape({k, n * 2, 1, p, p})));
+    const auto appended = concatenate
+                              ? features.reshape({k, n * 2, config_.head_extra_inputs()})
+                              : torch::Tensor();
+    const auto per_jet =
+        image_logits(members_to_channels(image.reshape({k, n * 2, 1, p, p})), appended);
     log_p = torch::log_sigmoid(per_jet.reshape({k, n, 2})).sum(2);
   }
-  if (config_.extra_features > 0) {
-    const auto features = x.narrow(2, 2 * p * p, config_.extra_features);
+  if (config_.has_extra_branch()) {
     log_p = log_p + torch::log_sigmoid(dense_logits(extra_dense_, features));
   }
   return logit_from_log_probability(log_p);

@@ -53,8 +53,9 @@ class EnsembleCnnJetNetworkImpl : public torch::nn::Module {
   const CnnJetNetworkConfig& config() const { return config_; }
 
  private:
-  /// Image network on folded images [M, K*C, P, P] -> logits [K, M].
-  torch::Tensor image_logits(torch::Tensor folded);
+  /// Image network on folded images [M, K*C, P, P] -> logits [K, M]; `appended` [K, M, f]
+  /// (extra_merge = concatenate) joins the flattened features before the head, if defined.
+  torch::Tensor image_logits(torch::Tensor folded, const torch::Tensor& appended);
   /// The stacked extra-feature branch (ReLU between layers) on [K, M, in] -> logits [K, M].
   static torch::Tensor dense_logits(const std::vector<EnsembleLinear>& layers, torch::Tensor x);
 

@@ -138,9 +138,11 @@ std::string cnn_description(const models::CnnJetNetworkConfig& cnn) {
   std::string text = "cnn " + models::to_string(cnn.architecture) + " " + pixels + "x" + pixels +
                      ", filters " + joined(cnn.filters) + ", kernels " + joined(cnn.kernels) +
                      ", pool " + joined(cnn.pool) + ", dense " + joined(cnn.dense) + "-1";
-  if (cnn.extra_features > 0) {
+  if (cnn.has_extra_branch()) {
     text += ", extra features " + std::to_string(cnn.extra_features) + "-" +
             joined(cnn.extra_hidden) + "-1";
+  } else if (cnn.extra_features > 0) {
+    text += ", extra features " + std::to_string(cnn.extra_features) + " concatenated";
   }
   if (cnn.dropout > 0) text += ", dropout " + core::format_double(cnn.dropout);
   return text;
@@ -216,6 +218,11 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
       config.get_ints("cnn.dense", std_ints(models::default_dense(s.cnn.architecture)), 1, 65536));
   s.cnn.extra_hidden = to_ints(config.get_ints("cnn.extra_hidden", {32, 32}, 1, 65536));
   s.cnn.extra_features = s.extra_features ? 4 : 0;
+  // Read only when named, so that the hash of a job without it stays (product, as before).
+  if (config.has("cnn.extra_features_merge")) {
+    s.cnn.extra_merge = models::parse_extra_features_merge(config.get_choice(
+        "cnn.extra_features_merge", "product", {"product", "concatenate"}));
+  }
   try {
     s.cnn.validate();
   } catch (const core::InputError& e) {
@@ -799,7 +806,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       if (s.cnn.pool[i] != 0) size /= 2;
       channels = s.cnn.filters[i];
     }
-    std::int64_t width = channels * size * size;
+    std::int64_t width = channels * size * size + s.cnn.head_extra_inputs();
     for (int hidden : s.cnn.dense) {
       parameters += (width + 1) * hidden;
       activations += hidden;

@@ -133,6 +133,51 @@ BOOST_AUTO_TEST_CASE(each_jet_is_normalised_by_its_own_batch_norm) {
   BOOST_TEST(net->jet_norm()->named_buffers()["running_mean"].abs().min().item<float>() > 0.0F);
 }
 
+// cnn.extra_features_merge = concatenate: the features join the flattened image features in
+// front of the dense head (the two-image networks: each jet its own two), and there is no
+// product branch. Against the same network without features, only the first dense layer grows,
+// by its width × the appended features.
+BOOST_AUTO_TEST_CASE(concatenated_features_feed_the_dense_head) {
+  const auto count = [](const CnnJetNetwork& net) {
+    std::int64_t n = 0;
+    for (const auto& p : net->parameters()) n += p.numel();
+    return n;
+  };
+  for (auto architecture : {CnnArchitecture::kTwoChannel, CnnArchitecture::kTwoImage,
+                            CnnArchitecture::kTwoImageJetNorm}) {
+    BOOST_TEST_INFO(to_string(architecture));
+    auto c = tiny(architecture, 4);
+    c.extra_merge = ExtraFeaturesMerge::kConcatenate;
+    torch::manual_seed(6);
+    CnnJetNetwork net(c);
+    BOOST_TEST(net->extra_layers().is_empty());
+    const int appended = scores_each_jet(architecture) ? 2 : 4;
+    BOOST_TEST(c.head_extra_inputs() == appended);
+    BOOST_TEST(count(net) == count(CnnJetNetwork(tiny(architecture))) + 8 * appended);
+    net->eval();
+    torch::manual_seed(7);
+    const auto x = torch::rand({6, c.input_size()});
+    const auto reference = net->forward(x);
+    auto other = x.clone();
+    other.narrow(1, 128, 4).add_(1.0);
+    BOOST_TEST(!torch::allclose(net->forward(other), reference, 1e-5, 1e-5));
+    if (!scores_each_jet(architecture)) continue;
+    // Each jet carries its own features: swapping the jets with their features keeps the event
+    // score; swapping the images alone does not.
+    const auto jets_swapped = torch::cat({x.narrow(1, 64, 64), x.narrow(1, 0, 64),
+                                          x.narrow(1, 130, 2), x.narrow(1, 128, 2)}, 1);
+    BOOST_TEST(torch::allclose(net->forward(jets_swapped), reference, 1e-5, 1e-6));
+    const auto images_swapped =
+        torch::cat({x.narrow(1, 64, 64), x.narrow(1, 0, 64), x.narrow(1, 128, 4)}, 1);
+    BOOST_TEST(!torch::allclose(net->forward(images_swapped), reference, 1e-5, 1e-6));
+  }
+  BOOST_TEST(to_string(parse_extra_features_merge("concatenate")) == "concatenate");
+  BOOST_CHECK_THROW(parse_extra_features_merge("sum"), cwola::core::InputError);
+  auto odd = tiny(CnnArchitecture::kTwoImage, 3);
+  odd.extra_merge = ExtraFeaturesMerge::kConcatenate;
+  BOOST_CHECK_THROW(odd.validate(), cwola::core::InputError);
+}
+
 BOOST_AUTO_TEST_CASE(product_logit_is_exact) {
   const auto p = torch::tensor({0.01, 0.3, 0.5, 0.9}, torch::kFloat64);
   const auto logit = logit_from_log_probability(torch::log(p));

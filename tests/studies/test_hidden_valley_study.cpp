@@ -488,6 +488,34 @@ BOOST_AUTO_TEST_CASE(the_seeds_group_cnn_freezes_its_batch_norm_with_the_convolu
   }
 }
 
+// cnn.extra_features_merge: product (the branch of report §IV, the default) or concatenate
+// (in front of the dense head). The key is recorded only when named, so existing jobs keep
+// their effective config and hash; an unknown value is refused.
+BOOST_AUTO_TEST_CASE(extra_features_merge_is_named_and_recorded_only_when_set) {
+  const std::string extra = "[hidden_valley]\nsignificance = 4\nextra_features = true\n";
+  std::vector<core::JobConfig> points = {
+      core::JobConfig::from_text(job(extra), "hv.ini"),
+      core::JobConfig::from_text(job(extra + "[cnn]\nextra_features_merge = concatenate\n"),
+                                 "hv.ini")};
+  auto study = studies::make_study("hidden_valley", points);
+  BOOST_TEST(points[0].canonical_text({}).find("extra_features_merge") == std::string::npos);
+  BOOST_TEST(points[1].canonical_text({}).find("extra_features_merge = concatenate") !=
+             std::string::npos);
+  std::size_t branch_tensors[2] = {0, 0};
+  for (std::size_t point = 0; point < 2; ++point) {
+    for (const auto& tensor : study->model_layout(point).tensors) {
+      if (tensor.name.rfind("extra.", 0) == 0) ++branch_tensors[point];
+    }
+  }
+  BOOST_TEST(branch_tensors[0] == 6U);  // 4 -> 32 -> 32 -> 1
+  BOOST_TEST(branch_tensors[1] == 0U);
+  BOOST_TEST(study->model_layout(1).description.find("concatenated") != std::string::npos);
+  const auto concatenated = run(*study, 1, 5);
+  BOOST_TEST(std::isfinite(column(*study, concatenated, "auc")));
+  BOOST_CHECK_THROW(study_from({job(extra + "[cnn]\nextra_features_merge = sum\n")}),
+                    core::InputError);
+}
+
 BOOST_AUTO_TEST_CASE(bad_transfer_settings_are_rejected_before_work) {
   // cnn.fine_tune = head in a job without stages, or in a stage that reads nothing.
   BOOST_CHECK_THROW(study_from({job("[cnn]\nfine_tune = head\n")}), core::InputError);
