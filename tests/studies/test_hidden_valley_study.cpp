@@ -39,19 +39,27 @@ struct MpiForEventFiles {
 struct EventFiles {
   std::string background = "/tmp/cwola_test_hv_qcd_" + std::to_string(getpid()) + ".h5";
   std::string signal = "/tmp/cwola_test_hv_signal_" + std::to_string(getpid()) + ".h5";
+  /// Another benchmark (Λ_D = 20 GeV), for pretraining on several benchmarks.
+  std::string other_signal = "/tmp/cwola_test_hv_signal20_" + std::to_string(getpid()) + ".h5";
   EventFiles() {
     // Different constituent widths: the study pads the narrower file.
     write(physics::DijetProcess::kQcd, 4000, 60, background);
     write(physics::DijetProcess::kHiddenValley, 300, 90, signal);
+    write(physics::DijetProcess::kHiddenValley, 200, 90, other_signal, 20.0);
   }
   ~EventFiles() {
     std::remove(background.c_str());
     std::remove(signal.c_str());
+    std::remove(other_signal.c_str());
   }
   static void write(physics::DijetProcess process, std::size_t events, std::size_t width,
-                    const std::string& path) {
+                    const std::string& path, double lambda_d_gev = 0.0) {
     physics::DijetGeneratorConfig config;
     config.process = process;
+    if (lambda_d_gev > 0) {
+      config.signal.dark =
+          physics::DarkSectorConfig::benchmark(lambda_d_gev, physics::DarkDecayMode::kDirect);
+    }
     physics::DijetSelectionConfig selection;
     selection.max_constituents = width;
     const physics::DijetGenerator generator(config, selection);
@@ -514,6 +522,74 @@ BOOST_AUTO_TEST_CASE(extra_features_merge_is_named_and_recorded_only_when_set) {
   BOOST_TEST(std::isfinite(column(*study, concatenated, "auc")));
   BOOST_CHECK_THROW(study_from({job(extra + "[cnn]\nextra_features_merge = sum\n")}),
                     core::InputError);
+}
+
+// Supervised pretraining on several benchmarks (hidden_valley.signal_files, equal shares unless
+// hidden_valley.signal_shares): every file gives its share of the supervised and test signal
+// events, which the per-file size check sees; a CWoLa point or a bad share list is refused.
+BOOST_AUTO_TEST_CASE(a_supervised_pretraining_mixes_several_benchmarks_in_shares) {
+  const std::string two = "[hidden_valley]\nlabels = supervised\nsignal_files = " +
+                          files().signal + ", " + files().other_signal + "\n";
+  auto study = study_from({job(two + "supervised_events = 60\n[metrics]\nkeep_scores = true\n"),
+                           job("[hidden_valley]\nlabels = supervised\nsupervised_events = 60\n"
+                               "[metrics]\nkeep_scores = true\n")});
+  const auto mixed = run(*study, 0, 3);
+  const auto alone = run(*study, 1, 3);
+  BOOST_TEST(column(*study, mixed, "n_train") + column(*study, mixed, "n_validation") == 120.0);
+  // The test sets differ (half of the signal from the other benchmark), the background's not.
+  BOOST_TEST(mixed.scored_events_id != alone.scored_events_id);
+  // The other benchmark has fewer signal-region events than the first: a share that asks it for
+  // more than it has is refused, the same total in equal shares is not.
+  std::size_t other_sr = 0;
+  {
+    auto probe = study_from({job("[hidden_valley]\nsignal_files = " + files().other_signal +
+                                 "\nlabels = supervised\nsupervised_events = 10\n")});
+    other_sr = static_cast<std::size_t>(
+        column(*probe, run(*probe, 0, 1), "signal_sr_efficiency") * 200.0 + 0.5);
+  }
+  BOOST_TEST_MESSAGE("Λ_D = 20 file: " << other_sr << " signal-region events of 200");
+  const std::size_t total = 2 * (other_sr - 25) - 2;  // equal shares fit (test 25 + half each)
+  const std::string supervised = "supervised_events = " + std::to_string(total) + "\n";
+  BOOST_CHECK_NO_THROW(study_from({job(two + supervised)}));
+  BOOST_CHECK_THROW(study_from({job(two + supervised + "signal_shares = 1, 3\n")}),
+                    core::InputError);
+  BOOST_CHECK_NO_THROW(study_from({job(two + supervised + "signal_shares = 3, 1\n")}));
+  BOOST_CHECK_THROW(study_from({job(two + "signal_shares = 1\n")}), core::InputError);
+  BOOST_CHECK_THROW(study_from({job(two + "signal_shares = 1, 0\n")}), core::InputError);
+  BOOST_CHECK_THROW(study_from({job("[hidden_valley]\nsignal_files = " + files().signal + ", " +
+                                    files().other_signal + "\n")}),
+                    core::InputError);  // CWoLa: one signal
+  BOOST_CHECK_THROW(study_from({job("[hidden_valley]\nlabels = supervised\nsignal_files = " +
+                                    files().signal + ", " + files().signal + "\n")}),
+                    core::InputError);  // twice
+}
+
+// A stage that reads a supervised pretraining whose signal files include its own target signal
+// is refused before any work, naming the pretraining's key; another benchmark is fine.
+BOOST_AUTO_TEST_CASE(a_target_in_the_pretraining_set_is_refused) {
+  const auto finetune = [](const std::string& pretrain_section) {
+    return job("[job]\nstage = finetune\n[stage.finetune]\nreads = pretrain\n"
+               "[stage.pretrain]\n" +
+               pretrain_section);
+  };
+  const std::string supervised = "hidden_valley.labels = supervised\n";
+  BOOST_CHECK_THROW(study_from({finetune(supervised + "hidden_valley.signal_files = " +
+                                         files().other_signal + ", " + files().signal + "\n")}),
+                    core::InputError);
+  BOOST_CHECK_THROW(
+      study_from({finetune(supervised + "hidden_valley.signal_file = " + files().signal + "\n")}),
+      core::InputError);
+  // The pretraining sets no file: it shares the job's, which is this stage's target.
+  BOOST_CHECK_THROW(study_from({finetune(supervised)}), core::InputError);
+  try {
+    study_from({finetune(supervised)});
+  } catch (const core::InputError& e) {
+    BOOST_TEST(std::string(e.what()).find("hidden_valley.signal_file") != std::string::npos);
+  }
+  BOOST_CHECK_NO_THROW(study_from(
+      {finetune(supervised + "hidden_valley.signal_file = " + files().other_signal + "\n")}));
+  // A CWoLa pretraining on the target's mixture (docs/stages.md) is not a truth-label leak.
+  BOOST_CHECK_NO_THROW(study_from({finetune("hidden_valley.significance = 6\n")}));
 }
 
 BOOST_AUTO_TEST_CASE(bad_transfer_settings_are_rejected_before_work) {
