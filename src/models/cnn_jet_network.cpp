@@ -166,8 +166,8 @@ void CnnJetNetworkImpl::set_prior(double prior) {
   if (!(prior > 0.0 && prior < 1.0)) {
     throw core::InputError("cnn", "prior", std::to_string(prior), "must be in (0, 1)");
   }
-  const int factors = (scores_each_jet(config_.architecture) ? 2 : 1) +
-                      (config_.has_extra_branch() ? 1 : 0);
+  const int factors =
+      (scores_each_jet(config_.architecture) ? 2 : 1) + (config_.has_extra_branch() ? 1 : 0);
   const double p = std::pow(prior, 1.0 / factors);
   const double bias = std::log(p / (1.0 - p));
   head_->set_output_bias(bias);
@@ -207,9 +207,8 @@ torch::Tensor CnnJetNetworkImpl::forward(torch::Tensor x) {
   const std::int64_t p = config_.pixels;
   auto image = x.narrow(1, 0, 2 * p * p);
   if (jet_norm_) image = jet_norm_->forward(image.reshape({n, 2, p, p}));
-  const auto features = config_.extra_features > 0
-                            ? x.narrow(1, 2 * p * p, config_.extra_features)
-                            : torch::Tensor();
+  const auto features =
+      config_.extra_features > 0 ? x.narrow(1, 2 * p * p, config_.extra_features) : torch::Tensor();
   // extra_merge = concatenate: the features join the flattened image features (per jet, rows
   // 2i + j of jet j of event i: the features are ordered jet 1's, then jet 2's).
   const bool concatenate = config_.head_extra_inputs() > 0;

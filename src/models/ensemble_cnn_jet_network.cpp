@@ -168,9 +168,8 @@ torch::Tensor EnsembleCnnJetNetworkImpl::forward(const torch::Tensor& x) {
   const std::int64_t p = config_.pixels;
   auto image = x.narrow(2, 0, 2 * p * p);
   if (jet_norm_) image = jet_norm_->forward(image.reshape({k, n, 2, p, p}));
-  const auto features = config_.extra_features > 0
-                            ? x.narrow(2, 2 * p * p, config_.extra_features)
-                            : torch::Tensor();
+  const auto features =
+      config_.extra_features > 0 ? x.narrow(2, 2 * p * p, config_.extra_features) : torch::Tensor();
   const bool concatenate = config_.head_extra_inputs() > 0;
   torch::Tensor log_p;
   if (!scores_each_jet(config_.architecture)) {
@@ -180,9 +179,8 @@ torch::Tensor EnsembleCnnJetNetworkImpl::forward(const torch::Tensor& x) {
     log_p = torch::log_sigmoid(logits);
   } else {
     // Each jet alone through the shared per-jet network: rows 2i, 2i+1 are event i's jets.
-    const auto appended = concatenate
-                              ? features.reshape({k, n * 2, config_.head_extra_inputs()})
-                              : torch::Tensor();
+    const auto appended =
+        concatenate ? features.reshape({k, n * 2, config_.head_extra_inputs()}) : torch::Tensor();
     const auto per_jet =
         image_logits(members_to_channels(image.reshape({k, n * 2, 1, p, p})), appended);
     log_p = torch::log_sigmoid(per_jet.reshape({k, n, 2})).sum(2);

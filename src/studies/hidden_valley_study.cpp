@@ -274,8 +274,8 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   s.cnn.extra_features = s.extra_features ? 4 : 0;
   // Read only when named, so that the hash of a job without it stays (product, as before).
   if (config.has("cnn.extra_features_merge")) {
-    s.cnn.extra_merge = models::parse_extra_features_merge(config.get_choice(
-        "cnn.extra_features_merge", "product", {"product", "concatenate"}));
+    s.cnn.extra_merge = models::parse_extra_features_merge(
+        config.get_choice("cnn.extra_features_merge", "product", {"product", "concatenate"}));
   }
   try {
     s.cnn.validate();
@@ -330,9 +330,9 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
     for (std::size_t i = 0; i < s.signal_files.size(); ++i) {
       for (std::size_t j = 0; j < i; ++j) {
         if (same_file(s.signal_files[i], s.signal_files[j])) {
-          config.fail("hidden_valley.signal_files",
-                      "names '" + s.signal_files[i] + "' twice; give a file once and its weight "
-                      "in hidden_valley.signal_shares");
+          config.fail("hidden_valley.signal_files", "names '" + s.signal_files[i] +
+                                                        "' twice; give a file once and its weight "
+                                                        "in hidden_valley.signal_shares");
         }
       }
     }
@@ -344,9 +344,9 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
     for (double share : shares) sum += share;
     if (shares.size() != s.signal_files.size() ||
         std::any_of(shares.begin(), shares.end(), [](double w) { return !(w > 0); })) {
-      config.fail("hidden_valley.signal_shares",
-                  "needs one positive weight per signal file (" +
-                      std::to_string(s.signal_files.size()) + " files)");
+      config.fail("hidden_valley.signal_shares", "needs one positive weight per signal file (" +
+                                                     std::to_string(s.signal_files.size()) +
+                                                     " files)");
     }
     for (std::size_t i = 0; i < shares.size(); ++i) s.signal_shares[i] = shares[i] / sum;
   }

@@ -83,11 +83,9 @@ const training::EpochCheckpoints* TaskCheckpoints::hooks() const {
 }
 
 bool must_train_alone(const std::vector<TaskContext>& contexts) {
-  return std::any_of(contexts.begin(), contexts.end(),
-                     [](const TaskContext& c) {
-                       return c.keep_optimizer || c.continue_optimizer ||
-                              static_cast<bool>(c.save_checkpoint);
-                     });
+  return std::any_of(contexts.begin(), contexts.end(), [](const TaskContext& c) {
+    return c.keep_optimizer || c.continue_optimizer || static_cast<bool>(c.save_checkpoint);
+  });
 }
 
 }  // namespace cwola::studies

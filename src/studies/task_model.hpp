@@ -23,9 +23,9 @@ namespace cwola::studies {
 training::OptimizerState import_input_model(torch::nn::Module& model, const TaskContext& context);
 
 /// Transfer learning: loads only the input model's tensors whose names `loads` accepts (e.g.
-/// CnnJetNetworkImpl::is_image_tensor for a CNN's image network) into `model`, which keeps its own fresh
-/// initialisation everywhere else. Throws core::InputError naming `key` when the task reads no
-/// model or continues an optimizer state (a fresh head has no Adam state to continue), and
+/// CnnJetNetworkImpl::is_image_tensor for a CNN's image network) into `model`, which keeps its own
+/// fresh initialisation everywhere else. Throws core::InputError naming `key` when the task reads
+/// no model or continues an optimizer state (a fresh head has no Adam state to continue), and
 /// naming the tensor when the stored model does not fit `model`'s shape.
 void import_input_tensors(torch::nn::Module& model, const TaskContext& context,
                           const std::function<bool(const std::string&)>& loads,

@@ -164,8 +164,8 @@ BOOST_AUTO_TEST_CASE(concatenated_features_feed_the_dense_head) {
     if (!scores_each_jet(architecture)) continue;
     // Each jet carries its own features: swapping the jets with their features keeps the event
     // score; swapping the images alone does not.
-    const auto jets_swapped = torch::cat({x.narrow(1, 64, 64), x.narrow(1, 0, 64),
-                                          x.narrow(1, 130, 2), x.narrow(1, 128, 2)}, 1);
+    const auto jets_swapped = torch::cat(
+        {x.narrow(1, 64, 64), x.narrow(1, 0, 64), x.narrow(1, 130, 2), x.narrow(1, 128, 2)}, 1);
     BOOST_TEST(torch::allclose(net->forward(jets_swapped), reference, 1e-5, 1e-6));
     const auto images_swapped =
         torch::cat({x.narrow(1, 64, 64), x.narrow(1, 0, 64), x.narrow(1, 128, 4)}, 1);

@@ -51,9 +51,8 @@ std::vector<models::CnnJetNetwork> make_members(const models::CnnJetNetworkConfi
 }
 
 std::string describe(const models::CnnJetNetworkConfig& c) {
-  return models::to_string(c.architecture) + " extra " + std::to_string(c.extra_features) +
-         " " + models::to_string(c.extra_merge) +
-         (c.batch_norm ? " batch norm, dropout" : "");
+  return models::to_string(c.architecture) + " extra " + std::to_string(c.extra_features) + " " +
+         models::to_string(c.extra_merge) + (c.batch_norm ? " batch norm, dropout" : "");
 }
 
 }  // namespace

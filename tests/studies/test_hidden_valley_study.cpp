@@ -197,7 +197,8 @@ BOOST_AUTO_TEST_CASE(tasks_are_reproducible_and_architectures_run) {
 // keep_scores: every task scores the job-wide test set (test_events per class), so repeats
 // hand out scores of the same events (equal fingerprints) from different networks.
 BOOST_AUTO_TEST_CASE(kept_scores_are_of_the_job_wide_test_set) {
-  auto study = study_from({job("[hidden_valley]\nsignificance = 4\n[metrics]\nkeep_scores = true\n")});
+  auto study =
+      study_from({job("[hidden_valley]\nsignificance = 4\n[metrics]\nkeep_scores = true\n")});
   BOOST_TEST(study->kept_score_width() == 50U);
   const auto a = run(*study, 0, 1);
   const auto b = run(*study, 0, 2);
@@ -445,8 +446,8 @@ BOOST_AUTO_TEST_CASE(a_head_fine_tune_keeps_the_image_network_and_starts_a_fresh
 // statistics included, bit for bit, alone and stacked, and the stack agrees with one by one.
 BOOST_AUTO_TEST_CASE(the_seeds_group_cnn_freezes_its_batch_norm_with_the_convolutions) {
   const std::string seeds = "[cnn]\narchitecture = two_image_jet_norm\n";
-  auto pretrain = study_from(
-      {job("[hidden_valley]\nlabels = supervised\nsupervised_events = 60\n" + seeds)});
+  auto pretrain =
+      study_from({job("[hidden_valley]\nlabels = supervised\nsupervised_events = 60\n" + seeds)});
   const auto pretrained = pretrain->run_task(stage_context(0, 3));
   BOOST_REQUIRE((pretrained.status == studies::TaskOutput::Status::kDone));
   const auto layout = pretrain->model_layout(0);
@@ -528,8 +529,8 @@ BOOST_AUTO_TEST_CASE(extra_features_merge_is_named_and_recorded_only_when_set) {
 // hidden_valley.signal_shares): every file gives its share of the supervised and test signal
 // events, which the per-file size check sees; a CWoLa point or a bad share list is refused.
 BOOST_AUTO_TEST_CASE(a_supervised_pretraining_mixes_several_benchmarks_in_shares) {
-  const std::string two = "[hidden_valley]\nlabels = supervised\nsignal_files = " +
-                          files().signal + ", " + files().other_signal + "\n";
+  const std::string two = "[hidden_valley]\nlabels = supervised\nsignal_files = " + files().signal +
+                          ", " + files().other_signal + "\n";
   auto study = study_from({job(two + "supervised_events = 60\n[metrics]\nkeep_scores = true\n"),
                            job("[hidden_valley]\nlabels = supervised\nsupervised_events = 60\n"
                                "[metrics]\nkeep_scores = true\n")});
@@ -568,9 +569,10 @@ BOOST_AUTO_TEST_CASE(a_supervised_pretraining_mixes_several_benchmarks_in_shares
 // is refused before any work, naming the pretraining's key; another benchmark is fine.
 BOOST_AUTO_TEST_CASE(a_target_in_the_pretraining_set_is_refused) {
   const auto finetune = [](const std::string& pretrain_section) {
-    return job("[job]\nstage = finetune\n[stage.finetune]\nreads = pretrain\n"
-               "[stage.pretrain]\n" +
-               pretrain_section);
+    return job(
+        "[job]\nstage = finetune\n[stage.finetune]\nreads = pretrain\n"
+        "[stage.pretrain]\n" +
+        pretrain_section);
   };
   const std::string supervised = "hidden_valley.labels = supervised\n";
   BOOST_CHECK_THROW(study_from({finetune(supervised + "hidden_valley.signal_files = " +
