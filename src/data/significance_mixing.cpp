@@ -1,6 +1,8 @@
 #include "data/significance_mixing.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/text.hpp"
@@ -69,6 +71,37 @@ MixingCounts significance_mixing_counts(const SignificanceMixingInput& input) {
   c.signal_sb = rounded(static_cast<double>(c.signal_sr) * input.signal_sb_efficiency /
                         input.signal_sr_efficiency);
   return c;
+}
+
+std::vector<std::size_t> share_counts(std::size_t total, const std::vector<double>& shares) {
+  if (shares.empty()) throw core::InputError("share_counts: no shares (give one per source)");
+  double sum = 0;
+  for (double share : shares) {
+    if (!(share > 0 && std::isfinite(share))) {
+      throw core::InputError("share_counts: share " + std::to_string(share) +
+                             " is not positive and finite (give positive weights)");
+    }
+    sum += share;
+  }
+  std::vector<std::size_t> counts(shares.size());
+  std::vector<double> remainders(shares.size());
+  std::size_t given = 0;
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    const double exact = static_cast<double>(total) * shares[i] / sum;
+    counts[i] = std::min(total, static_cast<std::size_t>(std::floor(exact)));
+    remainders[i] = exact - static_cast<double>(counts[i]);
+    given += counts[i];
+  }
+  while (given < total) {
+    std::size_t largest = 0;
+    for (std::size_t i = 1; i < shares.size(); ++i) {
+      if (remainders[i] > remainders[largest]) largest = i;
+    }
+    ++counts[largest];
+    remainders[largest] = -1.0;  // one extra event per source at most
+    ++given;
+  }
+  return counts;
 }
 
 }  // namespace cwola::data

@@ -11,6 +11,7 @@
 /// S/√B = 1 give 18921 + 138 (SR) and 29366 + 40 (SB): the note's 19k + 138 and 29k + 40.
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace cwola::data {
 
@@ -47,5 +48,11 @@ MixingCounts significance_mixing_counts(const SignificanceMixingInput& input);
 
 /// The signal count s with Z_asimov(s, b) = z (z >= 0, b > 0), by bisection to 1e-10 relative.
 double signal_for_asimov_significance(double z, double b);
+
+/// `total` events split over sources in proportion to `shares` (positive, any scale): each
+/// source gets the floor of its share, the rest go one by one to the largest remainders (ties:
+/// the earlier source), so the counts sum to `total` and each is within 1 of its share. Throws
+/// core::InputError for no shares or a share that is not positive and finite.
+std::vector<std::size_t> share_counts(std::size_t total, const std::vector<double>& shares);
 
 }  // namespace cwola::data

@@ -32,12 +32,55 @@ torch::nn::Sequential dense_stack(int inputs, const std::vector<int>& hidden) {
 CnnArchitecture parse_cnn_architecture(const std::string& name) {
   if (name == "two_channel") return CnnArchitecture::kTwoChannel;
   if (name == "two_image") return CnnArchitecture::kTwoImage;
+  if (name == "two_image_jet_norm") return CnnArchitecture::kTwoImageJetNorm;
   throw core::InputError("CNN architecture '" + name +
-                         "' is not known; choose two_channel or two_image");
+                         "' is not known; choose two_channel, two_image or two_image_jet_norm");
 }
 
 std::string to_string(CnnArchitecture architecture) {
-  return architecture == CnnArchitecture::kTwoChannel ? "two_channel" : "two_image";
+  switch (architecture) {
+    case CnnArchitecture::kTwoChannel:
+      return "two_channel";
+    case CnnArchitecture::kTwoImage:
+      return "two_image";
+    case CnnArchitecture::kTwoImageJetNorm:
+      return "two_image_jet_norm";
+  }
+  return "unknown";
+}
+
+ExtraFeaturesMerge parse_extra_features_merge(const std::string& name) {
+  if (name == "product") return ExtraFeaturesMerge::kProduct;
+  if (name == "concatenate") return ExtraFeaturesMerge::kConcatenate;
+  throw core::InputError("extra-feature merge '" + name +
+                         "' is not known; choose product or concatenate");
+}
+
+std::string to_string(ExtraFeaturesMerge merge) {
+  return merge == ExtraFeaturesMerge::kProduct ? "product" : "concatenate";
+}
+
+int CnnJetNetworkConfig::head_extra_inputs() const {
+  if (extra_features == 0 || extra_merge != ExtraFeaturesMerge::kConcatenate) return 0;
+  return scores_each_jet(architecture) ? extra_features / 2 : extra_features;
+}
+
+bool scores_each_jet(CnnArchitecture architecture) {
+  return architecture != CnnArchitecture::kTwoChannel;
+}
+
+bool has_jet_norm(CnnArchitecture architecture) {
+  return architecture == CnnArchitecture::kTwoImageJetNorm;
+}
+
+std::vector<int> default_pool(CnnArchitecture architecture) {
+  if (has_jet_norm(architecture)) return {1, 1, 1, 0};
+  return {1, 1, 0, 1};
+}
+
+std::vector<int> default_dense(CnnArchitecture architecture) {
+  if (has_jet_norm(architecture)) return {128, 128, 128};
+  return {128, 128};
 }
 
 void CnnJetNetworkConfig::validate() const {
@@ -74,6 +117,12 @@ void CnnJetNetworkConfig::validate() const {
   if (extra_features < 0) {
     throw core::InputError("cnn", "extra_features", std::to_string(extra_features), "must be >= 0");
   }
+  if (extra_merge == ExtraFeaturesMerge::kConcatenate && scores_each_jet(architecture) &&
+      extra_features % 2 != 0) {
+    throw core::InputError("cnn", "extra_features", std::to_string(extra_features),
+                           "concatenated per jet, the features must be an even count (half "
+                           "per jet)");
+  }
   for (int d : extra_hidden) {
     if (d < 1)
       throw core::InputError("cnn", "extra_hidden", join_ints(extra_hidden), "widths must be >= 1");
@@ -82,8 +131,11 @@ void CnnJetNetworkConfig::validate() const {
 
 CnnJetNetworkImpl::CnnJetNetworkImpl(const CnnJetNetworkConfig& config) : config_(config) {
   config_.validate();
+  if (has_jet_norm(config_.architecture)) {
+    jet_norm_ = register_module("jet_norm", MemberBatchNorm(2));
+  }
   torch::nn::Sequential images;
-  int channels = config_.architecture == CnnArchitecture::kTwoChannel ? 2 : 1;
+  int channels = scores_each_jet(config_.architecture) ? 1 : 2;
   int size = config_.pixels;
   for (std::size_t i = 0; i < config_.filters.size(); ++i) {
     const int k = config_.kernels[i];
@@ -100,12 +152,12 @@ CnnJetNetworkImpl::CnnJetNetworkImpl(const CnnJetNetworkConfig& config) : config
   convs_ = register_module("images", images);
   // Built after the convolutions, so the seeded weight draws keep their order.
   DenseNetworkConfig head;
-  head.inputs = channels * size * size;
+  head.inputs = channels * size * size + config_.head_extra_inputs();
   head.hidden = config_.dense;
   head.dropout = config_.dropout;
   head.batch_norm = config_.batch_norm;
   head_ = register_module("head", DenseNetwork(head));
-  if (config_.extra_features > 0) {
+  if (config_.has_extra_branch()) {
     extra_ = register_module("extra", dense_stack(config_.extra_features, config_.extra_hidden));
   }
 }
@@ -114,26 +166,35 @@ void CnnJetNetworkImpl::set_prior(double prior) {
   if (!(prior > 0.0 && prior < 1.0)) {
     throw core::InputError("cnn", "prior", std::to_string(prior), "must be in (0, 1)");
   }
-  const int factors = (config_.architecture == CnnArchitecture::kTwoImage ? 2 : 1) +
-                      (config_.extra_features > 0 ? 1 : 0);
+  const int factors =
+      (scores_each_jet(config_.architecture) ? 2 : 1) + (config_.has_extra_branch() ? 1 : 0);
   const double p = std::pow(prior, 1.0 / factors);
   const double bias = std::log(p / (1.0 - p));
   head_->set_output_bias(bias);
-  if (config_.extra_features > 0) {
+  if (config_.has_extra_branch()) {
     torch::NoGradGuard no_grad;
     extra_->ptr<torch::nn::LinearImpl>(extra_->size() - 1)->bias.fill_(bias);
   }
 }
 
+bool CnnJetNetworkImpl::is_image_tensor(const std::string& name) {
+  return name.rfind("images.", 0) == 0 || name.rfind("jet_norm.", 0) == 0;
+}
+
 void CnnJetNetworkImpl::freeze_images() {
-  for (auto& parameter : convs_->parameters()) parameter.set_requires_grad(false);
+  for (auto& item : named_parameters()) {
+    if (is_image_tensor(item.key())) item.value().set_requires_grad(false);
+  }
   images_frozen_ = true;
   convs_->eval();
+  if (jet_norm_) jet_norm_->eval();
 }
 
 void CnnJetNetworkImpl::train(bool on) {
   torch::nn::Module::train(on);
-  if (images_frozen_) convs_->eval();
+  if (!images_frozen_) return;
+  convs_->eval();
+  if (jet_norm_) jet_norm_->eval();
 }
 
 torch::Tensor logit_from_log_probability(const torch::Tensor& log_p) {
@@ -144,22 +205,33 @@ torch::Tensor logit_from_log_probability(const torch::Tensor& log_p) {
 torch::Tensor CnnJetNetworkImpl::forward(torch::Tensor x) {
   const std::int64_t n = x.size(0);
   const std::int64_t p = config_.pixels;
-  const auto image = x.narrow(1, 0, 2 * p * p);
-  auto image_logits = [this](const torch::Tensor& images) {
-    return head_->forward(convs_->forward(images));
+  auto image = x.narrow(1, 0, 2 * p * p);
+  if (jet_norm_) image = jet_norm_->forward(image.reshape({n, 2, p, p}));
+  const auto features =
+      config_.extra_features > 0 ? x.narrow(1, 2 * p * p, config_.extra_features) : torch::Tensor();
+  // extra_merge = concatenate: the features join the flattened image features (per jet, rows
+  // 2i + j of jet j of event i: the features are ordered jet 1's, then jet 2's).
+  const bool concatenate = config_.head_extra_inputs() > 0;
+  auto image_logits = [this](const torch::Tensor& images, const torch::Tensor& appended) {
+    auto flat = convs_->forward(images);
+    if (appended.defined()) flat = torch::cat({flat, appended}, 1);
+    return head_->forward(flat);
   };
-  if (config_.architecture == CnnArchitecture::kTwoChannel && config_.extra_features == 0) {
-    return image_logits(image.reshape({n, 2, p, p})).reshape({n});
+  const bool each_jet = scores_each_jet(config_.architecture);
+  if (!each_jet && !config_.has_extra_branch()) {
+    return image_logits(image.reshape({n, 2, p, p}), concatenate ? features : torch::Tensor())
+        .reshape({n});
   }
   torch::Tensor log_p;
-  if (config_.architecture == CnnArchitecture::kTwoChannel) {
-    log_p = torch::log_sigmoid(image_logits(image.reshape({n, 2, p, p})).reshape({n}));
+  if (!each_jet) {
+    log_p = torch::log_sigmoid(image_logits(image.reshape({n, 2, p, p}), {}).reshape({n}));
   } else {
-    const auto per_jet = image_logits(image.reshape({n * 2, 1, p, p})).reshape({n, 2});
+    const auto appended =
+        concatenate ? features.reshape({n * 2, config_.head_extra_inputs()}) : torch::Tensor();
+    const auto per_jet = image_logits(image.reshape({n * 2, 1, p, p}), appended).reshape({n, 2});
     log_p = torch::log_sigmoid(per_jet).sum(1);
   }
-  if (config_.extra_features > 0) {
-    const auto features = x.narrow(1, 2 * p * p, config_.extra_features);
+  if (config_.has_extra_branch()) {
     log_p = log_p + torch::log_sigmoid(extra_->forward(features).reshape({n}));
   }
   return logit_from_log_probability(log_p);

@@ -5,8 +5,14 @@
 ///  - two-image:   one CNN shared by both jets, each jet image alone (1 channel) gives a score,
 ///                 and the event score is the product of the two jet scores (Zong-En Chen's model,
 ///                 JHEP 02 (2024) 138);
-///  - extra jet features (jet mass, Les Houches angularity per jet) can enter through a parallel
-///    dense network whose sigmoid output multiplies the image network's score (report §IV).
+///  - two-image with jet norm: the seeds' group CNN (Beauchesne, Chen and Chiang, JHEP 02 (2024)
+///                 138; transfer-learning report Fig. 1): each jet image first through its own
+///                 batch norm (one per jet, over the minibatch and the pixels), then the
+///                 two-image network; its own defaults pool 1,1,1,0 and dense 128,128,128;
+///  - extra jet features (jet mass, Les Houches angularity per jet) enter either through a
+///    parallel dense network whose sigmoid output multiplies the image network's score (product,
+///    report §IV), or appended to the flattened image features before the dense head
+///    (concatenate; per jet for the two-image networks, each jet with its own features).
 /// A product of probabilities p = Π σ(a_k) is returned as the logit log p − log(1 − p), so the
 /// trainer's binary cross-entropy on logits applies unchanged.
 ///
@@ -28,14 +34,35 @@
 #include <vector>
 
 #include "models/dense_network.hpp"
+#include "models/member_layers.hpp"
 
 namespace cwola::models {
 
-enum class CnnArchitecture { kTwoChannel, kTwoImage };
+enum class CnnArchitecture { kTwoChannel, kTwoImage, kTwoImageJetNorm };
 
-/// "two_channel" / "two_image".
+/// "two_channel" / "two_image" / "two_image_jet_norm".
 CnnArchitecture parse_cnn_architecture(const std::string& name);
 std::string to_string(CnnArchitecture architecture);
+/// How the extra jet features enter the network (cnn.extra_features_merge).
+enum class ExtraFeaturesMerge {
+  kProduct,      ///< a parallel dense branch whose sigmoid multiplies the image score (report §IV)
+  kConcatenate,  ///< appended to the flattened image features, before the dense head
+};
+
+/// "product" / "concatenate".
+ExtraFeaturesMerge parse_extra_features_merge(const std::string& name);
+std::string to_string(ExtraFeaturesMerge merge);
+
+/// Whether each jet image alone goes through one shared network (event score = product of the
+/// two jet scores), rather than both as the two channels of one picture.
+bool scores_each_jet(CnnArchitecture architecture);
+/// Whether the jet images pass through a per-jet batch norm first (tensors `jet_norm.*`).
+bool has_jet_norm(CnnArchitecture architecture);
+/// The architecture's 2×2 pooling after each of four conv layers: 1,1,1,0 for the seeds' group
+/// CNN (pool after the first three), 1,1,0,1 (our reading of the note's Figure 19) otherwise.
+std::vector<int> default_pool(CnnArchitecture architecture);
+/// The architecture's dense head widths: 128,128,128 for the seeds' group CNN, else 128,128.
+std::vector<int> default_dense(CnnArchitecture architecture);
 
 struct CnnJetNetworkConfig {
   CnnArchitecture architecture = CnnArchitecture::kTwoChannel;
@@ -47,12 +74,20 @@ struct CnnJetNetworkConfig {
   double dropout = 0.0;     ///< dropout after each hidden layer of the dense head, in [0, 1)
   bool batch_norm = false;  ///< batch norm in the dense head (before each hidden ReLU)
   int extra_features = 0;   ///< F (0: no dense branch)
-  std::vector<int> extra_hidden = {32, 32};
+  std::vector<int> extra_hidden = {32, 32};  ///< the product branch's hidden widths
+  ExtraFeaturesMerge extra_merge = ExtraFeaturesMerge::kProduct;
 
   /// Throws core::InputError naming the field and value.
   void validate() const;
   /// Length of one input row, 2 P² + F.
   int input_size() const { return 2 * pixels * pixels + extra_features; }
+  /// Extra features appended to each input of the dense head: F (two-channel) or F / 2 (each
+  /// jet its own half) with extra_merge = concatenate, else 0.
+  int head_extra_inputs() const;
+  /// Whether the network has the parallel extra-feature branch (F > 0 and product).
+  bool has_extra_branch() const {
+    return extra_features > 0 && extra_merge == ExtraFeaturesMerge::kProduct;
+  }
 };
 
 class CnnJetNetworkImpl : public torch::nn::Module {
@@ -69,14 +104,22 @@ class CnnJetNetworkImpl : public torch::nn::Module {
   /// after it, for stacking (EnsembleCnnJetNetwork).
   const torch::nn::Sequential& conv_layers() const { return convs_; }
   const DenseNetwork& head() const { return head_; }
-  /// The extra-feature dense branch; empty holder when extra_features = 0.
+  /// The extra-feature dense branch; empty holder without one (has_extra_branch).
   const torch::nn::Sequential& extra_layers() const { return extra_; }
+  /// The per-jet batch norm over the [N, 2, P, P] jet images; empty holder without one.
+  const MemberBatchNorm& jet_norm() const { return jet_norm_; }
 
-  /// Freezes the image network (the `images.*` tensors, up to the flatten) for fine-tuning
+  /// Whether a tensor (a name of layout_of) belongs to the image network: the convolutions
+  /// `images.*` and the per-jet batch norm `jet_norm.*` (what cnn.fine_tune = head loads
+  /// and freezes).
+  static bool is_image_tensor(const std::string& name);
+
+  /// Freezes the image network (is_image_tensor: the convolutions up to the flatten and the
+  /// per-jet batch norm, if any) for fine-tuning
   /// the head alone (cnn.fine_tune = head, transfer-learning report §III.C): its parameters
   /// no longer require gradients, so the optimizer, which skips parameters without a gradient,
-  /// neither updates nor decays them, and train() leaves it in eval mode, so batch norms in it
-  /// (none in today's layouts) keep their running statistics. Irreversible.
+  /// neither updates nor decays them, and train() leaves it in eval mode, so the per-jet batch
+  /// norm normalises with its stored running statistics and keeps them. Irreversible.
   void freeze_images();
   bool images_frozen() const { return images_frozen_; }
   /// Module::train, except that a frozen image network stays in eval mode.
@@ -85,6 +128,7 @@ class CnnJetNetworkImpl : public torch::nn::Module {
  private:
   CnnJetNetworkConfig config_;
   bool images_frozen_ = false;
+  MemberBatchNorm jet_norm_{nullptr};
   torch::nn::Sequential convs_{nullptr};
   DenseNetwork head_{nullptr};
   torch::nn::Sequential extra_{nullptr};

@@ -12,8 +12,8 @@ bool same_shape(const CnnJetNetworkConfig& a, const CnnJetNetworkConfig& b) {
   return a.architecture == b.architecture && a.pixels == b.pixels && a.filters == b.filters &&
          a.kernels == b.kernels && a.pool == b.pool && a.dense == b.dense &&
          a.dropout == b.dropout && a.batch_norm == b.batch_norm &&
-         a.extra_features == b.extra_features &&
-         (a.extra_features == 0 || a.extra_hidden == b.extra_hidden);
+         a.extra_features == b.extra_features && a.extra_merge == b.extra_merge &&
+         (!a.has_extra_branch() || a.extra_hidden == b.extra_hidden);
 }
 
 template <typename Impl>
@@ -66,7 +66,8 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
     }
   }
 
-  const bool frozen = members.front()->images_frozen();
+  frozen_ = members.front()->images_frozen();
+  const bool frozen = frozen_;
   for (const auto& member : members) {
     if (member->images_frozen() != frozen) {
       throw core::InputError(
@@ -75,9 +76,30 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
     }
   }
 
+  if (has_jet_norm(config_.architecture)) {
+    const auto stacked = [&members](const std::string& name) {
+      std::vector<torch::Tensor> tensors;
+      for (const auto& member : members) {
+        auto tensors_of_member = member->jet_norm()->named_parameters();
+        for (const auto& buffer : member->jet_norm()->named_buffers()) {
+          tensors_of_member.insert(buffer.key(), buffer.value());
+        }
+        tensors.push_back(tensors_of_member[name]);
+      }
+      return stack_members(tensors, "jet_norm." + name);
+    };
+    jet_norm_ = register_module(
+        "jet_norm", MemberBatchNorm(stacked("weight"), stacked("bias"), stacked("running_mean"),
+                                    stacked("running_var")));
+    if (frozen) {
+      for (auto& parameter : jet_norm_->parameters()) parameter.set_requires_grad(false);
+      jet_norm_->eval();
+    }
+  }
+
   // Convolutions, in the member's order; the channels they read follow from the architecture.
   const auto& first_images = members.front()->conv_layers();
-  std::int64_t channels = config_.architecture == CnnArchitecture::kTwoChannel ? 2 : 1;
+  std::int64_t channels = scores_each_jet(config_.architecture) ? 1 : 2;
   for (std::size_t i = 0; i < first_images->size(); ++i) {
     if (!layer_at<torch::nn::Conv2dImpl>(first_images, i)) continue;
     const auto layer = static_cast<std::size_t>(convs_.size());
@@ -100,7 +122,7 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
   for (const auto& member : members) heads.push_back(member->head());
   head_ = register_module("head", EnsembleDenseNetwork(heads, precision_));
   std::vector<std::string> member_names;
-  if (config_.extra_features > 0) {
+  if (config_.has_extra_branch()) {
     for (auto& [weight, bias] : stacked_linears(
              members,
              [](const CnnJetNetwork& m) -> const torch::nn::Sequential& {
@@ -121,14 +143,16 @@ torch::Tensor EnsembleCnnJetNetworkImpl::dense_logits(const std::vector<Ensemble
   return layers[last].ptr()->forward(x).squeeze(-1);
 }
 
-torch::Tensor EnsembleCnnJetNetworkImpl::image_logits(torch::Tensor folded) {
+torch::Tensor EnsembleCnnJetNetworkImpl::image_logits(torch::Tensor folded,
+                                                      const torch::Tensor& appended) {
   for (std::size_t i = 0; i < convs_.size(); ++i) {
     folded = torch::relu(convs_[i]->forward_folded(folded));
     if (config_.pool[i] != 0) folded = torch::max_pool2d(folded, 2);
   }
   // [M, K*C, H, W] -> [K, M, C*H*W]: member k's flattened maps in its Flatten's (C, H, W) order.
   const auto m = folded.size(0);
-  const auto flat = folded.reshape({m, members(), -1}).transpose(0, 1).contiguous();
+  auto flat = folded.reshape({m, members(), -1}).transpose(0, 1).contiguous();
+  if (appended.defined()) flat = torch::cat({flat, appended}, 2);
   return head_->forward(flat);
 }
 
@@ -142,22 +166,34 @@ torch::Tensor EnsembleCnnJetNetworkImpl::forward(const torch::Tensor& x) {
   }
   const std::int64_t n = x.size(1);
   const std::int64_t p = config_.pixels;
-  const auto image = x.narrow(2, 0, 2 * p * p);
+  auto image = x.narrow(2, 0, 2 * p * p);
+  if (jet_norm_) image = jet_norm_->forward(image.reshape({k, n, 2, p, p}));
+  const auto features =
+      config_.extra_features > 0 ? x.narrow(2, 2 * p * p, config_.extra_features) : torch::Tensor();
+  const bool concatenate = config_.head_extra_inputs() > 0;
   torch::Tensor log_p;
-  if (config_.architecture == CnnArchitecture::kTwoChannel) {
-    const auto logits = image_logits(members_to_channels(image.reshape({k, n, 2, p, p})));
-    if (config_.extra_features == 0) return logits;
+  if (!scores_each_jet(config_.architecture)) {
+    const auto logits = image_logits(members_to_channels(image.reshape({k, n, 2, p, p})),
+                                     concatenate ? features : torch::Tensor());
+    if (!config_.has_extra_branch()) return logits;
     log_p = torch::log_sigmoid(logits);
   } else {
     // Each jet alone through the shared per-jet network: rows 2i, 2i+1 are event i's jets.
-    const auto per_jet = image_logits(members_to_channels(image.reshape({k, n * 2, 1, p, p})));
+    const auto appended =
+        concatenate ? features.reshape({k, n * 2, config_.head_extra_inputs()}) : torch::Tensor();
+    const auto per_jet =
+        image_logits(members_to_channels(image.reshape({k, n * 2, 1, p, p})), appended);
     log_p = torch::log_sigmoid(per_jet.reshape({k, n, 2})).sum(2);
   }
-  if (config_.extra_features > 0) {
-    const auto features = x.narrow(2, 2 * p * p, config_.extra_features);
+  if (config_.has_extra_branch()) {
     log_p = log_p + torch::log_sigmoid(dense_logits(extra_dense_, features));
   }
   return logit_from_log_probability(log_p);
+}
+
+void EnsembleCnnJetNetworkImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (frozen_ && jet_norm_) jet_norm_->eval();
 }
 
 CnnJetNetwork EnsembleCnnJetNetworkImpl::member(std::int64_t k) const {
@@ -174,6 +210,17 @@ CnnJetNetwork EnsembleCnnJetNetworkImpl::member(std::int64_t k) const {
   for (const auto& item : head->named_parameters()) head_target[item.key()].copy_(item.value());
   auto head_buffers = network->head()->named_buffers();
   for (const auto& item : head->named_buffers()) head_buffers[item.key()].copy_(item.value());
+  if (jet_norm_) {
+    // The per-jet batch norm: parameters and running statistics of member k.
+    auto norm_target = network->jet_norm()->named_parameters();
+    for (const auto& item : jet_norm_->named_parameters()) {
+      norm_target[item.key()].copy_(item.value()[k].to(torch::kCPU));
+    }
+    auto norm_buffers = network->jet_norm()->named_buffers();
+    for (const auto& item : jet_norm_->named_buffers()) {
+      norm_buffers[item.key()].copy_(item.value()[k].to(torch::kCPU));
+    }
+  }
   auto target = network->named_parameters();
   for (const auto& item : named_parameters()) {
     const auto dot = item.key().find('.');

@@ -6,8 +6,10 @@
 /// per member; only at the flatten do they turn into [K, N, C*H*W] for the dense head (an
 /// EnsembleDenseNetwork of the members' heads, batch norm and dropout included). Follows
 /// the stacked-model contract of models/ensemble_model.hpp, so it trains with
-/// training::train_ensemble. Member k computes what CnnJetNetwork k computes on x[k], for both
-/// architectures and with or without the extra-feature branch.
+/// training::train_ensemble. Member k computes what CnnJetNetwork k computes on x[k], for every
+/// architecture (the per-jet batch norm of two_image_jet_norm is a MemberBatchNorm over [K, 2]
+/// tensors: each member normalises over its own minibatch) and with or without the
+/// extra-feature branch.
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
@@ -21,6 +23,7 @@
 #include "models/ensemble_conv.hpp"
 #include "models/ensemble_dense_network.hpp"
 #include "models/ensemble_model.hpp"
+#include "models/member_layers.hpp"
 
 namespace cwola::models {
 
@@ -38,6 +41,10 @@ class EnsembleCnnJetNetworkImpl : public torch::nn::Module {
   /// x float32 [K, N, 2 P² + F] -> logits [K, N].
   torch::Tensor forward(const torch::Tensor& x);
 
+  /// Module::train, except that a frozen per-jet batch norm stays in eval mode (as in
+  /// CnnJetNetworkImpl::train).
+  void train(bool on = true) override;
+
   /// A standalone CnnJetNetwork holding a copy of member k's current weights (on the CPU).
   CnnJetNetwork member(std::int64_t k) const;
 
@@ -46,13 +53,16 @@ class EnsembleCnnJetNetworkImpl : public torch::nn::Module {
   const CnnJetNetworkConfig& config() const { return config_; }
 
  private:
-  /// Image network on folded images [M, K*C, P, P] -> logits [K, M].
-  torch::Tensor image_logits(torch::Tensor folded);
+  /// Image network on folded images [M, K*C, P, P] -> logits [K, M]; `appended` [K, M, f]
+  /// (extra_merge = concatenate) joins the flattened features before the head, if defined.
+  torch::Tensor image_logits(torch::Tensor folded, const torch::Tensor& appended);
   /// The stacked extra-feature branch (ReLU between layers) on [K, M, in] -> logits [K, M].
   static torch::Tensor dense_logits(const std::vector<EnsembleLinear>& layers, torch::Tensor x);
 
   CnnJetNetworkConfig config_;
   ComputePrecision precision_;
+  bool frozen_ = false;
+  MemberBatchNorm jet_norm_{nullptr};
   std::vector<EnsembleConv2d> convs_;
   EnsembleDenseNetwork head_{nullptr};
   std::vector<EnsembleLinear> extra_dense_;

@@ -22,7 +22,9 @@ class MemberBatchNormImpl : public torch::nn::Module {
   MemberBatchNormImpl(torch::Tensor weight, torch::Tensor bias, torch::Tensor running_mean,
                       torch::Tensor running_var);
 
-  /// x [N, H] (one network) or [K, N, H] (a stack). In training mode each member normalises
+  /// x [N, H] (one network) or [K, N, H] (a stack); also [N, H, ...] or [K, N, H, ...], where
+  /// each of the H channels is normalised over the events and the trailing axes (as
+  /// torch::nn::BatchNorm2d on [N, H, rows, columns]). In training mode each member normalises
   /// with its minibatch's statistics and updates its running ones; a minibatch of one event
   /// has no variance and uses the running statistics instead. In eval mode: running ones.
   torch::Tensor forward(const torch::Tensor& x);

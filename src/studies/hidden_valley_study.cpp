@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -91,12 +92,13 @@ enum class TrainingLabels { kCwola, kSupervised };
 /// (cnn.fine_tune): all of it, or only the dense head on a frozen pretrained image network.
 enum class FineTune { kAll, kHead };
 
-/// The image network's tensors in the CNN's layout (CnnJetNetworkImpl registers it so).
-const std::string kImageTensors = "images.";
-
 struct HiddenValleySettings {
   std::string background_file;
-  std::string signal_file;
+  std::string signal_file;  ///< the target's signal (the CWoLa mixture's)
+  /// The files a task's signal events come from: signal_file, or several benchmarks
+  /// (hidden_valley.signal_files, supervised pretraining), with each file's share (sum 1).
+  std::vector<std::string> signal_files;
+  std::vector<double> signal_shares;
   double significance = 1.0;
   data::SignificanceDefinition definition = data::SignificanceDefinition::kSOverSqrtB;
   double luminosity_fb = 139.0;
@@ -116,9 +118,9 @@ struct HiddenValleySettings {
   ClassifierSettings classifier;
 
   std::shared_ptr<const EventPool> background;
-  std::shared_ptr<const EventPool> signal;
+  std::vector<std::shared_ptr<const EventPool>> signals;  ///< one per signal_files entry
   Regions background_regions;
-  Regions signal_regions;
+  std::vector<Regions> signal_regions;  ///< one per signal_files entry
   data::MixingCounts counts;
   double background_sr_efficiency = 0;
   double signal_sr_efficiency = 0;
@@ -141,12 +143,63 @@ std::string cnn_description(const models::CnnJetNetworkConfig& cnn) {
   std::string text = "cnn " + models::to_string(cnn.architecture) + " " + pixels + "x" + pixels +
                      ", filters " + joined(cnn.filters) + ", kernels " + joined(cnn.kernels) +
                      ", pool " + joined(cnn.pool) + ", dense " + joined(cnn.dense) + "-1";
-  if (cnn.extra_features > 0) {
+  if (cnn.has_extra_branch()) {
     text += ", extra features " + std::to_string(cnn.extra_features) + "-" +
             joined(cnn.extra_hidden) + "-1";
+  } else if (cnn.extra_features > 0) {
+    text += ", extra features " + std::to_string(cnn.extra_features) + " concatenated";
   }
   if (cnn.dropout > 0) text += ", dropout " + core::format_double(cnn.dropout);
   return text;
+}
+
+/// Whether two paths name one file: the same file when both exist, else the same normal path.
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code error;
+  if (std::filesystem::exists(a, error) && std::filesystem::exists(b, error)) {
+    return std::filesystem::equivalent(a, b, error);
+  }
+  return std::filesystem::absolute(a).lexically_normal() ==
+         std::filesystem::absolute(b).lexically_normal();
+}
+
+/// Transfer learning pretrains on benchmarks other than the target (report §III.C): a stage
+/// that reads a supervised pretraining whose signal files include its own target `target` is
+/// refused, naming the pretraining's key and value. The pretraining's labels and files are its
+/// stage section's (stage.R.hidden_valley.labels, signal_files or signal_file) or, where it
+/// sets none, the job's, which this point shares unless its own stage sets that key too (then
+/// the job's value is not visible here and that case is not checked).
+void check_target_not_pretrained(core::JobConfig& config, const std::string& target,
+                                 TrainingLabels own_labels) {
+  const auto value_of = [&config](const std::string& key) {
+    return config.has(key) ? config.raw(key) : std::string();
+  };
+  const std::string stage = value_of("job.stage");
+  const std::string reads = stage.empty() ? "" : value_of("stage." + stage + ".reads");
+  if (reads.empty()) return;
+  const std::string upstream = "stage." + reads + ".hidden_valley.";
+  const std::string own = "stage." + stage + ".hidden_valley.";
+  bool supervised = false;
+  if (config.has(upstream + "labels")) {
+    supervised = config.raw(upstream + "labels") == "supervised";
+  } else if (!config.has(own + "labels")) {
+    supervised = own_labels == TrainingLabels::kSupervised;
+  }
+  if (!supervised) return;
+  std::string key;
+  for (const char* name : {"signal_files", "signal_file"}) {
+    if (key.empty() && config.has(upstream + name)) key = upstream + name;
+  }
+  if (key.empty() && !config.has(own + "signal_file")) key = "hidden_valley.signal_file";
+  if (key.empty()) return;
+  for (const auto& file : core::split(config.raw(key), ',')) {
+    if (same_file(file, target)) {
+      config.fail(key, "includes '" + file + "', the target signal of stage '" + stage +
+                           "', which reads the supervised pretraining of stage '" + reads +
+                           "': pretraining on the target's own signal by truth is not transfer "
+                           "learning; pretrain on the other benchmarks only (report §III.C)");
+    }
+  }
 }
 
 HiddenValleySettings read_settings(core::JobConfig& config) {
@@ -204,15 +257,26 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   s.threads = static_cast<int>(config.get_int("hidden_valley.image_threads", 1, 1, 1024));
   s.store_average_images = config.get_bool("hidden_valley.store_average_images", true);
 
-  s.cnn.architecture = models::parse_cnn_architecture(
-      config.get_choice("cnn.architecture", "two_channel", {"two_channel", "two_image"}));
+  s.cnn.architecture = models::parse_cnn_architecture(config.get_choice(
+      "cnn.architecture", "two_channel", {"two_channel", "two_image", "two_image_jet_norm"}));
   s.cnn.pixels = s.image.pixels;
+  const auto std_ints = [](const std::vector<int>& v) {
+    return std::vector<std::int64_t>(v.begin(), v.end());
+  };
   s.cnn.filters = to_ints(config.get_ints("cnn.filters", {64, 64, 128, 128}, 1, 4096));
   s.cnn.kernels = to_ints(config.get_ints("cnn.kernels", {5, 5, 3, 3}, 1, 99));
-  s.cnn.pool = to_ints(config.get_ints("cnn.pool", {1, 1, 0, 1}, 0, 1));
-  s.cnn.dense = to_ints(config.get_ints("cnn.dense", {128, 128}, 1, 65536));
+  // The seeds' group CNN (two_image_jet_norm) has its own pooling and dense defaults.
+  s.cnn.pool = to_ints(
+      config.get_ints("cnn.pool", std_ints(models::default_pool(s.cnn.architecture)), 0, 1));
+  s.cnn.dense = to_ints(
+      config.get_ints("cnn.dense", std_ints(models::default_dense(s.cnn.architecture)), 1, 65536));
   s.cnn.extra_hidden = to_ints(config.get_ints("cnn.extra_hidden", {32, 32}, 1, 65536));
   s.cnn.extra_features = s.extra_features ? 4 : 0;
+  // Read only when named, so that the hash of a job without it stays (product, as before).
+  if (config.has("cnn.extra_features_merge")) {
+    s.cnn.extra_merge = models::parse_extra_features_merge(
+        config.get_choice("cnn.extra_features_merge", "product", {"product", "concatenate"}));
+  }
   try {
     s.cnn.validate();
   } catch (const core::InputError& e) {
@@ -249,6 +313,44 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
     s.supervised_events = static_cast<std::size_t>(
         config.get_int("hidden_valley.supervised_events", 10000, 1, 1LL << 32));
   }
+  // Several benchmarks for a supervised pretraining (report §III.C: all but the target, equal
+  // shares unless told). Read only when named, so that the hash of a job without them stays.
+  s.signal_files = {s.signal_file};
+  if (config.has("hidden_valley.signal_files")) {
+    s.signal_files = core::split(config.get_string("hidden_valley.signal_files", ""), ',');
+    if (s.labels != TrainingLabels::kSupervised) {
+      config.fail("hidden_valley.signal_files",
+                  "mixes several signal benchmarks, which only a supervised pretraining "
+                  "(hidden_valley.labels = supervised) does; a CWoLa mixture has one signal: "
+                  "use signal_file");
+    }
+    if (s.signal_files.empty()) {
+      config.fail("hidden_valley.signal_files", "names no file (give a, b, c)");
+    }
+    for (std::size_t i = 0; i < s.signal_files.size(); ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (same_file(s.signal_files[i], s.signal_files[j])) {
+          config.fail("hidden_valley.signal_files", "names '" + s.signal_files[i] +
+                                                        "' twice; give a file once and its weight "
+                                                        "in hidden_valley.signal_shares");
+        }
+      }
+    }
+  }
+  s.signal_shares.assign(s.signal_files.size(), 1.0 / static_cast<double>(s.signal_files.size()));
+  if (config.has("hidden_valley.signal_shares")) {
+    const auto shares = config.get_doubles("hidden_valley.signal_shares", {}, 0.0, 1e12);
+    double sum = 0;
+    for (double share : shares) sum += share;
+    if (shares.size() != s.signal_files.size() ||
+        std::any_of(shares.begin(), shares.end(), [](double w) { return !(w > 0); })) {
+      config.fail("hidden_valley.signal_shares", "needs one positive weight per signal file (" +
+                                                     std::to_string(s.signal_files.size()) +
+                                                     " files)");
+    }
+    for (std::size_t i = 0; i < shares.size(); ++i) s.signal_shares[i] = shares[i] / sum;
+  }
+  check_target_not_pretrained(config, s.signal_file, s.labels);
   s.classifier = read_classifier_settings(config);
   s.cnn.dropout = s.classifier.dropout;
   if (s.classifier.batch_norm) {
@@ -263,12 +365,12 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   // The event files: efficiencies and the mixing counts of this point.
   try {
     s.background = load_pool(s.background_file);
-    s.signal = load_pool(s.signal_file);
+    for (const auto& file : s.signal_files) s.signals.push_back(load_pool(file));
   } catch (const core::InputError& e) {
     config.fail("hidden_valley.background_file", e.what());
   }
   s.background_regions = split_regions(*s.background, s.windows);
-  s.signal_regions = split_regions(*s.signal, s.windows);
+  for (const auto& pool : s.signals) s.signal_regions.push_back(split_regions(*pool, s.windows));
   const double file_cross_section = s.background->info.cross_section_fb;
   const double cross_section =
       config.get_double("hidden_valley.background_cross_section_fb", file_cross_section, 0.0, 1e15);
@@ -281,8 +383,13 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   in.background_cross_section_fb = cross_section;
   in.background_sr_efficiency = s.background_regions.sr.size() / s.background->generated;
   in.background_sb_efficiency = s.background_regions.sb.size() / s.background->generated;
-  in.signal_sr_efficiency = s.signal_regions.sr.size() / s.signal->generated;
-  in.signal_sb_efficiency = s.signal_regions.sb.size() / s.signal->generated;
+  // Several signal files: the efficiencies of their mixture in its shares.
+  for (std::size_t i = 0; i < s.signals.size(); ++i) {
+    in.signal_sr_efficiency +=
+        s.signal_shares[i] * (s.signal_regions[i].sr.size() / s.signals[i]->generated);
+    in.signal_sb_efficiency +=
+        s.signal_shares[i] * (s.signal_regions[i].sb.size() / s.signals[i]->generated);
+  }
   in.luminosity_fb = s.luminosity_fb * s.luminosity_scale;
   in.significance = s.significance;
   in.definition = s.definition;
@@ -305,13 +412,20 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
     }
   };
   if (s.labels == TrainingLabels::kSupervised) {
-    for (const auto& [what, regions, file] :
-         {std::tuple{"background", &s.background_regions, &s.background_file},
-          std::tuple{"signal", &s.signal_regions, &s.signal_file}}) {
-      if (s.test_events + s.supervised_events > regions->sr.size()) {
+    const auto test_shares = data::share_counts(s.test_events, s.signal_shares);
+    const auto supervised_shares = data::share_counts(s.supervised_events, s.signal_shares);
+    std::vector<std::tuple<std::string, const Regions*, const std::string*, std::size_t>> sources =
+        {{"background", &s.background_regions, &s.background_file,
+          s.test_events + s.supervised_events}};
+    for (std::size_t i = 0; i < s.signals.size(); ++i) {
+      sources.emplace_back("signal", &s.signal_regions[i], &s.signal_files[i],
+                           test_shares[i] + supervised_shares[i]);
+    }
+    for (const auto& [what, regions, file, needed] : sources) {
+      if (needed > regions->sr.size()) {
         config.fail("hidden_valley.supervised_events",
-                    std::string("needs ") + std::to_string(s.test_events + s.supervised_events) +
-                        " " + what + " signal-region events (test + supervised) but '" + *file +
+                    std::string("needs ") + std::to_string(needed) + " " + what +
+                        " signal-region events (test + supervised, its share) but '" + *file +
                         "' has " + std::to_string(regions->sr.size()) +
                         "; generate more events or lower supervised_events or test_events");
       }
@@ -323,8 +437,8 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   need("background sideband", s.counts.background_sb, s.background_regions.sb.size(),
        s.background_file);
   need("signal signal-region (test + mixed)", s.test_events + s.counts.signal_sr,
-       s.signal_regions.sr.size(), s.signal_file);
-  need("signal sideband", s.counts.signal_sb, s.signal_regions.sb.size(), s.signal_file);
+       s.signal_regions.front().sr.size(), s.signal_file);
+  need("signal sideband", s.counts.signal_sb, s.signal_regions.front().sb.size(), s.signal_file);
   return s;
 }
 
@@ -531,30 +645,41 @@ class HiddenValleyStudy : public ClassifierStudyBase {
   PreparedTask prepare(const TaskContext& context) const {
     const HiddenValleySettings& s = points_.at(context.point);
     const auto& bg = *s.background;
-    const auto& sig = *s.signal;
+    const auto& sig = *s.signals.front();  // the one signal of a CWoLa mixture
     const auto& counts = s.counts;
+    // Several signal files (supervised pretraining): each gives its share of the events.
+    const std::size_t files = s.signals.size();
+    const auto test_shares = data::share_counts(s.test_events, s.signal_shares);
+    const auto supervised_shares = data::share_counts(s.supervised_events, s.signal_shares);
 
     // The job-wide test set: the first test_events of a fixed permutation of each SR pool;
     // the rest of the pool is what the tasks' mixed samples are drawn from.
     core::RandomStream test_stream(
         core::stream_seed(context.master_seed, kSharedTestTask, core::SeedPurpose::kTestSample));
     auto bg_sr = permuted(s.background_regions.sr, test_stream);
-    auto sig_sr = permuted(s.signal_regions.sr, test_stream);
+    std::vector<std::vector<std::size_t>> sig_srs;
+    for (std::size_t i = 0; i < files; ++i) {
+      sig_srs.push_back(permuted(s.signal_regions[i].sr, test_stream));
+    }
+    auto& sig_sr = sig_srs.front();
 
     core::RandomStream mixing(context.seed(core::SeedPurpose::kMixing));
     shuffle_tail(bg_sr, s.test_events, mixing);
-    shuffle_tail(sig_sr, s.test_events, mixing);
+    for (std::size_t i = 0; i < files; ++i) shuffle_tail(sig_srs[i], test_shares[i], mixing);
     const auto bg_sb = permuted(s.background_regions.sb, mixing);
-    const auto sig_sb = permuted(s.signal_regions.sb, mixing);
+    const auto sig_sb = permuted(s.signal_regions.front().sb, mixing);
 
-    const std::size_t width = std::max(bg.data.max_constituents, sig.data.max_constituents);
+    std::size_t width = bg.data.max_constituents;
+    for (const auto& pool : s.signals) width = std::max(width, pool->data.max_constituents);
     data::DijetConstituentTable mixed;
     mixed.max_constituents = width;
     if (s.labels == TrainingLabels::kSupervised) {
       // Pure signal (label 1) against background (label 0), both from the signal region
       // outside the test set: the truth-labelled pretraining sample.
       append_rows(bg, bg_sr, s.test_events, s.supervised_events, 0, 0, mixed);
-      append_rows(sig, sig_sr, s.test_events, s.supervised_events, 1, 1, mixed);
+      for (std::size_t i = 0; i < files; ++i) {
+        append_rows(*s.signals[i], sig_srs[i], test_shares[i], supervised_shares[i], 1, 1, mixed);
+      }
     } else {
       append_rows(bg, bg_sr, s.test_events, counts.background_sr, 1, 0, mixed);
       append_rows(sig, sig_sr, s.test_events, counts.signal_sr, 1, 1, mixed);
@@ -576,7 +701,9 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     data::DijetConstituentTable test;
     test.max_constituents = width;
     append_rows(bg, bg_sr, 0, s.test_events, 0, 0, test);
-    append_rows(sig, sig_sr, 0, s.test_events, 1, 1, test);
+    for (std::size_t i = 0; i < files; ++i) {
+      append_rows(*s.signals[i], sig_srs[i], 0, test_shares[i], 1, 1, test);
+    }
 
     PreparedTask task;
     task.settings = &s;
@@ -745,7 +872,8 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     if (points_.at(context.point).fine_tune == FineTune::kAll) {
       return import_input_model(network, context);
     }
-    import_input_tensors(network, context, kImageTensors, "cnn.fine_tune = head");
+    import_input_tensors(network, context, models::CnnJetNetworkImpl::is_image_tensor,
+                         "cnn.fine_tune = head");
     network.freeze_images();
     return {};
   }
@@ -787,7 +915,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     }
     std::int64_t parameters = 0;
     std::int64_t activations = 0;
-    std::int64_t channels = s.cnn.architecture == models::CnnArchitecture::kTwoChannel ? 2 : 1;
+    std::int64_t channels = models::scores_each_jet(s.cnn.architecture) ? 1 : 2;
     std::int64_t size = s.cnn.pixels;
     for (std::size_t i = 0; i < s.cnn.filters.size(); ++i) {
       parameters += (channels * s.cnn.kernels[i] * s.cnn.kernels[i] + 1) * s.cnn.filters[i];
@@ -795,14 +923,14 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       if (s.cnn.pool[i] != 0) size /= 2;
       channels = s.cnn.filters[i];
     }
-    std::int64_t width = channels * size * size;
+    std::int64_t width = channels * size * size + s.cnn.head_extra_inputs();
     for (int hidden : s.cnn.dense) {
       parameters += (width + 1) * hidden;
       activations += hidden;
       width = hidden;
     }
     parameters += width + 1;
-    if (s.cnn.architecture == models::CnnArchitecture::kTwoImage) activations *= 2;
+    if (models::scores_each_jet(s.cnn.architecture)) activations *= 2;
     return static_cast<std::size_t>(training::member_footprint_bytes(
         train, validation, 2 * static_cast<std::int64_t>(s.test_events), s.cnn.input_size(),
         parameters, activations, s.classifier.batch_size,

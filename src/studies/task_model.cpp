@@ -27,7 +27,8 @@ training::OptimizerState import_input_model(torch::nn::Module& model, const Task
 }
 
 void import_input_tensors(torch::nn::Module& model, const TaskContext& context,
-                          const std::string& prefix, const std::string& key) {
+                          const std::function<bool(const std::string&)>& loads,
+                          const std::string& key) {
   if (context.input_model == nullptr) {
     throw core::InputError(key + ": task " + std::to_string(context.task_id) +
                            " reads no model (fine-tuning part of a network needs a stage "
@@ -45,7 +46,7 @@ void import_input_tensors(torch::nn::Module& model, const TaskContext& context,
   auto own = models::export_tensors(model);
   models::import_tensors(model, stored);
   for (std::size_t t = 0; t < layout.tensors.size(); ++t) {
-    if (layout.tensors[t].name.rfind(prefix, 0) == 0) own.values[t] = stored.values[t];
+    if (loads(layout.tensors[t].name)) own.values[t] = stored.values[t];
   }
   models::import_tensors(model, own);
 }
@@ -82,11 +83,9 @@ const training::EpochCheckpoints* TaskCheckpoints::hooks() const {
 }
 
 bool must_train_alone(const std::vector<TaskContext>& contexts) {
-  return std::any_of(contexts.begin(), contexts.end(),
-                     [](const TaskContext& c) {
-                       return c.keep_optimizer || c.continue_optimizer ||
-                              static_cast<bool>(c.save_checkpoint);
-                     });
+  return std::any_of(contexts.begin(), contexts.end(), [](const TaskContext& c) {
+    return c.keep_optimizer || c.continue_optimizer || static_cast<bool>(c.save_checkpoint);
+  });
 }
 
 }  // namespace cwola::studies

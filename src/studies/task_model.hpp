@@ -5,6 +5,7 @@
 /// studies and the hidden-valley CNN study load, continue and keep models alike.
 #include <torch/nn/module.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,13 +22,14 @@ namespace cwola::studies {
 /// the stored model does not fit `model`'s shape.
 training::OptimizerState import_input_model(torch::nn::Module& model, const TaskContext& context);
 
-/// Transfer learning: loads only the input model's tensors whose names start with `prefix`
-/// (e.g. "images." for a CNN's image network) into `model`, which keeps its own fresh
-/// initialisation everywhere else. Throws core::InputError naming `key` when the task reads no
-/// model or continues an optimizer state (a fresh head has no Adam state to continue), and
+/// Transfer learning: loads only the input model's tensors whose names `loads` accepts (e.g.
+/// CnnJetNetworkImpl::is_image_tensor for a CNN's image network) into `model`, which keeps its own
+/// fresh initialisation everywhere else. Throws core::InputError naming `key` when the task reads
+/// no model or continues an optimizer state (a fresh head has no Adam state to continue), and
 /// naming the tensor when the stored model does not fit `model`'s shape.
 void import_input_tensors(torch::nn::Module& model, const TaskContext& context,
-                          const std::string& prefix, const std::string& key);
+                          const std::function<bool(const std::string&)>& loads,
+                          const std::string& key);
 
 /// The model a task hands back (TaskOutput::model) when context.keep_model, else empty: the
 /// trained module's tensors (models::export_tensors), with context.keep_optimizer the Adam

@@ -78,9 +78,13 @@ class HiddenValleyStages(unittest.TestCase):
         cls.dir = tempfile.mkdtemp(prefix="cwola_hv_stages_")
         cls.qcd = os.path.join(cls.dir, "qcd.h5")
         cls.signal = os.path.join(cls.dir, "signal.h5")
+        cls.other_signal = os.path.join(cls.dir, "signal_ld20.h5")
         for card, path, events in (("qcd_dijet", cls.qcd, 4000),
                                    ("hidden_valley", cls.signal, 300)):
             generate(1, card, path, events, "selection.max_constituents=60")
+        # Transfer learning pretrains on another benchmark (the target's own is refused).
+        generate(1, "hidden_valley", cls.other_signal, 300, "selection.max_constituents=60",
+                 "signal.lambda_d=20")
         cls.job = cls.write_job("staged.ini")
         cls.one_rank = cls.run_job(1, cls.job, "one.h5")
 
@@ -238,7 +242,8 @@ class HiddenValleyStages(unittest.TestCase):
         text = JOB.format(qcd=self.qcd, signal=self.signal, finetune_extra=finetune)
         text = text.replace("[stage.pretrain]\nhidden_valley.significance = 6\n",
                             "[stage.pretrain]\nhidden_valley.labels = supervised\n"
-                            "hidden_valley.supervised_events = 60\n")
+                            "hidden_valley.supervised_events = 60\n"
+                            f"hidden_valley.signal_file = {self.other_signal}\n")
         text = text.replace("dense = 4\n", "dense = 4\n" + cnn)
         return self.write_job(name, text=text)
 
@@ -271,9 +276,15 @@ class HiddenValleyStages(unittest.TestCase):
     def test_bad_fine_tune_settings_exit_2(self):
         # Job-wide cnn.fine_tune = head: the pretraining reads no model.
         job = self.transfer_job("head_everywhere.ini", finetune="", cnn="fine_tune = head\n")
+        # The target benchmark in the supervised pretraining set.
+        own = self.transfer_job("own_target.ini").replace(".ini", "")
+        with open(own + ".ini") as f:
+            text = f.read().replace(self.other_signal, self.signal)
+        target_job = self.write_job("target_in_pretraining.ini", text=text)
         for path, what in ((job, "cnn.fine_tune"),
                            (self.transfer_job("bad_mode.ini", "cnn.fine_tune = tail"),
-                            "cnn.fine_tune")):
+                            "cnn.fine_tune"),
+                           (target_job, "stage.pretrain.hidden_valley.signal_file")):
             done = self.run_job(1, path, "bad.h5", check=None)
             self.assertEqual(done.returncode, 2, done.stderr)
             self.assertIn(what, done.stderr)

@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <vector>
 
 #include "core/error.hpp"
 #include "data/significance_mixing.hpp"
@@ -72,6 +73,30 @@ BOOST_AUTO_TEST_CASE(invalid_inputs_are_rejected) {
   BOOST_CHECK_THROW(significance_mixing_counts(in), cwola::core::InputError);
   in = note_input(-1.0);
   BOOST_CHECK_THROW(significance_mixing_counts(in), cwola::core::InputError);
+}
+
+// Several benchmarks in shares (supervised pretraining on all but the target, report §III.C):
+// equal shares split evenly, a remainder goes to the largest fractional parts, counts always
+// sum to the total and each lies within 1 of its exact share.
+BOOST_AUTO_TEST_CASE(share_counts_split_a_total_by_weights) {
+  BOOST_TEST(share_counts(60, {1, 1}) == (std::vector<std::size_t>{30, 30}));
+  BOOST_TEST(share_counts(10, {1, 1, 2}) == (std::vector<std::size_t>{3, 2, 5}));
+  BOOST_TEST(share_counts(7, {1}) == (std::vector<std::size_t>{7}));
+  BOOST_TEST(share_counts(0, {0.3, 0.7}) == (std::vector<std::size_t>{0, 0}));
+  BOOST_TEST(share_counts(100, {0.2, 0.3, 0.5}) == (std::vector<std::size_t>{20, 30, 50}));
+  for (std::size_t total : {1U, 5U, 13U, 1000U, 115000U}) {
+    const std::vector<double> weights = {0.7, 1.3, 2.9, 0.1, 5.0};
+    const auto counts = share_counts(total, weights);
+    std::size_t sum = 0;
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      sum += counts[i];
+      BOOST_TEST(std::abs(static_cast<double>(counts[i]) - total * weights[i] / 10.0) < 1.0);
+    }
+    BOOST_TEST(sum == total);
+  }
+  BOOST_CHECK_THROW(share_counts(10, {}), cwola::core::InputError);
+  BOOST_CHECK_THROW(share_counts(10, {1, 0}), cwola::core::InputError);
+  BOOST_CHECK_THROW(share_counts(10, {1, std::nan("")}), cwola::core::InputError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -35,7 +35,8 @@ BOOST_AUTO_TEST_CASE(defaults_follow_figure_19) {
 }
 
 BOOST_AUTO_TEST_CASE(every_architecture_gives_one_finite_logit_per_event) {
-  for (auto architecture : {CnnArchitecture::kTwoChannel, CnnArchitecture::kTwoImage}) {
+  for (auto architecture : {CnnArchitecture::kTwoChannel, CnnArchitecture::kTwoImage,
+                            CnnArchitecture::kTwoImageJetNorm}) {
     for (int extra : {0, 4}) {
       torch::manual_seed(2);
       CnnJetNetwork net(tiny(architecture, extra));
@@ -58,6 +59,123 @@ BOOST_AUTO_TEST_CASE(two_image_score_is_the_product_of_shared_jet_scores) {
   BOOST_TEST(torch::allclose(event, torch::sigmoid(net->forward(swapped)), 1e-5, 1e-6));
   // Both jets equal: p = σ(a)², so σ(a) = sqrt(p) is the jet score, below the event score's root.
   BOOST_TEST((event < 1.0).all().item<bool>());
+}
+
+// The seeds' group CNN at 25×25 (issue 16 says "about 506k"), counted by hand with 'same'
+// padding and 2×2 pooling after the first three convolutions (25 → 12 → 6 → 3):
+//   per-jet batch norm   2 jets × (γ, β)                       4
+//   Conv 64 5×5 on 1     64·1·25 + 64                        1 664
+//   Conv 64 5×5 on 64    64·64·25 + 64                     102 464
+//   Conv 128 3×3 on 64   128·64·9 + 128                     73 856
+//   Conv 128 3×3 on 128  128·128·9 + 128                   147 584
+//   Dense 128 on 128·3·3 = 1152   1152·128 + 128           147 584
+//   Dense 128, Dense 128          2 × (128·128 + 128)       33 024
+//   Dense 1                       128 + 1                      129
+//   trainable                                              506 309
+// plus the batch norm's running mean and variance (2 + 2 buffers; Keras counts them as
+// non-trainable parameters: 506 313 in its summary).
+BOOST_AUTO_TEST_CASE(the_seeds_group_cnn_has_506309_trainable_parameters_at_25x25) {
+  CnnJetNetworkConfig c;
+  c.architecture = CnnArchitecture::kTwoImageJetNorm;
+  c.pool = default_pool(c.architecture);
+  c.dense = default_dense(c.architecture);
+  BOOST_TEST(c.pixels == 25);
+  BOOST_TEST(c.filters == (std::vector<int>{64, 64, 128, 128}));
+  BOOST_TEST(c.pool == (std::vector<int>{1, 1, 1, 0}));
+  BOOST_TEST(c.dense == (std::vector<int>{128, 128, 128}));
+  CnnJetNetwork net(c);
+  std::int64_t trainable = 0;
+  for (const auto& p : net->parameters()) trainable += p.numel();
+  BOOST_TEST(trainable == 506309);
+  std::int64_t norm_buffers = 0;
+  for (const auto& b : net->jet_norm()->buffers()) norm_buffers += b.numel();
+  BOOST_TEST(norm_buffers == 4);
+  // The image network (frozen by cnn.fine_tune = head) is the batch norm and the convolutions.
+  std::int64_t image = 0;
+  for (const auto& item : net->named_parameters()) {
+    if (CnnJetNetworkImpl::is_image_tensor(item.key())) image += item.value().numel();
+  }
+  BOOST_TEST(image == 4 + 1664 + 102464 + 73856 + 147584);
+  // The other architectures keep their defaults.
+  BOOST_TEST(default_pool(CnnArchitecture::kTwoImage) == (std::vector<int>{1, 1, 0, 1}));
+  BOOST_TEST(default_dense(CnnArchitecture::kTwoChannel) == (std::vector<int>{128, 128}));
+}
+
+// Each jet has its own batch norm: in training mode (minibatch statistics) an affine change of
+// one jet's images across the minibatch leaves the scores unchanged, whichever jet it is; a
+// network without the norm (two_image) does change. Pixel values O(1), so eps = 1e-5 is small.
+BOOST_AUTO_TEST_CASE(each_jet_is_normalised_by_its_own_batch_norm) {
+  auto c = tiny(CnnArchitecture::kTwoImageJetNorm);
+  c.pool = {1, 1, 0, 0};
+  torch::manual_seed(8);
+  CnnJetNetwork net(c);
+  torch::manual_seed(9);
+  const auto x = torch::rand({16, 2 * 64});
+  net->train();
+  const auto reference = net->forward(x);
+  for (int jet : {0, 1}) {
+    auto changed = x.clone();
+    changed.narrow(1, jet * 64, 64).mul_(3.0).add_(0.5);
+    BOOST_TEST_INFO("jet " << jet);
+    BOOST_TEST(torch::allclose(net->forward(changed), reference, 1e-4, 1e-4));
+  }
+  // Scaling both jets by different factors is still invisible; without the norm it is not.
+  auto both = x.clone();
+  both.narrow(1, 0, 64).mul_(2.0);
+  both.narrow(1, 64, 64).mul_(3.0).sub_(0.1);
+  BOOST_TEST(torch::allclose(net->forward(both), reference, 1e-4, 1e-4));
+  torch::manual_seed(8);
+  CnnJetNetwork plain(tiny(CnnArchitecture::kTwoImage));
+  BOOST_TEST(!torch::allclose(plain->forward(both), plain->forward(x), 1e-4, 1e-4));
+  // In eval mode it uses the running statistics, which the training passes moved.
+  net->eval();
+  BOOST_TEST(!torch::allclose(net->forward(both), net->forward(x), 1e-4, 1e-4));
+  BOOST_TEST(net->jet_norm()->named_buffers()["running_mean"].abs().min().item<float>() > 0.0F);
+}
+
+// cnn.extra_features_merge = concatenate: the features join the flattened image features in
+// front of the dense head (the two-image networks: each jet its own two), and there is no
+// product branch. Against the same network without features, only the first dense layer grows,
+// by its width × the appended features.
+BOOST_AUTO_TEST_CASE(concatenated_features_feed_the_dense_head) {
+  const auto count = [](const CnnJetNetwork& net) {
+    std::int64_t n = 0;
+    for (const auto& p : net->parameters()) n += p.numel();
+    return n;
+  };
+  for (auto architecture : {CnnArchitecture::kTwoChannel, CnnArchitecture::kTwoImage,
+                            CnnArchitecture::kTwoImageJetNorm}) {
+    BOOST_TEST_INFO(to_string(architecture));
+    auto c = tiny(architecture, 4);
+    c.extra_merge = ExtraFeaturesMerge::kConcatenate;
+    torch::manual_seed(6);
+    CnnJetNetwork net(c);
+    BOOST_TEST(net->extra_layers().is_empty());
+    const int appended = scores_each_jet(architecture) ? 2 : 4;
+    BOOST_TEST(c.head_extra_inputs() == appended);
+    BOOST_TEST(count(net) == count(CnnJetNetwork(tiny(architecture))) + 8 * appended);
+    net->eval();
+    torch::manual_seed(7);
+    const auto x = torch::rand({6, c.input_size()});
+    const auto reference = net->forward(x);
+    auto other = x.clone();
+    other.narrow(1, 128, 4).add_(1.0);
+    BOOST_TEST(!torch::allclose(net->forward(other), reference, 1e-5, 1e-5));
+    if (!scores_each_jet(architecture)) continue;
+    // Each jet carries its own features: swapping the jets with their features keeps the event
+    // score; swapping the images alone does not.
+    const auto jets_swapped = torch::cat(
+        {x.narrow(1, 64, 64), x.narrow(1, 0, 64), x.narrow(1, 130, 2), x.narrow(1, 128, 2)}, 1);
+    BOOST_TEST(torch::allclose(net->forward(jets_swapped), reference, 1e-5, 1e-6));
+    const auto images_swapped =
+        torch::cat({x.narrow(1, 64, 64), x.narrow(1, 0, 64), x.narrow(1, 128, 4)}, 1);
+    BOOST_TEST(!torch::allclose(net->forward(images_swapped), reference, 1e-5, 1e-6));
+  }
+  BOOST_TEST(to_string(parse_extra_features_merge("concatenate")) == "concatenate");
+  BOOST_CHECK_THROW(parse_extra_features_merge("sum"), cwola::core::InputError);
+  auto odd = tiny(CnnArchitecture::kTwoImage, 3);
+  odd.extra_merge = ExtraFeaturesMerge::kConcatenate;
+  BOOST_CHECK_THROW(odd.validate(), cwola::core::InputError);
 }
 
 BOOST_AUTO_TEST_CASE(product_logit_is_exact) {
@@ -112,6 +230,20 @@ BOOST_AUTO_TEST_CASE(a_frozen_image_network_gets_no_gradient_and_stays_in_eval_m
     BOOST_TEST_INFO(item.key());
     const bool image = item.key().rfind("images.", 0) == 0;
     BOOST_TEST(item.value().requires_grad() == !image);
+    BOOST_TEST(item.value().grad().defined() == !image);
+  }
+  // The seeds' group CNN: its per-jet batch norm is frozen with the convolutions, stays in eval
+  // mode and keeps its running statistics through training-mode passes.
+  CnnJetNetwork normed(tiny(CnnArchitecture::kTwoImageJetNorm));
+  normed->freeze_images();
+  normed->train();
+  BOOST_TEST(!normed->jet_norm()->is_training());
+  const auto mean_before = normed->jet_norm()->named_buffers()["running_mean"].clone();
+  normed->forward(torch::rand({5, normed->config().input_size()}) + 1.0).sum().backward();
+  BOOST_TEST(torch::equal(normed->jet_norm()->named_buffers()["running_mean"], mean_before));
+  for (const auto& item : normed->named_parameters()) {
+    BOOST_TEST_INFO(item.key());
+    const bool image = CnnJetNetworkImpl::is_image_tensor(item.key());
     BOOST_TEST(item.value().grad().defined() == !image);
   }
   network->eval();

@@ -9,11 +9,12 @@ namespace models = cwola::models;
 
 namespace {
 
-/// Small configurations of both architectures, with and without the extra-feature branch.
+/// Small configurations of every architecture, with and without the extra-feature branch.
 std::vector<models::CnnJetNetworkConfig> small_configs() {
   std::vector<models::CnnJetNetworkConfig> configs;
   for (const auto architecture :
-       {models::CnnArchitecture::kTwoChannel, models::CnnArchitecture::kTwoImage}) {
+       {models::CnnArchitecture::kTwoChannel, models::CnnArchitecture::kTwoImage,
+        models::CnnArchitecture::kTwoImageJetNorm}) {
     for (const int extra : {0, 4}) {
       models::CnnJetNetworkConfig c;
       c.architecture = architecture;
@@ -25,6 +26,11 @@ std::vector<models::CnnJetNetworkConfig> small_configs() {
       c.extra_features = extra;
       c.extra_hidden = {5};
       configs.push_back(c);
+      if (extra > 0) {  // the features concatenated in front of the dense head
+        auto concatenated = c;
+        concatenated.extra_merge = models::ExtraFeaturesMerge::kConcatenate;
+        configs.push_back(concatenated);
+      }
       // The dense head with batch norm and dropout (member-wise, models/member_layers.hpp).
       c.batch_norm = true;
       c.dropout = 0.3;
@@ -45,8 +51,8 @@ std::vector<models::CnnJetNetwork> make_members(const models::CnnJetNetworkConfi
 }
 
 std::string describe(const models::CnnJetNetworkConfig& c) {
-  return models::to_string(c.architecture) + " extra " + std::to_string(c.extra_features) +
-         (c.batch_norm ? " batch norm, dropout" : "");
+  return models::to_string(c.architecture) + " extra " + std::to_string(c.extra_features) + " " +
+         models::to_string(c.extra_merge) + (c.batch_norm ? " batch norm, dropout" : "");
 }
 
 }  // namespace
@@ -103,15 +109,26 @@ BOOST_AUTO_TEST_CASE(members_are_stacked_copies_and_come_back_unchanged) {
 
 BOOST_AUTO_TEST_CASE(gradients_of_members_do_not_mix) {
   for (const auto& config : small_configs()) {
-    models::EnsembleCnnJetNetwork ensemble(make_members(config, 3));
-    ensemble->forward(torch::rand({3, 6, config.input_size()}))[1].sum().backward();
+    auto members = make_members(config, 3);
+    models::EnsembleCnnJetNetwork ensemble(members);
+    const auto x = torch::rand({3, 6, config.input_size()});
+    ensemble->forward(x)[1].sum().backward();
+    double stacked = 0;
     for (const auto& item : ensemble->named_parameters()) {
       const auto& grad = item.value().grad();
       BOOST_TEST_INFO(describe(config) << ", " << item.key());
       BOOST_TEST(grad[0].abs().max().item<float>() == 0.0F);
       BOOST_TEST(grad[2].abs().max().item<float>() == 0.0F);
-      BOOST_TEST(grad[1].abs().max().item<float>() > 0.0F);
+      stacked += grad[1].abs().sum().item<double>();
     }
+    // Member 1 gets the gradient its network alone gets (a tiny head can have dead ReLUs, so
+    // not every tensor need get one; in sum they do).
+    members[1]->forward(x[1]).sum().backward();
+    double alone = 0;
+    for (const auto& p : members[1]->parameters()) alone += p.grad().abs().sum().item<double>();
+    BOOST_TEST_INFO(describe(config));
+    BOOST_TEST(alone > 0.0);
+    BOOST_TEST(std::abs(stacked - alone) < 1e-4 * alone);
   }
 }
 
@@ -123,8 +140,29 @@ BOOST_AUTO_TEST_CASE(frozen_members_give_frozen_stacked_convolutions) {
     ensemble->forward(torch::rand({3, 6, config.input_size()})).sum().backward();
     for (const auto& item : ensemble->named_parameters()) {
       BOOST_TEST_INFO(describe(config) << ", " << item.key());
-      const bool conv = item.key().rfind("conv", 0) == 0;
-      BOOST_TEST(item.value().grad().defined() == !conv);
+      const bool image = item.key().rfind("conv", 0) == 0 || item.key().rfind("jet_norm", 0) == 0;
+      BOOST_TEST(item.value().grad().defined() == !image);
+    }
+    // A frozen per-jet batch norm stays in eval mode: its running statistics do not move.
+    const auto buffers_before = ensemble->named_buffers();
+    std::vector<torch::Tensor> before;
+    for (const auto& item : buffers_before) before.push_back(item.value().clone());
+    ensemble->train();
+    ensemble->forward(torch::rand({3, 6, config.input_size()}) * 5.0);
+    std::size_t i = 0;
+    for (const auto& item : ensemble->named_buffers()) {
+      BOOST_TEST_INFO(describe(config) << ", buffer " << item.key());
+      if (item.key().rfind("jet_norm", 0) == 0) BOOST_TEST(torch::equal(item.value(), before[i]));
+      ++i;
+    }
+    if (models::has_jet_norm(config.architecture)) {
+      for (int k = 0; k < 3; ++k) {
+        const auto copy = ensemble->member(k);
+        const auto original = members[static_cast<std::size_t>(k)]->jet_norm()->named_buffers();
+        for (const auto& item : copy->jet_norm()->named_buffers()) {
+          BOOST_TEST(torch::equal(item.value(), original[item.key()]));
+        }
+      }
     }
   }
   // Frozen and trainable members do not stack.

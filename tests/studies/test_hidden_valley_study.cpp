@@ -39,19 +39,27 @@ struct MpiForEventFiles {
 struct EventFiles {
   std::string background = "/tmp/cwola_test_hv_qcd_" + std::to_string(getpid()) + ".h5";
   std::string signal = "/tmp/cwola_test_hv_signal_" + std::to_string(getpid()) + ".h5";
+  /// Another benchmark (Λ_D = 20 GeV), for pretraining on several benchmarks.
+  std::string other_signal = "/tmp/cwola_test_hv_signal20_" + std::to_string(getpid()) + ".h5";
   EventFiles() {
     // Different constituent widths: the study pads the narrower file.
     write(physics::DijetProcess::kQcd, 4000, 60, background);
     write(physics::DijetProcess::kHiddenValley, 300, 90, signal);
+    write(physics::DijetProcess::kHiddenValley, 200, 90, other_signal, 20.0);
   }
   ~EventFiles() {
     std::remove(background.c_str());
     std::remove(signal.c_str());
+    std::remove(other_signal.c_str());
   }
   static void write(physics::DijetProcess process, std::size_t events, std::size_t width,
-                    const std::string& path) {
+                    const std::string& path, double lambda_d_gev = 0.0) {
     physics::DijetGeneratorConfig config;
     config.process = process;
+    if (lambda_d_gev > 0) {
+      config.signal.dark =
+          physics::DarkSectorConfig::benchmark(lambda_d_gev, physics::DarkDecayMode::kDirect);
+    }
     physics::DijetSelectionConfig selection;
     selection.max_constituents = width;
     const physics::DijetGenerator generator(config, selection);
@@ -189,7 +197,8 @@ BOOST_AUTO_TEST_CASE(tasks_are_reproducible_and_architectures_run) {
 // keep_scores: every task scores the job-wide test set (test_events per class), so repeats
 // hand out scores of the same events (equal fingerprints) from different networks.
 BOOST_AUTO_TEST_CASE(kept_scores_are_of_the_job_wide_test_set) {
-  auto study = study_from({job("[hidden_valley]\nsignificance = 4\n[metrics]\nkeep_scores = true\n")});
+  auto study =
+      study_from({job("[hidden_valley]\nsignificance = 4\n[metrics]\nkeep_scores = true\n")});
   BOOST_TEST(study->kept_score_width() == 50U);
   const auto a = run(*study, 0, 1);
   const auto b = run(*study, 0, 2);
@@ -429,6 +438,160 @@ BOOST_AUTO_TEST_CASE(a_head_fine_tune_keeps_the_image_network_and_starts_a_fresh
   }
   // A head fine-tune needs an input model.
   BOOST_CHECK_THROW(head->run_task(stage_context(0, 7)), core::InputError);
+}
+
+// The seeds' group CNN (cnn.architecture = two_image_jet_norm): its per-jet batch norm is part
+// of the frozen image network. Pretrained (fine_tune = all) it learns γ, β and running
+// statistics; a head fine-tune keeps every jet_norm.* and images.* tensor, the running
+// statistics included, bit for bit, alone and stacked, and the stack agrees with one by one.
+BOOST_AUTO_TEST_CASE(the_seeds_group_cnn_freezes_its_batch_norm_with_the_convolutions) {
+  const std::string seeds = "[cnn]\narchitecture = two_image_jet_norm\n";
+  auto pretrain =
+      study_from({job("[hidden_valley]\nlabels = supervised\nsupervised_events = 60\n" + seeds)});
+  const auto pretrained = pretrain->run_task(stage_context(0, 3));
+  BOOST_REQUIRE((pretrained.status == studies::TaskOutput::Status::kDone));
+  const auto layout = pretrain->model_layout(0);
+  std::vector<std::size_t> norm;
+  for (std::size_t t = 0; t < layout.tensors.size(); ++t) {
+    if (layout.tensors[t].name.rfind("jet_norm.", 0) == 0) norm.push_back(t);
+  }
+  BOOST_REQUIRE(norm.size() == 4U);  // weight, bias, running_mean, running_var: 2 jets each
+  // Pretraining moved the running statistics away from their start (mean 0, variance 1).
+  BOOST_TEST(layout.tensors[norm[2]].name == "jet_norm.running_mean");
+  BOOST_TEST(std::abs(pretrained.model.values[norm[2]][0]) > 1e-6);
+  BOOST_TEST(std::abs(pretrained.model.values[norm[3]][1] - 1.0F) > 1e-3);
+
+  auto head = study_from({head_job("[training]\nweight_decay = 0.1\n" + seeds)});
+  const auto image_difference = [&layout](const core::ModelTensors& a,
+                                          const core::ModelTensors& b) {
+    double most = 0;
+    std::size_t image_tensors = 0;
+    for (std::size_t t = 0; t < layout.tensors.size(); ++t) {
+      const auto& name = layout.tensors[t].name;
+      if (name.rfind("images.", 0) != 0 && name.rfind("jet_norm.", 0) != 0) continue;
+      ++image_tensors;
+      for (std::size_t i = 0; i < a.values.at(t).size(); ++i) {
+        most = std::max(most, std::abs(static_cast<double>(a.values[t][i]) - b.values.at(t)[i]));
+      }
+    }
+    BOOST_TEST(image_tensors == 4U + 8U);  // batch norm + 4 convolutions' weight and bias
+    return most;
+  };
+  const auto tuned = head->run_task(stage_context(0, 6, &pretrained.model));
+  BOOST_REQUIRE((tuned.status == studies::TaskOutput::Status::kDone));
+  BOOST_TEST(image_difference(tuned.model, pretrained.model) == 0.0);
+  BOOST_TEST(largest_difference(tuned.model, pretrained.model) > 1e-4);  // the head trained
+
+  std::vector<studies::TaskContext> contexts;
+  for (std::uint64_t task = 10; task < 13; ++task) {
+    contexts.push_back(stage_context(0, task, &pretrained.model));
+  }
+  const auto stacked = head->run_tasks(contexts);
+  for (std::size_t k = 0; k < contexts.size(); ++k) {
+    BOOST_TEST_INFO("task " << contexts[k].task_id);
+    BOOST_REQUIRE((stacked[k].status == studies::TaskOutput::Status::kDone));
+    BOOST_TEST(image_difference(stacked[k].model, pretrained.model) == 0.0);
+    const auto alone = head->run_task(contexts[k]);
+    BOOST_TEST(stacked[k].model.epochs == alone.model.epochs);
+    BOOST_TEST(largest_difference(stacked[k].model, alone.model) < 1e-4);
+  }
+}
+
+// cnn.extra_features_merge: product (the branch of report §IV, the default) or concatenate
+// (in front of the dense head). The key is recorded only when named, so existing jobs keep
+// their effective config and hash; an unknown value is refused.
+BOOST_AUTO_TEST_CASE(extra_features_merge_is_named_and_recorded_only_when_set) {
+  const std::string extra = "[hidden_valley]\nsignificance = 4\nextra_features = true\n";
+  std::vector<core::JobConfig> points = {
+      core::JobConfig::from_text(job(extra), "hv.ini"),
+      core::JobConfig::from_text(job(extra + "[cnn]\nextra_features_merge = concatenate\n"),
+                                 "hv.ini")};
+  auto study = studies::make_study("hidden_valley", points);
+  BOOST_TEST(points[0].canonical_text({}).find("extra_features_merge") == std::string::npos);
+  BOOST_TEST(points[1].canonical_text({}).find("extra_features_merge = concatenate") !=
+             std::string::npos);
+  std::size_t branch_tensors[2] = {0, 0};
+  for (std::size_t point = 0; point < 2; ++point) {
+    for (const auto& tensor : study->model_layout(point).tensors) {
+      if (tensor.name.rfind("extra.", 0) == 0) ++branch_tensors[point];
+    }
+  }
+  BOOST_TEST(branch_tensors[0] == 6U);  // 4 -> 32 -> 32 -> 1
+  BOOST_TEST(branch_tensors[1] == 0U);
+  BOOST_TEST(study->model_layout(1).description.find("concatenated") != std::string::npos);
+  const auto concatenated = run(*study, 1, 5);
+  BOOST_TEST(std::isfinite(column(*study, concatenated, "auc")));
+  BOOST_CHECK_THROW(study_from({job(extra + "[cnn]\nextra_features_merge = sum\n")}),
+                    core::InputError);
+}
+
+// Supervised pretraining on several benchmarks (hidden_valley.signal_files, equal shares unless
+// hidden_valley.signal_shares): every file gives its share of the supervised and test signal
+// events, which the per-file size check sees; a CWoLa point or a bad share list is refused.
+BOOST_AUTO_TEST_CASE(a_supervised_pretraining_mixes_several_benchmarks_in_shares) {
+  const std::string two = "[hidden_valley]\nlabels = supervised\nsignal_files = " + files().signal +
+                          ", " + files().other_signal + "\n";
+  auto study = study_from({job(two + "supervised_events = 60\n[metrics]\nkeep_scores = true\n"),
+                           job("[hidden_valley]\nlabels = supervised\nsupervised_events = 60\n"
+                               "[metrics]\nkeep_scores = true\n")});
+  const auto mixed = run(*study, 0, 3);
+  const auto alone = run(*study, 1, 3);
+  BOOST_TEST(column(*study, mixed, "n_train") + column(*study, mixed, "n_validation") == 120.0);
+  // The test sets differ (half of the signal from the other benchmark), the background's not.
+  BOOST_TEST(mixed.scored_events_id != alone.scored_events_id);
+  // The other benchmark has fewer signal-region events than the first: a share that asks it for
+  // more than it has is refused, the same total in equal shares is not.
+  std::size_t other_sr = 0;
+  {
+    auto probe = study_from({job("[hidden_valley]\nsignal_files = " + files().other_signal +
+                                 "\nlabels = supervised\nsupervised_events = 10\n")});
+    other_sr = static_cast<std::size_t>(
+        column(*probe, run(*probe, 0, 1), "signal_sr_efficiency") * 200.0 + 0.5);
+  }
+  BOOST_TEST_MESSAGE("Λ_D = 20 file: " << other_sr << " signal-region events of 200");
+  const std::size_t total = 2 * (other_sr - 25) - 2;  // equal shares fit (test 25 + half each)
+  const std::string supervised = "supervised_events = " + std::to_string(total) + "\n";
+  BOOST_CHECK_NO_THROW(study_from({job(two + supervised)}));
+  BOOST_CHECK_THROW(study_from({job(two + supervised + "signal_shares = 1, 3\n")}),
+                    core::InputError);
+  BOOST_CHECK_NO_THROW(study_from({job(two + supervised + "signal_shares = 3, 1\n")}));
+  BOOST_CHECK_THROW(study_from({job(two + "signal_shares = 1\n")}), core::InputError);
+  BOOST_CHECK_THROW(study_from({job(two + "signal_shares = 1, 0\n")}), core::InputError);
+  BOOST_CHECK_THROW(study_from({job("[hidden_valley]\nsignal_files = " + files().signal + ", " +
+                                    files().other_signal + "\n")}),
+                    core::InputError);  // CWoLa: one signal
+  BOOST_CHECK_THROW(study_from({job("[hidden_valley]\nlabels = supervised\nsignal_files = " +
+                                    files().signal + ", " + files().signal + "\n")}),
+                    core::InputError);  // twice
+}
+
+// A stage that reads a supervised pretraining whose signal files include its own target signal
+// is refused before any work, naming the pretraining's key; another benchmark is fine.
+BOOST_AUTO_TEST_CASE(a_target_in_the_pretraining_set_is_refused) {
+  const auto finetune = [](const std::string& pretrain_section) {
+    return job(
+        "[job]\nstage = finetune\n[stage.finetune]\nreads = pretrain\n"
+        "[stage.pretrain]\n" +
+        pretrain_section);
+  };
+  const std::string supervised = "hidden_valley.labels = supervised\n";
+  BOOST_CHECK_THROW(study_from({finetune(supervised + "hidden_valley.signal_files = " +
+                                         files().other_signal + ", " + files().signal + "\n")}),
+                    core::InputError);
+  BOOST_CHECK_THROW(
+      study_from({finetune(supervised + "hidden_valley.signal_file = " + files().signal + "\n")}),
+      core::InputError);
+  // The pretraining sets no file: it shares the job's, which is this stage's target.
+  BOOST_CHECK_THROW(study_from({finetune(supervised)}), core::InputError);
+  try {
+    study_from({finetune(supervised)});
+  } catch (const core::InputError& e) {
+    BOOST_TEST(std::string(e.what()).find("hidden_valley.signal_file") != std::string::npos);
+  }
+  BOOST_CHECK_NO_THROW(study_from(
+      {finetune(supervised + "hidden_valley.signal_file = " + files().other_signal + "\n")}));
+  // A CWoLa pretraining on the target's mixture (docs/stages.md) is not a truth-label leak.
+  BOOST_CHECK_NO_THROW(study_from({finetune("hidden_valley.significance = 6\n")}));
 }
 
 BOOST_AUTO_TEST_CASE(bad_transfer_settings_are_rejected_before_work) {
