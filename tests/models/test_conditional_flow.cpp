@@ -3,9 +3,11 @@
 #include <torch/torch.h>
 
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
+#include "models/module_tensors.hpp"
 
 using cwola::models::ConditionalFlow;
 using cwola::models::ConditionalFlowConfig;
@@ -235,6 +237,32 @@ BOOST_AUTO_TEST_CASE(bad_training_events_and_settings_are_refused) {
   config.hidden = 8;
   config.logit_margin = 0.0;
   BOOST_CHECK_THROW(config.validate(), cwola::core::InputError);
+}
+
+BOOST_AUTO_TEST_CASE(a_stored_flow_with_its_scaling_loads_into_a_fresh_one) {
+  // The store keeps a model as its parameters and buffers (models/module_tensors): the
+  // scaling constants are buffers, so a flow loaded from the store has the same density.
+  auto flow = make_flow(3, 1, 2, 29);
+  flow->fit_scaling(torch::rand({100, 3}, torch::kFloat64) * 50 + 10,
+                    torch::randn({100, 1}, torch::kFloat64) * 300 + 3500);
+  flow->to(torch::kFloat32);
+  const auto layout = cwola::models::layout_of(*flow, "flow");
+  std::vector<std::string> names;
+  for (const auto& t : layout.tensors) names.push_back(t.name);
+  for (const char* name : {"block0.input.weight", "block1.context.weight", "block1.output.bias",
+                           "feature_min", "feature_max", "logit_mean", "logit_std",
+                           "context_mean", "context_std"}) {
+    BOOST_TEST_INFO(name);
+    BOOST_TEST((std::find(names.begin(), names.end(), name) != names.end()));
+  }
+  auto fresh = make_flow(3, 1, 2, 31);
+  fresh->to(torch::kFloat32);
+  cwola::models::import_tensors(*fresh, cwola::models::export_tensors(*flow));
+  torch::NoGradGuard no_grad;
+  const auto x = torch::rand({20, 3}) * 50 + 10;
+  const auto c = torch::randn({20, 1}) * 300 + 3500;
+  BOOST_TEST(torch::equal(flow->log_prob(x, c), fresh->log_prob(x, c)));
+  BOOST_TEST(torch::equal(flow->sample(c, 5), fresh->sample(c, 5)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
