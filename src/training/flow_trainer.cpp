@@ -61,29 +61,37 @@ TrainOutcome train_flow(models::ConditionalFlow& flow, const FlowSample& train,
     if (validation.context.defined()) checked.context = validation.context.index_select(0, inside);
   }
 
-  // A stack of one: the loop hands over [1, b, ...]; the flow sees [b, ...]. The labels are
-  // unused ones and the "logits" zeros, so the loop's accuracy reads 0 (a density has none).
+  // A stack of one: the loop hands over [1, b, ...]; the flow sees [b, ...]. The
+  // preprocessing is fixed once fitted, so the events go in preprocessed, with their
+  // preprocessing log-Jacobian as an extra column: the loss is the same NLL in the original
+  // units, without redoing the logits every minibatch. The labels are unused ones and the
+  // "logits" zeros, so the loop's accuracy reads 0 (a density has none).
   const auto impl = flow.ptr();
   StackView view{impl, {}, MemberAxis::kSingle, {}};
   view.loss = [impl](const Batch& batch) {
-    const auto nll = -impl->log_prob(batch.x.select(0, 0), batch.extra.at(0).select(0, 0));
+    const auto nll = -(impl->latent_log_prob(batch.x.select(0, 0), batch.extra.at(0).select(0, 0)) +
+                       batch.extra.at(1).select(0, 0));
     StackLoss out;
     out.objective = nll.mean();
     out.loss = out.objective.detach().unsqueeze(0);
     out.logits = torch::zeros_like(batch.y);
     return out;
   };
-  const auto as_batch = [](const FlowSample& sample) {
+  const auto as_batch = [&impl](const FlowSample& sample) {
+    torch::NoGradGuard no_grad;
     const auto n = sample.x.size(0);
-    return Batch{sample.x.to(torch::kFloat32), torch::ones({n}), {},
-                 {context_or_empty(sample).to(torch::kFloat32)}};
+    const auto where = impl->parameters().front().device();
+    auto log_det = torch::zeros({n}, torch::TensorOptions().device(where));
+    const auto y = impl->preprocess(sample.x.to(where, torch::kFloat32), log_det);
+    return Batch{y.cpu(), torch::ones({n}), {},
+                 {context_or_empty(sample).to(torch::kFloat32), log_det.cpu()}};
   };
   StackKeepGoing poll;
   if (keep_going) poll = keep_going;
+  // Preprocessed where the flow is; the loop moves the data to `device`.
+  EnsembleMember member{as_batch(train), as_batch(checked), shuffle_seed};
   flow->to(device);
-  return train_stack(view, {EnsembleMember{as_batch(train), as_batch(checked), shuffle_seed}},
-                     config, device, poll)
-      .front();
+  return train_stack(view, {member}, config, device, poll).front();
 }
 
 double mean_negative_log_likelihood(models::ConditionalFlow& flow, const FlowSample& sample,
