@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -95,19 +96,22 @@ int main(int argc, char** argv) {
   trainer.learning_rate = 1e-3;
   trainer.patience = fixed ? max_epochs : 10;
   const auto start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();
   const auto outcome = cwola::training::train_flow(
       flow, train, validation, trainer,
       cwola::core::stream_seed(master, 0, cwola::core::SeedPurpose::kShuffle), torch::kCPU);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu_seconds =
+      static_cast<double>(std::clock() - cpu_start) / static_cast<double>(CLOCKS_PER_SEC);
   std::printf("sideband events: %lld training, %lld validation, %lld held out\n",
               static_cast<long long>(n_train), static_cast<long long>(n_val),
               static_cast<long long>(held_i.size()));
   std::printf("flow 4 blocks x MADE 4-64-64-8 (context m_jj): %s after %zu epochs (best %d)\n",
               cwola::training::to_string(outcome.status).c_str(), outcome.history.size(),
               outcome.best_epoch + 1);
-  std::printf("cwola training: %.2f s, %.3f s per epoch\n", seconds,
-              seconds / static_cast<double>(outcome.history.size()));
+  std::printf("cwola training: %.2f s, %.3f s per epoch, %.2f s of CPU\n", seconds,
+              seconds / static_cast<double>(outcome.history.size()), cpu_seconds);
   if (outcome.status == cwola::training::TrainStatus::kDiverged) {
     std::printf("diverged: %s\n", outcome.failure_reason.c_str());
     return 1;
