@@ -12,9 +12,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -59,8 +59,8 @@ int main(int argc, char** argv) {
   std::vector<float> x, m;
   for (std::size_t r = 0; r < table.rows; ++r) {
     const double mjj = table.values[r * 5 + 4];
-    const bool sideband = (mjj >= kSidebandLow && mjj < kSignalLow) ||
-                          (mjj >= kSignalHigh && mjj < kSidebandHigh);
+    const bool sideband =
+        (mjj >= kSidebandLow && mjj < kSignalLow) || (mjj >= kSignalHigh && mjj < kSidebandHigh);
     if (!sideband) continue;
     for (int f = 0; f < 4; ++f) x.push_back(static_cast<float>(table.values[r * 5 + f]));
     m.push_back(static_cast<float>(mjj));
@@ -142,18 +142,18 @@ int main(int argc, char** argv) {
       const double s = ((gen >= lo) & (gen < hi)).sum().item<double>();
       chi2 += (d - s) * (d - s) / std::max(1.0, d + s);
     }
-    std::printf("feature %-9s: data mean %.4f, flow mean %.4f; data std %.4f, flow std %.4f; "
-                "chi2/bins = %.2f (20 quantile bins)\n",
-                kFeatures[static_cast<std::size_t>(f)].c_str(),
-                held.x.select(1, f).mean().item<double>(), gen.mean().item<double>(),
-                held.x.select(1, f).std().item<double>(), gen.std().item<double>(),
-                chi2 / bins);
+    std::printf(
+        "feature %-9s: data mean %.4f, flow mean %.4f; data std %.4f, flow std %.4f; "
+        "chi2/bins = %.2f (20 quantile bins)\n",
+        kFeatures[static_cast<std::size_t>(f)].c_str(), held.x.select(1, f).mean().item<double>(),
+        gen.mean().item<double>(), held.x.select(1, f).std().item<double>(),
+        gen.std().item<double>(), chi2 / bins);
   }
   // A classifier between held-out data (0) and samples (1), with m_jj as an input too: trained
   // on one half of each, its AUC measured on the other half.
   const auto h = held.x.size(0);
-  auto inputs = torch::cat({torch::cat({held.x, held.context}, 1),
-                            torch::cat({samples, held.context}, 1)});
+  auto inputs =
+      torch::cat({torch::cat({held.x, held.context}, 1), torch::cat({samples, held.context}, 1)});
   inputs = (inputs - inputs.mean(0)) / inputs.std(0);
   const auto labels = torch::cat({torch::zeros({h}), torch::ones({h})});
   std::vector<std::int64_t> idx(static_cast<std::size_t>(2 * h));
@@ -173,13 +173,12 @@ int main(int argc, char** argv) {
   {
     torch::GradMode::set_enabled(true);
     cwola::training::train_classifier(
-        cwola::training::as_classifier(classifier),
-        {rows(inputs, fit_i), rows(labels, fit_i), {}},
+        cwola::training::as_classifier(classifier), {rows(inputs, fit_i), rows(labels, fit_i), {}},
         {rows(inputs, stop_i), rows(labels, stop_i), {}}, ctrainer,
         cwola::core::stream_seed(master, 1, cwola::core::SeedPurpose::kShuffle), torch::kCPU);
   }
-  const auto scores = cwola::training::predict_scores(
-      cwola::training::as_classifier(classifier), rows(inputs, test_i), 4096, torch::kCPU);
+  const auto scores = cwola::training::predict_scores(cwola::training::as_classifier(classifier),
+                                                      rows(inputs, test_i), 4096, torch::kCPU);
   const auto test_labels = rows(labels, test_i);
   std::vector<std::uint8_t> truth;
   std::int64_t n1 = 0;
@@ -191,11 +190,11 @@ int main(int argc, char** argv) {
   const double auc = cwola::metrics::auc(scores, truth);
   const double sigma = std::sqrt(static_cast<double>(n0 + n1 + 1) /
                                  (12.0 * static_cast<double>(n0) * static_cast<double>(n1)));
-  std::printf("classifier samples vs held-out data: AUC %.4f on %lld data + %lld flow events "
-              "(null 0.5 +- %.4f; band 0.5 +- 3 sigma = [%.4f, %.4f]): %s\n",
-              auc, static_cast<long long>(n0), static_cast<long long>(n1), sigma,
-              0.5 - 3 * sigma, 0.5 + 3 * sigma,
-              std::abs(auc - 0.5) <= 3 * sigma ? "inside" : "OUTSIDE");
+  std::printf(
+      "classifier samples vs held-out data: AUC %.4f on %lld data + %lld flow events "
+      "(null 0.5 +- %.4f; band 0.5 +- 3 sigma = [%.4f, %.4f]): %s\n",
+      auc, static_cast<long long>(n0), static_cast<long long>(n1), sigma, 0.5 - 3 * sigma,
+      0.5 + 3 * sigma, std::abs(auc - 0.5) <= 3 * sigma ? "inside" : "OUTSIDE");
   MPI_Finalize();
   return 0;
 }

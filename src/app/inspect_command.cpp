@@ -1,6 +1,5 @@
-// cwola inspect STORE [--json]: stages, task states, models, per-epoch checkpoints, artifacts and their
-// sizes of a results store,
-// as a table for people or as JSON for scripts (docs/stages.md).
+// cwola inspect STORE [--json]: stages, task states, models, per-epoch checkpoints, artifacts and
+// their sizes of a results store, as a table for people or as JSON for scripts (docs/stages.md).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -127,8 +126,8 @@ void print_table(const std::string& path, const std::string& study, bool complet
               << a.written << "/" << a.layout.n_tasks << " tasks written, " << a.rows
               << " events of (" << columns << "), up to " << a.layout.max_rows
               << " per task, seed purpose "
-              << (a.layout.seed_purpose.empty() ? std::string("-") : a.layout.seed_purpose)
-              << ", " << bytes_text(static_cast<double>(store::artifact_bytes(a.layout)))
+              << (a.layout.seed_purpose.empty() ? std::string("-") : a.layout.seed_purpose) << ", "
+              << bytes_text(static_cast<double>(store::artifact_bytes(a.layout)))
               << (a.layout.description.empty() ? "" : ": " + a.layout.description) << "\n";
   }
 }
@@ -156,8 +155,9 @@ void print_json(const std::string& path, const std::string& study, bool complete
           << ", \"bytes_each\": " << store::model_bytes(s.layout.model) << ", \"tensors\": [";
       for (std::size_t t = 0; t < s.layout.model.tensors.size(); ++t) {
         const auto& tensor = s.layout.model.tensors[t];
-        out << (t ? ", " : "") << "{\"name\": " << json_string(tensor.name) << ", \"dataset\": "
-            << json_string("/models/" + s.layout.name + "/" + tensor.name) << ", \"shape\": [";
+        out << (t ? ", " : "") << "{\"name\": " << json_string(tensor.name)
+            << ", \"dataset\": " << json_string("/models/" + s.layout.name + "/" + tensor.name)
+            << ", \"shape\": [";
         for (std::size_t d = 0; d < tensor.shape.size(); ++d) {
           out << (d ? ", " : "") << tensor.shape[d];
         }
@@ -214,7 +214,8 @@ int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
   if (mpi.rank() != 0) return 0;
   struct stat info {};
   if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
-    throw core::InputError("store '" + path + "' does not exist or is not a file; give the path "
+    throw core::InputError("store '" + path +
+                           "' does not exist or is not a file; give the path "
                            "of a cwola results store");
   }
   std::vector<StageCounts> stages;

@@ -109,7 +109,8 @@ std::pair<torch::Tensor, torch::Tensor> MadeBlockImpl::shift_and_log_scale(const
   torch::Tensor h = x;
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     auto& layer = layers_[l];
-    if (masks_[l].device() != layer->weight.device()) masks_[l] = masks_[l].to(layer->weight.device());
+    if (masks_[l].device() != layer->weight.device())
+      masks_[l] = masks_[l].to(layer->weight.device());
     h = torch::nn::functional::linear(h, layer->weight * masks_[l], layer->bias);
     if (l == 0 && context_ > 0) h = h + context_layer_->forward(c);
     if (l + 1 < layers_.size()) h = torch::relu(h);
@@ -237,9 +238,8 @@ torch::Tensor ConditionalFlowImpl::checked_context(const torch::Tensor& c, std::
   if (config_.context == 0) return torch::zeros({n, 0});
   check_rows(c, config_.context, "context");
   if (c.size(0) != n) {
-    throw core::InputError("conditional flow: " + std::to_string(c.size(0)) +
-                           " context rows for " + std::to_string(n) +
-                           " events (one context per event is needed)");
+    throw core::InputError("conditional flow: " + std::to_string(c.size(0)) + " context rows for " +
+                           std::to_string(n) + " events (one context per event is needed)");
   }
   return c;
 }

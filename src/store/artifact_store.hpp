@@ -26,14 +26,14 @@ namespace cwola::store {
 
 /// One named artifact of one stage.
 struct ArtifactLayout {
-  std::string name;          ///< e.g. "cathode_samples" (a group name: no '/')
-  std::string stage;         ///< the producing stage ("main" without stages)
+  std::string name;   ///< e.g. "cathode_samples" (a group name: no '/')
+  std::string stage;  ///< the producing stage ("main" without stages)
   std::size_t first_task = 0;
-  std::size_t n_tasks = 0;   ///< the stage's tasks: one row each
-  std::size_t max_rows = 0;  ///< events per task at most (> 0)
+  std::size_t n_tasks = 0;           ///< the stage's tasks: one row each
+  std::size_t max_rows = 0;          ///< events per task at most (> 0)
   std::vector<std::string> columns;  ///< one name per value of an event (>= 1)
-  std::string seed_purpose;  ///< which core::SeedPurpose stream made it ("" none)
-  std::string description;   ///< free text, e.g. "flow samples of the signal region, 4x"
+  std::string seed_purpose;          ///< which core::SeedPurpose stream made it ("" none)
+  std::string description;           ///< free text, e.g. "flow samples of the signal region, 4x"
 
   bool holds(std::uint64_t task) const { return task >= first_task && task < first_task + n_tasks; }
   /// Throws core::InputError naming the artifact and the field.

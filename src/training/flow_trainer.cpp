@@ -83,7 +83,9 @@ TrainOutcome train_flow(models::ConditionalFlow& flow, const FlowSample& train,
     const auto where = impl->parameters().front().device();
     auto log_det = torch::zeros({n}, torch::TensorOptions().device(where));
     const auto y = impl->preprocess(sample.x.to(where, torch::kFloat32), log_det);
-    return Batch{y.cpu(), torch::ones({n}), {},
+    return Batch{y.cpu(),
+                 torch::ones({n}),
+                 {},
                  {context_or_empty(sample).to(torch::kFloat32), log_det.cpu()}};
   };
   StackKeepGoing poll;

@@ -21,10 +21,10 @@ struct FlowSample {
 /// Fits the flow's scaling on `train` (flow->fit_scaling), then trains it on `train` with
 /// mean NLL per event as the loss, validated on `validation` (early stopping with
 /// config.patience, on the validation events inside the training range widened by the flow's
-/// margin (ConditionalFlowImpl::inside_range); the flow ends with the best epoch's weights, in eval mode on `device`).
-/// The epoch order comes from std::mt19937_64(shuffle_seed). TrainOutcome's loss fields are
-/// NLLs in nats per event in the original units of x; its accuracies have no meaning for a
-/// density (the loop reports 0). Throws core::InputError for NaN/inf or malformed events in
+/// margin (ConditionalFlowImpl::inside_range); the flow ends with the best epoch's weights, in eval
+/// mode on `device`). The epoch order comes from std::mt19937_64(shuffle_seed). TrainOutcome's loss
+/// fields are NLLs in nats per event in the original units of x; its accuracies have no meaning for
+/// a density (the loop reports 0). Throws core::InputError for NaN/inf or malformed events in
 /// either set, or too few events.
 TrainOutcome train_flow(models::ConditionalFlow& flow, const FlowSample& train,
                         const FlowSample& validation, const TrainerConfig& config,

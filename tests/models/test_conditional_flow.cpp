@@ -1,12 +1,11 @@
-#include "models/conditional_flow.hpp"
-
 #include <torch/torch.h>
 
-#include <boost/test/unit_test.hpp>
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 
 #include "core/error.hpp"
+#include "models/conditional_flow.hpp"
 #include "models/module_tensors.hpp"
 
 using cwola::models::ConditionalFlow;
@@ -203,8 +202,8 @@ BOOST_AUTO_TEST_CASE(out_of_range_events_get_a_finite_density) {
                     torch::randn({100, 1}, torch::kFloat64));
   torch::NoGradGuard no_grad;
   const auto x = torch::tensor({{-5.0, 0.5}, {0.5, 7.0}, {0.5, 0.5}}, torch::kFloat64);
-  BOOST_TEST(torch::isfinite(flow->log_prob(x, torch::zeros({3, 1}, torch::kFloat64))).all()
-                 .item<bool>());
+  BOOST_TEST(
+      torch::isfinite(flow->log_prob(x, torch::zeros({3, 1}, torch::kFloat64))).all().item<bool>());
   const auto inside = flow->inside_range(x);
   BOOST_TEST(!inside[0].item<bool>());
   BOOST_TEST(!inside[1].item<bool>());
@@ -249,9 +248,9 @@ BOOST_AUTO_TEST_CASE(a_stored_flow_with_its_scaling_loads_into_a_fresh_one) {
   const auto layout = cwola::models::layout_of(*flow, "flow");
   std::vector<std::string> names;
   for (const auto& t : layout.tensors) names.push_back(t.name);
-  for (const char* name : {"block0.input.weight", "block1.context.weight", "block1.output.bias",
-                           "feature_min", "feature_max", "logit_mean", "logit_std",
-                           "context_mean", "context_std"}) {
+  for (const char* name :
+       {"block0.input.weight", "block1.context.weight", "block1.output.bias", "feature_min",
+        "feature_max", "logit_mean", "logit_std", "context_mean", "context_std"}) {
     BOOST_TEST_INFO(name);
     BOOST_TEST((std::find(names.begin(), names.end(), name) != names.end()));
   }

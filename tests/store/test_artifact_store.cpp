@@ -1,5 +1,3 @@
-#include "store/artifact_store.hpp"
-
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
@@ -7,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "parallel/mpi_runtime.hpp"
+#include "store/artifact_store.hpp"
 
 extern cwola::parallel::MpiRuntime* g_mpi;
 using namespace cwola;

@@ -1,11 +1,10 @@
-#include "training/flow_trainer.hpp"
-
 #include <torch/torch.h>
 
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 
 #include "core/error.hpp"
+#include "training/flow_trainer.hpp"
 
 using cwola::models::ConditionalFlow;
 using cwola::models::ConditionalFlowConfig;
@@ -64,13 +63,13 @@ BOOST_AUTO_TEST_CASE(a_trained_flow_reaches_the_exact_conditional_entropy) {
   BOOST_TEST(inside.size(0) > 3950);
   test = {test.x.index_select(0, inside), test.context.index_select(0, inside)};
   const double untrained = cwola::training::mean_negative_log_likelihood(flow, test);
-  const auto outcome = cwola::training::train_flow(flow, train, validation, small_config(), 5,
-                                                   torch::kCPU);
+  const auto outcome =
+      cwola::training::train_flow(flow, train, validation, small_config(), 5, torch::kCPU);
   BOOST_TEST(to_string(outcome.status) != "diverged");
   BOOST_TEST(outcome.best_epoch >= 0);
   const double trained = cwola::training::mean_negative_log_likelihood(flow, test);
-  BOOST_TEST_MESSAGE("test NLL: untrained " << untrained << ", trained " << trained
-                                            << ", exact " << kExactNll << " nats/event, "
+  BOOST_TEST_MESSAGE("test NLL: untrained " << untrained << ", trained " << trained << ", exact "
+                                            << kExactNll << " nats/event, "
                                             << outcome.history.size() << " epochs");
   // The statistical spread of a 4,000-event mean NLL is ~0.016 nats.
   BOOST_TEST(trained > kExactNll - 0.06);
@@ -86,8 +85,7 @@ BOOST_AUTO_TEST_CASE(a_trained_flow_reaches_the_exact_conditional_entropy) {
   // Samples at fixed context follow the conditional mean 2c and slope 0.5.
   torch::NoGradGuard no_grad;
   const auto samples = flow->sample(torch::full({4000, 1}, 0.5F), 6);
-  BOOST_TEST(samples.select(1, 0).mean().item<double>() == 1.0,
-             boost::test_tools::tolerance(0.05));
+  BOOST_TEST(samples.select(1, 0).mean().item<double>() == 1.0, boost::test_tools::tolerance(0.05));
   BOOST_TEST(samples.select(1, 0).std().item<double>() == 0.5, boost::test_tools::tolerance(0.1));
 }
 
@@ -116,8 +114,7 @@ BOOST_AUTO_TEST_CASE(a_diverging_flow_ends_as_diverged_with_a_reason) {
   auto config = small_config();
   config.learning_rate = 1e4;
   auto flow = small_flow(4);
-  const auto outcome =
-      cwola::training::train_flow(flow, train, validation, config, 5, torch::kCPU);
+  const auto outcome = cwola::training::train_flow(flow, train, validation, config, 5, torch::kCPU);
   BOOST_TEST(to_string(outcome.status) == "diverged");
   BOOST_TEST(outcome.failure_reason.find("non-finite") != std::string::npos);
 }
