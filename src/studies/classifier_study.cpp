@@ -152,7 +152,8 @@ void DenseClassifierStudy::finish(const TaskContext& context, const ClassifierTa
 
 TaskOutput DenseClassifierStudy::run_task(const TaskContext& context) {
   const auto data = prepare_scaled(context);
-  if (!data.failure_reason.empty()) return failed_output(data.failure_reason, result_columns().size());
+  if (!data.failure_reason.empty())
+    return failed_output(data.failure_reason, result_columns().size());
   const auto& settings = classifier(context.point);
   const auto train = settings.backend == ClassifierBackend::kBdt ? train_and_evaluate_bdt
                                                                  : train_and_evaluate_split;

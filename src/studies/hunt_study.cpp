@@ -11,12 +11,12 @@
 #include "core/seed.hpp"
 #include "core/text.hpp"
 #include "data/event_weights.hpp"
-#include "physics/mass_windows.hpp"
 #include "models/conditional_flow.hpp"
+#include "physics/mass_windows.hpp"
 #include "store/table_reader.hpp"
-#include "training/flow_trainer.hpp"
 #include "studies/classifier_study.hpp"
 #include "studies/classifier_task.hpp"
+#include "training/flow_trainer.hpp"
 
 namespace cwola::studies {
 
@@ -56,7 +56,9 @@ struct HuntPoint {
   /// into i mod n); injection seed r uses pseudo-dataset r mod n, so the seeds of a null are
   /// independent data. Counts per pseudo-dataset (one entry: all the data).
   std::vector<RegionCounts> datasets;
-  const RegionCounts& dataset_of(std::size_t seed) const { return datasets[seed % datasets.size()]; }
+  const RegionCounts& dataset_of(std::size_t seed) const {
+    return datasets[seed % datasets.size()];
+  }
   /// The most events any pseudo-dataset has in the span and in the signal region (sizes).
   std::size_t most_in_span() const;
   std::size_t most_in_signal_region() const;
@@ -196,8 +198,8 @@ std::vector<float> sample_mass_histogram(const std::vector<float>& masses, doubl
   const double width = (high - low) / static_cast<double>(bins);
   std::vector<double> cumulative(bins, 0.0);
   for (const float m : masses) {
-    const auto b = static_cast<std::size_t>(std::clamp((m - low) / width, 0.0,
-                                                       static_cast<double>(bins - 1)));
+    const auto b =
+        static_cast<std::size_t>(std::clamp((m - low) / width, 0.0, static_cast<double>(bins - 1)));
     cumulative[b] += 1.0;
   }
   std::partial_sum(cumulative.begin(), cumulative.end(), cumulative.begin());
@@ -223,10 +225,10 @@ training::FlowSample flow_sample_of(const data::EventTable& table, std::uint8_t 
     m.push_back(table.mass[i]);
   }
   const auto n = static_cast<std::int64_t>(m.size());
-  return {torch::from_blob(x.data(), {n, static_cast<std::int64_t>(table.features)},
-                           torch::kFloat32)
-              .clone(),
-          torch::from_blob(m.data(), {n, 1}, torch::kFloat32).clone()};
+  return {
+      torch::from_blob(x.data(), {n, static_cast<std::int64_t>(table.features)}, torch::kFloat32)
+          .clone(),
+      torch::from_blob(m.data(), {n, 1}, torch::kFloat32).clone()};
 }
 
 /// CATHODE on one task (hunt.method = cathode). `data` holds the cwola split (labels: signal
@@ -290,8 +292,8 @@ void train_against_flow_samples(const HuntPoint& p, const TaskContext& context,
     }
     data::EventTable table = part->subset(sr);
     const std::size_t n = settings.oversampling * sr.size();
-    auto masses = sample_mass_histogram(sr_masses, signal_region.first, signal_region.second, n,
-                                        mass_stream);
+    auto masses =
+        sample_mass_histogram(sr_masses, signal_region.first, signal_region.second, n, mass_stream);
     torch::Tensor x;
     {
       torch::NoGradGuard no_grad;
@@ -347,14 +349,15 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
     ArtifactSpec spec;
     spec.name = "cathode_samples";
     for (const auto& p : points()) {
-      spec.max_rows = std::max(spec.max_rows, p.cathode.oversampling *
-                                                  (p.most_in_signal_region() + p.injected));
+      spec.max_rows = std::max(spec.max_rows,
+                               p.cathode.oversampling * (p.most_in_signal_region() + p.injected));
     }
     spec.columns = point(0).feature_names;
     spec.columns.push_back("mjj");
     spec.seed_purpose = "kFlowSample";
-    spec.description = "CATHODE: flow samples in the signal region (features | m_jj GeV), "
-                       "hunt.cathode_oversampling x the task's signal-region training events";
+    spec.description =
+        "CATHODE: flow samples in the signal region (features | m_jj GeV), "
+        "hunt.cathode_oversampling x the task's signal-region training events";
     return {spec};
   }
   const stats::HuntFitSettings& fit_settings() const { return point(0).fit; }
@@ -424,9 +427,10 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
     // (90 % of the expected count, so that the fold tasks share a stack).
     data.test.features = mixed.features;
     std::vector<std::size_t> test_background;
-    const auto wanted = static_cast<std::size_t>(
-        0.9 * static_cast<double>(counts.signal_region) /
-        static_cast<double>(std::max<std::size_t>(context.folds, 1))) + 1;
+    const auto wanted =
+        static_cast<std::size_t>(0.9 * static_cast<double>(counts.signal_region) /
+                                 static_cast<double>(std::max<std::size_t>(context.folds, 1))) +
+        1;
     for (std::size_t i = 0; i < data.held_out.size() && test_background.size() < wanted; ++i) {
       if (windows.in_signal_region(data.held_out.mass[i]) && data.held_out.is_signal[i] == 0)
         test_background.push_back(i);
@@ -450,8 +454,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
       n_sr += r == data::HuntingRegion::kSignalRegion ? 1 : 0;
       n_low += r == data::HuntingRegion::kLowSideband ? 1 : 0;
     }
-    data.yields = {static_cast<double>(injected_in_sr),
-                   static_cast<double>(counts.signal_region)};
+    data.yields = {static_cast<double>(injected_in_sr), static_cast<double>(counts.signal_region)};
     data.study_columns = {static_cast<double>(p.window),
                           windows.signal.first,
                           windows.signal.second,
@@ -479,12 +482,13 @@ HuntPoint read_point(core::JobConfig& config,
   p.cathode.enabled = config.has("hunt.method") &&
                       config.get_choice("hunt.method", "cwola", {"cwola", "cathode"}) == "cathode";
   if (p.cathode.enabled && p.supervised) {
-    config.fail("hunt.method", "= cathode learns the signal region against flow samples; "
-                               "hunt.labels = supervised trains on truth labels instead (choose one)");
+    config.fail("hunt.method",
+                "= cathode learns the signal region against flow samples; "
+                "hunt.labels = supervised trains on truth labels instead (choose one)");
   }
   if (!config.has("training.balance")) {
-    config.set("training.balance",
-               p.supervised || p.cathode.enabled ? "classes" : "cwola_hunting", "hunt default");
+    config.set("training.balance", p.supervised || p.cathode.enabled ? "classes" : "cwola_hunting",
+               "hunt default");
   }
   if (p.cathode.enabled) {
     auto& c = p.cathode;
@@ -496,8 +500,9 @@ HuntPoint read_point(core::JobConfig& config,
     c.patience = static_cast<int>(config.get_int("cathode.patience", 10, 1, 100000));
   }
   const HuntFiles files = read_files(config);
-  p.feature_names.assign(files.options.columns.begin(),
-                         files.options.columns.begin() + static_cast<std::ptrdiff_t>(files.features));
+  p.feature_names.assign(
+      files.options.columns.begin(),
+      files.options.columns.begin() + static_cast<std::ptrdiff_t>(files.features));
   if (p.cathode.enabled && p.cathode.hidden < static_cast<int>(files.features) - 1) {
     config.fail("cathode.hidden", "= " + std::to_string(p.cathode.hidden) + " is below the " +
                                       std::to_string(files.features - 1) +
@@ -581,15 +586,17 @@ HuntPoint read_point(core::JobConfig& config,
                 "that never saw it (k-fold cross-training)");
   }
   if (p.cathode.enabled && p.classifier.balance == Balance::kCwolaHunting) {
-    config.fail("training.balance", "= cwola_hunting weighs signal region against sidebands, "
-                                    "which hunt.method = cathode does not train on; use classes "
-                                    "or none");
+    config.fail("training.balance",
+                "= cwola_hunting weighs signal region against sidebands, "
+                "which hunt.method = cathode does not train on; use classes "
+                "or none");
   }
   if (p.supervised) {
     if (p.classifier.balance == Balance::kCwolaHunting) {
-      config.fail("training.balance", "= cwola_hunting weighs signal region against sidebands, "
-                                      "which hunt.labels = supervised does not train on; use "
-                                      "classes or none");
+      config.fail("training.balance",
+                  "= cwola_hunting weighs signal region against sidebands, "
+                  "which hunt.labels = supervised does not train on; use "
+                  "classes or none");
     }
     for (const auto& counts : p.datasets) {
       // Every injected event may fall into the signal region: an upper bound for label 1.
