@@ -1,6 +1,5 @@
-// cwola inspect STORE [--json]: stages, task states, models, per-epoch checkpoints and their
-// sizes of a results store,
-// as a table for people or as JSON for scripts (docs/stages.md).
+// cwola inspect STORE [--json]: stages, task states, models, per-epoch checkpoints, artifacts and
+// their sizes of a results store, as a table for people or as JSON for scripts (docs/stages.md).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 
 #include "app/subcommands.hpp"
 #include "core/error.hpp"
+#include "store/artifact_store.hpp"
 #include "store/results_store.hpp"
 
 namespace cwola::app {
@@ -30,6 +30,13 @@ struct CheckpointCounts {
     for (auto e : epochs_done) n += e > 0 ? 1 : 0;
     return n;
   }
+};
+
+/// A named artifact (store/artifact_store.hpp) and how many of its tasks wrote their rows.
+struct ArtifactCounts {
+  store::ArtifactLayout layout;
+  std::size_t written = 0;
+  std::int64_t rows = 0;  ///< events written, over all tasks
 };
 
 std::string json_string(const std::string& text) {
@@ -67,7 +74,8 @@ std::string bytes_text(double bytes) {
 
 void print_table(const std::string& path, const std::string& study, bool complete,
                  std::size_t n_tasks, const std::vector<StageCounts>& stages,
-                 const std::vector<CheckpointCounts>& checkpoints, double file_bytes) {
+                 const std::vector<CheckpointCounts>& checkpoints,
+                 const std::vector<ArtifactCounts>& artifacts, double file_bytes) {
   std::cout << "store " << path << ": study " << study << ", " << n_tasks << " tasks, "
             << (complete ? "complete" : "not complete") << ", " << bytes_text(file_bytes)
             << " on disk\n";
@@ -111,11 +119,23 @@ void print_table(const std::string& path, const std::string& study, bool complet
                 << "\n";
     }
   }
+  for (const auto& a : artifacts) {
+    std::string columns;
+    for (const auto& c : a.layout.columns) columns += (columns.empty() ? "" : ", ") + c;
+    std::cout << "artifact /artifacts/" << a.layout.name << ": stage " << a.layout.stage << ", "
+              << a.written << "/" << a.layout.n_tasks << " tasks written, " << a.rows
+              << " events of (" << columns << "), up to " << a.layout.max_rows
+              << " per task, seed purpose "
+              << (a.layout.seed_purpose.empty() ? std::string("-") : a.layout.seed_purpose) << ", "
+              << bytes_text(static_cast<double>(store::artifact_bytes(a.layout)))
+              << (a.layout.description.empty() ? "" : ": " + a.layout.description) << "\n";
+  }
 }
 
 void print_json(const std::string& path, const std::string& study, bool complete,
                 std::size_t n_tasks, const std::vector<StageCounts>& stages,
-                const std::vector<CheckpointCounts>& checkpoints, double file_bytes) {
+                const std::vector<CheckpointCounts>& checkpoints,
+                const std::vector<ArtifactCounts>& artifacts, double file_bytes) {
   std::ostringstream out;
   out << "{\"store\": " << json_string(path) << ", \"study\": " << json_string(study)
       << ", \"complete\": " << (complete ? "true" : "false") << ", \"tasks\": " << n_tasks
@@ -135,8 +155,9 @@ void print_json(const std::string& path, const std::string& study, bool complete
           << ", \"bytes_each\": " << store::model_bytes(s.layout.model) << ", \"tensors\": [";
       for (std::size_t t = 0; t < s.layout.model.tensors.size(); ++t) {
         const auto& tensor = s.layout.model.tensors[t];
-        out << (t ? ", " : "") << "{\"name\": " << json_string(tensor.name) << ", \"dataset\": "
-            << json_string("/models/" + s.layout.name + "/" + tensor.name) << ", \"shape\": [";
+        out << (t ? ", " : "") << "{\"name\": " << json_string(tensor.name)
+            << ", \"dataset\": " << json_string("/models/" + s.layout.name + "/" + tensor.name)
+            << ", \"shape\": [";
         for (std::size_t d = 0; d < tensor.shape.size(); ++d) {
           out << (d ? ", " : "") << tensor.shape[d];
         }
@@ -160,6 +181,22 @@ void print_json(const std::string& path, const std::string& study, bool complete
     }
     out << "]}";
   }
+  out << "], \"artifacts\": [";
+  for (std::size_t i = 0; i < artifacts.size(); ++i) {
+    const auto& a = artifacts[i];
+    out << (i ? ", " : "") << "{\"name\": " << json_string(a.layout.name)
+        << ", \"dataset\": " << json_string("/artifacts/" + a.layout.name + "/values")
+        << ", \"stage\": " << json_string(a.layout.stage)
+        << ", \"first_task\": " << a.layout.first_task << ", \"tasks\": " << a.layout.n_tasks
+        << ", \"written\": " << a.written << ", \"events\": " << a.rows
+        << ", \"max_rows\": " << a.layout.max_rows << ", \"columns\": [";
+    for (std::size_t c = 0; c < a.layout.columns.size(); ++c) {
+      out << (c ? ", " : "") << json_string(a.layout.columns[c]);
+    }
+    out << "], \"seed_purpose\": " << json_string(a.layout.seed_purpose)
+        << ", \"description\": " << json_string(a.layout.description)
+        << ", \"bytes\": " << store::artifact_bytes(a.layout) << "}";
+  }
   out << "]}\n";
   std::cout << out.str();
 }
@@ -177,11 +214,13 @@ int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
   if (mpi.rank() != 0) return 0;
   struct stat info {};
   if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
-    throw core::InputError("store '" + path + "' does not exist or is not a file; give the path "
+    throw core::InputError("store '" + path +
+                           "' does not exist or is not a file; give the path "
                            "of a cwola results store");
   }
   std::vector<StageCounts> stages;
   std::vector<CheckpointCounts> checkpoints;
+  std::vector<ArtifactCounts> artifacts;
   std::string study;
   bool complete = false;
   std::size_t n_tasks = 0;
@@ -216,6 +255,17 @@ int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
       checkpoints.push_back(
           {group, file.read_int64s("/checkpoints/" + group.name + "/epochs_done")});
     }
+    for (const auto& layout : store::read_artifact_layouts(file)) {
+      ArtifactCounts counts{layout};
+      const auto written = file.read_int8s("/artifacts/" + layout.name + "/written");
+      const auto rows = file.read_int64s("/artifacts/" + layout.name + "/rows");
+      for (std::size_t row = 0; row < written.size(); ++row) {
+        if (written[row] == 0) continue;
+        ++counts.written;
+        counts.rows += rows.at(row);
+      }
+      artifacts.push_back(counts);
+    }
     results.close();
   } catch (const core::InputError&) {
     throw;
@@ -225,9 +275,9 @@ int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
   }
   const auto file_bytes = static_cast<double>(info.st_size);
   if (json) {
-    print_json(path, study, complete, n_tasks, stages, checkpoints, file_bytes);
+    print_json(path, study, complete, n_tasks, stages, checkpoints, artifacts, file_bytes);
   } else {
-    print_table(path, study, complete, n_tasks, stages, checkpoints, file_bytes);
+    print_table(path, study, complete, n_tasks, stages, checkpoints, artifacts, file_bytes);
   }
   return 0;
 }

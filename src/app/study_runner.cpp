@@ -77,6 +77,12 @@ std::vector<store::CheckpointGroup> checkpoint_groups(const PreparedJob& job) {
   return groups;
 }
 
+/// The store name of a study's artifact: its own name, prefixed by the stage's when the job
+/// declares stages (two stages may run the same study).
+std::string artifact_name(bool stages_declared, const std::string& stage, const std::string& name) {
+  return stages_declared ? stage + "_" + name : name;
+}
+
 store::StoreLayout make_layout(const PreparedJob& job) {
   const auto& stages = job.stages;
   store::StoreLayout layout;
@@ -149,6 +155,21 @@ store::StoreLayout make_layout(const PreparedJob& job) {
     }
   }
   if (job.run.checkpoint == "epoch") layout.checkpoints = checkpoint_groups(job);
+  // Artifacts: each stage's study declares them; named <stage>_<name> when stages are set.
+  for (const auto& stage : stages.stages) {
+    for (const auto& spec : stage.study->artifacts()) {
+      store::ArtifactLayout artifact;
+      artifact.name = artifact_name(stages.declared, stage.name, spec.name);
+      artifact.stage = stages.declared ? stage.name : "main";
+      artifact.first_task = stage.first_task;
+      artifact.n_tasks = stage.n_tasks();
+      artifact.max_rows = spec.max_rows;
+      artifact.columns = spec.columns;
+      artifact.seed_purpose = spec.seed_purpose;
+      artifact.description = spec.description;
+      layout.artifacts.push_back(std::move(artifact));
+    }
+  }
   return layout;
 }
 
@@ -514,6 +535,23 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
         results.write_model(task, task_output.model);
         write_seconds += std::chrono::duration<double>(Clock::now() - write_started).count();
         pause_after_model_fault(task);
+      }
+      if (task_output.status == studies::TaskOutput::Status::kDone) {
+        // Artifacts before the status flag too: a task marked done has its artifacts.
+        const auto specs = stage.study->artifacts();
+        if (task_output.artifacts.size() != specs.size()) {
+          throw core::Error("study of stage '" + stage.name + "' returned " +
+                            std::to_string(task_output.artifacts.size()) + " artifacts for task " +
+                            std::to_string(task) + ", not " + std::to_string(specs.size()) +
+                            " (a bug)");
+        }
+        const auto write_started = Clock::now();
+        for (std::size_t a = 0; a < specs.size(); ++a) {
+          results.write_artifact(task,
+                                 artifact_name(job.stages.declared, stage.name, specs[a].name),
+                                 task_output.artifacts[a].values, task_output.artifacts[a].seed);
+        }
+        write_seconds += std::chrono::duration<double>(Clock::now() - write_started).count();
       }
       if (task_output.status == studies::TaskOutput::Status::kFailed) {
         core::log_rank_warning("task " + std::to_string(task) +

@@ -28,6 +28,11 @@ enum class SeedPurpose : std::uint64_t {
   kBumpShape = 201,
   kBumpInjection = 202,
   kBumpFluctuation = 203,
+  /// CATHODE (hunt.method = cathode): the task's flow weights, its epoch order, and the
+  /// signal-region samples it generates (m_jj from the histogram, then the flow's features).
+  kFlowInit = 301,
+  kFlowShuffle = 302,
+  kFlowSample = 303,
 };
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer with full avalanche.

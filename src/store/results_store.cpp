@@ -133,6 +133,7 @@ void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance
     file.create_dataset("/summary/n_upstream_failed", ColumnType::kInt64, {points});
   }
   create_checkpoint_datasets(file, layout.checkpoints);
+  if (!layout.artifacts.empty()) create_artifacts(file, layout.artifacts);
   file.write_string_list_attribute("/tasks", "axes", layout.axes);
   file.write_string_list_attribute("/summary", "axes", layout.axes);
   file.write_string_list_attribute("/results", "columns", layout.result_columns);
@@ -160,6 +161,9 @@ std::uint64_t estimated_store_bytes(const StoreLayout& layout, const Provenance&
   for (const auto& array : layout.task_arrays) {
     raw += tasks * static_cast<double>(std::max<std::size_t>(array.second, 1)) * 8;
     datasets += 1;
+  }
+  for (const auto& artifact : layout.artifacts) {
+    raw += static_cast<double>(artifact_bytes(artifact));
   }
   for (const auto& group : layout.checkpoints) {
     raw += static_cast<double>(group.tasks.size() * (checkpoint_bytes(group.layout) + 8));
@@ -449,6 +453,15 @@ const StageLayout& ResultsStore::stage_of(std::uint64_t task) const {
 
 void ResultsStore::write_model(std::uint64_t task, const core::ModelTensors& model) {
   store::write_model(*file_, stage_of(task), task, model);
+}
+
+void ResultsStore::write_artifact(std::uint64_t task, const std::string& name,
+                                  const std::vector<float>& values, std::uint64_t seed) {
+  const auto artifact = read_artifact_layout(*file_, name);
+  if (!artifact.holds(task)) {
+    throw core::Error("artifact '" + name + "' has no row for task " + std::to_string(task));
+  }
+  store::write_artifact(*file_, artifact, task, values, seed);
 }
 
 core::ModelTensors ResultsStore::read_model(std::uint64_t task) const {

@@ -15,6 +15,7 @@
 #include "core/model_tensors.hpp"
 #include "store/hdf5_file.hpp"
 #include "store/score_table.hpp"
+#include "store/artifact_store.hpp"
 #include "store/checkpoint_store.hpp"
 #include "store/model_store.hpp"
 
@@ -55,6 +56,8 @@ struct StoreLayout {
   std::vector<std::int64_t> task_upstream;  ///< per task: the task it reads, -1 none
   /// Per-epoch checkpoints ([run] checkpoint = epoch): one group per stage; empty = none.
   std::vector<CheckpointGroup> checkpoints;
+  /// Named per-event artifacts of the stages' studies (Study::artifacts); empty = none.
+  std::vector<ArtifactLayout> artifacts;
 
   std::size_t n_tasks() const { return task_point.size(); }
   std::size_t n_points() const { return point_axis_values.size(); }
@@ -142,6 +145,10 @@ class ResultsStore {
   const StageLayout& stage_of(std::uint64_t task) const;
   /// Independent: the trained model of `task`, written before its status (write_task).
   void write_model(std::uint64_t task, const core::ModelTensors& model);
+  /// Independent: `task`'s rows of the artifact `name` (created with the store), before its
+  /// status (write_task); core::Error if the store has no such artifact for the task.
+  void write_artifact(std::uint64_t task, const std::string& name, const std::vector<float>& values,
+                      std::uint64_t seed);
   /// Independent: the stored model of a finished `task`.
   core::ModelTensors read_model(std::uint64_t task) const;
   /// Whether `task` has checkpoint slots (the store was created with [run] checkpoint = epoch).

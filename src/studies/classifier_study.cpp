@@ -42,6 +42,18 @@ ClassifierStudyBase::ClassifierStudyBase(const std::vector<const ClassifierSetti
   grid_ = studies::roc_grid(*settings.front());
 }
 
+namespace {
+/// A task that could not train (ClassifierTaskData::failure_reason): failed, no scores.
+TaskOutput failed_output(const std::string& reason, std::size_t columns) {
+  TaskOutput output;
+  output.results.assign(columns, std::numeric_limits<double>::quiet_NaN());
+  output.status = TaskOutput::Status::kFailed;
+  output.failure_reason = reason;
+  return output;
+}
+
+}  // namespace
+
 data::TrainValidationSplit DenseClassifierStudy::split_for_task(const ClassifierSettings& settings,
                                                                 const data::EventTable& mixed,
                                                                 const TaskContext& context) {
@@ -51,6 +63,7 @@ data::TrainValidationSplit DenseClassifierStudy::split_for_task(const Classifier
 
 ClassifierTaskData DenseClassifierStudy::prepare_scaled(const TaskContext& context) const {
   auto data = prepare_task(context);
+  if (!data.failure_reason.empty()) return data;
   data.scored_events_id = events_fingerprint(data.held_out.size() > 0 ? data.held_out : data.test);
   const auto scaling = data::FeatureScaling::fit(data.split.train, data.scaling_rows);
   scaling.apply(data.split.train);
@@ -131,6 +144,7 @@ void DenseClassifierStudy::complete_columns(const TaskContext& /*context*/,
 void DenseClassifierStudy::finish(const TaskContext& context, const ClassifierTaskData& data,
                                   TaskOutput& output) const {
   if (output.status == TaskOutput::Status::kAbandoned) return;
+  if (output.status == TaskOutput::Status::kDone) output.artifacts = data.artifacts;
   if (!output.scores.empty()) output.scored_events_id = data.scored_events_id;
   output.results.insert(output.results.end(), data.study_columns.begin(), data.study_columns.end());
   complete_columns(context, data, output);
@@ -138,6 +152,8 @@ void DenseClassifierStudy::finish(const TaskContext& context, const ClassifierTa
 
 TaskOutput DenseClassifierStudy::run_task(const TaskContext& context) {
   const auto data = prepare_scaled(context);
+  if (!data.failure_reason.empty())
+    return failed_output(data.failure_reason, result_columns().size());
   const auto& settings = classifier(context.point);
   const auto train = settings.backend == ClassifierBackend::kBdt ? train_and_evaluate_bdt
                                                                  : train_and_evaluate_split;
@@ -233,13 +249,17 @@ std::vector<TaskOutput> DenseClassifierStudy::run_stacked(
   // Only tasks of equal sample shapes can share a stack; usually all of a group do.
   using Shape = std::tuple<std::size_t, std::size_t, std::size_t, std::size_t>;
   std::map<Shape, std::vector<std::size_t>> by_shape;
+  std::vector<TaskOutput> outputs(group.size());
   for (std::size_t i = 0; i < data.size(); ++i) {
     const auto& d = data[i];
+    if (!d.failure_reason.empty()) {
+      outputs[i] = failed_output(d.failure_reason, result_columns().size());
+      continue;
+    }
     by_shape[{d.split.train.size(), d.split.validation.size(), d.test.size(),
               d.split.train.features}]
         .push_back(i);
   }
-  std::vector<TaskOutput> outputs(group.size());
   bool abandoned = false;
   for (const auto& [shape, members] : by_shape) {
     if (abandoned || !group.front().keep_going()) {
@@ -259,7 +279,9 @@ std::vector<TaskOutput> DenseClassifierStudy::run_stacked(
       outputs[members[m]] = std::move(stacked[m]);
     }
   }
-  for (std::size_t i = 0; i < data.size(); ++i) finish(group[i], data[i], outputs[i]);
+  for (std::size_t i = 0; i < data.size(); ++i) {
+    if (data[i].failure_reason.empty()) finish(group[i], data[i], outputs[i]);
+  }
   return outputs;
 }
 

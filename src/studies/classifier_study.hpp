@@ -67,6 +67,10 @@ struct ClassifierTaskData {
   /// Fingerprint of the scored events (held-out fold, else test) as the study made them,
   /// before the task's own feature scaling, so that repeats scoring the same events agree.
   std::uint64_t scored_events_id = 0;
+  /// Non-empty: the task cannot train (e.g. its flow diverged); it fails with this reason.
+  std::string failure_reason;
+  /// The task's artifact rows, one per Study::artifacts() (original units, before scaling).
+  std::vector<TaskOutput::ArtifactRows> artifacts;
 };
 
 /// Event counts a study knows before any task runs (for /scores and k-fold); 0 = unknown.

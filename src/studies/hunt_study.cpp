@@ -11,10 +11,12 @@
 #include "core/seed.hpp"
 #include "core/text.hpp"
 #include "data/event_weights.hpp"
+#include "models/conditional_flow.hpp"
 #include "physics/mass_windows.hpp"
 #include "store/table_reader.hpp"
 #include "studies/classifier_study.hpp"
 #include "studies/classifier_task.hpp"
+#include "training/flow_trainer.hpp"
 
 namespace cwola::studies {
 
@@ -54,13 +56,27 @@ struct HuntPoint {
   /// into i mod n); injection seed r uses pseudo-dataset r mod n, so the seeds of a null are
   /// independent data. Counts per pseudo-dataset (one entry: all the data).
   std::vector<RegionCounts> datasets;
-  const RegionCounts& dataset_of(std::size_t seed) const { return datasets[seed % datasets.size()]; }
+  const RegionCounts& dataset_of(std::size_t seed) const {
+    return datasets[seed % datasets.size()];
+  }
   /// The most events any pseudo-dataset has in the span and in the signal region (sizes).
   std::size_t most_in_span() const;
   std::size_t most_in_signal_region() const;
   /// hunt.labels = supervised: the single-window supervised reference, trained on the signal
   /// region's events with their truth labels instead of signal region against sidebands.
   bool supervised = false;
+  /// hunt.method = cathode (docs/cathode.md): per task a flow p(features | m_jj) on the
+  /// training part's sidebands, sampled in the signal region, against which the classifier
+  /// learns the signal region's data.
+  struct Cathode {
+    bool enabled = false;
+    std::size_t oversampling = 4;  ///< hunt.cathode_oversampling: samples per SR training event
+    int blocks = 4;                ///< [cathode] blocks: MADEs of the flow
+    int hidden = 64;               ///< [cathode] hidden: units per MADE hidden layer (2 layers)
+    int epochs = 100;              ///< [cathode] epochs: most flow epochs
+    int patience = 10;             ///< [cathode] patience: early stopping on validation NLL
+  } cathode;
+  std::vector<std::string> feature_names;  ///< hunt.features, in order
 };
 
 std::size_t HuntPoint::most_in_span() const {
@@ -173,6 +189,141 @@ std::vector<std::size_t> signal_order(std::size_t pool, std::uint64_t master, st
   return stream.permutation(pool);
 }
 
+/// Draws `n` masses from the histogram of `masses` over [low, high): equal-width bins (the
+/// square root of the event count, 5 to 50 of them), a bin by its count, then uniform inside it.
+std::vector<float> sample_mass_histogram(const std::vector<float>& masses, double low, double high,
+                                         std::size_t n, core::RandomStream& stream) {
+  const auto bins = std::clamp<std::size_t>(
+      static_cast<std::size_t>(std::sqrt(static_cast<double>(masses.size()))), 5, 50);
+  const double width = (high - low) / static_cast<double>(bins);
+  std::vector<double> cumulative(bins, 0.0);
+  for (const float m : masses) {
+    const auto b =
+        static_cast<std::size_t>(std::clamp((m - low) / width, 0.0, static_cast<double>(bins - 1)));
+    cumulative[b] += 1.0;
+  }
+  std::partial_sum(cumulative.begin(), cumulative.end(), cumulative.begin());
+  std::vector<float> out(n);
+  for (auto& m : out) {
+    const double u = stream.uniform() * cumulative.back();
+    const auto b = static_cast<std::size_t>(
+        std::upper_bound(cumulative.begin(), cumulative.end(), u) - cumulative.begin());
+    const auto bin = std::min(b, bins - 1);
+    m = static_cast<float>(low + (static_cast<double>(bin) + stream.uniform()) * width);
+  }
+  return out;
+}
+
+/// The events of `table` with training label `label`: features [N, F] and m_jj [N, 1].
+training::FlowSample flow_sample_of(const data::EventTable& table, std::uint8_t label) {
+  std::vector<float> x;
+  std::vector<float> m;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table.label[i] != label) continue;
+    const auto begin = table.rows.begin() + static_cast<std::ptrdiff_t>(i * table.features);
+    x.insert(x.end(), begin, begin + static_cast<std::ptrdiff_t>(table.features));
+    m.push_back(table.mass[i]);
+  }
+  const auto n = static_cast<std::int64_t>(m.size());
+  return {
+      torch::from_blob(x.data(), {n, static_cast<std::int64_t>(table.features)}, torch::kFloat32)
+          .clone(),
+      torch::from_blob(m.data(), {n, 1}, torch::kFloat32).clone()};
+}
+
+/// CATHODE on one task (hunt.method = cathode). `data` holds the cwola split (labels: signal
+/// region 1, sidebands 0): the flow learns p(features | m_jj) on the training part's sideband
+/// events (validated on the validation block's), m_jj is drawn from the histogram of the
+/// training part's signal-region masses, features from the flow; the split becomes signal-region
+/// data (1) against oversampling x as many samples (0), in the training part and in the
+/// validation block alike. The held-out fold (every event of it, sidebands too, so that the
+/// select → fit step sees the whole span) and the truth test are left as they are.
+void train_against_flow_samples(const HuntPoint& p, const TaskContext& context,
+                                ClassifierTaskData& data) {
+  const auto& settings = p.cathode;
+  const auto sidebands_train = flow_sample_of(data.split.train, 0);
+  const auto sidebands_validation = flow_sample_of(data.split.validation, 0);
+  if (sidebands_train.x.size(0) == 0 || sidebands_validation.x.size(0) == 0) {
+    data.failure_reason = "cathode: the training part has " +
+                          std::to_string(sidebands_train.x.size(0)) + " and the validation block " +
+                          std::to_string(sidebands_validation.x.size(0)) +
+                          " sideband events; the flow needs both";
+    return;
+  }
+  training::seed_weight_init(
+      core::stream_seed(context.master_seed, context.task_id, core::SeedPurpose::kFlowInit));
+  models::ConditionalFlowConfig config;
+  config.features = static_cast<int>(data.split.train.features);
+  config.context = 1;
+  config.blocks = settings.blocks;
+  config.hidden = settings.hidden;
+  config.hidden_layers = 2;
+  models::ConditionalFlow flow(config);
+  training::TrainerConfig trainer;
+  trainer.max_epochs = settings.epochs;
+  trainer.patience = settings.patience;
+  trainer.batch_size = 256;
+  trainer.learning_rate = 1e-3;
+  const auto outcome = training::train_flow(
+      flow, sidebands_train, sidebands_validation, trainer,
+      core::stream_seed(context.master_seed, context.task_id, core::SeedPurpose::kFlowShuffle),
+      torch::kCPU);
+  if (outcome.status == training::TrainStatus::kDiverged) {
+    data.failure_reason = "flow diverged: " + outcome.failure_reason;
+    return;
+  }
+
+  const auto signal_region = p.windows.window(p.window).signal;
+  const std::uint64_t sample_seed =
+      core::stream_seed(context.master_seed, context.task_id, core::SeedPurpose::kFlowSample);
+  core::RandomStream mass_stream(sample_seed);
+  std::vector<float> sr_masses;
+  for (const auto* part : {&data.split.train, &data.split.validation}) {
+    for (std::size_t i = 0; i < part->size(); ++i) {
+      if (part->label[i] == 1) sr_masses.push_back(part->mass[i]);
+    }
+  }
+  TaskOutput::ArtifactRows artifact;
+  artifact.seed = sample_seed;
+  for (auto* part : {&data.split.train, &data.split.validation}) {
+    std::vector<std::size_t> sr;
+    for (std::size_t i = 0; i < part->size(); ++i) {
+      if (part->label[i] == 1) sr.push_back(i);
+    }
+    data::EventTable table = part->subset(sr);
+    const std::size_t n = settings.oversampling * sr.size();
+    auto masses =
+        sample_mass_histogram(sr_masses, signal_region.first, signal_region.second, n, mass_stream);
+    torch::Tensor x;
+    {
+      torch::NoGradGuard no_grad;
+      const auto context_mass =
+          torch::from_blob(masses.data(), {static_cast<std::int64_t>(n), 1}, torch::kFloat32)
+              .clone();
+      x = flow->sample(context_mass, core::mix64(sample_seed + artifact.values.size()))
+              .contiguous()
+              .to(torch::kFloat32);
+    }
+    if (!torch::isfinite(x).all().item<bool>()) {
+      data.failure_reason = "flow diverged: it sampled non-finite features";
+      return;
+    }
+    const float* sampled = x.data_ptr<float>();
+    for (std::size_t k = 0; k < n; ++k) {
+      const float* row = sampled + k * table.features;
+      table.rows.insert(table.rows.end(), row, row + table.features);
+      table.label.push_back(0);
+      table.is_signal.push_back(0);
+      table.mass.push_back(masses[k]);
+      artifact.values.insert(artifact.values.end(), row, row + table.features);
+      artifact.values.push_back(masses[k]);
+    }
+    table.loss_weight.clear();
+    *part = std::move(table);
+  }
+  data.artifacts = {std::move(artifact)};
+}
+
 class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
  public:
   explicit HuntStudy(std::vector<HuntPoint> points)
@@ -191,6 +342,24 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
   }
 
   bool scores_carry_mass() const override { return true; }
+  /// hunt.method = cathode: each task's flow samples (features and m_jj, training part then
+  /// validation block) as the artifact "cathode_samples".
+  std::vector<ArtifactSpec> artifacts() const override {
+    if (!point(0).cathode.enabled) return {};
+    ArtifactSpec spec;
+    spec.name = "cathode_samples";
+    for (const auto& p : points()) {
+      spec.max_rows = std::max(spec.max_rows,
+                               p.cathode.oversampling * (p.most_in_signal_region() + p.injected));
+    }
+    spec.columns = point(0).feature_names;
+    spec.columns.push_back("mjj");
+    spec.seed_purpose = "kFlowSample";
+    spec.description =
+        "CATHODE: flow samples in the signal region (features | m_jj GeV), "
+        "hunt.cathode_oversampling x the task's signal-region training events";
+    return {spec};
+  }
   const stats::HuntFitSettings& fit_settings() const { return point(0).fit; }
   /// The single-window supervised reference (hunt.labels = supervised): no select → fit.
   bool supervised() const { return point(0).supervised; }
@@ -243,18 +412,25 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
     for (std::size_t k = 0; k < p.injected; ++k) add(d.signal, order[k], true);
     // Weighed over the whole sample before the folds are cut, as CWoLa hunting does (the
     // supervised reference balances its truth classes instead: training.balance = classes).
-    if (!p.supervised) mixed.loss_weight = data::cwola_hunting_weights(regions);
+    if (!p.supervised && !p.cathode.enabled) {
+      mixed.loss_weight = data::cwola_hunting_weights(regions);
+    }
 
     ClassifierTaskData data;
     split_task(p.classifier, mixed, context, data);
+    if (p.cathode.enabled) {
+      train_against_flow_samples(p, context, data);
+      if (!data.failure_reason.empty()) return data;
+    }
     // Truth test: signal never injected, against the held-out fold's signal-region background
     // (events no model of this fold trained or validated on), the same number in every fold
     // (90 % of the expected count, so that the fold tasks share a stack).
     data.test.features = mixed.features;
     std::vector<std::size_t> test_background;
-    const auto wanted = static_cast<std::size_t>(
-        0.9 * static_cast<double>(counts.signal_region) /
-        static_cast<double>(std::max<std::size_t>(context.folds, 1))) + 1;
+    const auto wanted =
+        static_cast<std::size_t>(0.9 * static_cast<double>(counts.signal_region) /
+                                 static_cast<double>(std::max<std::size_t>(context.folds, 1))) +
+        1;
     for (std::size_t i = 0; i < data.held_out.size() && test_background.size() < wanted; ++i) {
       if (windows.in_signal_region(data.held_out.mass[i]) && data.held_out.is_signal[i] == 0)
         test_background.push_back(i);
@@ -278,8 +454,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
       n_sr += r == data::HuntingRegion::kSignalRegion ? 1 : 0;
       n_low += r == data::HuntingRegion::kLowSideband ? 1 : 0;
     }
-    data.yields = {static_cast<double>(injected_in_sr),
-                   static_cast<double>(counts.signal_region)};
+    data.yields = {static_cast<double>(injected_in_sr), static_cast<double>(counts.signal_region)};
     data.study_columns = {static_cast<double>(p.window),
                           windows.signal.first,
                           windows.signal.second,
@@ -303,10 +478,36 @@ HuntPoint read_point(core::JobConfig& config,
   if (!config.has("training.folds")) config.set("training.folds", "5", "hunt default");
   if (!config.has("training.inner_folds")) config.set("training.inner_folds", "4", "hunt default");
   p.supervised = config.get_choice("hunt.labels", "cwola", {"cwola", "supervised"}) == "supervised";
+  // Read only when named, so that jobs without it keep their effective config and job hash.
+  p.cathode.enabled = config.has("hunt.method") &&
+                      config.get_choice("hunt.method", "cwola", {"cwola", "cathode"}) == "cathode";
+  if (p.cathode.enabled && p.supervised) {
+    config.fail("hunt.method",
+                "= cathode learns the signal region against flow samples; "
+                "hunt.labels = supervised trains on truth labels instead (choose one)");
+  }
   if (!config.has("training.balance")) {
-    config.set("training.balance", p.supervised ? "classes" : "cwola_hunting", "hunt default");
+    config.set("training.balance", p.supervised || p.cathode.enabled ? "classes" : "cwola_hunting",
+               "hunt default");
+  }
+  if (p.cathode.enabled) {
+    auto& c = p.cathode;
+    c.oversampling =
+        static_cast<std::size_t>(config.get_int("hunt.cathode_oversampling", 4, 1, 1000));
+    c.blocks = static_cast<int>(config.get_int("cathode.blocks", 4, 1, 64));
+    c.hidden = static_cast<int>(config.get_int("cathode.hidden", 64, 1, 4096));
+    c.epochs = static_cast<int>(config.get_int("cathode.epochs", 100, 1, 100000));
+    c.patience = static_cast<int>(config.get_int("cathode.patience", 10, 1, 100000));
   }
   const HuntFiles files = read_files(config);
+  p.feature_names.assign(
+      files.options.columns.begin(),
+      files.options.columns.begin() + static_cast<std::ptrdiff_t>(files.features));
+  if (p.cathode.enabled && p.cathode.hidden < static_cast<int>(files.features) - 1) {
+    config.fail("cathode.hidden", "= " + std::to_string(p.cathode.hidden) + " is below the " +
+                                      std::to_string(files.features - 1) +
+                                      " units a MADE of hunt.features needs (features - 1)");
+  }
   auto& data = loaded[files.text()];
   if (!data) {
     auto fresh = std::make_shared<HuntData>();
@@ -384,11 +585,18 @@ HuntPoint read_point(core::JobConfig& config,
                 "must be >= 2 for a hunt: every event is selected by models "
                 "that never saw it (k-fold cross-training)");
   }
+  if (p.cathode.enabled && p.classifier.balance == Balance::kCwolaHunting) {
+    config.fail("training.balance",
+                "= cwola_hunting weighs signal region against sidebands, "
+                "which hunt.method = cathode does not train on; use classes "
+                "or none");
+  }
   if (p.supervised) {
     if (p.classifier.balance == Balance::kCwolaHunting) {
-      config.fail("training.balance", "= cwola_hunting weighs signal region against sidebands, "
-                                      "which hunt.labels = supervised does not train on; use "
-                                      "classes or none");
+      config.fail("training.balance",
+                  "= cwola_hunting weighs signal region against sidebands, "
+                  "which hunt.labels = supervised does not train on; use "
+                  "classes or none");
     }
     for (const auto& counts : p.datasets) {
       // Every injected event may fall into the signal region: an upper bound for label 1.
@@ -414,6 +622,11 @@ std::unique_ptr<Study> make_hunt_study(std::vector<core::JobConfig>& point_confi
       point_configs[i].fail("hunt.labels",
                             "may not be scanned: the supervised reference has no select → fit "
                             "step (it trains on the signal region alone); run it as its own job");
+    }
+    if (points[i].cathode.enabled != points.front().cathode.enabled) {
+      point_configs[i].fail("hunt.method",
+                            "may not be scanned: one hunt runs one method (the store's "
+                            "artifacts are the method's); run each method as its own job");
     }
     if (points[i].fit.text() != points.front().fit.text()) {
       point_configs[i].fail("hunt.efficiencies",

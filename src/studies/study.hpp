@@ -99,6 +99,13 @@ struct TaskOutput {
   std::uint64_t scored_events_id = 0;
   /// The trained model (Study::model_layout order) when TaskContext::keep_model and done.
   core::ModelTensors model;
+  /// One entry per Study::artifacts(), in order, when done: the task's rows (rows x columns,
+  /// row-major) and the seed of the stream that made them; written before the task's status.
+  struct ArtifactRows {
+    std::vector<float> values;
+    std::uint64_t seed = 0;
+  };
+  std::vector<ArtifactRows> artifacts;
 };
 
 class Study {
@@ -113,6 +120,17 @@ class Study {
     std::string name;
     std::size_t length = 0;
   };
+  /// A named per-event artifact every task of the study writes (/artifacts/<name>, docs/stages.md
+  /// "Artifacts"): declared here so the engine creates it with the store, before any task runs.
+  struct ArtifactSpec {
+    std::string name;
+    std::size_t max_rows = 0;  ///< events per task at most
+    std::vector<std::string> columns;
+    std::string seed_purpose;  ///< the core::SeedPurpose of the stream that makes the rows
+    std::string description;
+  };
+  /// The study's artifacts; TaskOutput::artifacts carries one entry per spec. None by default.
+  virtual std::vector<ArtifactSpec> artifacts() const { return {}; }
   /// Per-task arrays the study writes besides the common curves; none by default.
   virtual std::vector<TaskArray> task_arrays() const { return {}; }
   /// Background efficiencies at which every task's ROC is stored.

@@ -1,0 +1,196 @@
+"""CATHODE as a method of the hunt (hunt.method = cathode, docs/cathode.md) end to end on tiny
+LHCO-like data: per task a flow on the training part's sidebands, samples in the signal region,
+a classifier of signal-region data against them, the held-out fold scored into /scores.
+Checks: identical results, scores and stored samples on 1 and 2 ranks; every data event of the
+window scored once, out of fold; the artifact /artifacts/cathode_samples with its provenance,
+hunt.cathode_oversampling x the task's signal-region training events, sampled m_jj inside the
+signal region; jobs without hunt.method keep their effective config; bad jobs exit 2 naming
+the key.
+
+Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."""
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cwola_driver import (assert_identical, computed_results, datasets, generate,  # noqa: E402
+                          run_cwola)
+
+EDGES = "2725, 3331, 4071, 4975, 6081"
+OVERSAMPLING = 3
+
+
+def job(data, signal, method="method = cathode", training=""):
+    return f"""
+[job]
+name = hunt_cathode_test
+study = hunt
+seed = 5
+repeats = 1
+
+[hunt]
+data_file = {data}
+signal_file = {signal}
+table = /TABLE
+edges = {EDGES}
+window = 1
+injected_signal = 0
+signal_test_events = 200
+signal_mass = 3500
+{method}
+
+[training]
+folds = 3
+inner_folds = 2
+max_epochs = 4
+patience = 2
+{training}
+
+[model]
+hidden = 8, 8
+
+[run]
+threads = 1
+progress_seconds = 0
+"""
+
+
+def text(attribute):
+    """An HDF5 string attribute (scalar or list) as a list of str."""
+    values = np.atleast_1d(attribute)
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+CATHODE = f"""method = cathode
+cathode_oversampling = {OVERSAMPLING}
+
+[cathode]
+blocks = 2
+hidden = 8
+epochs = 3
+patience = 2
+"""
+
+
+class HuntCathode(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="cwola_cathode_")
+        cls.data = os.path.join(cls.dir, "qcd.h5")
+        cls.signal = os.path.join(cls.dir, "wprime.h5")
+        generate(2, "lhco_qcd", cls.data, 600000, "generator.block_size=150000")
+        generate(2, "lhco_wprime", cls.signal, 400)
+        cls.job = cls.write("cathode.ini", job(cls.data, cls.signal, CATHODE))
+        cls.stores = {}
+        for ranks in (1, 2):
+            cls.stores[ranks] = os.path.join(cls.dir, f"cathode_{ranks}.h5")
+            run_cwola(ranks, "run", "--job", cls.job, "--output", cls.stores[ranks], "--no-plots",
+                      check=0)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def write(cls, name, text):
+        path = os.path.join(cls.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_every_task_is_done(self):
+        with h5py.File(self.stores[1], "r") as s:
+            self.assertTrue(np.all(s["results/status"][:] == 1), s["results/failure_reason"][:])
+
+    def test_one_and_two_ranks_agree(self):
+        assert_identical(self, computed_results(self.stores[1]), computed_results(self.stores[2]),
+                         "results")
+        for group, names in (("scores", ("score", "mass", "label")),
+                             ("artifacts/cathode_samples", ("values", "rows", "seed"))):
+            one, two = datasets(self.stores[1], group), datasets(self.stores[2], group)
+            for name in names:
+                np.testing.assert_array_equal(one[name], two[name], f"{group}/{name}")
+
+    def test_every_window_event_is_scored_once_out_of_fold(self):
+        with h5py.File(self.stores[1], "r") as s, h5py.File(self.data, "r") as d:
+            mjj = d["TABLE/mjj"][:]
+            low, high = s["results/span_low"][0], s["results/span_high"][0]
+            count, inner = s["scores/count"][:], s["scores/inner_fold"][:]
+            mass = s["scores/mass"][:]
+            self.assertEqual(len(count), 6)  # 3 folds x 2 inner models
+            scored = np.concatenate([mass[r, :count[r]] for r in range(6) if inner[r] == 0])
+            expected = mjj[(mjj >= low) & (mjj < high)].astype(np.float32)
+            np.testing.assert_array_equal(np.sort(scored), np.sort(expected))
+            self.assertTrue(np.all(np.isfinite(s["scores/score"][0, :count[0]])))
+
+    def test_the_samples_are_stored_with_provenance_and_the_right_rows(self):
+        with h5py.File(self.stores[1], "r") as s:
+            a = s["artifacts/cathode_samples"]
+            self.assertEqual(text(a.attrs["stage"]), ["main"])
+            self.assertEqual(text(a.attrs["seed_purpose"]), ["kFlowSample"])
+            columns = text(a.attrs["columns"])
+            self.assertEqual(columns, ["mj1", "delta_mj", "tau21j1", "tau21j2", "mjj"])
+            sr_low, sr_high = s["results/signal_region_low"][:], s["results/signal_region_high"][:]
+            n_sr = s["results/n_signal_region"][:]
+            count, mass = s["scores/count"][:], s["scores/mass"][:]
+            rows, values = a["rows"][:], a["values"][:]
+            with h5py.File(self.data, "r") as d:
+                mjj = d["TABLE/mjj"][:]
+                sidebands = (((mjj >= s["results/span_low"][0]) & (mjj < sr_low[0])) |
+                             ((mjj >= sr_high[0]) & (mjj < s["results/span_high"][0])))
+                ranges = [(d[f"TABLE/{c}"][:][sidebands].min(), d[f"TABLE/{c}"][:][sidebands].max())
+                          for c in columns[:4]]
+            self.assertTrue(np.all(a["written"][:] == 1))
+            self.assertEqual(len(set(a["seed"][:].tolist())), len(rows))  # a stream per task
+            for t in range(len(rows)):
+                held = mass[t, :count[t]]
+                held_in_sr = np.sum((held >= sr_low[t]) & (held < sr_high[t]))
+                # The training part and validation block's signal-region events, oversampled;
+                # equalise_fold_parts drops a few events so that every model of a sample trains
+                # on as many (at most one per fold and class here).
+                self.assertEqual(rows[t] % OVERSAMPLING, 0)
+                dropped = (n_sr[t] - held_in_sr) - rows[t] // OVERSAMPLING
+                self.assertTrue(0 <= dropped <= 3, (t, rows[t], n_sr[t], held_in_sr))
+                sample = values[t, :rows[t]]
+                self.assertTrue(np.all(np.isfinite(sample)), t)
+                self.assertTrue(np.all(np.isnan(values[t, rows[t]:])), t)
+                self.assertTrue(np.all((sample[:, 4] >= sr_low[t]) & (sample[:, 4] <= sr_high[t])),
+                                (t, sample[:, 4].min(), sample[:, 4].max(), sr_low[t], sr_high[t]))
+                # The flow's features stay inside the sidebands' range widened by the flow's
+                # margin (5 % a side; the task trained on a subset, whose range is narrower).
+                for c, (lo, hi) in enumerate(ranges):
+                    margin = 0.05 * (hi - lo) * 1.001
+                    self.assertTrue(np.all((sample[:, c] >= lo - margin) &
+                                           (sample[:, c] <= hi + margin)),
+                                    (t, c, sample[:, c].min(), sample[:, c].max(), lo, hi))
+
+    def test_a_job_without_method_keeps_its_effective_config(self):
+        plain = self.write("plain.ini", job(self.data, self.signal, method=""))
+        dumped = run_cwola(0, "run", "--job", plain, "--output", os.path.join(self.dir, "p.h5"),
+                           "--dump-config", check=0).stdout
+        keys = [line.split("=")[0].strip() for line in dumped.splitlines()]
+        self.assertNotIn("method", keys)
+        self.assertNotIn("cathode_oversampling", keys)
+        self.assertNotIn("[cathode]", keys)
+        self.assertIn("cwola_hunting", dumped)
+
+    def test_bad_cathode_jobs_exit_2_naming_the_key(self):
+        cases = [("method = anode", "", "hunt.method"),
+                 ("method = cathode\nlabels = supervised", "", "hunt.method"),
+                 ("method = cathode\ncathode_oversampling = 0", "", "hunt.cathode_oversampling"),
+                 ("method = cathode", "balance = cwola_hunting", "training.balance"),
+                 ("method = cathode\n[cathode]\nepochs = 0", "", "cathode.epochs")]
+        for i, (method, training, key) in enumerate(cases):
+            bad = self.write(f"bad{i}.ini", job(self.data, self.signal, method, training))
+            done = run_cwola(0, "run", "--job", bad, "--output",
+                             os.path.join(self.dir, f"bad{i}.h5"), check=2)
+            self.assertIn(key, done.stderr, method)
+
+
+if __name__ == "__main__":
+    unittest.main()
