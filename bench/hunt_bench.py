@@ -88,13 +88,14 @@ def training_events(mixed, folds, inner_folds, fold, inner):
 
 
 def out_of_fold_aucs(store):
-    """Per injection seed, from /scores: the out-of-fold scores (each fold scored by the mean of
+    """Per injection seed, from the scores artifact: the out-of-fold scores (each fold scored by the mean of
     its inner models) and their truth AUC in the signal region and over the span."""
     import h5py
     import numpy as np
     with h5py.File(store, "r") as f:
-        score, label, mass = f["scores/score"][()], f["scores/label"][()], f["scores/mass"][()]
-        count, fold = f["scores/count"][()], f["scores/fold"][()]
+        scores_group = f["artifacts/scores"]
+        score, label, mass = (scores_group[c][()] for c in ("score", "label", "mass"))
+        count, fold = f["artifacts/scores/rows"][()], f["tasks/fold"][()]
         seed = f["results/injection_seed"][()]
         low, high = f["results/signal_region_low"][()], f["results/signal_region_high"][()]
         oof_auc_mean = float(f["summary/oof_auc_mean"][0])
@@ -128,8 +129,8 @@ def run_cwola(args, ranks, k, out_dir):
         epochs = f["results/epochs"][()]
         mixed = (f["results/n_signal_region"][()] + f["results/n_low_sideband"][()] +
                  f["results/n_high_sideband"][()]).astype(int)
-        fold, inner = f["scores/fold"][()], f["scores/inner_fold"][()]
-        held_out = f["scores/count"][()]
+        fold, inner = f["tasks/fold"][()], f["tasks/inner_fold"][()]
+        held_out = f["artifacts/scores/rows"][()]
     ok = status == 1
     train = [training_events(int(mixed[t]), PROBLEM["folds"], PROBLEM["inner_folds"],
                              int(fold[t]), int(inner[t])) for t in range(len(status)) if ok[t]]

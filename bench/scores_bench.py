@@ -4,7 +4,7 @@ harness's own runner (bench/bench.py: same cwola command line, 1 LibTorch thread
   scores: the quickstart (bench.py --quick size: 6 points x 4 repeats, 10k events per
           mixture, 20k test events) on 2 ranks, K = 1, with [metrics] keep_scores = false and
           = true (test_set = per_point), alternated twice (off, on, off, on) so load drifts
-          hit both alike. Prints each wall time, the ratio of the sums, and the /scores size
+          hit both alike. Prints each wall time, the ratio of the sums, and the scores artifact's size
           per million scores.
   kfold:  a k-fold quickstart point (f1 = 0.8, folds = 5, inner_folds = 4: 20 trainings per
           repeat, 2 repeats = 40 trainings, 4k events per mixture) on 1 rank at K = 1 and
@@ -59,11 +59,11 @@ def scores_part(args, out):
     with_scores = os.path.join(out, "scores_on_1.h5")
     without = os.path.join(out, "scores_off_1.h5")
     with h5py.File(with_scores, "r") as f:
-        n_scores = int(f["scores/count"][()].sum())
+        n_scores = int(f["artifacts/scores/rows"][()].sum())
         ensemble = f["summary/ensemble_auc"][()]
         members = f["summary/auc_mean"][()]
     growth = os.path.getsize(with_scores) - os.path.getsize(without)
-    print(f"/scores: {n_scores} scores, store +{growth / 1e6:.2f} MB = "
+    print(f"scores artifact: {n_scores} scores, store +{growth / 1e6:.2f} MB = "
           f"{growth / n_scores:.2f} bytes per score = {growth / n_scores:.2f} MB per million "
           f"scores (float32 score + int8 label, uncompressed)")
     print("ensemble AUC per point: " + "  ".join(f"{v:.4f}" for v in ensemble))

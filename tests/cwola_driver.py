@@ -124,14 +124,18 @@ def kill_tree(pid, sig=signal.SIGKILL, wait=True):
 
 
 def computed_results(path, groups=("results", "curves", "tasks")):
-    """Everything the tasks computed, keyed by dataset."""
+    """Everything the tasks computed, keyed by dataset (groups are walked down: "artifacts"
+    gives every artifact's columns and per-task rows)."""
     with h5py.File(path, "r") as f:
         out = {}
         for group in groups:
-            for name, dataset in f[group].items():
-                if name in RUN_DEPENDENT or name.startswith("wall_seconds"):
-                    continue
-                out[f"{group}/{name}"] = dataset[()]
+            def keep(name, obj):
+                leaf = name.rsplit("/", 1)[-1]
+                if not isinstance(obj, h5py.Dataset) or leaf in RUN_DEPENDENT \
+                        or leaf.startswith("wall_seconds"):
+                    return
+                out[f"{group}/{name}"] = obj[()]
+            f[group].visititems(keep)
         return out
 
 

@@ -185,7 +185,7 @@ void print_json(const std::string& path, const std::string& study, bool complete
   for (std::size_t i = 0; i < artifacts.size(); ++i) {
     const auto& a = artifacts[i];
     out << (i ? ", " : "") << "{\"name\": " << json_string(a.layout.name)
-        << ", \"dataset\": " << json_string("/artifacts/" + a.layout.name + "/values")
+        << ", \"group\": " << json_string(store::artifact_group(a.layout.name))
         << ", \"stage\": " << json_string(a.layout.stage)
         << ", \"first_task\": " << a.layout.first_task << ", \"tasks\": " << a.layout.n_tasks
         << ", \"written\": " << a.written << ", \"events\": " << a.rows
@@ -257,8 +257,8 @@ int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
     }
     for (const auto& layout : store::read_artifact_layouts(file)) {
       ArtifactCounts counts{layout};
-      const auto written = file.read_int8s("/artifacts/" + layout.name + "/written");
-      const auto rows = file.read_int64s("/artifacts/" + layout.name + "/rows");
+      const auto written = file.read_int8s(store::artifact_group(layout.name) + "/written");
+      const auto rows = file.read_int64s(store::artifact_group(layout.name) + "/rows");
       for (std::size_t row = 0; row < written.size(); ++row) {
         if (written[row] == 0) continue;
         ++counts.written;

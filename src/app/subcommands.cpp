@@ -42,6 +42,7 @@ int inspect_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
 int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 int hunt_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
+int compact_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>& arguments);
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> kSubcommands = {
@@ -54,6 +55,9 @@ const std::vector<Subcommand>& subcommands() {
               "mass spectrum: cwola fit --csv SPECTRUM.csv --output FIT.h5", fit_command},
       {"inspect", "stages, task states, models and sizes of a store: cwola inspect STORE [--json]",
        inspect_command},
+      {"compact", "a copy of a finished store with its per-event artifacts compressed: cwola "
+                  "compact STORE --output COPY [--level N]",
+       compact_command},
       {"images", "time the jet images of an event file: cwola images --events FILE "
                  "[--pixels P] [--max-events N]", images_command},
       {"hunt", "select and fit the windows of a hunt run (docs/hunt.md): cwola hunt STORE "

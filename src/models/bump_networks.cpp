@@ -59,6 +59,21 @@ std::int64_t ZnetConfig::parameter_count() const {
   return dense + first + middle + last;
 }
 
+namespace {
+/// Both networks' input scaling: the training set's range of `variable` into the buffers.
+void fill_input_range(torch::Tensor& low_buffer, torch::Tensor& high_buffer, double low,
+                      double high, const char* variable) {
+  if (!(high > low)) {
+    throw core::InputError("training set", variable,
+                           std::to_string(low) + ".." + std::to_string(high),
+                           "has no spread to scale (all bins equal)");
+  }
+  torch::NoGradGuard no_grad;
+  low_buffer.fill_(low);
+  high_buffer.fill_(high);
+}
+}  // namespace
+
 ZnetImpl::ZnetImpl(const ZnetConfig& config) : config_(config) {
   config_.validate();
   dense_ = register_module("dense", torch::nn::Linear(config_.bins, config_.dense_width));
@@ -73,14 +88,7 @@ ZnetImpl::ZnetImpl(const ZnetConfig& config) : config_(config) {
 }
 
 void ZnetImpl::set_input_range(double low, double high) {
-  if (!(high > low)) {
-    throw core::InputError("training set", "counts",
-                           std::to_string(low) + ".." + std::to_string(high),
-                           "has no spread to scale (all bins equal)");
-  }
-  torch::NoGradGuard no_grad;
-  input_low_.fill_(low);
-  input_high_.fill_(high);
+  fill_input_range(input_low_, input_high_, low, high, "counts");
 }
 
 torch::Tensor ZnetImpl::scale_counts(const torch::Tensor& counts, const torch::Tensor& mask) const {
@@ -166,14 +174,7 @@ Znet3Impl::Znet3Impl(const Znet3Config& config) : config_(config) {
 }
 
 void Znet3Impl::set_input_range(double low, double high) {
-  if (!(high > low)) {
-    throw core::InputError("training set", "sqrt(counts)",
-                           std::to_string(low) + ".." + std::to_string(high),
-                           "has no spread to scale (all bins equal)");
-  }
-  torch::NoGradGuard no_grad;
-  input_low_.fill_(low);
-  input_high_.fill_(high);
+  fill_input_range(input_low_, input_high_, low, high, "sqrt(counts)");
 }
 
 torch::Tensor Znet3Impl::scale_counts(const torch::Tensor& counts,

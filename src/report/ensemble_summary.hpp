@@ -1,5 +1,5 @@
 #pragma once
-/// Ensembles from the per-event scores in /scores, at rank 0 after a study:
+/// Ensembles from the per-event scores in /artifacts/scores, at rank 0 after a study:
 ///  - per scan point, the ensemble of its done repeats (mean score event by event) and its
 ///    metrics: /summary/ensemble_* (NaN with ensemble_reason when it cannot be formed: fewer
 ///    than 2 done repeats, or repeats that scored different test events);
@@ -35,7 +35,7 @@ struct OutOfFoldSample {
   bool complete = false;      ///< every fold model done and scoring the same events
   std::vector<float> scores;
   std::vector<std::uint8_t> labels;  ///< truth
-  std::vector<float> masses;         ///< empty without /scores/mass
+  std::vector<float> masses;         ///< empty without /artifacts/scores/mass
 };
 
 /// The samples of one point's rows (runs of tasks whose (fold, inner) count up from (0, 0));

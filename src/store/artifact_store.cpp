@@ -12,6 +12,10 @@ namespace cwola::store {
 namespace {
 
 constexpr const char* kRoot = "/artifacts";
+// A chunk holds at most this many events (a row of a very large test set spans several).
+constexpr hsize_t kMaxChunkRows = hsize_t{1} << 20U;
+// Per-task datasets next to the columns; a column may not take one of these names.
+const std::vector<std::string> kPerTask = {"rows", "seed", "events_id", "written"};
 
 std::string group_of(const std::string& name) { return std::string(kRoot) + "/" + name; }
 
@@ -44,10 +48,22 @@ void ArtifactLayout::validate() const {
   if (columns.empty()) {
     throw core::InputError(where, "columns", "(none)", "an artifact needs at least one column");
   }
+  std::set<std::string> seen;
+  for (const auto& column : columns) {
+    const bool reserved = std::find(kPerTask.begin(), kPerTask.end(), column) != kPerTask.end();
+    if (column.empty() || column.find('/') != std::string::npos || reserved ||
+        !seen.insert(column).second) {
+      throw core::InputError(where, "columns", column,
+                             "a column needs a name of its own, without '/', and not rows, seed, "
+                             "events_id or written");
+    }
+  }
 }
 
+std::string artifact_group(const std::string& name) { return group_of(name); }
+
 std::size_t artifact_bytes(const ArtifactLayout& artifact) {
-  return artifact.n_tasks * (artifact.max_rows * artifact.columns.size() * 4 + 8 + 8 + 1);
+  return artifact.n_tasks * (artifact.max_rows * artifact.columns.size() * 4 + 8 + 8 + 8 + 1);
 }
 
 void create_artifacts(Hdf5File& file, const std::vector<ArtifactLayout>& artifacts) {
@@ -66,11 +82,13 @@ void create_artifacts(Hdf5File& file, const std::vector<ArtifactLayout>& artifac
     const std::string group = group_of(a.name);
     const hsize_t tasks = a.n_tasks;
     const hsize_t rows = a.max_rows;
-    const hsize_t columns = a.columns.size();
-    file.create_chunked_dataset(group + "/values", ColumnType::kFloat32, {tasks, rows, columns},
-                                {1, rows, columns});
+    for (const auto& column : a.columns) {
+      file.create_chunked_dataset(group + "/" + column, ColumnType::kFloat32, {tasks, rows},
+                                  {1, std::min(rows, kMaxChunkRows)});
+    }
     file.create_dataset(group + "/rows", ColumnType::kInt64, {tasks});
     file.create_dataset(group + "/seed", ColumnType::kUInt64, {tasks});
+    file.create_dataset(group + "/events_id", ColumnType::kUInt64, {tasks});
     file.create_dataset(group + "/written", ColumnType::kInt8, {tasks});
     file.write_string_list_attribute(group, "stage", {a.stage});
     file.write_string_list_attribute(group, "first_task", {std::to_string(a.first_task)});
@@ -83,7 +101,7 @@ void create_artifacts(Hdf5File& file, const std::vector<ArtifactLayout>& artifac
 
 ArtifactLayout read_artifact_layout(const Hdf5File& file, const std::string& name) {
   const std::string group = group_of(name);
-  if (!file.exists(group + "/values")) {
+  if (!file.exists(group + "/written")) {
     throw core::InputError("store " + file.path() + " has no artifact '" + name +
                            "' (cwola inspect lists the artifacts of a store)");
   }
@@ -94,7 +112,7 @@ ArtifactLayout read_artifact_layout(const Hdf5File& file, const std::string& nam
   a.columns = file.read_string_list_attribute(group, "columns");
   a.seed_purpose = file.read_string_list_attribute(group, "seed_purpose").at(0);
   a.description = file.read_string_list_attribute(group, "description").at(0);
-  const auto dims = file.shape(group + "/values");
+  const auto dims = file.shape(group + "/" + a.columns.at(0));
   a.n_tasks = dims.at(0);
   a.max_rows = dims.at(1);
   return a;
@@ -110,7 +128,7 @@ std::vector<ArtifactLayout> read_artifact_layouts(const Hdf5File& file) {
 }
 
 void write_artifact(Hdf5File& file, const ArtifactLayout& artifact, std::uint64_t task,
-                    const std::vector<float>& values, std::uint64_t seed) {
+                    const std::vector<float>& values, std::uint64_t seed, std::uint64_t events_id) {
   check_task(artifact, task);
   const std::size_t columns = artifact.columns.size();
   if (values.size() % columns != 0 || values.size() / columns > artifact.max_rows) {
@@ -121,11 +139,15 @@ void write_artifact(Hdf5File& file, const ArtifactLayout& artifact, std::uint64_
   }
   const hsize_t row = task - artifact.first_task;
   const std::string group = group_of(artifact.name);
-  std::vector<float> padded(artifact.max_rows * columns, std::numeric_limits<float>::quiet_NaN());
-  std::copy(values.begin(), values.end(), padded.begin());
-  file.write_floats(group + "/values", row, padded);
-  file.write_int64s(group + "/rows", row, {static_cast<std::int64_t>(values.size() / columns)});
+  const std::size_t rows = values.size() / columns;
+  for (std::size_t c = 0; c < columns; ++c) {
+    std::vector<float> padded(artifact.max_rows, std::numeric_limits<float>::quiet_NaN());
+    for (std::size_t r = 0; r < rows; ++r) padded[r] = values[r * columns + c];
+    file.write_floats(group + "/" + artifact.columns[c], row, padded);
+  }
+  file.write_int64s(group + "/rows", row, {static_cast<std::int64_t>(rows)});
   file.write_uint64s(group + "/seed", row, {seed});
+  file.write_uint64s(group + "/events_id", row, {events_id});
   file.write_int8s(group + "/written", row, {1});
 }
 
@@ -142,15 +164,45 @@ ArtifactRows read_artifact(const Hdf5File& file, const ArtifactLayout& artifact,
                       std::to_string(task) +
                       " has not written it (the task is not done) resume the job first");
   }
-  const hsize_t row = task - artifact.first_task;
-  const std::string group = group_of(artifact.name);
+  const auto block = read_artifact_block(file, artifact, task, 1);
+  const std::size_t columns = artifact.columns.size();
   ArtifactRows out;
-  out.rows = static_cast<std::size_t>(file.read_double_row(group + "/rows", row).at(0));
-  out.seed = file.read_uint64s(group + "/seed").at(row);
-  auto values = file.read_float_rows(group + "/values", row, 1);
-  values.resize(out.rows * artifact.columns.size());
-  out.values = std::move(values);
+  out.rows = static_cast<std::size_t>(block.rows.at(0));
+  out.seed = block.seed.at(0);
+  out.events_id = block.events_id.at(0);
+  out.values.resize(out.rows * columns);
+  for (std::size_t c = 0; c < columns; ++c) {
+    for (std::size_t r = 0; r < out.rows; ++r) out.values[r * columns + c] = block.columns[c][r];
+  }
   return out;
+}
+
+ArtifactBlock read_artifact_block(const Hdf5File& file, const ArtifactLayout& artifact,
+                                  std::uint64_t first_task, std::size_t tasks) {
+  if (tasks == 0) return {};
+  check_task(artifact, first_task);
+  check_task(artifact, first_task + tasks - 1);
+  const hsize_t first = first_task - artifact.first_task;
+  const std::string group = group_of(artifact.name);
+  ArtifactBlock block;
+  block.max_rows = artifact.max_rows;
+  for (const auto& column : artifact.columns) {
+    block.columns.push_back(file.read_float_rows(group + "/" + column, first, tasks));
+  }
+  const auto written = file.read_int8_rows(group + "/written", first, tasks);
+  const auto rows = file.read_int64s(group + "/rows");
+  const auto seeds = file.read_uint64s(group + "/seed");
+  const auto ids = file.read_uint64s(group + "/events_id");
+  for (std::size_t i = 0; i < tasks; ++i) {
+    const bool whole = written.at(i) != 0;
+    // A row that was never whole counts as empty, never as stale or partial numbers.
+    block.rows.push_back(whole ? std::clamp<std::int64_t>(rows.at(first + i), 0,
+                                                          static_cast<std::int64_t>(block.max_rows))
+                               : 0);
+    block.seed.push_back(whole ? seeds.at(first + i) : 0);
+    block.events_id.push_back(whole ? ids.at(first + i) : 0);
+  }
+  return block;
 }
 
 }  // namespace cwola::store

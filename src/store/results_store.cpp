@@ -46,6 +46,19 @@ void write_scalar_string(Hdf5File& file, const std::string& name, const std::str
   file.write_strings(name, 0, {value});
 }
 
+/// The studies' artifacts, after the job's scores when it keeps them.
+std::vector<ArtifactLayout> all_artifacts(const StoreLayout& layout) {
+  std::vector<ArtifactLayout> artifacts;
+  if (layout.score_width > 0) {
+    std::string stages;
+    for (const auto& stage : layout.stages) stages += (stages.empty() ? "" : ",") + stage.name;
+    artifacts.push_back(score_artifact(layout.n_tasks(), layout.score_width, layout.score_masses,
+                                       stages.empty() ? "main" : stages));
+  }
+  artifacts.insert(artifacts.end(), layout.artifacts.begin(), layout.artifacts.end());
+  return artifacts;
+}
+
 void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance& provenance) {
   const hsize_t tasks = layout.n_tasks();
   const hsize_t points = layout.n_points();
@@ -83,6 +96,8 @@ void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance
     file.create_dataset(std::string("/tasks/") + name, ColumnType::kInt64, {tasks});
   }
   file.create_dataset("/tasks/seed", ColumnType::kUInt64, {tasks});
+  file.create_dataset("/tasks/fold", ColumnType::kInt64, {tasks});
+  file.create_dataset("/tasks/inner_fold", ColumnType::kInt64, {tasks});
   for (std::size_t a = 0; a < layout.axes.size(); ++a) {
     const bool numeric = all_numeric(layout, a);
     for (const char* group : {"/tasks/", "/summary/"}) {
@@ -124,16 +139,13 @@ void create_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance
       file.create_dataset("/summary/" + column + "_" + stat, ColumnType::kFloat64, {points});
     }
   }
-  if (layout.score_width > 0) {
-    create_score_table(file, layout.n_tasks(), layout.n_points(), layout.score_width,
-                       layout.roc_grid.size(), layout.score_masses);
-  }
+  if (layout.score_width > 0) create_ensemble_columns(file, points, layout.roc_grid.size());
   if (!layout.stages.empty()) {
     create_stage_datasets(file, layout.stages, layout.n_tasks());
     file.create_dataset("/summary/n_upstream_failed", ColumnType::kInt64, {points});
   }
   create_checkpoint_datasets(file, layout.checkpoints);
-  if (!layout.artifacts.empty()) create_artifacts(file, layout.artifacts);
+  create_artifacts(file, all_artifacts(layout));
   file.write_string_list_attribute("/tasks", "axes", layout.axes);
   file.write_string_list_attribute("/summary", "axes", layout.axes);
   file.write_string_list_attribute("/results", "columns", layout.result_columns);
@@ -150,7 +162,7 @@ std::uint64_t estimated_store_bytes(const StoreLayout& layout, const Provenance&
   double raw = 12.0 * kProvenanceLength + static_cast<double>(layout.job_text.size()) +
                static_cast<double>(provenance.devices.size()) + 16.0;
   raw += tasks *
-         (4 * 8 + 1 + kReasonLength + kDeviceLength + 8 + columns * 8 + 4 * epochs * 8 + grid * 8);
+         (6 * 8 + 1 + kReasonLength + kDeviceLength + 8 + columns * 8 + 4 * epochs * 8 + grid * 8);
   raw +=
       grid * 8 + points * (3 * 8 + columns * static_cast<double>(summary_statistics().size()) * 8);
   for (std::size_t a = 0; a < layout.axes.size(); ++a) {
@@ -162,8 +174,9 @@ std::uint64_t estimated_store_bytes(const StoreLayout& layout, const Provenance&
     raw += tasks * static_cast<double>(std::max<std::size_t>(array.second, 1)) * 8;
     datasets += 1;
   }
-  for (const auto& artifact : layout.artifacts) {
+  for (const auto& artifact : all_artifacts(layout)) {
     raw += static_cast<double>(artifact_bytes(artifact));
+    datasets += 4 + static_cast<double>(artifact.columns.size());
   }
   for (const auto& group : layout.checkpoints) {
     raw += static_cast<double>(group.tasks.size() * (checkpoint_bytes(group.layout) + 8));
@@ -223,13 +236,12 @@ void fill_skeleton(Hdf5File& file, const StoreLayout& layout, const Provenance& 
   for (std::size_t p = 0; p < point_ids.size(); ++p) point_ids[p] = static_cast<std::int64_t>(p);
   file.write_int64s("/summary/point", 0, point_ids);
   file.write_doubles("/curves/roc_eps_b", 0, layout.roc_grid);
-  if (layout.score_width > 0) {
-    std::vector<std::int64_t> fold = layout.task_fold;
-    std::vector<std::int64_t> inner = layout.task_inner_fold;
-    fold.resize(n, 0);
-    inner.resize(n, 0);
-    fill_score_table(file, fold, inner);
-  }
+  std::vector<std::int64_t> fold = layout.task_fold;
+  std::vector<std::int64_t> inner = layout.task_inner_fold;
+  fold.resize(n, 0);
+  inner.resize(n, 0);
+  file.write_int64s("/tasks/fold", 0, fold);
+  file.write_int64s("/tasks/inner_fold", 0, inner);
   if (!layout.stages.empty()) {
     fill_stage_datasets(file, layout.stages, layout.task_stage, layout.task_upstream);
   }
@@ -436,6 +448,7 @@ void ResultsStore::load_shape() {
     task_arrays_.emplace_back(name, file_->shape("/curves/" + name).at(1));
   }
   score_width_ = score_table_width(*file_);
+  task_seeds_ = file_->read_uint64s("/tasks/seed");
   stages_ = read_stage_layouts(*file_);
   checkpoints_ = read_checkpoint_groups(*file_);
 }
@@ -456,12 +469,13 @@ void ResultsStore::write_model(std::uint64_t task, const core::ModelTensors& mod
 }
 
 void ResultsStore::write_artifact(std::uint64_t task, const std::string& name,
-                                  const std::vector<float>& values, std::uint64_t seed) {
+                                  const std::vector<float>& values, std::uint64_t seed,
+                                  std::uint64_t events_id) {
   const auto artifact = read_artifact_layout(*file_, name);
   if (!artifact.holds(task)) {
     throw core::Error("artifact '" + name + "' has no row for task " + std::to_string(task));
   }
-  store::write_artifact(*file_, artifact, task, values, seed);
+  store::write_artifact(*file_, artifact, task, values, seed, events_id);
 }
 
 core::ModelTensors ResultsStore::read_model(std::uint64_t task) const {
@@ -568,8 +582,8 @@ void ResultsStore::write_task(const TaskRecord& record) {
     file_->write_doubles("/curves/" + task_arrays_[a].first, row, values);
   }
   if (score_width_ > 0 && !record.scores.empty()) {
-    write_score_row(*file_, record.task, score_width_, record.scores, record.score_labels,
-                    record.score_masses, record.scored_events_id);
+    write_score_row(*file_, record.task, record.scores, record.score_labels, record.score_masses,
+                    task_seeds_.at(record.task), record.scored_events_id);
   }
   file_->write_strings("/results/failure_reason", row, {record.failure_reason});
   file_->write_strings("/results/device", row, {record.device});

@@ -38,16 +38,16 @@ struct StoreLayout {
   std::vector<std::uint64_t> task_point;                    ///< per task
   std::vector<std::uint64_t> task_repeat;
   std::vector<std::uint64_t> task_seed;
-  std::vector<std::int64_t> task_fold;        ///< k-fold model of each task (/scores only)
+  std::vector<std::int64_t> task_fold;        ///< k-fold model of each task (0 without)
   std::vector<std::int64_t> task_inner_fold;
   std::vector<std::string> result_columns;  ///< float64 columns of /results
   std::size_t max_epochs = 0;
   std::vector<double> roc_grid;  ///< background efficiencies of /curves/roc_eps_b
   /// Study arrays: /curves/<name> [n_tasks, length] (names also in /curves attribute task_arrays).
   std::vector<std::pair<std::string, std::size_t>> task_arrays;
-  /// Events per task row of /scores; 0 = no /scores (scores not kept).
+  /// Events per task row of the scores artifact (score_table.hpp); 0 = scores not kept.
   std::size_t score_width = 0;
-  /// Also /scores/mass: each scored event's resonance mass (a study that selects on it later).
+  /// Also a mass column: each scored event's resonance mass (a study that selects on it later).
   bool score_masses = false;
 
   /// Stages (docs/stages.md); empty for a job without stages, whose store is then unchanged.
@@ -82,7 +82,8 @@ struct TaskRecord {
   std::vector<double> train_loss, val_loss, train_accuracy, val_accuracy;  ///< per epoch
   std::vector<double> roc;  ///< signal efficiency at each roc_grid point
   std::vector<std::vector<double>> arrays;  ///< in StoreLayout::task_arrays order (may be empty)
-  /// Per-event scores and truth labels for /scores (empty: none kept) and their fingerprint.
+  /// Per-event scores and truth labels for the scores artifact (empty: none kept), and their
+  /// fingerprint.
   std::vector<float> scores;
   std::vector<std::uint8_t> score_labels;
   std::vector<float> score_masses;  ///< empty, or one per score when the store keeps masses
@@ -131,9 +132,9 @@ class ResultsStore {
   std::vector<std::string> read_job_text() const;
   /// Scan-axis values of each point as text, [point][axis].
   std::vector<std::vector<std::string>> read_point_values() const;
-  /// Events per /scores row (0: the store keeps no scores).
+  /// Events per scores row (0: the store keeps no scores).
   std::size_t score_width() const { return score_width_; }
-  /// /scores rows of tasks [first_task, first_task + tasks).
+  /// Score rows of tasks [first_task, first_task + tasks).
   ScoreRows read_scores(std::uint64_t first_task, std::size_t tasks) const;
 
   /// Independent: writes a task's rows, then its status.
@@ -148,7 +149,7 @@ class ResultsStore {
   /// Independent: `task`'s rows of the artifact `name` (created with the store), before its
   /// status (write_task); core::Error if the store has no such artifact for the task.
   void write_artifact(std::uint64_t task, const std::string& name, const std::vector<float>& values,
-                      std::uint64_t seed);
+                      std::uint64_t seed, std::uint64_t events_id = 0);
   /// Independent: the stored model of a finished `task`.
   core::ModelTensors read_model(std::uint64_t task) const;
   /// Whether `task` has checkpoint slots (the store was created with [run] checkpoint = epoch).
@@ -186,6 +187,7 @@ class ResultsStore {
   std::vector<std::string> result_columns_;
   std::vector<std::pair<std::string, std::size_t>> task_arrays_;
   std::size_t score_width_ = 0;
+  std::vector<std::uint64_t> task_seeds_;  ///< /tasks/seed (each score row's provenance)
   std::vector<StageLayout> stages_;
   std::vector<CheckpointGroup> checkpoints_;
   const CheckpointGroup* checkpoint_group_of(std::uint64_t task) const;

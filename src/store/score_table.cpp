@@ -8,9 +8,8 @@
 namespace cwola::store {
 
 namespace {
-// A chunk holds at most this many events (a row of a very large test set spans several).
-constexpr hsize_t kMaxChunkEvents = hsize_t{1} << 20U;
 constexpr std::size_t kReasonLength = 160;
+constexpr const char* kName = "scores";
 }  // namespace
 
 const std::vector<std::string>& ensemble_metric_names() {
@@ -30,20 +29,22 @@ const std::vector<std::string>& ensemble_metric_names() {
   return kNames;
 }
 
-void create_score_table(Hdf5File& file, std::size_t tasks, std::size_t points, std::size_t width,
-                        std::size_t grid, bool with_mass) {
-  const hsize_t rows = tasks;
-  const hsize_t events = width;
-  const std::vector<hsize_t> chunk = {1, std::min(events, kMaxChunkEvents)};
-  file.create_chunked_dataset("/scores/score", ColumnType::kFloat32, {rows, events}, chunk);
-  file.create_chunked_dataset("/scores/label", ColumnType::kInt8, {rows, events}, chunk);
-  if (with_mass)
-    file.create_chunked_dataset("/scores/mass", ColumnType::kFloat32, {rows, events}, chunk);
-  file.create_dataset("/scores/count", ColumnType::kInt64, {rows});
-  file.create_dataset("/scores/events_id", ColumnType::kUInt64, {rows});
-  file.create_dataset("/scores/fold", ColumnType::kInt64, {rows});
-  file.create_dataset("/scores/inner_fold", ColumnType::kInt64, {rows});
+ArtifactLayout score_artifact(std::size_t tasks, std::size_t width, bool with_mass,
+                              const std::string& stage) {
+  ArtifactLayout a;
+  a.name = kName;
+  a.stage = stage;
+  a.first_task = 0;
+  a.n_tasks = tasks;
+  a.max_rows = width;
+  a.columns = {"score", "label"};
+  if (with_mass) a.columns.emplace_back("mass");
+  a.seed_purpose = "task";
+  a.description = "each task's per-event test scores (raw output) with truth labels";
+  return a;
+}
 
+void create_ensemble_columns(Hdf5File& file, std::size_t points, std::size_t grid) {
   const hsize_t n_points = points;
   for (const auto& name : ensemble_metric_names()) {
     file.create_dataset("/summary/ensemble_" + name, ColumnType::kFloat64, {n_points});
@@ -63,44 +64,30 @@ void create_score_table(Hdf5File& file, std::size_t tasks, std::size_t points, s
   file.create_dataset("/summary/oof_reason", ColumnType::kString, {n_points}, kReasonLength);
 }
 
-void fill_score_table(Hdf5File& file, const std::vector<std::int64_t>& fold,
-                      const std::vector<std::int64_t>& inner_fold) {
-  file.write_int64s("/scores/fold", 0, fold);
-  file.write_int64s("/scores/inner_fold", 0, inner_fold);
-}
-
 std::size_t score_table_width(const Hdf5File& file) {
-  if (!file.exists("/scores/score")) return 0;
-  return static_cast<std::size_t>(file.shape("/scores/score").at(1));
+  const std::string written = std::string("/artifacts/") + kName + "/written";
+  if (!file.exists(written)) return 0;
+  return read_artifact_layout(file, kName).max_rows;
 }
 
-void write_score_row(Hdf5File& file, std::uint64_t task, std::size_t width,
-                     const std::vector<float>& scores, const std::vector<std::uint8_t>& labels,
-                     const std::vector<float>& masses, std::uint64_t events_id) {
-  const bool with_mass = file.exists("/scores/mass");
-  if (scores.size() > width || labels.size() != scores.size() ||
-      (with_mass && masses.size() != scores.size())) {
+void write_score_row(Hdf5File& file, std::uint64_t task, const std::vector<float>& scores,
+                     const std::vector<std::uint8_t>& labels, const std::vector<float>& masses,
+                     std::uint64_t seed, std::uint64_t events_id) {
+  const auto artifact = read_artifact_layout(file, kName);
+  const bool with_mass = artifact.columns.size() == 3;
+  if (labels.size() != scores.size() || (with_mass && masses.size() != scores.size())) {
     throw core::Error("task " + std::to_string(task) + " scored " + std::to_string(scores.size()) +
-                      " events with " + std::to_string(labels.size()) +
-                      " labels, but /scores "
-                      "rows hold " +
-                      std::to_string(width) +
-                      " (a bug in the study's "
-                      "sample_sizes)");
+                      " events with " + std::to_string(labels.size()) + " labels and " +
+                      std::to_string(masses.size()) + " masses (a bug in the study)");
   }
-  std::vector<float> row(width, std::numeric_limits<float>::quiet_NaN());
-  std::copy(scores.begin(), scores.end(), row.begin());
-  std::vector<std::int8_t> label_row(width, 0);
-  std::copy(labels.begin(), labels.end(), label_row.begin());
-  file.write_floats("/scores/score", task, row);
-  file.write_int8s("/scores/label", task, label_row);
-  if (with_mass) {
-    std::vector<float> mass_row(width, std::numeric_limits<float>::quiet_NaN());
-    std::copy(masses.begin(), masses.end(), mass_row.begin());
-    file.write_floats("/scores/mass", task, mass_row);
+  std::vector<float> values;
+  values.reserve(scores.size() * artifact.columns.size());
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    values.push_back(scores[i]);
+    values.push_back(static_cast<float>(labels[i]));
+    if (with_mass) values.push_back(masses[i]);
   }
-  file.write_int64s("/scores/count", task, {static_cast<std::int64_t>(scores.size())});
-  file.write_uint64s("/scores/events_id", task, {events_id});
+  write_artifact(file, artifact, task, values, seed, events_id);
 }
 
 std::vector<float> ScoreRows::row_scores(std::size_t row) const {
@@ -122,18 +109,20 @@ std::vector<float> ScoreRows::row_masses(std::size_t row) const {
 ScoreRows read_score_rows(const Hdf5File& file, std::uint64_t first_task, std::size_t tasks) {
   ScoreRows rows;
   rows.width = score_table_width(file);
-  rows.scores = file.read_float_rows("/scores/score", first_task, tasks);
-  rows.labels = file.read_int8_rows("/scores/label", first_task, tasks);
-  if (file.exists("/scores/mass"))
-    rows.masses = file.read_float_rows("/scores/mass", first_task, tasks);
-  const auto count = file.read_int64s("/scores/count");
-  const auto ids = file.read_uint64s("/scores/events_id");
-  const auto folds = file.read_int64s("/scores/fold");
-  const auto inner = file.read_int64s("/scores/inner_fold");
+  if (rows.width == 0 || tasks == 0) return rows;
+  const auto artifact = read_artifact_layout(file, kName);
+  auto block = read_artifact_block(file, artifact, first_task, tasks);
+  rows.scores = std::move(block.columns.at(0));
+  rows.labels.reserve(block.columns.at(1).size());
+  for (float label : block.columns.at(1)) {
+    rows.labels.push_back(static_cast<std::int8_t>(label == 1.0F ? 1 : 0));
+  }
+  if (block.columns.size() == 3) rows.masses = std::move(block.columns[2]);
+  rows.count = std::move(block.rows);
+  rows.events_id = std::move(block.events_id);
+  const auto folds = file.read_int64s("/tasks/fold");
+  const auto inner = file.read_int64s("/tasks/inner_fold");
   for (std::size_t i = 0; i < tasks; ++i) {
-    const auto c = count.at(first_task + i);
-    rows.count.push_back(std::clamp<std::int64_t>(c, 0, static_cast<std::int64_t>(rows.width)));
-    rows.events_id.push_back(ids.at(first_task + i));
     rows.fold.push_back(folds.at(first_task + i));
     rows.inner_fold.push_back(inner.at(first_task + i));
   }

@@ -11,8 +11,8 @@
 #include "core/error.hpp"
 #include "core/ini_document.hpp"
 #include "core/text.hpp"
+#include "store/artifact_store.hpp"
 #include "store/hdf5_file.hpp"
-#include "store/score_table.hpp"
 
 namespace cwola::store {
 
@@ -33,15 +33,16 @@ struct PartStore {
   std::vector<std::int8_t> status;
 };
 
-enum class RowType { kDouble, kInt64, kString, kFloat, kInt8, kUInt64 };
+enum class RowType { kDouble, kInt64, kString };
 
 struct RowDataset {
   std::string name;
   RowType type;
 };
 
-/// Every dataset with one row per task, status excepted (it is written last).
-std::vector<RowDataset> row_datasets(const std::vector<std::string>& columns, bool scores) {
+/// Every dataset with one row per task of the job, status excepted (it is written last);
+/// artifacts, with a row per task of their stage, are merged apart (merge_artifact).
+std::vector<RowDataset> row_datasets(const std::vector<std::string>& columns) {
   std::vector<RowDataset> datasets = {{"/results/failure_reason", RowType::kString},
                                       {"/results/device", RowType::kString},
                                       {"/results/rank", RowType::kInt64}};
@@ -49,12 +50,6 @@ std::vector<RowDataset> row_datasets(const std::vector<std::string>& columns, bo
   for (const char* curve : {"/curves/train_loss", "/curves/val_loss", "/curves/train_accuracy",
                             "/curves/val_accuracy", "/curves/roc_eps_s"}) {
     datasets.push_back({curve, RowType::kDouble});
-  }
-  if (scores) {
-    datasets.push_back({"/scores/score", RowType::kFloat});
-    datasets.push_back({"/scores/label", RowType::kInt8});
-    datasets.push_back({"/scores/count", RowType::kInt64});
-    datasets.push_back({"/scores/events_id", RowType::kUInt64});
   }
   return datasets;
 }
@@ -85,7 +80,7 @@ PartStore open_part(const std::string& path) {
     part.curve_shape = part.file.shape(object);
     object = "/curves/roc_eps_s";
     part.roc_shape = part.file.shape(object);
-    for (const auto& dataset : row_datasets(part.columns, score_table_width(part.file) > 0)) {
+    for (const auto& dataset : row_datasets(part.columns)) {
       object = dataset.name;
       const auto dims = part.file.shape(object);
       if (dims.empty() || dims[0] != part.n_tasks) {
@@ -180,6 +175,38 @@ std::vector<T> gather_rows(const std::vector<PartStore>& parts, const std::vecto
   return merged;
 }
 
+/// An artifact's rows (one per task of its stage) from the parts that ran those tasks; the
+/// written flags last, as in a running store.
+void merge_artifact(Hdf5File& merged, const std::vector<PartStore>& parts,
+                    const std::vector<long>& source, const ArtifactLayout& artifact) {
+  const auto first = source.begin() + static_cast<std::ptrdiff_t>(artifact.first_task);
+  const std::vector<long> rows_source(first, first + static_cast<std::ptrdiff_t>(artifact.n_tasks));
+  const std::string group = artifact_group(artifact.name);
+  for (const auto& column : artifact.columns) {
+    const std::string name = group + "/" + column;
+    merged.write_floats(
+        name, 0,
+        gather_rows<float>(
+            parts, rows_source, artifact.max_rows, std::numeric_limits<float>::quiet_NaN(),
+            [&](const PartStore& p) { return p.file.read_float_rows(name, 0, artifact.n_tasks); }));
+  }
+  merged.write_int64s(group + "/rows", 0,
+                      gather_rows<std::int64_t>(parts, rows_source, 1, 0, [&](const PartStore& p) {
+                        return p.file.read_int64s(group + "/rows");
+                      }));
+  for (const char* name : {"/seed", "/events_id"}) {
+    merged.write_uint64s(
+        group + name, 0,
+        gather_rows<std::uint64_t>(parts, rows_source, 1, 0, [&](const PartStore& p) {
+          return p.file.read_uint64s(group + name);
+        }));
+  }
+  merged.write_int8s(group + "/written", 0,
+                     gather_rows<std::int8_t>(parts, rows_source, 1, 0, [&](const PartStore& p) {
+                       return p.file.read_int8s(group + "/written");
+                     }));
+}
+
 }  // namespace
 
 std::string whole_study_job_text(const std::string& part_job_text) {
@@ -220,7 +247,8 @@ MergeOutcome merge_part_stores(const std::vector<std::string>& part_paths,
   outcome.job_hash = parts.front().hash;
   outcome.n_tasks = parts.front().n_tasks;
   for (const auto& part : parts) {
-    const std::string value = core::ini_value(part.job_text, "run", "part", part.path + ":/job/text");
+    const std::string value =
+        core::ini_value(part.job_text, "run", "part", part.path + ":/job/text");
     outcome.parts.push_back({part.path, value.empty() ? "1/1" : value, 0, 0});
   }
   const auto source = choose_rows(parts, outcome);
@@ -235,8 +263,10 @@ MergeOutcome merge_part_stores(const std::vector<std::string>& part_paths,
   }
   Hdf5File merged(MPI_COMM_SELF, staging, Hdf5File::Mode::kReadWrite);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (const auto& dataset :
-       row_datasets(parts.front().columns, score_table_width(parts.front().file) > 0)) {
+  for (const auto& artifact : read_artifact_layouts(parts.front().file)) {
+    merge_artifact(merged, parts, source, artifact);
+  }
+  for (const auto& dataset : row_datasets(parts.front().columns)) {
     const auto dims = merged.shape(dataset.name);
     std::size_t row_size = 1;
     for (std::size_t i = 1; i < dims.size(); ++i) row_size *= dims[i];
@@ -261,28 +291,6 @@ MergeOutcome merge_part_stores(const std::vector<std::string>& part_paths,
                                                       [&](const PartStore& p) {
                                                         return p.file.read_strings(dataset.name);
                                                       }));
-        break;
-      case RowType::kFloat:
-        merged.write_floats(
-            dataset.name, 0,
-            gather_rows<float>(parts, source, row_size, std::numeric_limits<float>::quiet_NaN(),
-                               [&](const PartStore& p) {
-                                 return p.file.read_float_rows(dataset.name, 0, p.n_tasks);
-                               }));
-        break;
-      case RowType::kInt8:
-        merged.write_int8s(
-            dataset.name, 0,
-            gather_rows<std::int8_t>(parts, source, row_size, 0, [&](const PartStore& p) {
-              return p.file.read_int8s(dataset.name);
-            }));
-        break;
-      case RowType::kUInt64:
-        merged.write_uint64s(
-            dataset.name, 0,
-            gather_rows<std::uint64_t>(parts, source, row_size, 0, [&](const PartStore& p) {
-              return p.file.read_uint64s(dataset.name);
-            }));
         break;
     }
   }

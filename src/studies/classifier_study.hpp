@@ -62,7 +62,7 @@ struct ClassifierTaskData {
   /// The study's columns that are known before training, in result_columns() order after the
   /// common ones (complete_columns may append more).
   std::vector<double> study_columns;
-  /// k-fold training: the held-out fold's events (truth-labelled), scored into /scores.
+  /// k-fold training: the held-out fold's events (truth-labelled), scored into /artifacts/scores.
   data::EventTable held_out;
   /// Fingerprint of the scored events (held-out fold, else test) as the study made them,
   /// before the task's own feature scaling, so that repeats scoring the same events agree.
@@ -73,7 +73,7 @@ struct ClassifierTaskData {
   std::vector<TaskOutput::ArtifactRows> artifacts;
 };
 
-/// Event counts a study knows before any task runs (for /scores and k-fold); 0 = unknown.
+/// Event counts a study knows before any task runs (for /artifacts/scores and k-fold); 0 = unknown.
 struct SampleSizes {
   std::size_t test_events = 0;   ///< events of one task's test set, all classes
   std::size_t mixed_events = 0;  ///< events of one task's labelled sample (train + validation)

@@ -71,7 +71,7 @@ struct ClassifierSettings {
   std::size_t roc_points = 41;
   double roc_min_background_efficiency = 1e-4;
   metrics::SicFloor sic_floor;  ///< the floor of max_sic ([metrics] sic_floor*)
-  /// Keep every task's per-event test scores in /scores ([metrics] keep_scores; off by default:
+  /// Keep every task's per-event test scores in /artifacts/scores ([metrics] keep_scores; off by default:
   /// 4 bytes a score plus 1 a label, and the results do not change).
   bool keep_scores = false;
   /// Whether the repeats of a point score the same test events ([metrics] test_set).

@@ -6,7 +6,7 @@
 /// (window, injection, seed, fold, inner fold) model. Each task trains signal region (label 1)
 /// against the window's two sidebands (label 0) on the data table — background plus the
 /// injected signal events — with the CWoLa-hunting class weights, and scores its held-out fold
-/// into /scores with each event's m_jj (/scores/mass), so that the selection and the fits
+/// into /artifacts/scores with each event's m_jj (/artifacts/scores/mass), so that the selection and the fits
 /// (`cwola hunt`, report/hunt_analysis) need no training.
 ///
 /// [hunt] data_file, signal_file (tables: `format = table` files, e.g. `cwola generate` lhco

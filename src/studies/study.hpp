@@ -173,10 +173,10 @@ class Study {
   /// run one after another, so stacking only saves per-call overhead: worth it for small dense
   /// networks, not for convolutions; docs/performance.md). Capped again by the trainer's limit.
   virtual std::size_t useful_cpu_ensemble() const { return 8; }
-  /// Width of a task's row in /scores: the most events a task scores, or 0 when the job keeps
+  /// Width of a task's row in /artifacts/scores: the most events a task scores, or 0 when the job keeps
   /// no scores (the default).
   virtual std::size_t kept_score_width() const { return 0; }
-  /// Whether /scores also keeps each scored event's resonance mass (/scores/mass): a study
+  /// Whether /scores also keeps each scored event's resonance mass (/artifacts/scores/mass): a study
   /// whose scores are selected on later by mass (the hunt's spectra).
   virtual bool scores_carry_mass() const { return false; }
 };

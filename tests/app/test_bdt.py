@@ -59,7 +59,7 @@ class Bdt(unittest.TestCase):
     def test_two_ranks_compute_the_same(self):
         two = os.path.join(self.dir, "two.h5")
         run(2, "--job", self.job, "--output", two, "--no-plots", check=0)
-        groups = ("results", "curves", "tasks", "scores")
+        groups = ("results", "curves", "tasks", "artifacts")
         assert_identical(self, computed(self.one, groups), computed(two, groups), "1 vs 2 ranks")
 
     def test_auc_near_the_closed_form(self):

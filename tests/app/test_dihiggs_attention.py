@@ -73,7 +73,7 @@ class DihiggsAttention(unittest.TestCase):
         for ranks in (1, 2):
             stores.append(os.path.join(self.dir, f"generated_{ranks}.h5"))
             run_cwola(ranks, "run", "--job", job, "--output", stores[-1], "--no-plots", check=0)
-        groups = ("results", "curves", "tasks", "scores")
+        groups = ("results", "curves", "tasks", "artifacts")
         assert_identical(self, computed(stores[0], groups), computed(stores[1], groups),
                          "1 vs 2 ranks")
         with h5py.File(stores[0], "r") as f:
@@ -88,7 +88,7 @@ class DihiggsAttention(unittest.TestCase):
             auc = f["results/auc"][()]
             untrained = f["results/untrained_auc"][()]
             self.assertEqual(list(f["results/f1"][()]), [1.0, 1.0])  # the files' own truth
-            self.assertEqual(f["scores/score"].shape[1], 500)  # both test files
+            self.assertEqual(f["artifacts/scores/score"].shape[1], 500)  # both test files
         for trained, start in zip(auc, untrained):  # signal file against background file
             self.assertGreater(trained, 0.6)
             self.assertGreater(trained, start + 0.1)

@@ -3,6 +3,7 @@ and kill followed by --resume, and rejection of bad input before any work.
 
 Run by CTest (which sets CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS) with
 Debian's python3 (h5py, numpy)."""
+import json
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from cwola_driver import computed_results as computed  # noqa: E402
 
 TINY_JOB = gaussian_job("tiny", 4242, 3, "0.6, 0.8, 1.0", events=2000, test_events=2000,
                         training="max_epochs = 8\npatience = 3",
-                        # keep_scores: every identity and resume check covers /scores, ensembles
+                        # keep_scores: every identity and resume check covers /artifacts/scores, ensembles
                         metrics="keep_scores = true\ntest_set = per_point")
 
 def command(ranks, *args):
@@ -34,7 +35,7 @@ def run(ranks, *args, check=None):
 
 def computed_results(path):
     """Everything a task computed, per-event scores included."""
-    return computed(path, groups=("results", "curves", "tasks", "scores"))
+    return computed(path, groups=("results", "curves", "tasks", "artifacts"))
 
 
 class EndToEnd(unittest.TestCase):
@@ -121,6 +122,30 @@ class EndToEnd(unittest.TestCase):
 
     def test_kill_then_resume(self):
         self.interrupt_and_resume("killed.h5", signal.SIGKILL, expect_code=None)
+
+    def test_scores_are_an_artifact_that_inspect_lists_and_compact_compresses(self):
+        # The scores are the artifact "scores" (one mechanism for per-event outputs):
+        # `cwola inspect --json` lists it with every task written; `cwola compact` makes a
+        # smaller copy whose every computed dataset equals the store's.
+        listed = json.loads(run_cwola(0, "inspect", self.reference, "--json", check=0).stdout)
+        scores = [a for a in listed["artifacts"] if a["name"] == "scores"]
+        self.assertEqual(len(scores), 1, listed["artifacts"])
+        with h5py.File(self.reference, "r") as f:
+            n_tasks = len(f["results/status"])
+            self.assertEqual(scores[0]["written"], n_tasks)
+            self.assertEqual(scores[0]["events"], int(f["artifacts/scores/rows"][()].sum()))
+        copy = self.path("compact.h5")
+        if os.path.exists(copy):
+            os.remove(copy)
+        run_cwola(0, "compact", self.reference, "--output", copy, check=0)
+        self.assertLess(os.path.getsize(copy), os.path.getsize(self.reference))
+        assert_identical(self, computed_results(self.reference), computed_results(copy),
+                         "compacted copy")
+        with h5py.File(copy, "r") as f:
+            self.assertEqual(f["artifacts/scores/score"].compression, "gzip")
+        # Never over an existing file (an unfinished store: tests/store/test_store_compaction).
+        refused = run_cwola(0, "compact", self.reference, "--output", copy, check=2)
+        self.assertIn(copy, refused.stderr)
 
     def test_resume_of_a_complete_store_runs_nothing_and_changes_nothing(self):
         store = self.path("complete.h5")

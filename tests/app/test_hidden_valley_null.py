@@ -87,8 +87,8 @@ class HiddenValleyNull(unittest.TestCase):
                                                   "ensemble_members", "ensemble_groups",
                                                   "ensemble_group_auc_mean",
                                                   "ensemble_group_auc_std")}
-            cls.scores = f["scores/score"][()]
-            cls.labels = f["scores/label"][()]
+            cls.scores = f["artifacts/scores/score"][()]
+            cls.labels = f["artifacts/scores/label"][()]
             cls.points = f["tasks/point"][()]
 
     @classmethod
@@ -96,7 +96,7 @@ class HiddenValleyNull(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def group_aucs(self, point):
-        """AUC of each ensemble of 4 consecutive repeats, from /scores (Mann-Whitney rank sum)."""
+        """AUC of each ensemble of 4 consecutive repeats, from /artifacts/scores (Mann-Whitney rank sum)."""
         rows = np.flatnonzero(self.points == point)
         aucs = []
         for first in range(0, len(rows), 4):

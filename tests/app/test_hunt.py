@@ -89,7 +89,7 @@ class Hunt(unittest.TestCase):
     def test_one_and_two_ranks_agree(self):
         assert_identical(self, computed_results(self.stores[1]), computed_results(self.stores[2]),
                          "results")
-        one, two = datasets(self.stores[1], "scores"), datasets(self.stores[2], "scores")
+        one, two = datasets(self.stores[1], "artifacts/scores"), datasets(self.stores[2], "artifacts/scores")
         for name in ("score", "mass", "label"):
             np.testing.assert_array_equal(one[name], two[name], name)
         fit_one, fit_two = datasets(self.fits[1], "selection"), datasets(self.fits[2], "selection")
@@ -103,9 +103,9 @@ class Hunt(unittest.TestCase):
             mjj = d["TABLE/mjj"][:]
             low, high = s["results/span_low"][:], s["results/span_high"][:]
             injected = s["results/injected"][:]
-            count, fold = s["scores/count"][:], s["scores/fold"][:]
-            inner = s["scores/inner_fold"][:]
-            mass, label = s["scores/mass"][:], s["scores/label"][:]
+            count, fold = s["artifacts/scores/rows"][:], s["tasks/fold"][:]
+            inner = s["tasks/inner_fold"][:]
+            mass, label = s["artifacts/scores/mass"][:], s["artifacts/scores/label"][:]
             for task in np.flatnonzero((injected == 0) & (fold == 0) & (inner == 0)):
                 # The sample's tasks: 3 folds x 2 inner models, in order.
                 rows = range(task, task + 6)
@@ -129,8 +129,8 @@ class Hunt(unittest.TestCase):
             mjj = d["TABLE/mjj"][:]
             low, high = s["results/span_low"][0], s["results/span_high"][0]
             seed = s["results/injection_seed"][:]
-            count, inner = s["scores/count"][:], s["scores/inner_fold"][:]
-            mass = s["scores/mass"][:]
+            count, inner = s["artifacts/scores/rows"][:], s["tasks/inner_fold"][:]
+            mass = s["artifacts/scores/mass"][:]
             index = np.arange(len(mjj))
             in_span = (mjj >= low) & (mjj < high)
             for r in (0, 1):
@@ -238,7 +238,7 @@ class Hunt(unittest.TestCase):
                            "injected_in_signal_region", "signal_region_low"):
                 np.testing.assert_array_equal(a[f"results/{column}"][:], b[f"results/{column}"][:],
                                               column)
-            np.testing.assert_allclose(a["scores/mass"][:], b["scores/mass"][:], rtol=1e-6)
+            np.testing.assert_allclose(a["artifacts/scores/mass"][:], b["artifacts/scores/mass"][:], rtol=1e-6)
 
     def test_the_supervised_reference_trains_on_truth_in_the_signal_region(self):
         # hunt.labels = supervised: the same window and injection, trained on the signal
@@ -258,9 +258,9 @@ class Hunt(unittest.TestCase):
             self.assertTrue(np.all(s["results/n_low_sideband"][:] == 0))
             self.assertTrue(np.all(s["results/n_high_sideband"][:] == 0))
             low, high = s["results/signal_region_low"][0], s["results/signal_region_high"][0]
-            count = s["scores/count"][:]
+            count = s["artifacts/scores/rows"][:]
             for row in range(len(count)):
-                mass = s["scores/mass"][row, :count[row]]
+                mass = s["artifacts/scores/mass"][row, :count[row]]
                 self.assertTrue(np.all((mass >= low) & (mass < high)), "scored outside the SR")
             # Learned, against its null (the same networks untrained). At this small size it
             # need not beat the hunt (fewer events: the signal region alone; docs/hunt.md).

@@ -1,6 +1,6 @@
 """CATHODE as a method of the hunt (hunt.method = cathode, docs/cathode.md) end to end on tiny
 LHCO-like data: per task a flow on the training part's sidebands, samples in the signal region,
-a classifier of signal-region data against them, the held-out fold scored into /scores.
+a classifier of signal-region data against them, the held-out fold scored into /artifacts/scores.
 Checks: identical results, scores and stored samples on 1 and 2 ranks; every data event of the
 window scored once, out of fold; the artifact /artifacts/cathode_samples with its provenance,
 hunt.cathode_oversampling x the task's signal-region training events, sampled m_jj inside the
@@ -110,8 +110,8 @@ class HuntCathode(unittest.TestCase):
     def test_one_and_two_ranks_agree(self):
         assert_identical(self, computed_results(self.stores[1]), computed_results(self.stores[2]),
                          "results")
-        for group, names in (("scores", ("score", "mass", "label")),
-                             ("artifacts/cathode_samples", ("values", "rows", "seed"))):
+        for group, names in (("artifacts/scores", ("score", "mass", "label")),
+                             ("artifacts/cathode_samples", ("mj1", "mjj", "rows", "seed"))):
             one, two = datasets(self.stores[1], group), datasets(self.stores[2], group)
             for name in names:
                 np.testing.assert_array_equal(one[name], two[name], f"{group}/{name}")
@@ -120,13 +120,13 @@ class HuntCathode(unittest.TestCase):
         with h5py.File(self.stores[1], "r") as s, h5py.File(self.data, "r") as d:
             mjj = d["TABLE/mjj"][:]
             low, high = s["results/span_low"][0], s["results/span_high"][0]
-            count, inner = s["scores/count"][:], s["scores/inner_fold"][:]
-            mass = s["scores/mass"][:]
+            count, inner = s["artifacts/scores/rows"][:], s["tasks/inner_fold"][:]
+            mass = s["artifacts/scores/mass"][:]
             self.assertEqual(len(count), 6)  # 3 folds x 2 inner models
             scored = np.concatenate([mass[r, :count[r]] for r in range(6) if inner[r] == 0])
             expected = mjj[(mjj >= low) & (mjj < high)].astype(np.float32)
             np.testing.assert_array_equal(np.sort(scored), np.sort(expected))
-            self.assertTrue(np.all(np.isfinite(s["scores/score"][0, :count[0]])))
+            self.assertTrue(np.all(np.isfinite(s["artifacts/scores/score"][0, :count[0]])))
 
     def test_the_samples_are_stored_with_provenance_and_the_right_rows(self):
         with h5py.File(self.stores[1], "r") as s:
@@ -137,8 +137,9 @@ class HuntCathode(unittest.TestCase):
             self.assertEqual(columns, ["mj1", "delta_mj", "tau21j1", "tau21j2", "mjj"])
             sr_low, sr_high = s["results/signal_region_low"][:], s["results/signal_region_high"][:]
             n_sr = s["results/n_signal_region"][:]
-            count, mass = s["scores/count"][:], s["scores/mass"][:]
-            rows, values = a["rows"][:], a["values"][:]
+            count, mass = s["artifacts/scores/rows"][:], s["artifacts/scores/mass"][:]
+            rows = a["rows"][:]
+            values = np.stack([a[c][:] for c in columns], axis=-1)  # [task, row, column]
             with h5py.File(self.data, "r") as d:
                 mjj = d["TABLE/mjj"][:]
                 sidebands = (((mjj >= s["results/span_low"][0]) & (mjj < sr_low[0])) |

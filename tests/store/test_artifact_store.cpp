@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(rows_written_by_their_ranks_read_back_exactly_with_provenan
     // Task t is written by rank t % size (as the queue might hand it out); task 3 never is.
     for (std::uint64_t task = 2; task < 6; ++task) {
       if (task != 3 && static_cast<int>(task) % g_mpi->size() == g_mpi->rank()) {
-        write_artifact(file, samples, task, rows_of(task, 3), 1000 + task);
+        write_artifact(file, samples, task, rows_of(task, 3), 1000 + task, 500 + task);
       }
     }
     if (g_mpi->rank() == 0) write_artifact(file, layouts()[1], 1, {1.0F, 0.0F}, 9);
@@ -94,20 +94,30 @@ BOOST_AUTO_TEST_CASE(rows_written_by_their_ranks_read_back_exactly_with_provenan
     BOOST_TEST(rows.rows == task - 1);
     BOOST_TEST(rows.values == rows_of(task, 3));
     BOOST_TEST(rows.seed == 1000 + task);
+    BOOST_TEST(rows.events_id == 500 + task);
   }
+  // Many tasks at once, column by column: the same values; an unwritten task reads as empty.
+  const auto block = read_artifact_block(file, samples, 3, 3);
+  BOOST_TEST(block.rows == (std::vector<std::int64_t>{0, 3, 4}), boost::test_tools::per_element());
+  BOOST_TEST(block.seed == (std::vector<std::uint64_t>{0, 1004, 1005}),
+             boost::test_tools::per_element());
+  BOOST_REQUIRE(block.columns.size() == 3U);
+  BOOST_TEST(block.columns[2][2 * 7 + 1] == rows_of(5, 3)[1 * 3 + 2]);
   // A task that never wrote its row is not passed off as one with no events.
   BOOST_TEST(!artifact_written(file, samples, 3));
   BOOST_CHECK_THROW(read_artifact(file, samples, 3), core::Error);
-  // Past a task's rows the values are NaN (as /scores), never stale numbers.
-  const auto raw = file.read_float_rows("/artifacts/cathode_samples/values", 0, 1);
-  BOOST_TEST(raw.size() == 21U);
+  // One dataset per column under the artifact's group; past a task's rows the values are NaN,
+  // never stale numbers.
+  const auto raw = file.read_float_rows("/artifacts/cathode_samples/delta_mj", 2, 1);
+  BOOST_TEST(raw.size() == 7U);
+  BOOST_TEST(raw[0] == rows_of(4, 3)[1]);
   BOOST_TEST(std::isnan(raw[3]));
   const auto selection = read_artifact(file, stored[1], 1);
   BOOST_TEST((selection.values == std::vector<float>{1.0F, 0.0F}));
   BOOST_TEST(selection.seed == 9U);
   BOOST_TEST(!artifact_written(file, stored[1], 0));
   // Chunked by task row: one chunk per task.
-  BOOST_TEST(artifact_bytes(samples) == 4U * (7U * 3U * 4U + 17U));
+  BOOST_TEST(artifact_bytes(samples) == 4U * (7U * 3U * 4U + 25U));
   BOOST_CHECK_THROW(read_artifact_layout(file, "missing"), core::InputError);
   BOOST_CHECK_THROW(read_artifact(file, samples, 1), core::Error);
   file.close();
@@ -132,12 +142,14 @@ BOOST_AUTO_TEST_CASE(bad_layouts_and_oversized_rows_are_refused) {
     BOOST_TEST(!artifact_written(file, layout[0], 2));
     file.close();
   }
-  for (auto field : {0, 1, 2, 3}) {
+  for (auto field : {0, 1, 2, 3, 4, 5}) {
     auto a = layouts()[0];
     if (field == 0) a.name = "a/b";
     if (field == 1) a.max_rows = 0;
     if (field == 2) a.columns.clear();
     if (field == 3) a.stage.clear();
+    if (field == 4) a.columns = {"mjj", "written"};  // a per-task dataset's name
+    if (field == 5) a.columns = {"mjj", "mjj"};
     BOOST_CHECK_THROW(a.validate(), core::InputError);
   }
   g_mpi->barrier();

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "parallel/mpi_runtime.hpp"
+#include "store/artifact_store.hpp"
 #include "store/results_store.hpp"
 #include "store/score_table.hpp"
 #include "store/store_merge.hpp"
@@ -33,7 +34,7 @@ StoreLayout scored_layout(std::size_t width) {
   return layout;
 }
 
-TaskRecord scored_record(std::uint64_t task, std::size_t events) {
+TaskRecord scored_record(std::uint64_t task, std::size_t events, bool masses = false) {
   TaskRecord r;
   r.task = task;
   r.results = {0.7};
@@ -41,6 +42,7 @@ TaskRecord scored_record(std::uint64_t task, std::size_t events) {
   for (std::size_t i = 0; i < events; ++i) {
     r.scores.push_back(0.25F * static_cast<float>(task) + 0.001F * static_cast<float>(i));
     r.score_labels.push_back(static_cast<std::uint8_t>(i % 2));
+    if (masses) r.score_masses.push_back(3000.0F + static_cast<float>(10 * task + i));
   }
   r.scored_events_id = 77 + task;
   r.device = "cpu";
@@ -83,6 +85,14 @@ BOOST_AUTO_TEST_CASE(scores_round_trip_from_any_rank) {
   const auto later = store.read_scores(2, 2);      // a slice starting mid-table
   BOOST_TEST(later.row_scores(0) == scored_record(2, 3).scores, boost::test_tools::per_element());
   store.close();
+  // Scores are the artifact "scores": provenance of every task (its seed), listed by name.
+  Hdf5File file(g_mpi->comm(), path, Hdf5File::Mode::kReadOnly);
+  const auto scores = read_artifact_layout(file, "scores");
+  BOOST_TEST((scores.columns == std::vector<std::string>{"score", "label"}));
+  BOOST_TEST(scores.stage == "main");
+  BOOST_TEST(read_artifact(file, scores, 1).seed == 1U);  // /tasks/seed of task 1
+  BOOST_TEST(!artifact_written(file, scores, 3));
+  file.close();
 }
 
 BOOST_AUTO_TEST_CASE(a_store_without_scores_has_no_table) {
@@ -102,8 +112,9 @@ BOOST_AUTO_TEST_CASE(merge_joins_the_parts_scores) {
                                     std::pair{b, std::vector<std::uint64_t>{1, 3}}}) {
     Provenance provenance;
     auto layout = scored_layout(5);
+    layout.score_masses = true;
     auto store = ResultsStore::create(MPI_COMM_SELF, path, layout, provenance, true);
-    for (auto t : tasks) store.write_task(scored_record(t, 5));
+    for (auto t : tasks) store.write_task(scored_record(t, 5, true));
     store.close();
   }
   merge_part_stores({a, b}, "score_merged.h5");
@@ -111,6 +122,8 @@ BOOST_AUTO_TEST_CASE(merge_joins_the_parts_scores) {
   const auto rows = merged.read_scores(0, 4);
   for (std::uint64_t t = 0; t < 4; ++t) {
     BOOST_TEST(rows.row_scores(t) == scored_record(t, 5).scores, boost::test_tools::per_element());
+    BOOST_TEST(rows.row_masses(t) == scored_record(t, 5, true).score_masses,
+               boost::test_tools::per_element());
     BOOST_TEST(rows.events_id[t] == 77 + t);
   }
   merged.close();
