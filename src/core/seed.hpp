@@ -33,6 +33,9 @@ enum class SeedPurpose : std::uint64_t {
   kFlowInit = 301,
   kFlowShuffle = 302,
   kFlowSample = 303,
+  /// The idealised anomaly detector (hunt.method = idealised): which simulated background
+  /// events of the template file a task's classifier learns against.
+  kTemplateSample = 311,
 };
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer with full avalanche.

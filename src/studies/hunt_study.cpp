@@ -35,6 +35,7 @@ struct HuntTable {
 struct HuntData {
   HuntTable background;  ///< the data: background (and any signal it already holds)
   HuntTable signal;      ///< the pool injected events and truth-test events are drawn from
+  HuntTable templates;   ///< hunt.method = idealised: simulated background (else empty)
 };
 
 struct HuntPoint {
@@ -76,6 +77,14 @@ struct HuntPoint {
     int epochs = 100;              ///< [cathode] epochs: most flow epochs
     int patience = 10;             ///< [cathode] patience: early stopping on validation NLL
   } cathode;
+  /// hunt.method = idealised (the CATHODE paper's idealised anomaly detector): the classifier
+  /// learns the signal region's data against simulated background of the same region from
+  /// hunt.template_file — the perfect background model CATHODE's flow approximates.
+  struct Idealised {
+    bool enabled = false;
+    std::size_t oversampling = 4;  ///< hunt.template_oversampling: template events per SR event
+    std::vector<std::size_t> signal_region_rows;  ///< template rows in the signal region
+  } idealised;
   std::vector<std::string> feature_names;  ///< hunt.features, in order
 };
 
@@ -95,6 +104,7 @@ std::size_t HuntPoint::most_in_signal_region() const {
 struct HuntFiles {
   std::string data_file;
   std::string signal_file;
+  std::string template_file;        ///< hunt.method = idealised only
   store::TableReadOptions options;  ///< table and columns: features, mass (and label)
   std::size_t features = 0;
   double mass_scale = 1.0;  ///< GeV per unit of the mass column
@@ -102,15 +112,24 @@ struct HuntFiles {
   std::size_t max_events = 0;
 
   std::string text() const {
-    std::string t = data_file + "\n" + signal_file + "\n" + options.table + "\n";
+    std::string t =
+        data_file + "\n" + signal_file + "\n" + template_file + "\n" + options.table + "\n";
     for (const auto& c : options.columns) t += c + ",";
     return t + "\n" + label_column + "\n" + std::to_string(mass_scale) + "\n" +
            std::to_string(max_events);
   }
 };
 
-HuntFiles read_files(core::JobConfig& config) {
+HuntFiles read_files(core::JobConfig& config, bool idealised) {
   HuntFiles f;
+  if (idealised) {
+    f.template_file = config.get_string("hunt.template_file", "");
+    if (f.template_file.empty()) {
+      config.fail("hunt.template_file",
+                  "is missing: hunt.method = idealised learns the data against simulated "
+                  "background; give that table (same table and columns as hunt.data_file)");
+    }
+  }
   f.data_file = config.get_string("hunt.data_file", "");
   if (f.data_file.empty()) config.fail("hunt.data_file", "is missing: give the path of the table");
   f.signal_file = config.get_string("hunt.signal_file", "");
@@ -132,11 +151,10 @@ HuntFiles read_files(core::JobConfig& config) {
   return f;
 }
 
-/// One table: `signal` tables are all signal (truth 1); the data table's truth is its label
-/// column when it has one named, else 0.
-HuntTable read_hunt_table(core::JobConfig& config, const HuntFiles& files, bool signal) {
-  const std::string key = signal ? "hunt.signal_file" : "hunt.data_file";
-  const std::string& path = signal ? files.signal_file : files.data_file;
+/// One table, of the file `key` names: `signal` tables are all signal (truth 1); the data's and
+/// the template's truth is their label column when one is named, else 0.
+HuntTable read_hunt_table(core::JobConfig& config, const HuntFiles& files, const std::string& key,
+                          const std::string& path, bool signal) {
   store::TableReadOptions options = files.options;
   const bool truth = !signal && !files.label_column.empty();
   if (truth) options.columns.push_back(files.label_column);
@@ -324,6 +342,39 @@ void train_against_flow_samples(const HuntPoint& p, const TaskContext& context,
   data.artifacts = {std::move(artifact)};
 }
 
+/// The idealised anomaly detector on one task (hunt.method = idealised): as CATHODE, but the
+/// signal region's data (1) learn against simulated background of the signal region (0) from
+/// the template file instead of flow samples — oversampling x as many, drawn without
+/// replacement by the task's kTemplateSample stream, disjoint between the training part and
+/// the validation block. The held-out fold and the truth test are left as they are.
+void train_against_template(const HuntPoint& p, const TaskContext& context,
+                            ClassifierTaskData& data) {
+  const auto& t = p.data->templates;
+  const auto& pool = p.idealised.signal_region_rows;
+  core::RandomStream stream(
+      core::stream_seed(context.master_seed, context.task_id, core::SeedPurpose::kTemplateSample));
+  const auto order = stream.permutation(pool.size());
+  std::size_t next = 0;
+  for (auto* part : {&data.split.train, &data.split.validation}) {
+    std::vector<std::size_t> sr;
+    for (std::size_t i = 0; i < part->size(); ++i) {
+      if (part->label[i] == 1) sr.push_back(i);
+    }
+    data::EventTable table = part->subset(sr);
+    // read_point checked that the template holds enough for both parts.
+    for (std::size_t k = 0; k < p.idealised.oversampling * sr.size(); ++k, ++next) {
+      const std::size_t row = pool.at(order.at(next));
+      table.rows.insert(table.rows.end(), t.rows.begin() + row * t.features,
+                        t.rows.begin() + (row + 1) * t.features);
+      table.label.push_back(0);
+      table.is_signal.push_back(0);
+      table.mass.push_back(t.mass[row]);
+    }
+    table.loss_weight.clear();
+    *part = std::move(table);
+  }
+}
+
 class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
  public:
   explicit HuntStudy(std::vector<HuntPoint> points)
@@ -412,7 +463,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
     for (std::size_t k = 0; k < p.injected; ++k) add(d.signal, order[k], true);
     // Weighed over the whole sample before the folds are cut, as CWoLa hunting does (the
     // supervised reference balances its truth classes instead: training.balance = classes).
-    if (!p.supervised && !p.cathode.enabled) {
+    if (!p.supervised && !p.cathode.enabled && !p.idealised.enabled) {
       mixed.loss_weight = data::cwola_hunting_weights(regions);
     }
 
@@ -422,6 +473,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
       train_against_flow_samples(p, context, data);
       if (!data.failure_reason.empty()) return data;
     }
+    if (p.idealised.enabled) train_against_template(p, context, data);
     // Truth test: signal never injected, against the held-out fold's signal-region background
     // (events no model of this fold trained or validated on), the same number in every fold
     // (90 % of the expected count, so that the fold tasks share a stack).
@@ -479,16 +531,25 @@ HuntPoint read_point(core::JobConfig& config,
   if (!config.has("training.inner_folds")) config.set("training.inner_folds", "4", "hunt default");
   p.supervised = config.get_choice("hunt.labels", "cwola", {"cwola", "supervised"}) == "supervised";
   // Read only when named, so that jobs without it keep their effective config and job hash.
-  p.cathode.enabled = config.has("hunt.method") &&
-                      config.get_choice("hunt.method", "cwola", {"cwola", "cathode"}) == "cathode";
-  if (p.cathode.enabled && p.supervised) {
-    config.fail("hunt.method",
-                "= cathode learns the signal region against flow samples; "
-                "hunt.labels = supervised trains on truth labels instead (choose one)");
+  const std::string method =
+      config.has("hunt.method")
+          ? config.get_choice("hunt.method", "cwola", {"cwola", "cathode", "idealised"})
+          : "cwola";
+  p.cathode.enabled = method == "cathode";
+  p.idealised.enabled = method == "idealised";
+  if (method != "cwola" && p.supervised) {
+    config.fail("hunt.method", "= " + method +
+                                   " learns the signal region against a background model; "
+                                   "hunt.labels = supervised trains on truth labels instead "
+                                   "(choose one)");
   }
   if (!config.has("training.balance")) {
-    config.set("training.balance", p.supervised || p.cathode.enabled ? "classes" : "cwola_hunting",
+    config.set("training.balance", p.supervised || method != "cwola" ? "classes" : "cwola_hunting",
                "hunt default");
+  }
+  if (p.idealised.enabled) {
+    p.idealised.oversampling =
+        static_cast<std::size_t>(config.get_int("hunt.template_oversampling", 4, 1, 1000));
   }
   if (p.cathode.enabled) {
     auto& c = p.cathode;
@@ -499,7 +560,7 @@ HuntPoint read_point(core::JobConfig& config,
     c.epochs = static_cast<int>(config.get_int("cathode.epochs", 100, 1, 100000));
     c.patience = static_cast<int>(config.get_int("cathode.patience", 10, 1, 100000));
   }
-  const HuntFiles files = read_files(config);
+  const HuntFiles files = read_files(config, p.idealised.enabled);
   p.feature_names.assign(
       files.options.columns.begin(),
       files.options.columns.begin() + static_cast<std::ptrdiff_t>(files.features));
@@ -511,8 +572,12 @@ HuntPoint read_point(core::JobConfig& config,
   auto& data = loaded[files.text()];
   if (!data) {
     auto fresh = std::make_shared<HuntData>();
-    fresh->background = read_hunt_table(config, files, false);
-    fresh->signal = read_hunt_table(config, files, true);
+    fresh->background = read_hunt_table(config, files, "hunt.data_file", files.data_file, false);
+    fresh->signal = read_hunt_table(config, files, "hunt.signal_file", files.signal_file, true);
+    if (p.idealised.enabled) {
+      fresh->templates =
+          read_hunt_table(config, files, "hunt.template_file", files.template_file, false);
+    }
     data = fresh;
   }
   p.data = data;
@@ -585,11 +650,32 @@ HuntPoint read_point(core::JobConfig& config,
                 "must be >= 2 for a hunt: every event is selected by models "
                 "that never saw it (k-fold cross-training)");
   }
-  if (p.cathode.enabled && p.classifier.balance == Balance::kCwolaHunting) {
+  if ((p.cathode.enabled || p.idealised.enabled) &&
+      p.classifier.balance == Balance::kCwolaHunting) {
     config.fail("training.balance",
                 "= cwola_hunting weighs signal region against sidebands, "
-                "which hunt.method = cathode does not train on; use classes "
-                "or none");
+                "which hunt.method = " +
+                    method + " does not train on; use classes or none");
+  }
+  if (p.idealised.enabled) {
+    const auto& t = p.data->templates;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      if (windows.in_signal_region(t.mass[i]) && t.truth[i] == 0) {
+        p.idealised.signal_region_rows.push_back(i);
+      }
+    }
+    // The training part and validation block together hold at most the signal region's data.
+    std::size_t most = 0;
+    for (const auto& counts : p.datasets) most = std::max(most, counts.signal_region);
+    const std::size_t needed = p.idealised.oversampling * (most + p.injected);
+    if (p.idealised.signal_region_rows.size() < needed) {
+      config.fail("hunt.template_oversampling",
+                  "= " + std::to_string(p.idealised.oversampling) + " needs up to " +
+                      std::to_string(needed) + " background events of hunt.template_file '" +
+                      files.template_file + "' in " + window_text + ", which has " +
+                      std::to_string(p.idealised.signal_region_rows.size()) +
+                      " (simulate more, or lower the oversampling)");
+    }
   }
   if (p.supervised) {
     if (p.classifier.balance == Balance::kCwolaHunting) {
@@ -623,7 +709,8 @@ std::unique_ptr<Study> make_hunt_study(std::vector<core::JobConfig>& point_confi
                             "may not be scanned: the supervised reference has no select → fit "
                             "step (it trains on the signal region alone); run it as its own job");
     }
-    if (points[i].cathode.enabled != points.front().cathode.enabled) {
+    if (points[i].cathode.enabled != points.front().cathode.enabled ||
+        points[i].idealised.enabled != points.front().idealised.enabled) {
       point_configs[i].fail("hunt.method",
                             "may not be scanned: one hunt runs one method (the store's "
                             "artifacts are the method's); run each method as its own job");
