@@ -546,8 +546,8 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
       }
       if (task_output.status == studies::TaskOutput::Status::kDone &&
           contexts[i].keep_named_models) {
-        // The named models before the status flag too (e.g. CATHODE's flow).
-        const auto named = stage.study->named_models(contexts[i].point);
+        // The named models before the status flag too (e.g. CATHODE's flow), as laid out.
+        const auto& named = results.stage_of(task).named_models;
         if (task_output.named_models.size() != named.size()) {
           throw core::Error("study of stage '" + stage.name + "' returned " +
                             std::to_string(task_output.named_models.size()) +
