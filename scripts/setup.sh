@@ -30,7 +30,7 @@ PACKAGES=(
 
 # Only for `setup.sh bench`: the reference side of the benchmarks (PyTorch-Python loops, scipy
 # fits); the tests never need them, so CI does not install them.
-BENCH_PACKAGES=(python3-torch python3-scipy)
+BENCH_PACKAGES=(python3-torch python3-scipy python3-sklearn)
 [ "$ACTION" = bench ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 as_root() {

@@ -106,6 +106,23 @@ void print_table(const std::string& path, const std::string& study, bool complet
                 << shape_text(tensor.shape, s.layout.n_tasks) << "\n";
     }
   }
+  for (const auto& s : stages) {
+    for (const auto& named : s.layout.named_models) {
+      const double each = static_cast<double>(store::model_bytes(named.layout));
+      model_total += each * static_cast<double>(s.layout.n_tasks);
+      std::string settings;
+      for (const auto& [key, value] : named.settings) {
+        settings += (settings.empty() ? "" : ", ") + key + " = " + value;
+      }
+      std::cout << "model '" << named.name << "' of stage " << s.layout.name << ": "
+                << s.layout.n_tasks << " x " << named.layout.description << " (" << bytes_text(each)
+                << " each); " << settings << "\n";
+      for (const auto& tensor : named.layout.tensors) {
+        std::cout << "  /models/" << s.layout.name << "/" << named.name << "/" << tensor.name << " "
+                  << shape_text(tensor.shape, s.layout.n_tasks) << "\n";
+      }
+    }
+  }
   if (model_total > 0) std::cout << "models: " << bytes_text(model_total) << " in all\n";
   for (const auto& c : checkpoints) {
     const auto each = static_cast<double>(store::checkpoint_bytes(c.group.layout));
@@ -132,6 +149,22 @@ void print_table(const std::string& path, const std::string& study, bool complet
   }
 }
 
+/// A model's tensors as a JSON array of {name, dataset, shape}; `group` ends with '/'.
+void json_tensors(std::ostringstream& out, const std::string& group,
+                  const core::ModelLayout& model) {
+  out << "[";
+  for (std::size_t t = 0; t < model.tensors.size(); ++t) {
+    const auto& tensor = model.tensors[t];
+    out << (t ? ", " : "") << "{\"name\": " << json_string(tensor.name)
+        << ", \"dataset\": " << json_string(group + tensor.name) << ", \"shape\": [";
+    for (std::size_t d = 0; d < tensor.shape.size(); ++d) {
+      out << (d ? ", " : "") << tensor.shape[d];
+    }
+    out << "]}";
+  }
+  out << "]";
+}
+
 void print_json(const std::string& path, const std::string& study, bool complete,
                 std::size_t n_tasks, const std::vector<StageCounts>& stages,
                 const std::vector<CheckpointCounts>& checkpoints,
@@ -152,20 +185,25 @@ void print_json(const std::string& path, const std::string& study, bool complete
       out << "null";
     } else {
       out << "{\"description\": " << json_string(s.layout.model.description)
-          << ", \"bytes_each\": " << store::model_bytes(s.layout.model) << ", \"tensors\": [";
-      for (std::size_t t = 0; t < s.layout.model.tensors.size(); ++t) {
-        const auto& tensor = s.layout.model.tensors[t];
-        out << (t ? ", " : "") << "{\"name\": " << json_string(tensor.name)
-            << ", \"dataset\": " << json_string("/models/" + s.layout.name + "/" + tensor.name)
-            << ", \"shape\": [";
-        for (std::size_t d = 0; d < tensor.shape.size(); ++d) {
-          out << (d ? ", " : "") << tensor.shape[d];
-        }
-        out << "]}";
-      }
-      out << "]}";
+          << ", \"bytes_each\": " << store::model_bytes(s.layout.model) << ", \"tensors\": ";
+      json_tensors(out, "/models/" + s.layout.name + "/", s.layout.model);
+      out << "}";
     }
-    out << "}";
+    out << ", \"named_models\": [";
+    for (std::size_t m = 0; m < s.layout.named_models.size(); ++m) {
+      const auto& named = s.layout.named_models[m];
+      out << (m ? ", " : "") << "{\"name\": " << json_string(named.name)
+          << ", \"description\": " << json_string(named.layout.description)
+          << ", \"bytes_each\": " << store::model_bytes(named.layout) << ", \"settings\": {";
+      for (std::size_t k = 0; k < named.settings.size(); ++k) {
+        out << (k ? ", " : "") << json_string(named.settings[k].first) << ": "
+            << json_string(named.settings[k].second);
+      }
+      out << "}, \"tensors\": ";
+      json_tensors(out, "/models/" + s.layout.name + "/" + named.name + "/", named.layout);
+      out << "}";
+    }
+    out << "]}";
   }
   out << "], \"checkpoints\": [";
   for (std::size_t i = 0; i < checkpoints.size(); ++i) {

@@ -38,6 +38,12 @@ void read_part(PreparedJob& job) {
                                     std::to_string(tasks) + "), so some parts would be empty; "
                                     "use at most " + std::to_string(tasks) + " parts");
   }
+  if (parts > 1 && job.stages.keep_models == "all" && !job.stages.declared) {
+    job.config.fail("run.part",
+                    "splits a job that keeps its models (job.models = all) into "
+                    "part stores, which cannot be merged with their models; run it "
+                    "in one store (any number of ranks)");
+  }
   if (parts > 1 && job.stages.declared) {
     job.config.fail("run.part", "splits a job with stages into part stores, but a stage's tasks "
                                 "read the models of earlier stages from the same store; run the "

@@ -90,6 +90,12 @@ store::StoreLayout make_layout(const PreparedJob& job) {
   layout.job_name = job.plan.name;
   layout.job_text = job.effective_text;
   layout.job_hash = job.hash;
+  // The store records the stages when the job declares them, and the implicit stage "main" of
+  // a plain job that keeps models ([job] models = all): models are stored per stage.
+  const bool record_stages =
+      stages.declared || std::any_of(stages.stages.begin(), stages.stages.end(), [](const auto& s) {
+        return s.keep_models || s.keep_named_models;
+      });
   // Axes: the union over stages in order of appearance; a stage that does not scan an axis
   // shows the value its settings give the key (or "" when it has no such setting).
   for (const auto& stage : stages.stages) {
@@ -114,7 +120,7 @@ store::StoreLayout make_layout(const PreparedJob& job) {
     layout.task_seed.push_back(job.plan.task_seed(t));
     layout.task_fold.push_back(static_cast<std::int64_t>(where.fold));
     layout.task_inner_fold.push_back(static_cast<std::int64_t>(where.inner));
-    if (stages.declared) {
+    if (record_stages) {
       layout.task_stage.push_back(static_cast<std::int64_t>(where.stage));
       layout.task_upstream.push_back(where.upstream);
     }
@@ -135,7 +141,7 @@ store::StoreLayout make_layout(const PreparedJob& job) {
   for (const auto& array : job.study->task_arrays()) {
     layout.task_arrays.emplace_back(array.name, array.length);
   }
-  if (stages.declared) {
+  if (record_stages) {
     for (const auto& stage : stages.stages) {
       store::StageLayout stored;
       stored.name = stage.name;
@@ -146,6 +152,7 @@ store::StoreLayout make_layout(const PreparedJob& job) {
       stored.per_task = stage.per_task;
       stored.keep_models = stage.keep_models;
       if (stage.keep_models) stored.model = stage.study->model_layout(0);
+      if (stage.keep_named_models) stored.named_models = stage.study->named_models(0);
       if (stage.keep_optimizer) {
         for (auto& tensor : stage.study->optimizer_layout(0).tensors) {
           stored.model.tensors.push_back(std::move(tensor));
@@ -471,6 +478,7 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
       context.precision = job.run.precision;
       context.keep_going = keep_going;
       context.keep_model = stage.keep_models;
+      context.keep_named_models = stage.keep_named_models;
       context.keep_optimizer = stage.keep_optimizer;
       context.continue_optimizer = stage.continue_optimizer;
       if (where.upstream >= 0) {
@@ -535,6 +543,22 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
         results.write_model(task, task_output.model);
         write_seconds += std::chrono::duration<double>(Clock::now() - write_started).count();
         pause_after_model_fault(task);
+      }
+      if (task_output.status == studies::TaskOutput::Status::kDone &&
+          contexts[i].keep_named_models) {
+        // The named models before the status flag too (e.g. CATHODE's flow), as laid out.
+        const auto& named = results.stage_of(task).named_models;
+        if (task_output.named_models.size() != named.size()) {
+          throw core::Error("study of stage '" + stage.name + "' returned " +
+                            std::to_string(task_output.named_models.size()) +
+                            " named models for task " + std::to_string(task) + ", not " +
+                            std::to_string(named.size()) + " (a bug)");
+        }
+        const auto write_started = Clock::now();
+        for (std::size_t m = 0; m < named.size(); ++m) {
+          results.write_named_model(task, named[m].name, task_output.named_models[m]);
+        }
+        write_seconds += std::chrono::duration<double>(Clock::now() - write_started).count();
       }
       if (task_output.status == studies::TaskOutput::Status::kDone) {
         // Artifacts before the status flag too: a task marked done has its artifacts.

@@ -4,6 +4,7 @@
 /// so that studies, the store and the runner share it without LibTorch or HDF5.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cwola::core {
@@ -31,6 +32,19 @@ struct ModelLayout {
 
   bool empty() const { return tensors.empty(); }
   bool operator==(const ModelLayout& other) const { return tensors == other.tensors; }
+};
+
+/// A model a task stores besides the one later stages read (e.g. CATHODE's flow next to the
+/// classifier): its name in the store (/models/<stage>/<name>), its tensors, and the settings
+/// that rebuild the network that loads it (stored as attributes, e.g. {"blocks", "4"}).
+struct NamedModelLayout {
+  std::string name;
+  ModelLayout layout;
+  std::vector<std::pair<std::string, std::string>> settings;
+
+  bool operator==(const NamedModelLayout& other) const {
+    return name == other.name && layout == other.layout && settings == other.settings;
+  }
 };
 
 /// A model's values, in its ModelLayout's tensor order (float32, row-major), with the outcome

@@ -468,6 +468,16 @@ void ResultsStore::write_model(std::uint64_t task, const core::ModelTensors& mod
   store::write_model(*file_, stage_of(task), task, model);
 }
 
+void ResultsStore::write_named_model(std::uint64_t task, const std::string& name,
+                                     const core::ModelTensors& model) {
+  store::write_named_model(*file_, stage_of(task), name, task, model);
+}
+
+core::ModelTensors ResultsStore::read_named_model(std::uint64_t task,
+                                                  const std::string& name) const {
+  return store::read_named_model(*file_, stage_of(task), name, task);
+}
+
 void ResultsStore::write_artifact(std::uint64_t task, const std::string& name,
                                   const std::vector<float>& values, std::uint64_t seed,
                                   std::uint64_t events_id) {

@@ -146,12 +146,17 @@ class ResultsStore {
   const StageLayout& stage_of(std::uint64_t task) const;
   /// Independent: the trained model of `task`, written before its status (write_task).
   void write_model(std::uint64_t task, const core::ModelTensors& model);
+  /// Independent: the named model `name` of `task` (Study::named_models), before its status.
+  void write_named_model(std::uint64_t task, const std::string& name,
+                         const core::ModelTensors& model);
   /// Independent: `task`'s rows of the artifact `name` (created with the store), before its
   /// status (write_task); core::Error if the store has no such artifact for the task.
   void write_artifact(std::uint64_t task, const std::string& name, const std::vector<float>& values,
                       std::uint64_t seed, std::uint64_t events_id = 0);
   /// Independent: the stored model of a finished `task`.
   core::ModelTensors read_model(std::uint64_t task) const;
+  /// Independent: the stored named model `name` of a finished `task`.
+  core::ModelTensors read_named_model(std::uint64_t task, const std::string& name) const;
   /// Whether `task` has checkpoint slots (the store was created with [run] checkpoint = epoch).
   bool keeps_checkpoints(std::uint64_t task) const;
   /// Independent: `task`'s checkpoint (keeps_checkpoints(task) must hold); `between` as in

@@ -144,7 +144,10 @@ void DenseClassifierStudy::complete_columns(const TaskContext& /*context*/,
 void DenseClassifierStudy::finish(const TaskContext& context, const ClassifierTaskData& data,
                                   TaskOutput& output) const {
   if (output.status == TaskOutput::Status::kAbandoned) return;
-  if (output.status == TaskOutput::Status::kDone) output.artifacts = data.artifacts;
+  if (output.status == TaskOutput::Status::kDone) {
+    output.artifacts = data.artifacts;
+    output.named_models = data.named_models;
+  }
   if (!output.scores.empty()) output.scored_events_id = data.scored_events_id;
   output.results.insert(output.results.end(), data.study_columns.begin(), data.study_columns.end());
   complete_columns(context, data, output);

@@ -71,6 +71,9 @@ struct ClassifierTaskData {
   std::string failure_reason;
   /// The task's artifact rows, one per Study::artifacts() (original units, before scaling).
   std::vector<TaskOutput::ArtifactRows> artifacts;
+  /// The task's named models (Study::named_models, e.g. CATHODE's flow) when
+  /// TaskContext::keep_named_models; handed on as TaskOutput::named_models when done.
+  std::vector<core::ModelTensors> named_models;
 };
 
 /// Event counts a study knows before any task runs (for /artifacts/scores and k-fold); 0 = unknown.

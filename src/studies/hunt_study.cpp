@@ -12,10 +12,12 @@
 #include "core/text.hpp"
 #include "data/event_weights.hpp"
 #include "models/conditional_flow.hpp"
+#include "models/module_tensors.hpp"
 #include "physics/mass_windows.hpp"
 #include "store/table_reader.hpp"
 #include "studies/classifier_study.hpp"
 #include "studies/classifier_task.hpp"
+#include "studies/stored_models.hpp"
 #include "training/flow_trainer.hpp"
 
 namespace cwola::studies {
@@ -86,6 +88,18 @@ struct HuntPoint {
     std::vector<std::size_t> signal_region_rows;  ///< template rows in the signal region
   } idealised;
   std::vector<std::string> feature_names;  ///< hunt.features, in order
+  std::string mass_column;                 ///< hunt.mass_column (the flow's context)
+
+  /// The flow of hunt.method = cathode: p(features | m_jj), two hidden layers per MADE.
+  models::ConditionalFlowConfig flow_config() const {
+    models::ConditionalFlowConfig config;
+    config.features = static_cast<int>(feature_names.size());
+    config.context = 1;
+    config.blocks = cathode.blocks;
+    config.hidden = cathode.hidden;
+    config.hidden_layers = 2;
+    return config;
+  }
 };
 
 std::size_t HuntPoint::most_in_span() const {
@@ -270,13 +284,7 @@ void train_against_flow_samples(const HuntPoint& p, const TaskContext& context,
   }
   training::seed_weight_init(
       core::stream_seed(context.master_seed, context.task_id, core::SeedPurpose::kFlowInit));
-  models::ConditionalFlowConfig config;
-  config.features = static_cast<int>(data.split.train.features);
-  config.context = 1;
-  config.blocks = settings.blocks;
-  config.hidden = settings.hidden;
-  config.hidden_layers = 2;
-  models::ConditionalFlow flow(config);
+  models::ConditionalFlow flow(p.flow_config());
   training::TrainerConfig trainer;
   trainer.max_epochs = settings.epochs;
   trainer.patience = settings.patience;
@@ -289,6 +297,13 @@ void train_against_flow_samples(const HuntPoint& p, const TaskContext& context,
   if (outcome.status == training::TrainStatus::kDiverged) {
     data.failure_reason = "flow diverged: " + outcome.failure_reason;
     return;
+  }
+  if (context.keep_named_models) {
+    // The flow as stored (job.models = all): the best epoch's weights and the scaling buffers.
+    auto kept = models::export_tensors(*flow);
+    kept.best_epoch = outcome.best_epoch;
+    kept.epochs = static_cast<std::int64_t>(outcome.history.size());
+    data.named_models = {std::move(kept)};
   }
 
   const auto signal_region = p.windows.window(p.window).signal;
@@ -410,6 +425,25 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
         "CATHODE: flow samples in the signal region (features | m_jj GeV), "
         "hunt.cathode_oversampling x the task's signal-region training events";
     return {spec};
+  }
+  /// hunt.method = cathode: each task's flow, stored as the model "flow" with job.models = all
+  /// (docs/cathode.md "The flows as stored models"), with its configuration and columns.
+  std::vector<core::NamedModelLayout> named_models(std::size_t index) const override {
+    const HuntPoint& p = point(index);
+    if (!p.cathode.enabled) return {};
+    const auto config = p.flow_config();
+    core::NamedModelLayout flow;
+    flow.name = kFlowModelName;
+    flow.layout = models::layout_of(
+        *models::ConditionalFlow(config),
+        "conditional MAF, " + std::to_string(config.blocks) + " blocks x MADE " +
+            std::to_string(config.features) + "-" + std::to_string(config.hidden) + "-" +
+            std::to_string(config.hidden) + "-" + std::to_string(2 * config.features) +
+            " (context " + p.mass_column + ")");
+    flow.settings = flow_settings(config);
+    flow.settings.emplace_back("feature_columns", core::join(p.feature_names, ","));
+    flow.settings.emplace_back("context_columns", p.mass_column + " (GeV)");
+    return {flow};
   }
   const stats::HuntFitSettings& fit_settings() const { return point(0).fit; }
   /// The single-window supervised reference (hunt.labels = supervised): no select → fit.
@@ -564,6 +598,7 @@ HuntPoint read_point(core::JobConfig& config,
   p.feature_names.assign(
       files.options.columns.begin(),
       files.options.columns.begin() + static_cast<std::ptrdiff_t>(files.features));
+  p.mass_column = files.options.columns.at(files.features);
   if (p.cathode.enabled && p.cathode.hidden < static_cast<int>(files.features) - 1) {
     config.fail("cathode.hidden", "= " + std::to_string(p.cathode.hidden) + " is below the " +
                                       std::to_string(files.features - 1) +

@@ -211,6 +211,17 @@ void check_stage_models(core::JobConfig& job, JobStages& stages) {
   for (auto& stage : stages.stages) {
     const bool has_models = !stage.study->model_layout(0).empty();
     stage.keep_models = stages.keep_models == "all" && has_models;
+    // No stage reads a named model: they are kept only when the job keeps every model.
+    stage.keep_named_models = stages.keep_models == "all" && !stage.study->named_models(0).empty();
+    for (std::size_t p = 1; stage.keep_named_models && p < stage.plan.n_points(); ++p) {
+      if (!(stage.study->named_models(p) == stage.study->named_models(0))) {
+        job.fail("job.models", "= all keeps the named models (e.g. CATHODE's flow) of stage '" +
+                                   stage.name +
+                                   "', whose scan changes their shape or settings "
+                                   "between points; the store keeps one layout per stage: scan "
+                                   "them in separate stages");
+      }
+    }
   }
   // The store holds one model shape per stage (laid out from point 0 before any task runs).
   const auto check_one_shape = [&job](const Stage& stage, const std::string& key,

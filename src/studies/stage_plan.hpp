@@ -34,6 +34,8 @@ struct Stage {
   std::size_t first_point = 0;   ///< global index of its point 0
   std::size_t upstream_tasks = 1;  ///< tasks of `reads` when per_task, else 1
   bool keep_models = false;        ///< its tasks' trained models go into the store
+  /// [job] models = all: the study's named models (Study::named_models) go into the store too.
+  bool keep_named_models = false;
   /// optimizer = continue: its tasks continue the Adam state stored with the models they read.
   bool continue_optimizer = false;
   /// A later stage continues its optimizer: the state is stored after each model.

@@ -48,6 +48,9 @@ struct TaskContext {
   /// Stages: the engine stores this task's trained model (TaskOutput::model) because a later
   /// stage reads it or the job keeps all models.
   bool keep_model = false;
+  /// [job] models = all: the engine also stores the models of Study::named_models (no later
+  /// stage reads them, so they are kept only when the job keeps every model).
+  bool keep_named_models = false;
   /// Stages: store the optimizer state after the model (TaskOutput::model holds
   /// model_layout's tensors, then optimizer_layout's), because a later stage continues it.
   bool keep_optimizer = false;
@@ -99,6 +102,9 @@ struct TaskOutput {
   std::uint64_t scored_events_id = 0;
   /// The trained model (Study::model_layout order) when TaskContext::keep_model and done.
   core::ModelTensors model;
+  /// The models of Study::named_models (one per entry, in order) when
+  /// TaskContext::keep_named_models and done; written before the task's status.
+  std::vector<core::ModelTensors> named_models;
   /// One entry per Study::artifacts(), in order, when done: the task's rows (rows x columns,
   /// row-major) and the seed of the stream that made them; written before the task's status.
   struct ArtifactRows {
@@ -160,6 +166,11 @@ class Study {
   /// The model a task of `point` trains (tensor names and shapes), so the engine can lay out
   /// its storage before any task runs; empty when the study cannot store models.
   virtual core::ModelLayout model_layout(std::size_t /*point*/) const { return {}; }
+  /// Models a task of `point` stores besides model_layout's (e.g. CATHODE's flow next to the
+  /// classifier), each under its own name; kept with [job] models = all. None by default.
+  virtual std::vector<core::NamedModelLayout> named_models(std::size_t /*point*/) const {
+    return {};
+  }
   /// The optimizer state a task of `point` can store after its model (stored when a later
   /// stage continues it: optimizer = continue); empty when the study cannot.
   virtual core::ModelLayout optimizer_layout(std::size_t /*point*/) const { return {}; }

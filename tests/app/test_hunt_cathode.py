@@ -1,13 +1,17 @@
 """CATHODE as a method of the hunt (hunt.method = cathode, docs/cathode.md) end to end on tiny
 LHCO-like data: per task a flow on the training part's sidebands, samples in the signal region,
 a classifier of signal-region data against them, the held-out fold scored into /artifacts/scores.
-Checks: identical results, scores and stored samples on 1 and 2 ranks; every data event of the
+Checks: identical results, scores, stored samples and stored models (the classifier and the flow,
+job.models = all) on 1 and 2 ranks; the flow's settings and scaling buffers in the store,
+`cwola inspect` listing it, and no models at all with the default job.models = read; every data
+event of the
 window scored once, out of fold; the artifact /artifacts/cathode_samples with its provenance,
 hunt.cathode_oversampling x the task's signal-region training events, sampled m_jj inside the
 signal region; jobs without hunt.method keep their effective config; bad jobs exit 2 naming
 the key.
 
 Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."""
+import json
 import os
 import shutil
 import sys
@@ -86,11 +90,16 @@ class HuntCathode(unittest.TestCase):
         generate(2, "lhco_qcd", cls.data, 600000, "generator.block_size=150000")
         generate(2, "lhco_wprime", cls.signal, 400)
         cls.job = cls.write("cathode.ini", job(cls.data, cls.signal, CATHODE))
+        # 1 and 2 ranks keeping every model (the flows too); a 2-rank run keeping only the
+        # models a later stage reads (none: the default).
         cls.stores = {}
         for ranks in (1, 2):
             cls.stores[ranks] = os.path.join(cls.dir, f"cathode_{ranks}.h5")
             run_cwola(ranks, "run", "--job", cls.job, "--output", cls.stores[ranks], "--no-plots",
-                      check=0)
+                      "--set", "job.models=all", check=0)
+        cls.stores["read"] = os.path.join(cls.dir, "cathode_read.h5")
+        run_cwola(2, "run", "--job", cls.job, "--output", cls.stores["read"], "--no-plots",
+                  check=0)
 
     @classmethod
     def tearDownClass(cls):
@@ -111,10 +120,61 @@ class HuntCathode(unittest.TestCase):
         assert_identical(self, computed_results(self.stores[1]), computed_results(self.stores[2]),
                          "results")
         for group, names in (("artifacts/scores", ("score", "mass", "label")),
-                             ("artifacts/cathode_samples", ("mj1", "mjj", "rows", "seed"))):
+                             ("artifacts/cathode_samples", ("mj1", "mjj", "rows", "seed")),
+                             ("models/main", None)):
             one, two = datasets(self.stores[1], group), datasets(self.stores[2], group)
-            for name in names:
+            self.assertEqual(sorted(one), sorted(two), group)
+            for name in names or one:
                 np.testing.assert_array_equal(one[name], two[name], f"{group}/{name}")
+
+    def test_the_flows_are_stored_models_next_to_the_classifier(self):
+        with h5py.File(self.stores[1], "r") as s:
+            main = s["models/main"]
+            self.assertEqual(text(main.attrs["models"]), ["flow"])
+            self.assertEqual(main["hidden0.weight"].shape, (6, 8, 4))  # the classifier
+            flow = main["flow"]
+            settings = dict(zip(text(flow.attrs["settings"]),
+                                (text(flow.attrs[k])[0] for k in text(flow.attrs["settings"]))))
+            self.assertEqual({k: settings[k] for k in ("features", "context", "blocks", "hidden",
+                                                       "hidden_layers")},
+                             {"features": "4", "context": "1", "blocks": "2", "hidden": "8",
+                              "hidden_layers": "2"})
+            self.assertEqual(settings["feature_columns"], "mj1,delta_mj,tau21j1,tau21j2")
+            self.assertEqual(float(settings["logit_margin"]), 0.05)
+            tensors = text(flow.attrs["tensors"])
+            for buffer in ("feature_min", "feature_max", "logit_mean", "logit_std",
+                           "context_mean", "context_std"):
+                self.assertIn(buffer, tensors)
+            self.assertEqual(flow["block0.input.weight"].shape[0], 6)  # a row per task
+            epochs, best = flow["epochs"][:], flow["best_epoch"][:]
+            self.assertTrue(np.all((epochs >= 1) & (epochs <= 3)), epochs)
+            self.assertTrue(np.all((best >= 0) & (best < epochs)), best)
+            # The scaling buffers are each task's own sideband ranges (masses in GeV): the
+            # tasks train on different parts, so the rows differ, and every range is sane.
+            low, high = flow["feature_min"][:], flow["feature_max"][:]
+            self.assertTrue(np.all(low < high))
+            self.assertGreater(len({tuple(r) for r in low}), 1)
+            self.assertTrue(np.all((flow["context_mean"][:] > 2000) &
+                                   (flow["context_mean"][:] < 6000)))
+            self.assertTrue(np.all(flow["logit_std"][:] > 0))
+
+    def test_inspect_lists_the_flows(self):
+        table = run_cwola(0, "inspect", self.stores[1], check=0).stdout
+        self.assertIn("model 'flow' of stage main: 6 x conditional MAF", table)
+        self.assertIn("/models/main/flow/feature_min [6, 4]", table)
+        info = json.loads(run_cwola(0, "inspect", self.stores[1], "--json", check=0).stdout)
+        named = info["stages"][0]["named_models"]
+        self.assertEqual([m["name"] for m in named], ["flow"])
+        self.assertEqual(named[0]["settings"]["blocks"], "2")
+        self.assertIn("/models/main/flow/logit_std",
+                      [t["dataset"] for t in named[0]["tensors"]])
+
+    def test_keeping_only_read_models_stores_no_flow_and_the_same_results(self):
+        with h5py.File(self.stores["read"], "r") as s:
+            self.assertNotIn("models", s)
+        groups = ("results", "curves")
+        assert_identical(self, computed_results(self.stores["read"], groups),
+                         computed_results(self.stores[2], groups), "results")
 
     def test_every_window_event_is_scored_once_out_of_fold(self):
         with h5py.File(self.stores[1], "r") as s, h5py.File(self.data, "r") as d:
