@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -12,11 +13,14 @@
 #include "core/text.hpp"
 #include "data/event_weights.hpp"
 #include "models/conditional_flow.hpp"
+#include "models/feature_vae.hpp"
+#include "models/quantile_regressor.hpp"
 #include "physics/mass_windows.hpp"
 #include "store/table_reader.hpp"
 #include "studies/classifier_study.hpp"
 #include "studies/classifier_task.hpp"
 #include "training/flow_trainer.hpp"
+#include "training/vae_trainer.hpp"
 
 namespace cwola::studies {
 
@@ -76,6 +80,22 @@ struct HuntPoint {
     int epochs = 100;              ///< [cathode] epochs: most flow epochs
     int patience = 10;             ///< [cathode] patience: early stopping on validation NLL
   } cathode;
+  /// hunt.method = vae_qr (docs/vae_qr.md): per task a VAE on the training part's sidebands,
+  /// its log loss as the score, a quantile regression of it against m_jj on the validation
+  /// block, and score − threshold(m_jj) into /scores.
+  struct VaeQr {
+    bool enabled = false;
+    int latent = 4;                      ///< [vae_qr] latent
+    std::vector<int> hidden = {32, 32};  ///< [vae_qr] hidden: encoder widths (decoder mirrors)
+    double kl_weight = 1.0;              ///< [vae_qr] kl_weight
+    int epochs = 100;                    ///< [vae_qr] epochs: most VAE epochs
+    int patience = 10;                   ///< [vae_qr] patience: early stopping on validation loss
+    double quantile = 0.9;               ///< [vae_qr] quantile q: the cut keeps 1 − q
+    std::vector<int> qr_hidden = {32, 32, 32};  ///< [vae_qr] qr_hidden
+    int qr_epochs = 100;                        ///< [vae_qr] qr_epochs: exactly this many
+    int qr_degree = 3;                          ///< [vae_qr] qr_degree: the smoothing polynomial
+  } vae_qr;
+  std::string method = "cwola";            ///< hunt.method
   std::vector<std::string> feature_names;  ///< hunt.features, in order
 };
 
@@ -324,6 +344,168 @@ void train_against_flow_samples(const HuntPoint& p, const TaskContext& context,
   data.artifacts = {std::move(artifact)};
 }
 
+/// Rows of `table` with training label `label` (all rows when label > 1) as a float32 tensor
+/// [N, features] in original units.
+torch::Tensor feature_rows(const data::EventTable& table, int label = 2) {
+  std::vector<float> x;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (label <= 1 && table.label[i] != label) continue;
+    const auto begin = table.rows.begin() + static_cast<std::ptrdiff_t>(i * table.features);
+    x.insert(x.end(), begin, begin + static_cast<std::ptrdiff_t>(table.features));
+  }
+  const auto n = static_cast<std::int64_t>(x.size() / std::max<std::size_t>(table.features, 1));
+  return torch::from_blob(x.data(), {n, static_cast<std::int64_t>(table.features)}, torch::kFloat32)
+      .clone();
+}
+
+torch::Tensor masses_of(const data::EventTable& table) {
+  auto m = table.mass;
+  return torch::from_blob(m.data(), {static_cast<std::int64_t>(m.size())}, torch::kFloat32).clone();
+}
+
+std::vector<float> to_vector(const torch::Tensor& t) {
+  const auto c = t.contiguous().to(torch::kFloat32).cpu();
+  return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
+}
+
+/// The log of a VAE's per-event loss (the loss is >= 0; its log tames the long tail the
+/// quantile regression would otherwise see, and quantiles commute with the log).
+torch::Tensor log_score(models::FeatureVae& vae, const torch::Tensor& x) {
+  return torch::log(vae->score(x).to(torch::kFloat64).clamp_min(1e-30)).to(torch::kFloat32);
+}
+
+/// A task that ends before it scores: NaN columns (the common and untrained ones) and a reason.
+TaskOutput vae_qr_failure(const ClassifierSettings& settings, const data::EventTable& test,
+                          const std::string& reason) {
+  TaskOutput output;
+  output.status = TaskOutput::Status::kFailed;
+  output.failure_reason = reason;
+  output.results.assign(classifier_columns().size(), std::numeric_limits<double>::quiet_NaN());
+  append_untrained(settings, nullptr, test, output);
+  return output;
+}
+
+/// VAE-QR on one task (hunt.method = vae_qr, docs/vae_qr.md). `data` holds the cwola split
+/// (signal region 1, sidebands 0), unscaled. The VAE learns the training part's sideband
+/// events (early-stopped on the validation block's sidebands); the score is the log of its
+/// per-event loss. The quantile regression of that score against m_jj is fitted on the whole
+/// validation block (sidebands and signal region: events the VAE never took a step on), and
+/// every event gets score − threshold(m_jj): a cut at 0 keeps 1 − q of the background at any
+/// mass. The held-out fold (/scores) and the truth test are scored with it.
+TaskOutput run_vae_qr(const HuntPoint& p, const TaskContext& context,
+                      const ClassifierTaskData& data) {
+  const auto& settings = p.vae_qr;
+  const auto& classifier = p.classifier;
+  const auto seed = [&context](core::SeedPurpose purpose) {
+    return core::stream_seed(context.master_seed, context.task_id, purpose);
+  };
+  const auto sidebands_train = feature_rows(data.split.train, 0);
+  const auto sidebands_validation = feature_rows(data.split.validation, 0);
+  if (sidebands_train.size(0) < 2 || sidebands_validation.size(0) == 0) {
+    return vae_qr_failure(
+        classifier, data.test,
+        "vae_qr: the training part has " + std::to_string(sidebands_train.size(0)) +
+            " and the validation block " + std::to_string(sidebands_validation.size(0)) +
+            " sideband events; the VAE needs both");
+  }
+  const torch::Device device(context.device);
+  training::seed_weight_init(seed(core::SeedPurpose::kVaeInit));
+  models::FeatureVaeConfig config;
+  config.features = static_cast<int>(data.split.train.features);
+  config.latent = settings.latent;
+  config.hidden = settings.hidden;
+  config.kl_weight = settings.kl_weight;
+  models::FeatureVae vae(config);
+  vae->set_noise_seed(seed(core::SeedPurpose::kVaeNoise));
+  const auto test_x = feature_rows(data.test);
+  const auto held_out_x = feature_rows(data.held_out);
+  const auto validation_x = feature_rows(data.split.validation);
+  // The null of an untrained VAE: the same scaling, the initial weights.
+  vae->fit_scaling(sidebands_train);
+  const auto untrained_test = log_score(vae, test_x);
+  const auto untrained_held_out = log_score(vae, held_out_x);
+
+  training::TrainerConfig trainer;
+  trainer.max_epochs = settings.epochs;
+  trainer.patience = settings.patience;
+  trainer.batch_size = 256;
+  trainer.learning_rate = 1e-3;
+  const auto outcome = training::train_vae(
+      vae, sidebands_train, sidebands_validation, trainer, seed(core::SeedPurpose::kVaeShuffle),
+      device, [&context](const training::EpochRecord&) { return context.keep_going(); });
+  if (outcome.status == training::TrainStatus::kAbandoned) {
+    TaskOutput output = output_with_curves(outcome);
+    output.status = TaskOutput::Status::kAbandoned;
+    return output;
+  }
+  if (outcome.status == training::TrainStatus::kDiverged) {
+    return vae_qr_failure(classifier, data.test, "vae diverged: " + outcome.failure_reason);
+  }
+  const auto score_test = log_score(vae, test_x);
+  const auto score_held_out = log_score(vae, held_out_x);
+  const auto score_validation = log_score(vae, validation_x);
+  for (const auto* scores :
+       {&score_test, &score_held_out, &score_validation, &untrained_test, &untrained_held_out}) {
+    if (!torch::isfinite(*scores).all().item<bool>()) {
+      return vae_qr_failure(classifier, data.test,
+                            "vae_qr: non-finite VAE scores (an event's features are NaN or inf, "
+                            "or the VAE diverged); the task scores nothing");
+    }
+  }
+
+  training::seed_weight_init(seed(core::SeedPurpose::kQuantileInit));
+  models::QuantileRegressorConfig qr_config;
+  qr_config.quantile = settings.quantile;
+  qr_config.hidden = settings.qr_hidden;
+  qr_config.degree = settings.qr_degree;
+  models::QuantileRegressor regressor(qr_config);
+  training::TrainerConfig qr_trainer;
+  qr_trainer.max_epochs = settings.qr_epochs;
+  qr_trainer.batch_size = 128;
+  qr_trainer.learning_rate = 3e-3;
+  const auto validation_mass = masses_of(data.split.validation);
+  const auto qr_outcome = training::train_quantile_regressor(
+      regressor, validation_mass, score_validation, qr_trainer,
+      seed(core::SeedPurpose::kQuantileShuffle), device,
+      [&context](const training::EpochRecord&) { return context.keep_going(); });
+  if (qr_outcome.status == training::TrainStatus::kAbandoned) {
+    TaskOutput output = output_with_curves(outcome);
+    output.status = TaskOutput::Status::kAbandoned;
+    return output;
+  }
+  if (qr_outcome.status == training::TrainStatus::kDiverged) {
+    return vae_qr_failure(classifier, data.test,
+                          "quantile regression diverged: " + qr_outcome.failure_reason);
+  }
+  const auto threshold_test = regressor->threshold(masses_of(data.test));
+  const auto threshold_held_out = regressor->threshold(masses_of(data.held_out));
+  const auto threshold_validation = regressor->threshold(validation_mass);
+  if (!torch::isfinite(threshold_held_out).all().item<bool>() ||
+      !torch::isfinite(threshold_test).all().item<bool>()) {
+    return vae_qr_failure(classifier, data.test,
+                          "vae_qr: the quantile regression gave non-finite thresholds");
+  }
+  auto held_out_scores = to_vector(score_held_out - threshold_held_out);
+  auto output =
+      scored_task_output(classifier, outcome, to_vector(score_test - threshold_test), data.test,
+                         to_vector(score_validation - threshold_validation), data.split.validation,
+                         data.yields, &data.held_out, &held_out_scores);
+  const auto untrained = to_vector(untrained_test);
+  append_untrained(classifier, &untrained, data.test, output);
+  if (output.status != TaskOutput::Status::kDone) return output;
+
+  TaskOutput::ArtifactRows rows;
+  rows.seed = seed(core::SeedPurpose::kVaeInit);
+  const auto columns = torch::stack(
+      {masses_of(data.held_out), score_held_out, threshold_held_out, untrained_held_out,
+       torch::tensor(
+           std::vector<float>(data.held_out.is_signal.begin(), data.held_out.is_signal.end()))},
+      1);
+  rows.values = to_vector(columns);
+  output.artifacts = {std::move(rows)};
+  return output;
+}
+
 class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
  public:
   explicit HuntStudy(std::vector<HuntPoint> points)
@@ -345,6 +527,22 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
   /// hunt.method = cathode: each task's flow samples (features and m_jj, training part then
   /// validation block) as the artifact "cathode_samples".
   std::vector<ArtifactSpec> artifacts() const override {
+    if (point(0).vae_qr.enabled) {
+      ArtifactSpec spec;
+      spec.name = "vae_qr_events";
+      for (const auto& p : points()) {
+        const std::size_t folds = std::max<std::size_t>(p.classifier.folds, 1);
+        spec.max_rows =
+            std::max(spec.max_rows, (p.most_in_span() + p.injected + folds - 1) / folds);
+      }
+      spec.columns = {"mjj", "vae_log_score", "qr_threshold", "untrained_log_score", "truth"};
+      spec.seed_purpose = "kVaeInit";
+      spec.description =
+          "VAE-QR: the held-out fold's events in /scores order: m_jj (GeV), log of the trained "
+          "VAE's loss, the smoothed quantile-regression threshold at the event's m_jj (/scores "
+          "holds vae_log_score - qr_threshold), log loss of the same VAE untrained, truth";
+      return {spec};
+    }
     if (!point(0).cathode.enabled) return {};
     ArtifactSpec spec;
     spec.name = "cathode_samples";
@@ -367,6 +565,12 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
  protected:
   std::size_t model_inputs(std::size_t point) const override {
     return this->point(point).data->background.features;
+  }
+
+  bool scores_itself(std::size_t index) const override { return point(index).vae_qr.enabled; }
+
+  TaskOutput score_task(const TaskContext& context, const ClassifierTaskData& data) const override {
+    return run_vae_qr(point(context.point), context, data);
   }
 
   SampleSizes sample_sizes(std::size_t index) const override {
@@ -412,7 +616,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
     for (std::size_t k = 0; k < p.injected; ++k) add(d.signal, order[k], true);
     // Weighed over the whole sample before the folds are cut, as CWoLa hunting does (the
     // supervised reference balances its truth classes instead: training.balance = classes).
-    if (!p.supervised && !p.cathode.enabled) {
+    if (!p.supervised && !p.cathode.enabled && !p.vae_qr.enabled) {
       mixed.loss_weight = data::cwola_hunting_weights(regions);
     }
 
@@ -479,16 +683,37 @@ HuntPoint read_point(core::JobConfig& config,
   if (!config.has("training.inner_folds")) config.set("training.inner_folds", "4", "hunt default");
   p.supervised = config.get_choice("hunt.labels", "cwola", {"cwola", "supervised"}) == "supervised";
   // Read only when named, so that jobs without it keep their effective config and job hash.
-  p.cathode.enabled = config.has("hunt.method") &&
-                      config.get_choice("hunt.method", "cwola", {"cwola", "cathode"}) == "cathode";
-  if (p.cathode.enabled && p.supervised) {
-    config.fail("hunt.method",
-                "= cathode learns the signal region against flow samples; "
-                "hunt.labels = supervised trains on truth labels instead (choose one)");
+  if (config.has("hunt.method")) {
+    p.method = config.get_choice("hunt.method", "cwola", {"cwola", "cathode", "vae_qr"});
+  }
+  p.cathode.enabled = p.method == "cathode";
+  p.vae_qr.enabled = p.method == "vae_qr";
+  if (p.method != "cwola" && p.supervised) {
+    config.fail("hunt.method", "= " + p.method +
+                                   " is an unsupervised method of the hunt; hunt.labels = "
+                                   "supervised trains on truth labels instead (choose one)");
   }
   if (!config.has("training.balance")) {
-    config.set("training.balance", p.supervised || p.cathode.enabled ? "classes" : "cwola_hunting",
+    // VAE-QR trains no classifier: the setting is not used, and `none` says so.
+    config.set("training.balance",
+               p.vae_qr.enabled                    ? "none"
+               : p.supervised || p.cathode.enabled ? "classes"
+                                                   : "cwola_hunting",
                "hunt default");
+  }
+  if (p.vae_qr.enabled) {
+    auto& v = p.vae_qr;
+    v.latent = static_cast<int>(config.get_int("vae_qr.latent", 4, 1, 1024));
+    const auto hidden = config.get_ints("vae_qr.hidden", {32, 32}, 1, 65536);
+    v.hidden.assign(hidden.begin(), hidden.end());
+    v.kl_weight = config.get_double("vae_qr.kl_weight", 1.0, 0.0, 1e6);
+    v.epochs = static_cast<int>(config.get_int("vae_qr.epochs", 100, 1, 100000));
+    v.patience = static_cast<int>(config.get_int("vae_qr.patience", 10, 1, 100000));
+    v.quantile = config.get_double("vae_qr.quantile", 0.9, 0.5, 0.999);
+    const auto qr_hidden = config.get_ints("vae_qr.qr_hidden", {32, 32, 32}, 1, 65536);
+    v.qr_hidden.assign(qr_hidden.begin(), qr_hidden.end());
+    v.qr_epochs = static_cast<int>(config.get_int("vae_qr.qr_epochs", 100, 1, 100000));
+    v.qr_degree = static_cast<int>(config.get_int("vae_qr.qr_degree", 3, 0, 9));
   }
   if (p.cathode.enabled) {
     auto& c = p.cathode;
@@ -585,6 +810,16 @@ HuntPoint read_point(core::JobConfig& config,
                 "must be >= 2 for a hunt: every event is selected by models "
                 "that never saw it (k-fold cross-training)");
   }
+  if (p.vae_qr.enabled && p.classifier.balance == Balance::kCwolaHunting) {
+    config.fail("training.balance",
+                "= cwola_hunting weighs a classifier's classes; hunt.method = vae_qr trains "
+                "no classifier (a VAE on the sidebands); leave it out or use none");
+  }
+  if (p.vae_qr.enabled && p.classifier.backend == ClassifierBackend::kBdt) {
+    config.fail("model.classifier",
+                "= bdt: hunt.method = vae_qr trains no classifier (its score is a VAE's loss); "
+                "use nn or leave it out");
+  }
   if (p.cathode.enabled && p.classifier.balance == Balance::kCwolaHunting) {
     config.fail("training.balance",
                 "= cwola_hunting weighs signal region against sidebands, "
@@ -623,7 +858,7 @@ std::unique_ptr<Study> make_hunt_study(std::vector<core::JobConfig>& point_confi
                             "may not be scanned: the supervised reference has no select → fit "
                             "step (it trains on the signal region alone); run it as its own job");
     }
-    if (points[i].cathode.enabled != points.front().cathode.enabled) {
+    if (points[i].method != points.front().method) {
       point_configs[i].fail("hunt.method",
                             "may not be scanned: one hunt runs one method (the store's "
                             "artifacts are the method's); run each method as its own job");
