@@ -43,7 +43,10 @@ def load(path, seed):
         group = f["artifacts/vae_qr_events"]
         columns = [text(c) for c in np.atleast_1d(group.attrs["columns"])]
         first = int(group.attrs["first_task"])
-        values = group["values"][()]
+        # One [tasks, rows, columns] dataset, or one [tasks, rows] dataset per column (the
+        # store's later layout): either reads as [tasks, rows, columns].
+        values = (group["values"][()] if "values" in group else
+                  np.stack([group[c][()] for c in columns], axis=-1))
         rows = group["rows"][()]
         written = group["written"][()]
         config = text(f["job/text"][()])

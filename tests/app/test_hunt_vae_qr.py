@@ -66,6 +66,25 @@ progress_seconds = 0
 """
 
 
+def artifact_values(group):
+    """An artifact's rows as [tasks, rows, columns]: one `values` dataset, or one dataset per
+    column (the store's later layout)."""
+    if "values" in group:
+        return group["values"][:]
+    return np.stack([group[c][:] for c in text(group.attrs["columns"])], axis=-1)
+
+
+def scores_of(store):
+    """(rows per task, inner model per task, mass, score, label) of a store's kept scores, in
+    /scores or in the artifact /artifacts/scores (the store's later layout)."""
+    if "scores" in store:
+        g = store["scores"]
+        return g["count"][:], g["inner_fold"][:], g["mass"][:], g["score"][:], g["label"][:]
+    g = store["artifacts/scores"]
+    return (g["rows"][:], store["tasks/inner_fold"][:], g["mass"][:], g["score"][:],
+            g["label"][:])
+
+
 def text(attribute):
     values = np.atleast_1d(attribute)
     return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
@@ -104,24 +123,25 @@ class HuntVaeQr(unittest.TestCase):
     def test_one_and_two_ranks_agree(self):
         assert_identical(self, computed_results(self.stores[1]), computed_results(self.stores[2]),
                          "results")
-        for group, names in (("scores", ("score", "mass", "label")),
-                             ("artifacts/vae_qr_events", ("values", "rows", "seed"))):
+        with h5py.File(self.stores[1], "r") as s:
+            scores = "scores" if "scores" in s else "artifacts/scores"
+        for group in (scores, "artifacts/vae_qr_events"):
             one, two = datasets(self.stores[1], group), datasets(self.stores[2], group)
-            for name in names:
+            self.assertEqual(sorted(one), sorted(two), group)
+            for name in one:
                 np.testing.assert_array_equal(one[name], two[name], f"{group}/{name}")
 
     def test_every_window_event_is_scored_once_out_of_fold_as_score_minus_threshold(self):
         with h5py.File(self.stores[1], "r") as s, h5py.File(self.data, "r") as d:
             mjj = d["TABLE/mjj"][:]
             low, high = s["results/span_low"][0], s["results/span_high"][0]
-            count, inner = s["scores/count"][:], s["scores/inner_fold"][:]
-            mass, score = s["scores/mass"][:], s["scores/score"][:]
+            count, inner, mass, score, label = scores_of(s)
             a = s["artifacts/vae_qr_events"]
             self.assertEqual(text(a.attrs["columns"]),
                              ["mjj", "vae_log_score", "qr_threshold", "untrained_log_score",
                               "truth"])
             self.assertEqual(text(a.attrs["seed_purpose"]), ["kVaeInit"])
-            rows, values = a["rows"][:], a["values"][:]
+            rows, values = a["rows"][:], artifact_values(a)
             self.assertEqual(len(count), 6)  # 3 folds x 2 inner models
             scored = np.concatenate([mass[r, :count[r]] for r in range(6) if inner[r] == 0])
             expected = mjj[(mjj >= low) & (mjj < high)].astype(np.float32)
@@ -133,14 +153,14 @@ class HuntVaeQr(unittest.TestCase):
                 self.assertTrue(np.all(np.isnan(values[r, rows[r]:])), r)
                 np.testing.assert_array_equal(v[:, 0], mass[r, :count[r]])
                 np.testing.assert_allclose(score[r, :count[r]], v[:, 1] - v[:, 2], atol=1e-5)
-                np.testing.assert_array_equal(v[:, 4], s["scores/label"][r, :count[r]])
+                np.testing.assert_array_equal(v[:, 4], label[r, :count[r]])
 
     def test_the_qr_cut_keeps_one_minus_q_in_sidebands_and_signal_region(self):
         # Pooled over the 6 models' held-out folds: each model's QR, fitted on its own
         # validation block, keeps ~1 - q of events it never saw, whatever their m_jj.
         with h5py.File(self.stores[1], "r") as s:
             a = s["artifacts/vae_qr_events"]
-            rows, values = a["rows"][:], a["values"][:]
+            rows, values = a["rows"][:], artifact_values(a)
             sr_low, sr_high = s["results/signal_region_low"][0], s["results/signal_region_high"][0]
         v = np.concatenate([values[r, :rows[r]] for r in range(len(rows))])
         passed = v[:, 1] >= v[:, 2]
