@@ -36,6 +36,13 @@ enum class SeedPurpose : std::uint64_t {
   /// The idealised anomaly detector (hunt.method = idealised): which simulated background
   /// events of the template file a task's classifier learns against.
   kTemplateSample = 311,
+  /// VAE-QR (hunt.method = vae_qr): the task's VAE weights, its epoch order and its
+  /// reparameterisation noise; the quantile regression's weights and epoch order.
+  kVaeInit = 401,
+  kVaeShuffle = 402,
+  kVaeNoise = 403,
+  kQuantileInit = 404,
+  kQuantileShuffle = 405,
 };
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer with full avalanche.

@@ -65,6 +65,7 @@ ClassifierTaskData DenseClassifierStudy::prepare_scaled(const TaskContext& conte
   auto data = prepare_task(context);
   if (!data.failure_reason.empty()) return data;
   data.scored_events_id = events_fingerprint(data.held_out.size() > 0 ? data.held_out : data.test);
+  if (scores_itself(context.point)) return data;
   const auto scaling = data::FeatureScaling::fit(data.split.train, data.scaling_rows);
   scaling.apply(data.split.train);
   scaling.apply(data.split.validation);
@@ -141,11 +142,16 @@ void DenseClassifierStudy::complete_columns(const TaskContext& /*context*/,
                                             const ClassifierTaskData& /*data*/,
                                             TaskOutput& /*output*/) const {}
 
+TaskOutput DenseClassifierStudy::score_task(const TaskContext& /*context*/,
+                                            const ClassifierTaskData& /*data*/) const {
+  throw core::Error("score_task called for a study whose tasks do not score themselves");
+}
+
 void DenseClassifierStudy::finish(const TaskContext& context, const ClassifierTaskData& data,
                                   TaskOutput& output) const {
   if (output.status == TaskOutput::Status::kAbandoned) return;
   if (output.status == TaskOutput::Status::kDone) {
-    output.artifacts = data.artifacts;
+    if (output.artifacts.empty()) output.artifacts = data.artifacts;
     output.named_models = data.named_models;
   }
   if (!output.scores.empty()) output.scored_events_id = data.scored_events_id;
@@ -157,6 +163,11 @@ TaskOutput DenseClassifierStudy::run_task(const TaskContext& context) {
   const auto data = prepare_scaled(context);
   if (!data.failure_reason.empty())
     return failed_output(data.failure_reason, result_columns().size());
+  if (scores_itself(context.point)) {
+    auto output = score_task(context, data);
+    finish(context, data, output);
+    return output;
+  }
   const auto& settings = classifier(context.point);
   const auto train = settings.backend == ClassifierBackend::kBdt ? train_and_evaluate_bdt
                                                                  : train_and_evaluate_split;
@@ -180,14 +191,16 @@ models::DenseNetworkConfig dense_config(std::size_t inputs, const ClassifierSett
 core::ModelLayout DenseClassifierStudy::optimizer_layout(std::size_t point) const {
   const std::size_t inputs = model_inputs(point);
   // Boosted trees store no model (stages cannot read them) and no checkpoints.
-  if (inputs == 0 || classifier(point).backend == ClassifierBackend::kBdt) return {};
+  if (inputs == 0 || classifier(point).backend == ClassifierBackend::kBdt || scores_itself(point))
+    return {};
   return training::optimizer_layout(*models::DenseNetwork(dense_config(inputs, classifier(point))));
 }
 
 core::CheckpointLayout DenseClassifierStudy::checkpoint_layout(std::size_t point) const {
   const std::size_t inputs = model_inputs(point);
   // Boosted trees store no model (stages cannot read them) and no checkpoints.
-  if (inputs == 0 || classifier(point).backend == ClassifierBackend::kBdt) return {};
+  if (inputs == 0 || classifier(point).backend == ClassifierBackend::kBdt || scores_itself(point))
+    return {};
   const auto& settings = classifier(point);
   return training::checkpoint_layout(*models::DenseNetwork(dense_config(inputs, settings)),
                                      settings.max_epochs);
@@ -196,7 +209,8 @@ core::CheckpointLayout DenseClassifierStudy::checkpoint_layout(std::size_t point
 core::ModelLayout DenseClassifierStudy::model_layout(std::size_t point) const {
   const std::size_t inputs = model_inputs(point);
   // Boosted trees store no model (stages cannot read them) and no checkpoints.
-  if (inputs == 0 || classifier(point).backend == ClassifierBackend::kBdt) return {};
+  if (inputs == 0 || classifier(point).backend == ClassifierBackend::kBdt || scores_itself(point))
+    return {};
   const auto network = dense_config(inputs, classifier(point));
   std::string description = "dense " + std::to_string(inputs);
   for (int width : network.hidden) description += "-" + std::to_string(width);
@@ -221,7 +235,8 @@ std::vector<TaskOutput> DenseClassifierStudy::run_tasks(const std::vector<TaskCo
   // Boosted-tree tasks have no network to stack: they train one by one as well.
   const auto alone_only = [this](const TaskContext& c) {
     const auto& settings = classifier(c.point);
-    return settings.batch_norm || settings.backend == ClassifierBackend::kBdt;
+    return settings.batch_norm || settings.backend == ClassifierBackend::kBdt ||
+           scores_itself(c.point);
   };
   if (std::any_of(contexts.begin(), contexts.end(), alone_only)) {
     std::vector<TaskContext> alone;

@@ -111,6 +111,14 @@ class DenseClassifierStudy : public ClassifierStudyBase {
   /// every task that was not abandoned, after data.study_columns were appended. Default: none.
   virtual void complete_columns(const TaskContext& context, const ClassifierTaskData& data,
                                 TaskOutput& output) const;
+  /// Whether a point's tasks make their scores themselves (score_task) instead of training the
+  /// dense network or trees, e.g. the hunt's VAE-QR. Such a task gets its samples unscaled
+  /// (its model scales its own inputs), trains alone and stores no model. Default: none.
+  virtual bool scores_itself(std::size_t /*point*/) const { return false; }
+  /// The task's output when scores_itself(point): common columns from its test scores
+  /// (scored_task_output), the held-out fold's scores; finish() then appends the study
+  /// columns. Called only when scores_itself is overridden.
+  virtual TaskOutput score_task(const TaskContext& context, const ClassifierTaskData& data) const;
   /// The sizes of a point's samples; studies that keep scores or train k-fold override it.
   virtual SampleSizes sample_sizes(std::size_t /*point*/) const { return {}; }
   /// Input features of a point's network, known before any sample is made; 0 (the default):

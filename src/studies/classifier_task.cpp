@@ -669,6 +669,17 @@ training::TrainOutcome as_outcome(const trees::BdtEnsemble& bdt) {
 }
 }  // namespace
 
+TaskOutput scored_task_output(const ClassifierSettings& settings,
+                              const training::TrainOutcome& outcome,
+                              const std::vector<float>& test_scores, const data::EventTable& test,
+                              const std::vector<float>& validation_scores,
+                              const data::EventTable& validation, const ExpectedYields& yields,
+                              const data::EventTable* held_out,
+                              std::vector<float>* held_out_scores) {
+  return make_output(settings, outcome, &test_scores, test, &validation_scores, validation, yields,
+                     held_out, held_out_scores);
+}
+
 TaskOutput train_and_evaluate_bdt(const ClassifierSettings& settings,
                                   const data::TrainValidationSplit& split,
                                   const data::EventTable& test, const ExpectedYields& yields,

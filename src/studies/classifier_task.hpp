@@ -168,6 +168,19 @@ TaskOutput train_and_evaluate_bdt(const ClassifierSettings& settings,
                                   const TaskContext& context,
                                   const data::EventTable* held_out = nullptr);
 
+/// The output of a task whose scores come from a model of its own (not a classifier of
+/// train_and_evaluate_*; e.g. the hunt's VAE-QR): the per-epoch curves of `outcome`, the
+/// common columns from `test_scores` (truth: test.is_signal) and `validation_scores` (their
+/// best-accuracy threshold, against validation.label), the held-out fold's scores kept when
+/// `held_out` is given. A diverged or abandoned outcome gives a failed or abandoned output.
+TaskOutput scored_task_output(const ClassifierSettings& settings,
+                              const training::TrainOutcome& outcome,
+                              const std::vector<float>& test_scores, const data::EventTable& test,
+                              const std::vector<float>& validation_scores,
+                              const data::EventTable& validation, const ExpectedYields& yields,
+                              const data::EventTable* held_out,
+                              std::vector<float>* held_out_scores);
+
 /// One task's inputs to train_and_evaluate_stacked (the tables are not owned).
 struct ClassifierProblem {
   const data::TrainValidationSplit* split = nullptr;
