@@ -283,6 +283,17 @@ training::FlowSample flow_sample_of(const data::EventTable& table, std::uint8_t 
       torch::from_blob(m.data(), {n, 1}, torch::kFloat32).clone()};
 }
 
+/// The settings of the hunt's density models (CATHODE's flow, VAE-QR's VAE): batch 256, Adam
+/// at 1e-3, early stopping on the validation sidebands' loss.
+training::TrainerConfig density_trainer(int epochs, int patience) {
+  training::TrainerConfig trainer;
+  trainer.max_epochs = epochs;
+  trainer.patience = patience;
+  trainer.batch_size = 256;
+  trainer.learning_rate = 1e-3;
+  return trainer;
+}
+
 /// CATHODE on one task (hunt.method = cathode). `data` holds the cwola split (labels: signal
 /// region 1, sidebands 0): the flow learns p(features | m_jj) on the training part's sideband
 /// events (validated on the validation block's), m_jj is drawn from the histogram of the
@@ -305,11 +316,7 @@ void train_against_flow_samples(const HuntPoint& p, const TaskContext& context,
   training::seed_weight_init(
       core::stream_seed(context.master_seed, context.task_id, core::SeedPurpose::kFlowInit));
   models::ConditionalFlow flow(p.flow_config());
-  training::TrainerConfig trainer;
-  trainer.max_epochs = settings.epochs;
-  trainer.patience = settings.patience;
-  trainer.batch_size = 256;
-  trainer.learning_rate = 1e-3;
+  const auto trainer = density_trainer(settings.epochs, settings.patience);
   const auto outcome = training::train_flow(
       flow, sidebands_train, sidebands_validation, trainer,
       core::stream_seed(context.master_seed, context.task_id, core::SeedPurpose::kFlowShuffle),
@@ -491,11 +498,7 @@ TaskOutput run_vae_qr(const HuntPoint& p, const TaskContext& context,
   const auto untrained_test = log_score(vae, test_x);
   const auto untrained_held_out = log_score(vae, held_out_x);
 
-  training::TrainerConfig trainer;
-  trainer.max_epochs = settings.epochs;
-  trainer.patience = settings.patience;
-  trainer.batch_size = 256;
-  trainer.learning_rate = 1e-3;
+  const auto trainer = density_trainer(settings.epochs, settings.patience);
   const auto outcome = training::train_vae(
       vae, sidebands_train, sidebands_validation, trainer, seed(core::SeedPurpose::kVaeShuffle),
       device, [&context](const training::EpochRecord&) { return context.keep_going(); });

@@ -13,9 +13,7 @@ the key.
 Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."""
 import json
 import os
-import shutil
 import sys
-import tempfile
 import unittest
 
 import h5py
@@ -24,50 +22,14 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from cwola_driver import (assert_identical, computed_results, datasets, generate,  # noqa: E402
                           run_cwola)
+from tiny_hunt import TinyHuntCase, artifact_values, text, tiny_hunt_job  # noqa: E402
 
-EDGES = "2725, 3331, 4071, 4975, 6081"
 OVERSAMPLING = 3
 
 
 def job(data, signal, method="method = cathode", training=""):
-    return f"""
-[job]
-name = hunt_cathode_test
-study = hunt
-seed = 5
-repeats = 1
-
-[hunt]
-data_file = {data}
-signal_file = {signal}
-table = /TABLE
-edges = {EDGES}
-window = 1
-injected_signal = 0
-signal_test_events = 200
-signal_mass = 3500
-{method}
-
-[training]
-folds = 3
-inner_folds = 2
-max_epochs = 4
-patience = 2
-{training}
-
-[model]
-hidden = 8, 8
-
-[run]
-threads = 1
-progress_seconds = 0
-"""
-
-
-def text(attribute):
-    """An HDF5 string attribute (scalar or list) as a list of str."""
-    values = np.atleast_1d(attribute)
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+    return tiny_hunt_job("hunt_cathode_test", data, signal, method,
+                         "max_epochs = 4\npatience = 2\n" + training, "[model]\nhidden = 8, 8\n")
 
 
 CATHODE = f"""method = cathode
@@ -81,14 +43,12 @@ patience = 2
 """
 
 
-class HuntCathode(unittest.TestCase):
+class HuntCathode(TinyHuntCase):
+    prefix = "cwola_cathode_"
+
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="cwola_cathode_")
-        cls.data = os.path.join(cls.dir, "qcd.h5")
-        cls.signal = os.path.join(cls.dir, "wprime.h5")
-        generate(2, "lhco_qcd", cls.data, 600000, "generator.block_size=150000")
-        generate(2, "lhco_wprime", cls.signal, 400)
+        cls.make_data()
         cls.job = cls.write("cathode.ini", job(cls.data, cls.signal, CATHODE))
         # 1 and 2 ranks keeping every model (the flows too); a 2-rank run keeping only the
         # models a later stage reads (none: the default).
@@ -100,17 +60,6 @@ class HuntCathode(unittest.TestCase):
         cls.stores["read"] = os.path.join(cls.dir, "cathode_read.h5")
         run_cwola(2, "run", "--job", cls.job, "--output", cls.stores["read"], "--no-plots",
                   check=0)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
-    @classmethod
-    def write(cls, name, text):
-        path = os.path.join(cls.dir, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
 
     def test_every_task_is_done(self):
         with h5py.File(self.stores[1], "r") as s:
@@ -188,6 +137,50 @@ class HuntCathode(unittest.TestCase):
             np.testing.assert_array_equal(np.sort(scored), np.sort(expected))
             self.assertTrue(np.all(np.isfinite(s["artifacts/scores/score"][0, :count[0]])))
 
+    def test_the_idealised_detector_scores_each_window_event_once_alike_on_1_and_2_ranks(self):
+        # hunt.method = idealised: the signal region's data against simulated background of the
+        # signal region from another generation (seed) of the same card. Same tasks and folds
+        # as cathode: every window event scored once out of fold; 1 rank = 2 ranks; no flow.
+        template = os.path.join(self.dir, "qcd_template.h5")
+        generate(2, "lhco_qcd", template, 1200000, "generator.block_size=150000",
+                 "generator.seed=7")
+        method = (f"method = idealised\ntemplate_file = {template}\n"
+                  "template_oversampling = 1\n")
+        ideal = self.write("idealised.ini", job(self.data, self.signal, method))
+        stores = {}
+        for ranks in (1, 2):
+            stores[ranks] = os.path.join(self.dir, f"idealised_{ranks}.h5")
+            run_cwola(ranks, "run", "--job", ideal, "--output", stores[ranks], "--no-plots",
+                      check=0)
+        assert_identical(self, computed_results(stores[1]), computed_results(stores[2]),
+                         "idealised")
+        with h5py.File(stores[1], "r") as s, h5py.File(self.data, "r") as d:
+            self.assertTrue(np.all(s["results/status"][:] == 1))
+            self.assertNotIn("cathode_samples", s.get("artifacts", {}))
+            mjj = d["TABLE/mjj"][:]
+            low, high = s["results/span_low"][0], s["results/span_high"][0]
+            count, inner = s["artifacts/scores/rows"][:], s["tasks/inner_fold"][:]
+            mass = s["artifacts/scores/mass"][:]
+            scored = np.concatenate([mass[r, :count[r]] for r in range(6) if inner[r] == 0])
+            expected = mjj[(mjj >= low) & (mjj < high)].astype(np.float32)
+            np.testing.assert_array_equal(np.sort(scored), np.sort(expected))
+        bad = {
+            "template_file": ("method = idealised\n", "hunt.template_file"),
+            "oversampling": (method.replace("template_oversampling = 1",
+                                            "template_oversampling = 1000"),
+                             "hunt.template_oversampling"),
+        }
+        for name, (text_, key) in bad.items():
+            path = self.write(f"bad_{name}.ini", job(self.data, self.signal, text_))
+            done = run_cwola(1, "run", "--job", path, "--output",
+                             os.path.join(self.dir, f"bad_{name}.h5"), "--no-plots", check=2)
+            self.assertIn(key, done.stderr, name)
+        supervised = self.write("bad_supervised.ini",
+                                job(self.data, self.signal, method + "labels = supervised\n"))
+        done = run_cwola(1, "run", "--job", supervised, "--output",
+                         os.path.join(self.dir, "bad_sup.h5"), "--no-plots", check=2)
+        self.assertIn("hunt.method", done.stderr)
+
     def test_the_samples_are_stored_with_provenance_and_the_right_rows(self):
         with h5py.File(self.stores[1], "r") as s:
             a = s["artifacts/cathode_samples"]
@@ -199,7 +192,7 @@ class HuntCathode(unittest.TestCase):
             n_sr = s["results/n_signal_region"][:]
             count, mass = s["artifacts/scores/rows"][:], s["artifacts/scores/mass"][:]
             rows = a["rows"][:]
-            values = np.stack([a[c][:] for c in columns], axis=-1)  # [task, row, column]
+            values = artifact_values(a)  # [task, row, column]
             with h5py.File(self.data, "r") as d:
                 mjj = d["TABLE/mjj"][:]
                 sidebands = (((mjj >= s["results/span_low"][0]) & (mjj < sr_low[0])) |

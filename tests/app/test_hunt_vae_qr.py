@@ -1,7 +1,7 @@
 """VAE-QR as a method of the hunt (hunt.method = vae_qr, docs/vae_qr.md) end to end on tiny
 LHCO-like data: per task a VAE on the training part's sidebands, the log of its loss as the
 score, a quantile regression of it against m_jj on the validation block, score - threshold into
-/scores, the held-out events' (m_jj, score, threshold, untrained score, truth) as an artifact.
+/artifacts/scores, the held-out events' (m_jj, score, threshold, untrained score, truth) as an artifact.
 Checks: identical results, scores and artifact on 1 and 2 ranks; every data event of the window
 scored once, out of fold, with a finite score equal to the artifact's score - threshold; the
 QR cut keeps about 1 - q of the held-out background in both the sidebands and the signal
@@ -12,45 +12,20 @@ Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."
 import os
 import shutil
 import sys
-import tempfile
 import unittest
 
 import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from cwola_driver import (assert_identical, computed_results, datasets, generate,  # noqa: E402
-                          run_cwola)
+from cwola_driver import assert_identical, computed_results, datasets, run_cwola  # noqa: E402
+from tiny_hunt import TinyHuntCase, artifact_values, text, tiny_hunt_job  # noqa: E402
 
-EDGES = "2725, 3331, 4071, 4975, 6081"
 QUANTILE = 0.8
 
 
 def job(data, signal, method="", training="", vae=""):
-    return f"""
-[job]
-name = hunt_vae_qr_test
-study = hunt
-seed = 5
-repeats = 1
-
-[hunt]
-data_file = {data}
-signal_file = {signal}
-table = /TABLE
-edges = {EDGES}
-window = 1
-injected_signal = 0
-signal_test_events = 200
-signal_mass = 3500
-{method}
-
-[training]
-folds = 3
-inner_folds = 2
-{training}
-
-[vae_qr]
+    return tiny_hunt_job("hunt_vae_qr_test", data, signal, method, training, f"""[vae_qr]
 latent = 2
 hidden = 8, 8
 epochs = 4
@@ -58,63 +33,28 @@ patience = 2
 quantile = {QUANTILE}
 qr_hidden = 8, 8
 qr_epochs = 20
-{vae}
-
-[run]
-threads = 1
-progress_seconds = 0
-"""
-
-
-def artifact_values(group):
-    """An artifact's rows as [tasks, rows, columns]: one `values` dataset, or one dataset per
-    column (the store's later layout)."""
-    if "values" in group:
-        return group["values"][:]
-    return np.stack([group[c][:] for c in text(group.attrs["columns"])], axis=-1)
+{vae}""")
 
 
 def scores_of(store):
-    """(rows per task, inner model per task, mass, score, label) of a store's kept scores, in
-    /scores or in the artifact /artifacts/scores (the store's later layout)."""
-    if "scores" in store:
-        g = store["scores"]
-        return g["count"][:], g["inner_fold"][:], g["mass"][:], g["score"][:], g["label"][:]
+    """(rows per task, inner model per task, mass, score, label) of a store's kept scores."""
     g = store["artifacts/scores"]
     return (g["rows"][:], store["tasks/inner_fold"][:], g["mass"][:], g["score"][:],
             g["label"][:])
 
 
-def text(attribute):
-    values = np.atleast_1d(attribute)
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+class HuntVaeQr(TinyHuntCase):
+    prefix = "cwola_vae_qr_"
 
-
-class HuntVaeQr(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="cwola_vae_qr_")
-        cls.data = os.path.join(cls.dir, "qcd.h5")
-        cls.signal = os.path.join(cls.dir, "wprime.h5")
-        generate(2, "lhco_qcd", cls.data, 600000, "generator.block_size=150000")
-        generate(2, "lhco_wprime", cls.signal, 400)
+        cls.make_data()
         cls.job = cls.write("vae_qr.ini", job(cls.data, cls.signal, "method = vae_qr"))
         cls.stores = {}
         for ranks in (1, 2):
             cls.stores[ranks] = os.path.join(cls.dir, f"vae_qr_{ranks}.h5")
             run_cwola(ranks, "run", "--job", cls.job, "--output", cls.stores[ranks], "--no-plots",
                       check=0)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
-    @classmethod
-    def write(cls, name, content):
-        path = os.path.join(cls.dir, name)
-        with open(path, "w") as f:
-            f.write(content)
-        return path
 
     def test_every_task_is_done(self):
         with h5py.File(self.stores[1], "r") as s:
@@ -123,9 +63,7 @@ class HuntVaeQr(unittest.TestCase):
     def test_one_and_two_ranks_agree(self):
         assert_identical(self, computed_results(self.stores[1]), computed_results(self.stores[2]),
                          "results")
-        with h5py.File(self.stores[1], "r") as s:
-            scores = "scores" if "scores" in s else "artifacts/scores"
-        for group in (scores, "artifacts/vae_qr_events"):
+        for group in ("artifacts/scores", "artifacts/vae_qr_events"):
             one, two = datasets(self.stores[1], group), datasets(self.stores[2], group)
             self.assertEqual(sorted(one), sorted(two), group)
             for name in one:
