@@ -5,7 +5,12 @@ AUC on the truth test with their 16-84 % bands over the tasks, the untrained net
 the signal-region S/B and how many truth-test events the numbers rest on. Reads only the store;
 --plot also draws max SIC vs S/B with the bands.
 
-Usage: python3 src/report/league_table.py STORE [--plot OUT.png]"""
+--curves OUT.png draws, at one injection (--at, default the largest), the CATHODE paper's
+SIC vs signal efficiency and background rejection vs signal efficiency: per method the median
+over its tasks of each task's ROC (/curves/roc_eps_s on the background-efficiency grid
+/curves/roc_eps_b), points with fewer than 25 truth-test background events left out.
+
+Usage: python3 src/report/league_table.py STORE [--plot OUT.png] [--curves OUT.png [--at N]]"""
 import argparse
 import sys
 
@@ -63,6 +68,48 @@ def league(path):
     return rows
 
 
+def plot_curves(path, out, at):
+    """SIC and rejection vs signal efficiency per stage at injection `at` (median ROC)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    with h5py.File(path, "r") as f:
+        eps_b = f["curves/roc_eps_b"][()]
+        eps_s = f["curves/roc_eps_s"][()]
+        status = f["results/status"][()]
+        injected = f["tasks/hunt.injected_signal"][()]
+        n_background = f["results/test_background_events"][()]
+        if "stages" in f:
+            names, stage = text(f["stages/name"][()]), f["tasks/stage"][()]
+        else:
+            names, stage = ["main"], np.zeros(len(status), dtype=int)
+    if at is None:
+        at = injected.max()
+    fig, (sic_ax, rejection_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    for s, name in enumerate(names):
+        rows = (stage == s) & (injected == at) & (status == 1)
+        if not np.any(rows):
+            continue
+        enough = eps_b * np.median(n_background[rows]) >= 25
+        median = np.median(eps_s[rows][:, enough], axis=0)
+        sic_ax.plot(median, median / np.sqrt(eps_b[enough]), label=name)
+        rejection_ax.plot(median, 1 / eps_b[enough], label=name)
+    grid = np.linspace(0.01, 1, 100)
+    sic_ax.plot(grid, np.sqrt(grid), color="grey", linestyle=":", label="random")
+    rejection_ax.plot(grid, 1 / grid, color="grey", linestyle=":", label="random")
+    sic_ax.set_xlabel("signal efficiency")
+    sic_ax.set_ylabel("SIC (median ROC)")
+    rejection_ax.set_xlabel("signal efficiency")
+    rejection_ax.set_ylabel("background rejection 1/eps_B")
+    rejection_ax.set_yscale("log")
+    for ax in (sic_ax, rejection_ax):
+        ax.set_title(f"{at:g} injected")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    print(f"wrote {out}")
+
+
 def fmt(triple, digits=2):
     median, low, high = triple
     return f"{median:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
@@ -72,6 +119,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store")
     parser.add_argument("--plot", help="write max SIC vs S/B to this PNG")
+    parser.add_argument("--curves", help="write SIC and rejection vs signal efficiency here")
+    parser.add_argument("--at", type=float, help="the injection of --curves (default largest)")
     args = parser.parse_args()
     rows = league(args.store)
     if not rows:
@@ -103,6 +152,8 @@ def main():
         fig.tight_layout()
         fig.savefig(args.plot, dpi=120)
         print(f"wrote {args.plot}")
+    if args.curves:
+        plot_curves(args.store, args.curves, args.at)
 
 
 if __name__ == "__main__":
