@@ -211,27 +211,10 @@ std::string to_string(BumpArchitecture architecture) {
   return architecture == BumpArchitecture::kZnet ? "znet" : "znet3";
 }
 
-BumpNetwork make_bump_network(BumpArchitecture architecture, const ZnetConfig& znet,
-                              const Znet3Config& znet3) {
-  BumpNetwork out;
-  out.architecture = architecture;
-  if (architecture == BumpArchitecture::kZnet) {
-    Znet net(znet);
-    auto impl = net.ptr();
-    out.module = impl;
-    out.forward = [impl](const torch::Tensor& c, const torch::Tensor& m) {
-      return impl->forward(c, m);
-    };
-    out.scale_counts = [impl](const torch::Tensor& c, const torch::Tensor& m) {
-      return impl->scale_counts(c, m);
-    };
-    out.set_input_range = [impl](double low, double high) { impl->set_input_range(low, high); };
-    out.scaling_variable = [](double n) { return n; };
-    out.predicts_background = false;
-    return out;
-  }
-  Znet3 net(znet3);
-  auto impl = net.ptr();
+namespace {
+/// The calls every bump network answers, bound to one network's module.
+template <typename Impl>
+void bind(BumpNetwork& out, const std::shared_ptr<Impl>& impl) {
   out.module = impl;
   out.forward = [impl](const torch::Tensor& c, const torch::Tensor& m) {
     return impl->forward(c, m);
@@ -240,6 +223,20 @@ BumpNetwork make_bump_network(BumpArchitecture architecture, const ZnetConfig& z
     return impl->scale_counts(c, m);
   };
   out.set_input_range = [impl](double low, double high) { impl->set_input_range(low, high); };
+}
+}  // namespace
+
+BumpNetwork make_bump_network(BumpArchitecture architecture, const ZnetConfig& znet,
+                              const Znet3Config& znet3) {
+  BumpNetwork out;
+  out.architecture = architecture;
+  if (architecture == BumpArchitecture::kZnet) {
+    bind(out, Znet(znet).ptr());
+    out.scaling_variable = [](double n) { return n; };
+    out.predicts_background = false;
+    return out;
+  }
+  bind(out, Znet3(znet3).ptr());
   out.scaling_variable = [](double n) { return std::sqrt(std::max(n, 0.0)); };
   out.predicts_background = true;
   return out;

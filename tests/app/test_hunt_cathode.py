@@ -43,7 +43,7 @@ patience = 2
 """
 
 
-class HuntCathode(TinyHuntCase):
+class HuntCathode(TinyHuntCase, unittest.TestCase):
     prefix = "cwola_cathode_"
 
     @classmethod
@@ -60,10 +60,6 @@ class HuntCathode(TinyHuntCase):
         cls.stores["read"] = os.path.join(cls.dir, "cathode_read.h5")
         run_cwola(2, "run", "--job", cls.job, "--output", cls.stores["read"], "--no-plots",
                   check=0)
-
-    def test_every_task_is_done(self):
-        with h5py.File(self.stores[1], "r") as s:
-            self.assertTrue(np.all(s["results/status"][:] == 1), s["results/failure_reason"][:])
 
     def test_one_and_two_ranks_agree(self):
         assert_identical(self, computed_results(self.stores[1]), computed_results(self.stores[2]),

@@ -4,8 +4,8 @@ import os
 import shutil
 import sys
 import tempfile
-import unittest
 
+import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -60,9 +60,11 @@ def artifact_values(group):
     return np.stack([group[c][:] for c in text(group.attrs["columns"])], axis=-1)
 
 
-class TinyHuntCase(unittest.TestCase):
+class TinyHuntCase:
     """Generates the tiny data once per class (600k QCD events on 2 ranks: ~1 k in the span,
-    400 W′) into a directory of its own, removed afterwards."""
+    400 W′) into a directory of its own, removed afterwards. A mixin (so that unittest does not
+    collect it alone): a test class derives from it and unittest.TestCase, and its setUpClass
+    runs its method into cls.stores[1] (1 rank) and cls.stores[2]."""
     prefix = "cwola_tiny_hunt_"
 
     @classmethod
@@ -83,3 +85,7 @@ class TinyHuntCase(unittest.TestCase):
         with open(path, "w") as f:
             f.write(content)
         return path
+
+    def test_every_task_is_done(self):
+        with h5py.File(self.stores[1], "r") as s:
+            self.assertTrue(np.all(s["results/status"][:] == 1), s["results/failure_reason"][:])
