@@ -11,7 +11,6 @@
 #include "app/hunt_fit.hpp"
 #include "app/subcommands.hpp"
 #include "core/error.hpp"
-#include "core/ini_document.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
 #include "report/hunt_analysis.hpp"
@@ -80,14 +79,6 @@ int hunt_command(const parallel::MpiRuntime& mpi, const std::vector<std::string>
 void fit_hunt_store(const std::string& store_path, const std::string& output,
                     const stats::HuntFitSettings& settings, bool plots) {
   auto results = store::ResultsStore::open_read_only(MPI_COMM_SELF, store_path);
-  const auto job_text = results.read_job_text();
-  if (!job_text.empty() &&
-      core::ini_value(job_text.front(), "hunt", "labels", store_path) == "supervised") {
-    throw core::InputError("store '" + store_path +
-                           "' holds the supervised reference (hunt.labels = supervised): it "
-                           "trains on the signal region alone, so it has no spectrum to select "
-                           "and fit; read its truth metrics (max_sic, auc) from the store");
-  }
   const auto hunt = report::analyse_hunt(results, settings);
   results.close();
   store::write_hunt_output(output, hunt);

@@ -5,7 +5,9 @@
 #include <set>
 
 #include "core/text.hpp"
+#include "stats/hunt_fit_settings.hpp"
 #include "store/results_store.hpp"
+#include "studies/hunt_study.hpp"
 
 namespace cwola::app {
 
@@ -116,6 +118,7 @@ PreparedJob prepare_job(const CommandLine& line) {
 
   // Point configs were copied before [run] was read; record it in them too.
   std::set<std::string> scanned;  // scanned or set per stage: not a job-wide default
+  const stats::HuntFitSettings* first_fit = nullptr;  // one select → fit for the whole job
   for (auto& stage : job.stages.stages) {
     for (auto& point : stage.plan.point_configs) {
       for (const auto& key : job.config.read_keys()) {
@@ -126,6 +129,14 @@ PreparedJob prepare_job(const CommandLine& line) {
     stage.study = studies::make_study(stage.plan.study, stage.plan.point_configs);
     // keep_scores and k-fold need sizes the study must know up front: refuse them now if not.
     stage.study->kept_score_width();
+    if (const auto* fit = studies::hunt_fit_settings(*stage.study); fit != nullptr) {
+      if (first_fit != nullptr && fit->text() != first_fit->text()) {
+        stage.plan.point_configs.front().fail(
+            "hunt.efficiencies", "and the other select → fit settings of [hunt] differ between "
+                                 "stages: the job's one select → fit step treats every stage alike");
+      }
+      if (first_fit == nullptr) first_fit = fit;
+    }
     for (const auto& axis : stage.plan.axes) scanned.insert(axis.key);
     if (job.stages.declared) {
       for (const auto& entry : job.config.section("stage." + stage.name)) {

@@ -626,9 +626,13 @@ core::ExitCode run_study(const parallel::MpiRuntime& mpi, PreparedJob& job,
                         report::plot_command(output, directory_of(output)));
     }
   }
-  // A hunt's select → fit step needs only the store: rank 0 does it now (`cwola hunt` redoes it).
-  if (const auto* fit = studies::hunt_fit_settings(*job.study); fit != nullptr && mpi.rank() == 0) {
-    fit_hunt_store(output, hunt_fit_path(output), *fit, request.plots);
+  // A hunt's select → fit step needs only the store: rank 0 does it now (`cwola hunt` redoes it),
+  // with the settings of the first stage that has one (a supervised reference has none).
+  for (const auto& stage : job.stages.stages) {
+    const auto* fit = studies::hunt_fit_settings(*stage.study);
+    if (fit == nullptr) continue;
+    if (mpi.rank() == 0) fit_hunt_store(output, hunt_fit_path(output), *fit, request.plots);
+    break;
   }
   if (failed > 0) {
     core::log_warning(std::to_string(failed) +

@@ -111,19 +111,22 @@ double sideband_threshold(const std::vector<float>& scores, const std::vector<bo
 }
 
 namespace {
-/// The per-window summaries (limit, 3σ/5σ crossings) and the null distribution.
+/// The per-(stage, window) summaries (limit, 3σ/5σ crossings) and the null distribution per
+/// (stage, seed): each stage is its own method, never averaged with another.
 void summarise_windows(store::HuntOutput& out) {
   const std::size_t n_eff = out.efficiencies.size();
-  std::map<std::int64_t, std::map<std::int64_t, std::vector<std::size_t>>> by_window;  // → inj.
-  std::map<std::int64_t, std::vector<std::size_t>> null_by_seed;
+  using Key = std::pair<std::int64_t, std::int64_t>;
+  std::map<Key, std::map<std::int64_t, std::vector<std::size_t>>> by_window;  // → injection
+  std::map<Key, std::vector<std::size_t>> null_by_seed;
   for (std::size_t s = 0; s < out.samples(); ++s) {
     if (!out.complete[s]) continue;
-    by_window[out.window[s]][out.injected[s]].push_back(s);
-    if (out.injected[s] == 0) null_by_seed[out.seed[s]].push_back(s);
+    by_window[{out.stage[s], out.window[s]}][out.injected[s]].push_back(s);
+    if (out.injected[s] == 0) null_by_seed[{out.stage[s], out.seed[s]}].push_back(s);
   }
   const bool at_mass = out.signal_mass > 0;
-  for (const auto& [window, injections] : by_window) {
-    out.summary_window.push_back(window);
+  for (const auto& [stage_window, injections] : by_window) {
+    out.summary_stage.push_back(stage_window.first);
+    out.summary_window.push_back(stage_window.second);
     for (std::size_t e = 0; e < n_eff; ++e) {
       std::vector<double> injected;
       std::vector<double> z;
@@ -150,8 +153,9 @@ void summarise_windows(store::HuntOutput& out) {
       out.crossing_5sigma.push_back(crossing(injected, z, 5.0));
     }
   }
-  for (const auto& [seed, samples] : null_by_seed) {
-    out.null_seed.push_back(seed);
+  for (const auto& [stage_seed, samples] : null_by_seed) {
+    out.null_stage.push_back(stage_seed.first);
+    out.null_seed.push_back(stage_seed.second);
     for (std::size_t e = 0; e < n_eff; ++e) {
       double largest = kNaN;
       for (const auto s : samples) {
@@ -181,6 +185,19 @@ store::HuntOutput analyse_hunt(const store::ResultsStore& store,
   }
   const auto status = store.read_status();
   const auto task_points = store.read_task_points();
+  // The supervised reference (a stage of the job, or the whole job) trains on the signal region
+  // alone: there is no spectrum to select and fit, so its points are left out.
+  std::vector<double> supervised(task_points.size(), 0.0);
+  if (std::find(columns.begin(), columns.end(), "supervised_reference") != columns.end()) {
+    supervised = store.read_result_column("supervised_reference");
+  }
+  // (A failed task's columns are NaN: a point is the reference when any of its tasks says so.)
+  if (std::none_of(supervised.begin(), supervised.end(), [](double s) { return s == 0.0; })) {
+    throw core::InputError("store '" + store.path() +
+                           "' holds only the supervised reference (hunt.labels = supervised): "
+                           "it trains on the signal region alone, so it has no spectrum to "
+                           "select and fit; read its truth metrics (max_sic, auc) from the store");
+  }
   const SampleColumns c{store.read_result_column("window"),
                         store.read_result_column("signal_region_low"),
                         store.read_result_column("signal_region_high"),
@@ -197,12 +214,28 @@ store::HuntOutput analyse_hunt(const store::ResultsStore& store,
                           settings.efficiencies.end());
   out.bins = settings.bins;
   out.scan_points = settings.scan_points;
+  // Each stage of a league job is its own method; a job without stages has one, "main".
+  const auto& stages = store.stages();
+  const auto stage_index = [&](std::size_t task) -> std::int64_t {
+    for (std::size_t k = 0; k < stages.size(); ++k) {
+      if (stages[k].holds(task)) return static_cast<std::int64_t>(k);
+    }
+    return 0;
+  };
+  for (const auto& stage : stages) out.stage_names.push_back(stage.name);
+  if (out.stage_names.empty()) out.stage_names = {"main"};
 
   for (std::size_t p = 0, first = 0; first < task_points.size(); ++p) {
     std::size_t count = 0;
     while (first + count < task_points.size() &&
            static_cast<std::size_t>(task_points[first + count]) == p)
       ++count;
+    if (std::any_of(supervised.begin() + static_cast<std::ptrdiff_t>(first),
+                    supervised.begin() + static_cast<std::ptrdiff_t>(first + count),
+                    [](double s) { return s == 1.0; })) {
+      first += count;
+      continue;
+    }
     const auto rows = store.read_scores(first, count);
     const auto samples = out_of_fold_samples(
         rows, [&](std::size_t i) { return status.at(first + i) == store::TaskStatus::kDone; });
@@ -214,6 +247,7 @@ store::HuntOutput analyse_hunt(const store::ResultsStore& store,
       const double span_low = c.span_low[task];
       const double span_high = c.span_high[task];
       out.point.push_back(static_cast<std::int64_t>(p));
+      out.stage.push_back(stage_index(task));
       out.seed.push_back(std::isnan(c.seed[task]) ? -1 : static_cast<std::int64_t>(c.seed[task]));
       out.window.push_back(std::isnan(c.window[task]) ? -1
                                                       : static_cast<std::int64_t>(c.window[task]));
@@ -338,15 +372,21 @@ double cms_limit(const std::vector<double>& injected, const std::vector<double>&
 }
 
 std::string format_hunt_table(const store::HuntOutput& o) {
-  // (window, injected, efficiency) → values over seeds.
-  std::map<std::tuple<std::int64_t, std::int64_t, std::size_t>,
-           std::pair<std::vector<double>, std::vector<double>>>
-      rows;
-  std::map<std::tuple<std::int64_t, std::int64_t, std::size_t>, std::pair<double, double>> span;
+  // (stage, window, injected, efficiency) → values over seeds.
+  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::size_t>;
+  std::map<Key, std::pair<std::vector<double>, std::vector<double>>> rows;
+  std::map<Key, std::pair<double, double>> span;
   const std::size_t n_eff = o.efficiencies.size();
+  // A league job's stages are its methods: each line names its own.
+  const bool staged = o.stage_names.size() > 1;
+  const auto stage_cell = [&](const std::string& text) {
+    std::ostringstream cell;
+    if (staged) cell << std::setw(16) << text;
+    return cell.str();
+  };
   for (std::size_t s = 0; s < o.samples(); ++s) {
     for (std::size_t e = 0; e < n_eff; ++e) {
-      const auto key = std::make_tuple(o.window[s], o.injected[s], e);
+      const auto key = std::make_tuple(o.stage[s], o.window[s], o.injected[s], e);
       auto& [z, eps] = rows[key];
       if (!std::isnan(o.z_max[s * n_eff + e])) z.push_back(o.z_max[s * n_eff + e]);
       if (!std::isnan(o.signal_efficiency[s * n_eff + e]))
@@ -355,7 +395,7 @@ std::string format_hunt_table(const store::HuntOutput& o) {
     }
   }
   std::ostringstream out;
-  out << std::setw(6) << "window" << std::setw(18) << "signal region" << std::setw(10) << "injected"
+  out << stage_cell("stage") << std::setw(6) << "window" << std::setw(18) << "signal region" << std::setw(10) << "injected"
       << std::setw(8) << "eff_SB" << std::setw(7) << "seeds" << std::setw(18) << "z_max"
       << std::setw(18) << "signal eff."
       << "\n";
@@ -367,11 +407,11 @@ std::string format_hunt_table(const store::HuntOutput& o) {
     return t.str();
   };
   for (const auto& [key, values] : rows) {
-    const auto [window, injected, e] = key;
+    const auto [stage, window, injected, e] = key;
     const auto [low, high] = span[key];
     std::ostringstream region;
     region << "[" << low << ", " << high << ")";
-    out << std::setw(6) << window << std::setw(18) << region.str() << std::setw(10) << injected
+    out << stage_cell(o.stage_names.at(static_cast<std::size_t>(stage))) << std::setw(6) << window << std::setw(18) << region.str() << std::setw(10) << injected
         << std::setw(8) << core::format_double(o.efficiencies[e]) << std::setw(7)
         << values.first.size() << std::setw(18) << mean_std(values.first) << std::setw(18)
         << mean_std(values.second) << "\n";
@@ -384,27 +424,32 @@ std::string format_hunt_table(const store::HuntOutput& o) {
   };
   out << "\nper window, injected events (" << (o.signal_mass > 0 ? "z at the signal mass" : "z_max")
       << "; limit by the CMS rule" << (o.signal_mass > 0 ? "" : ": needs --signal-mass") << "):\n"
-      << std::setw(6) << "window" << std::setw(8) << "eff_SB" << std::setw(12) << "3σ at"
+      << stage_cell("stage") << std::setw(6) << "window" << std::setw(8) << "eff_SB"
+      << std::setw(12) << "3σ at"
       << std::setw(12) << "5σ at" << std::setw(14) << "95% limit"
       << "\n";
   for (std::size_t w = 0; w < o.summary_window.size(); ++w) {
     for (std::size_t e = 0; e < n_eff; ++e) {
       const std::size_t k = w * n_eff + e;
-      out << std::setw(6) << o.summary_window[w] << std::setw(8)
+      out << stage_cell(o.stage_names.at(static_cast<std::size_t>(o.summary_stage[w])))
+          << std::setw(6) << o.summary_window[w] << std::setw(8)
           << core::format_double(o.efficiencies[e]) << std::setw(12) << number(o.crossing_3sigma[k])
           << std::setw(12) << number(o.crossing_5sigma[k]) << std::setw(14)
           << number(o.limit_injected[k]) << "\n";
     }
   }
-  if (!o.null_seed.empty()) {
-    out << "\nwithout injection, the largest z_max over windows (" << o.null_seed.size()
-        << " seeds): ";
+  for (std::size_t k = 0; k < o.stage_names.size(); ++k) {
+    std::size_t seeds = 0;
+    for (const auto stage : o.null_stage) seeds += static_cast<std::size_t>(stage) == k ? 1 : 0;
+    if (seeds == 0) continue;
+    out << "\nwithout injection" << (staged ? " (" + o.stage_names[k] + ")" : "")
+        << ", the largest z_max over windows (" << seeds << " seeds): ";
     for (std::size_t e = 0; e < n_eff; ++e) {
       std::vector<double> z;
       std::size_t above = 0;
       for (std::size_t s = 0; s < o.null_seed.size(); ++s) {
         const double v = o.null_z_max[s * n_eff + e];
-        if (std::isnan(v)) continue;
+        if (static_cast<std::size_t>(o.null_stage[s]) != k || std::isnan(v)) continue;
         z.push_back(v);
         above += v > 3.0 ? 1 : 0;
       }

@@ -2,7 +2,7 @@
 """The anomaly-detection league table of a hunt store (docs/cathode.md, "League table"):
 for each stage (a method and classifier) and each injected signal, the median max SIC and
 AUC on the truth test with their 16-84 % bands over the tasks, the untrained networks' null,
-the signal-region S/B and how many truth-test events the numbers rest on. Reads only the store;
+the signal-region S/B and S/sqrt(B) and how many truth-test events the numbers rest on. Reads only the store;
 --plot also draws max SIC vs S/B with the bands.
 
 --curves OUT.png draws, at one injection (--at, default the largest), the CATHODE paper's
@@ -53,10 +53,12 @@ def league(path):
                 done = mine & (status == 1)
                 if not np.any(done):
                     continue
-                sb = np.median(column["injected_in_signal_region"][done] /
-                               np.maximum(column["n_signal_region"][done]
-                                          - column["injected_in_signal_region"][done], 1))
+                signal = column["injected_in_signal_region"][done]
+                background = np.maximum(column["n_signal_region"][done] - signal, 1)
+                sb = np.median(signal / background)
+                s_sqrt_b = np.median(signal / np.sqrt(background))
                 row = {"stage": name, "window": int(w), "injected": value, "s_over_b": sb,
+                       "s_over_sqrt_b": s_sqrt_b,
                        "tasks": int(done.sum()),
                        "failed": int((mine & (status == 2)).sum()),
                        "signal_events": int(np.median(column["test_signal_events"][done])),
@@ -86,14 +88,15 @@ def plot_curves(path, out, at):
     if at is None:
         at = injected.max()
     fig, (sic_ax, rejection_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    methods = {}
     for s, name in enumerate(names):
         rows = (stage == s) & (injected == at) & (status == 1)
         if not np.any(rows):
             continue
         enough = eps_b * np.median(n_background[rows]) >= 25
         median = np.median(eps_s[rows][:, enough], axis=0)
-        sic_ax.plot(median, median / np.sqrt(eps_b[enough]), label=name)
-        rejection_ax.plot(median, 1 / eps_b[enough], label=name)
+        sic_ax.plot(median, median / np.sqrt(eps_b[enough]), label=name, **style(name, methods))
+        rejection_ax.plot(median, 1 / eps_b[enough], label=name, **style(name, methods))
     grid = np.linspace(0.01, 1, 100)
     sic_ax.plot(grid, np.sqrt(grid), color="grey", linestyle=":", label="random")
     rejection_ax.plot(grid, 1 / grid, color="grey", linestyle=":", label="random")
@@ -108,6 +111,16 @@ def plot_curves(path, out, at):
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     print(f"wrote {out}")
+
+
+def style(name, methods):
+    """Colour by method, solid for a network and dashed for a BDT (stage names like cwola_nn,
+    cathode_bdt; any other name gets its own colour, solid)."""
+    method, _, classifier = name.rpartition("_")
+    if classifier not in ("nn", "bdt"):
+        method, classifier = name, "nn"
+    colour = methods.setdefault(method, f"C{len(methods) % 10}")
+    return {"color": colour, "linestyle": "--" if classifier == "bdt" else "-"}
 
 
 def fmt(triple, digits=2):
@@ -125,11 +138,12 @@ def main():
     rows = league(args.store)
     if not rows:
         sys.exit(f"{args.store}: no finished task")
-    print("| method (stage) | window | injected | S/B in SR | tasks | truth test (S / B) | max SIC median "
+    print("| method (stage) | window | injected | S/B in SR | S/√B in SR | tasks | truth test (S / B) | max SIC median "
           "[16-84 %] | AUC | untrained max SIC | untrained AUC |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['stage']} | {r['window']} | {r['injected']:g} | {100 * r['s_over_b']:.2f} % | {r['tasks']}"
+        print(f"| {r['stage']} | {r['window']} | {r['injected']:g} | {100 * r['s_over_b']:.2f} % | "
+              f"{r['s_over_sqrt_b']:.2f} | {r['tasks']}"
               f"{' (' + str(r['failed']) + ' failed)' if r['failed'] else ''} | "
               f"{r['signal_events']} / {r['background_events']} | {fmt(r['max_sic'])} | "
               f"{fmt(r['auc'], 3)} | {fmt(r.get('untrained_sic_max', (np.nan,) * 3))} | "
@@ -138,13 +152,15 @@ def main():
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        methods = {}
         for name, w in dict.fromkeys((r["stage"], r["window"]) for r in rows):
             mine = [r for r in rows if r["stage"] == name and r["window"] == w]
             x = np.array([100 * r["s_over_b"] for r in mine])
             median, low, high = (np.array(v) for v in zip(*(r["max_sic"] for r in mine)))
-            ax.plot(x, median, marker="o", label=f"{name}, window {w}")
-            ax.fill_between(x, low, high, alpha=0.2)
+            look = style(name, methods)
+            ax.plot(x, median, marker="o", label=f"{name}, window {w}", **look)
+            ax.fill_between(x, low, high, alpha=0.12, color=look["color"])
         ax.axhline(1.0, color="grey", linestyle=":", label="random (SIC = 1)")
         ax.set_xlabel("S/B in the signal region [%]")
         ax.set_ylabel("max SIC (median, 16-84 % band)")

@@ -24,6 +24,9 @@ a `cwola hunt` output.
                                   fraction of events each cut keeps, bin by bin, over its
                                   sideband efficiency (bottom: flat at 1 when the cut does not
                                   sculpt the spectrum), with binomial errors.
+
+A run of several stages (a league job: one method per stage) gets each set per stage, the
+stem followed by _<stage>.
 """
 
 import argparse
@@ -55,7 +58,25 @@ def load(path):
         for group in ("samples", "selection"):
             for name, dataset in f[group].items():
                 out[f"{group}/{name}"] = dataset[()]
+        stages = f["meta/stages"][()] if "meta/stages" in f else [b"main"]
+        out["stages"] = [s.decode() if isinstance(s, bytes) else str(s) for s in stages]
     return out
+
+
+def by_stage(h):
+    """(stem suffix, the samples of one stage): a league job's stages are its methods, each
+    plotted on its own; a job with one stage gives the whole file with no suffix."""
+    if len(h["stages"]) <= 1 or "samples/stage" not in h:
+        return [("", h)]
+    parts = []
+    for k, name in enumerate(h["stages"]):
+        rows = np.flatnonzero(h["samples/stage"] == k)
+        if len(rows) == 0:
+            continue
+        part = {key: (value if key in ("efficiency", "stages") else value[rows])
+                for key, value in h.items()}
+        parts.append((f"_{name}", part))
+    return parts
 
 
 def label(eff):
@@ -222,11 +243,12 @@ def main():
         return 2
     out_dir = Path(args.out_dir) if args.out_dir else path.parent
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = path.stem
-    for written in (spectra(h, stem, out_dir) + z_vs_window(h, stem, out_dir) +
-                    efficiency(h, stem, out_dir) + null(h, stem, out_dir) +
-                    sculpting(h, stem, out_dir)):
-        print(written)
+    for suffix, part in by_stage(h):
+        stem = path.stem + suffix
+        for written in (spectra(part, stem, out_dir) + z_vs_window(part, stem, out_dir) +
+                        efficiency(part, stem, out_dir) + null(part, stem, out_dir) +
+                        sculpting(part, stem, out_dir)):
+            print(written)
     return 0
 
 

@@ -24,7 +24,7 @@ void expect(std::size_t have, std::size_t want, const char* column) {
 void HuntOutput::check_consistent() const {
   const std::size_t s = samples();
   const std::size_t e = efficiencies.size();
-  for (const auto* c : {&seed, &window, &injected, &injected_in_signal_region, &events})
+  for (const auto* c : {&stage, &seed, &window, &injected, &injected_in_signal_region, &events})
     expect(c->size(), s, "per sample");
   expect(complete.size(), s, "complete");
   for (const auto* c : {&signal_region_low, &signal_region_high, &span_low, &span_high})
@@ -37,7 +37,16 @@ void HuntOutput::check_consistent() const {
     expect(c->size(), s * e, "per selection at the signal mass");
   for (const auto* c : {&limit_injected, &crossing_3sigma, &crossing_5sigma})
     expect(c->size(), summary_window.size() * e, "per window");
+  expect(summary_stage.size(), summary_window.size(), "summary_stage");
   expect(null_z_max.size(), null_seed.size() * e, "null_z_max");
+  expect(null_stage.size(), null_seed.size(), "null_stage");
+  for (const auto* c : {&stage, &summary_stage, &null_stage}) {
+    for (const auto k : *c) {
+      if (k < 0 || static_cast<std::size_t>(k) >= stage_names.size())
+        throw core::Error("hunt output: a stage index " + std::to_string(k) + " past the " +
+                          std::to_string(stage_names.size()) + " stage names");
+    }
+  }
   expect(failure.size(), s * e, "failure");
   expect(edges.size(), s * (bins + 1), "edges");
   expect(counts.size(), s * e * bins, "counts");
@@ -66,11 +75,14 @@ void write_hunt_output(const std::string& path, const HuntOutput& o) {
     f.create_dataset("/meta/source_store", ColumnType::kString, {1}, kTextLength);
     f.write_strings("/meta/config", 0, {o.config});
     f.write_strings("/meta/source_store", 0, {o.source_store});
+    f.create_dataset("/meta/stages", ColumnType::kString, {o.stage_names.size()}, kTextLength);
+    f.write_strings("/meta/stages", 0, o.stage_names);
     f.create_dataset("/efficiency", ColumnType::kFloat64, {e});
     f.write_doubles("/efficiency", 0, o.efficiencies);
 
     const std::pair<const char*, const std::vector<std::int64_t>*> ints[] = {
         {"point", &o.point},
+        {"stage", &o.stage},
         {"seed", &o.seed},
         {"window", &o.window},
         {"injected", &o.injected},
@@ -116,6 +128,8 @@ void write_hunt_output(const std::string& path, const HuntOutput& o) {
     f.create_dataset("/meta/signal_mass", ColumnType::kFloat64, {1});
     f.write_doubles("/meta/signal_mass", 0, {o.signal_mass});
     const hsize_t w = o.summary_window.size();
+    f.create_dataset("/windows/stage", ColumnType::kInt64, {w});
+    f.write_int64s("/windows/stage", 0, o.summary_stage);
     f.create_dataset("/windows/window", ColumnType::kInt64, {w});
     f.write_int64s("/windows/window", 0, o.summary_window);
     const std::pair<const char*, const std::vector<double>*> per_window[] = {
@@ -127,6 +141,8 @@ void write_hunt_output(const std::string& path, const HuntOutput& o) {
       f.write_doubles(std::string("/windows/") + name, 0, *values);
     }
     const hsize_t n = o.null_seed.size();
+    f.create_dataset("/null/stage", ColumnType::kInt64, {n});
+    f.write_int64s("/null/stage", 0, o.null_stage);
     f.create_dataset("/null/seed", ColumnType::kInt64, {n});
     f.write_int64s("/null/seed", 0, o.null_seed);
     f.create_dataset("/null/z_max", ColumnType::kFloat64, {n, e});

@@ -5,8 +5,10 @@
 /// complete, so a file at `path` is always whole.
 ///
 ///   /meta/config, /meta/source_store                       the settings and the run's store
+///   /meta/stages [K]                       the run's stages (methods); "main" without stages
 ///   /efficiency [E]                                        sideband efficiencies; 1 = no cut
-///   /samples/point, seed, window, injected, injected_in_signal_region, events, complete  [S]
+///   /samples/point, stage, seed, window, injected, injected_in_signal_region, events,
+///            complete                                                                  [S]
 ///   /samples/signal_region_low, signal_region_high, span_low, span_high               [S] GeV
 ///   /selection/threshold, selected, selected_signal_region, signal_efficiency, z_max,
 ///              mass_at_max, yield, yield_error, background_params, failure           [S, E]
@@ -15,9 +17,11 @@
 ///   with a signal mass (NaN in windows whose signal region does not hold it):
 ///   /selection/z_at_signal_mass, excluded_yield (95 % CL asymptotic CLs, in
 ///   selected events), selected_injected (injected events passing the cut)            [S, E]
-///   /windows/window [W], limit_injected, crossing_3sigma, crossing_5sigma  [W, E] (injected
-///   events; the CMS limit rule and where the mean z crosses 3 and 5)
-///   /null/seed [N], /null/z_max [N, E]: without injection, the largest z_max over windows
+///   /windows/stage, window [W], limit_injected, crossing_3sigma, crossing_5sigma  [W, E]
+///   (injected events; the CMS limit rule and where the mean z crosses 3 and 5), per stage
+///   and window
+///   /null/stage, seed [N], /null/z_max [N, E]: without injection, the largest z_max over
+///   windows, per stage and seed
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,9 +34,11 @@ struct HuntOutput {
   std::vector<double> efficiencies;  ///< [E]
   std::size_t bins = 0;              ///< B
   std::size_t scan_points = 0;       ///< P
+  /// The run's stages (each a method of a league job); {"main"} for a job without stages.
+  std::vector<std::string> stage_names;
 
   // Per sample [S].
-  std::vector<std::int64_t> point, seed, window, injected, injected_in_signal_region, events;
+  std::vector<std::int64_t> point, stage, seed, window, injected, injected_in_signal_region, events;
   std::vector<std::int8_t> complete;
   std::vector<double> signal_region_low, signal_region_high, span_low, span_high;
 
@@ -44,11 +50,11 @@ struct HuntOutput {
   double signal_mass = 0;  ///< GeV; 0: none given (the next three are NaN)
   std::vector<double> z_at_signal_mass, excluded_yield, selected_injected;  ///< [S × E]
 
-  // Per window [W] and (window, efficiency) [W × E].
-  std::vector<std::int64_t> summary_window;
+  // Per (stage, window) [W] and (stage, window, efficiency) [W × E].
+  std::vector<std::int64_t> summary_stage, summary_window;
   std::vector<double> limit_injected, crossing_3sigma, crossing_5sigma;
-  // Without injection: per seed [N] and (seed, efficiency) [N × E].
-  std::vector<std::int64_t> null_seed;
+  // Without injection: per (stage, seed) [N] and (stage, seed, efficiency) [N × E].
+  std::vector<std::int64_t> null_stage, null_seed;
   std::vector<double> null_z_max;
 
   std::vector<double> edges;       ///< [S × (B + 1)]

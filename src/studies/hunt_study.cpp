@@ -582,7 +582,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
             std::move(points),
             {"window", "signal_region_low", "signal_region_high", "span_low", "span_high",
              "injected", "injection_seed", "n_signal_region", "n_low_sideband", "n_high_sideband",
-             "injected_in_signal_region", "n_truth_test_signal"}) {
+             "injected_in_signal_region", "n_truth_test_signal", "supervised_reference"}) {
     std::size_t most = 0;
     for (const auto& p : this->points()) {
       most = std::max(most, stacked_task_bytes(p.classifier, p.most_in_span() + p.injected,
@@ -647,7 +647,8 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
     return {flow};
   }
   const stats::HuntFitSettings& fit_settings() const { return point(0).fit; }
-  /// The single-window supervised reference (hunt.labels = supervised): no select → fit.
+  /// The single-window supervised reference (hunt.labels = supervised): no select → fit (its
+  /// tasks carry supervised_reference = 1, which the fit skips in a job of several stages).
   bool supervised() const { return point(0).supervised; }
 
  protected:
@@ -759,7 +760,8 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
                           static_cast<double>(n_low),
                           static_cast<double>(regions.size() - n_sr - n_low),
                           static_cast<double>(injected_in_sr),
-                          static_cast<double>(p.signal_test_events)};
+                          static_cast<double>(p.signal_test_events),
+                          p.supervised ? 1.0 : 0.0};
     return data;
   }
 };

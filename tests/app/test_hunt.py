@@ -278,6 +278,49 @@ class Hunt(unittest.TestCase):
                             os.path.join(self.dir, "scanned.h5"), check=2)
         self.assertIn("hunt.labels", scanned.stderr)
 
+    def test_a_supervised_stage_sits_beside_the_hunt_and_is_left_out_of_the_fit(self):
+        # One job, three stages (a league job): the hunt (0 and 500 injected), the supervised
+        # reference (500) and a second hunt (another network, 0 injected). The select -> fit
+        # step fits the two hunts, each summarised on its own; the reference's tasks carry
+        # supervised_reference = 1, learn, and are left out of the fit.
+        text = (job(self.data, self.signal).replace("repeats = 2", "repeats = 1")
+                .replace("hunt.window = 1, 2\nhunt.injected_signal = 0, 500\n", "")
+                .replace("[scan]", "window = 1\n\n[stage.hunt]\n"
+                         "scan.hunt.injected_signal = 0, 500\n\n[stage.reference]\n"
+                         "hunt.labels = supervised\nhunt.injected_signal = 500\n\n"
+                         "[stage.twin]\nhunt.injected_signal = 0\nmodel.hidden = 8, 8\n"))
+        path = os.path.join(self.dir, "staged.ini")
+        with open(path, "w") as f:
+            f.write(text)
+        store = os.path.join(self.dir, "staged.h5")
+        run_cwola(1, "run", "--job", path, "--output", store, "--no-plots", check=0)
+        with h5py.File(store, "r") as s:
+            names = [n.decode() for n in s["stages/name"][:]]
+            stage = s["tasks/stage"][:]
+            point = s["tasks/point"][:]
+            reference = stage == names.index("reference")
+            flag = s["results/supervised_reference"][:]
+            np.testing.assert_array_equal(flag, reference.astype(float))
+            self.assertGreater(s["results/auc"][reference].mean(), 0.8)
+            hunt_points = set(point[~reference].tolist())
+        with h5py.File(store[:-3] + "_hunt.h5", "r") as f:
+            self.assertEqual([n.decode() for n in f["meta/stages"][:]], names)
+            fitted = f["samples/point"][:]
+            self.assertEqual(sorted(fitted.tolist()), sorted(hunt_points))
+            fitted_stage = f["samples/stage"][:]
+            self.assertEqual(sorted(zip(fitted_stage.tolist(), f["samples/injected"][:].tolist())),
+                             [(0, 0), (0, 500), (2, 0)])
+            # Summaries and the null per (stage, window) and (stage, seed), never mixed.
+            self.assertEqual(list(zip(f["windows/stage"][:], f["windows/window"][:])),
+                             [(0, 1), (2, 1)])
+            self.assertEqual(list(zip(f["null/stage"][:], f["null/seed"][:])), [(0, 0), (2, 0)])
+        # Two hunt stages must share the select -> fit settings: refused otherwise.
+        with open(path, "w") as f:
+            f.write(text.replace("hunt.labels = supervised\n", "hunt.efficiencies = 0.2\n"))
+        refused = run_cwola(1, "run", "--job", path, "--output",
+                            os.path.join(self.dir, "two_fits.h5"), check=2)
+        self.assertIn("hunt.efficiencies", refused.stderr)
+
     def test_bad_hunts_exit_2_naming_the_key(self):
         cases = [("edges = 2725, 4071, 3331, 4975", "hunt.edges"),
                  ("edges = 1000, 1100, 1200, 1300", "hunt.window"),
