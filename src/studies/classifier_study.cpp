@@ -100,14 +100,15 @@ void DenseClassifierStudy::split_task(const ClassifierSettings& settings,
         Part{"validation block", &data.split.validation}}) {
     std::size_t ones = 0;
     for (auto label : part.table->label) ones += label;
+    // The up-front fold check passes on expected counts; a seed's draw can still leave a part
+    // without one class. That task fails with the reason, and the job goes on.
     if (ones == 0 || ones == part.table->size()) {
-      throw core::InputError(
-          "training.folds = " + std::to_string(context.folds) +
-          ", training.inner_folds = " + std::to_string(context.inner_folds) + ": the " + part.name +
-          " of fold " + std::to_string(context.fold) + " (model " + std::to_string(context.inner) +
-          ") has " + std::to_string(ones) + " events of training class 1 and " +
-          std::to_string(part.table->size() - ones) +
-          " of class 0 (every part needs both); use fewer folds or a larger sample");
+      data.failure_reason = "fold " + std::to_string(context.fold) + " (model " +
+                            std::to_string(context.inner) + "): its " + part.name + " has " +
+                            std::to_string(ones) + " events of training class 1, " +
+                            std::to_string(part.table->size() - ones) +
+                            " of class 0; use fewer training.folds or a larger sample";
+      return;
     }
   }
 }

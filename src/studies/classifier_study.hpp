@@ -133,8 +133,8 @@ class DenseClassifierStudy : public ClassifierStudyBase {
                                                    const TaskContext& context);
   /// data.split as split_for_task makes it, or with k-fold training (context.folds > 1) the
   /// split of the context's (fold, inner) model and data.held_out its held-out fold (folds
-  /// from the sample's kFoldAssignment stream). InputError naming training.folds when a fold
-  /// or block has no event of a training class.
+  /// from the sample's kFoldAssignment stream). When a fold or block has no event of a
+  /// training class, data.failure_reason names training.folds: the task fails, the job goes on.
   static void split_task(const ClassifierSettings& settings, const data::EventTable& mixed,
                          const TaskContext& context, ClassifierTaskData& data);
 

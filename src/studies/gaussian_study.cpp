@@ -47,6 +47,7 @@ class GaussianStudy : public DenseClassifierStudyOf<GaussianSettings> {
     auto samples = make_samples(s, context);
     ClassifierTaskData data;
     split_task(s.classifier, samples.mixed, context, data);
+    if (!data.failure_reason.empty()) return data;
     data.test = std::move(samples.test);
     data.yields = {s.expected_signal, s.expected_background};
     const double delta = s.mahalanobis_distance;

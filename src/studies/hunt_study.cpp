@@ -711,6 +711,7 @@ class HuntStudy : public DenseClassifierStudyOf<HuntPoint> {
 
     ClassifierTaskData data;
     split_task(p.classifier, mixed, context, data);
+    if (!data.failure_reason.empty()) return data;
     if (p.cathode.enabled) {
       train_against_flow_samples(p, context, data);
       if (!data.failure_reason.empty()) return data;

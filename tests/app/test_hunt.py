@@ -321,6 +321,31 @@ class Hunt(unittest.TestCase):
                             os.path.join(self.dir, "two_fits.h5"), check=2)
         self.assertIn("hunt.efficiencies", refused.stderr)
 
+    def test_a_draw_that_empties_a_class_fails_its_task_and_the_job_goes_on(self):
+        # 8 injected W' (about 7 in the signal region) pass the up-front fold check, but some
+        # seeds' validation blocks draw none of them: those tasks fail with the reason, the
+        # others finish, and the run exits 4 (tasks failed), not 2.
+        text = (job(self.data, self.signal).replace("repeats = 2", "repeats = 4")
+                .replace("hunt.window = 1, 2\nhunt.injected_signal = 0, 500\n", "")
+                .replace("inner_folds = 2", "inner_folds = 1")
+                .replace("[scan]", "window = 1\ninjected_signal = 8\nlabels = supervised\n\n[scan]"))
+        path = os.path.join(self.dir, "few.ini")
+        with open(path, "w") as f:
+            f.write(text)
+        store = os.path.join(self.dir, "few.h5")
+        result = run_cwola(1, "run", "--job", path, "--output", store, "--no-plots", check=4)
+        self.assertIn("failed", result.stderr)
+        with h5py.File(store, "r") as s:
+            status = s["results/status"][:]
+            reasons = [r.decode() if isinstance(r, bytes) else str(r)
+                       for r in s["results/failure_reason"][:]]
+        self.assertTrue(np.all((status == 1) | (status == 2)), status)
+        self.assertGreater(np.sum(status == 2), 0)
+        self.assertGreater(np.sum(status == 1), 0)
+        for task in np.flatnonzero(status == 2):
+            self.assertIn("training.folds", reasons[task])
+            self.assertIn("events of training class 1", reasons[task])
+
     def test_bad_hunts_exit_2_naming_the_key(self):
         cases = [("edges = 2725, 4071, 3331, 4975", "hunt.edges"),
                  ("edges = 1000, 1100, 1200, 1300", "hunt.window"),
