@@ -48,8 +48,10 @@ def league(path):
             "injected_in_signal_region", "test_signal_events", "test_background_events")
             if name in results}
         for s, name in enumerate(names):
-            for w, value in sorted({(a, b) for a, b in zip(window, injected)}):
-                mine = (stage == s) & (injected == value) & (window == w)
+            # A failed task has no result columns (window NaN): it counts in every window of
+            # its stage and injection.
+            for w, value in sorted({(a, b) for a, b in zip(window, injected) if np.isfinite(a)}):
+                mine = (stage == s) & (injected == value) & ((window == w) | np.isnan(window))
                 done = mine & (status == 1)
                 if not np.any(done):
                     continue
