@@ -356,9 +356,9 @@ AttentionLoss attention_loss(const AttentionOutput& output, const torch::Tensor&
   // The minimum over all particle permutations, per event (SPANet's symmetric loss).
   std::vector<std::int64_t> order(static_cast<std::size_t>(particles));
   std::iota(order.begin(), order.end(), 0);
-  std::vector<torch::Tensor> totals;                     // [perm] -> [n]
-  std::vector<std::vector<torch::Tensor>> per_branch;    // [perm][a] -> [n]
-  std::vector<std::vector<torch::Tensor>> branch_known;  // [perm][a] -> [n]
+  std::vector<torch::Tensor> totals;                         // [perm] -> [n]
+  std::vector<std::vector<torch::Tensor>> per_branch;        // [perm][a] -> [n]
+  std::vector<std::vector<torch::Tensor>> branch_known;      // [perm][a] -> [n]
   std::vector<std::vector<torch::Tensor>> branch_detection;  // [perm][a] -> [n]
   do {
     std::vector<torch::Tensor> costs;

@@ -75,9 +75,9 @@ struct AttentionOutput {
 
 /// Embedding (linear + gated residual blocks), central encoder with a learned event token,
 /// one branch (own token and encoder) per particle ending in the symmetric pairing head and a
-/// detection head on the branch token, and a classification head on the event vector. Jets enter only through masked attention and
-/// per-jet layers, so the outputs are equivariant (pairing) and invariant (class) under any
-/// permutation of the jets. Sub-modules are registered by name.
+/// detection head on the branch token, and a classification head on the event vector. Jets enter
+/// only through masked attention and per-jet layers, so the outputs are equivariant (pairing) and
+/// invariant (class) under any permutation of the jets. Sub-modules are registered by name.
 class AttentionNetworkImpl : public torch::nn::Module {
  public:
   /// Validates `config` and builds the layers (seed with training::seed_weight_init first).

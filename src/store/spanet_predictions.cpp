@@ -72,8 +72,8 @@ void write_spanet_predictions(MPI_Comm comm, const std::string& path, const Span
           detection[e] = rows.detection_probability.at(e * particles + p);
           marginal[e] = detection[e] * probability[e];
         }
-        file.write_floats("/TARGETS/" + particle.name + "/detection_probability",
-                          rows.first_event, detection);
+        file.write_floats("/TARGETS/" + particle.name + "/detection_probability", rows.first_event,
+                          detection);
         file.write_floats("/TARGETS/" + particle.name + "/marginal_probability", rows.first_event,
                           marginal);
       }

@@ -156,7 +156,8 @@ DetectionQuality detection_quality(const torch::Tensor& detection_probs,
                                    const torch::Tensor& targets,
                                    const torch::Tensor& reference_targets) {
   const auto sorted_truth = [](const torch::Tensor& t) {
-    return std::get<0>(models::reconstructable(t.to(torch::kCPU)).to(torch::kFloat64).sort(1, true));
+    return std::get<0>(
+        models::reconstructable(t.to(torch::kCPU)).to(torch::kFloat64).sort(1, true));
   };
   const auto probs = std::get<0>(detection_probs.to(torch::kCPU, torch::kFloat64).sort(1, true));
   const auto truth = sorted_truth(targets);
