@@ -58,7 +58,11 @@ void write_predictions(const parallel::MpiRuntime& mpi, const std::string& path,
                                    end - first);
   });
   rows.first_event = first;  // rows of the output file, which holds the test events only
-  store::write_spanet_predictions(mpi.comm(), path, spec, data, total, rows);
+  // The detection head says something only when it was trained.
+  store::write_spanet_predictions(mpi.comm(), path, spec, data, total, rows,
+                                  options.trainer.loss_weights.detection > 0
+                                      ? store::DetectionOutput::kWrite
+                                      : store::DetectionOutput::kOmit);
   if (mpi.rank() == 0) {
     std::printf("assign: predictions of %llu test events in SPANet's predict layout: %s\n",
                 static_cast<unsigned long long>(total), path.c_str());
@@ -100,6 +104,10 @@ int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::strin
       "layers per particle branch")(
       "assignment-loss-scale",
       po::value(&options.trainer.loss_weights.assignment)->default_value(1.0), "lambda_a")(
+      "detection-loss-scale",
+      po::value(&options.trainer.loss_weights.detection)->default_value(0.0),
+      "lambda_d: trains the detection head (is each particle reconstructable?); > 0 also "
+      "writes detection_probability and marginal_probability with --predict")(
       "threads", po::value(&threads)->default_value(1), "LibTorch intra-op threads")(
       "predict", po::value(&predict_path),
       "also write the test events' predictions in SPANet's predict layout to this HDF5 file "
@@ -147,6 +155,18 @@ int assign_command(const parallel::MpiRuntime& mpi, const std::vector<std::strin
   }
   std::printf("assign: final epoch loss %.4f (assignment %.4f)\n", result.history.back().total,
               result.history.back().assignment);
+  if (result.detection.events > 0) {
+    const auto& d = result.detection;
+    std::string rates;
+    for (const double r : d.null_rates) {
+      rates += (rates.empty() ? "" : ", ") + std::to_string(r).substr(0, 5);
+    }
+    std::printf("assign: detection on %lld test events: AUC for complete events %.4f (null 0.5; "
+                "%lld complete); cross-entropy %.4f per particle, most likely first (null %.4f: "
+                "the training rates %s)\n",
+                static_cast<long long>(d.events), d.complete_auc,
+                static_cast<long long>(d.complete_events), d.loss, d.null_loss, rates.c_str());
+  }
   const std::string baseline = result.baseline.empty() ? "baseline" : result.baseline;
   std::printf("%-10s %8s %10s %10s %12s %14s\n", "jets", "events", "attention", baseline.c_str(),
               "random", "attention/rnd");

@@ -177,6 +177,13 @@ AttentionNetworkImpl::AttentionNetworkImpl(const AttentionNetworkConfig& config)
   } while (std::next_permutation(perm.begin(), perm.end()));
   class_hidden_ = register_module("class_hidden", torch::nn::Linear(d, d));
   class_output_ = register_module("class_output", torch::nn::Linear(d, 1));
+  for (int p = 0; p < config_.particles; ++p) {
+    const auto tag = std::to_string(p);
+    detection_hidden_.push_back(
+        register_module("detect" + tag + "_hidden", torch::nn::Linear(d, d)));
+    detection_output_.push_back(
+        register_module("detect" + tag + "_output", torch::nn::Linear(d, 1)));
+  }
 }
 
 torch::Tensor AttentionNetworkImpl::normalize(torch::Tensor jets) const {
@@ -246,10 +253,17 @@ AttentionOutput AttentionNetworkImpl::forward(torch::Tensor jets, torch::Tensor 
   AttentionOutput out;
   out.group_size = static_cast<int>(symmetry_group_.size());
   for (int p = 0; p < config_.particles; ++p) {
-    const auto branch = encode_with_token(branches_[static_cast<std::size_t>(p)],
-                                          branch_tokens_[static_cast<std::size_t>(p)],
-                                          encoded_jets, mask)
-                            .narrow(1, 1, j);
+    const auto encoded = encode_with_token(branches_[static_cast<std::size_t>(p)],
+                                           branch_tokens_[static_cast<std::size_t>(p)],
+                                           encoded_jets, mask);
+    const auto branch = encoded.narrow(1, 1, j);
+    // The branch token has attended to every real jet: it says whether the particle's
+    // daughters are all there.
+    out.detection_logits.push_back(
+        detection_output_[static_cast<std::size_t>(p)]
+            ->forward(torch::relu(
+                detection_hidden_[static_cast<std::size_t>(p)]->forward(encoded.select(1, 0))))
+            .squeeze(-1));
     std::vector<torch::Tensor> projected;
     for (auto& layer : projections_[static_cast<std::size_t>(p)]) {
       projected.push_back(layer->forward(branch));
@@ -272,6 +286,10 @@ AttentionOutput AttentionNetworkImpl::forward(torch::Tensor jets, torch::Tensor 
   return out;
 }
 
+std::vector<torch::nn::Linear> AttentionNetworkImpl::detection_outputs() const {
+  return detection_output_;
+}
+
 std::vector<torch::nn::Linear> AttentionNetworkImpl::pairing_projections() const {
   std::vector<torch::nn::Linear> layers;
   for (const auto& particle : projections_) {
@@ -280,12 +298,20 @@ std::vector<torch::nn::Linear> AttentionNetworkImpl::pairing_projections() const
   return layers;
 }
 
+torch::Tensor reconstructable(const torch::Tensor& targets) { return targets.ge(0).all(2); }
+
 AttentionLoss attention_loss(const AttentionOutput& output, const torch::Tensor& targets,
                              const torch::Tensor& labels, const AttentionLossWeights& weights) {
-  if (weights.assignment == 0.0 && weights.classification == 0.0) {
-    throw core::InputError("attention network", "loss weights", "0 and 0",
-                           "at least one of assignment_loss_scale and classification_loss_scale "
-                           "must be non-zero (nothing would be trained)");
+  if (weights.assignment == 0.0 && weights.classification == 0.0 && weights.detection == 0.0) {
+    throw core::InputError("attention network", "loss weights", "0, 0 and 0",
+                           "at least one of assignment_loss_scale, classification_loss_scale and "
+                           "detection_loss_scale must be non-zero (nothing would be trained)");
+  }
+  const bool detects = !output.detection_logits.empty();
+  if (weights.detection != 0.0 && !detects) {
+    throw core::Error("attention_loss: detection_loss_scale = " +
+                      std::to_string(weights.detection) +
+                      " but the output has no detection logits (a bug in the caller)");
   }
   const auto particles = static_cast<std::int64_t>(output.assignment_log_probs.size());
   const auto n = output.class_logits.size(0);
@@ -299,9 +325,10 @@ AttentionLoss attention_loss(const AttentionOutput& output, const torch::Tensor&
   // targets cost 0 and are marked unknown.
   std::vector<std::vector<torch::Tensor>> cost(static_cast<std::size_t>(particles));
   std::vector<torch::Tensor> known(static_cast<std::size_t>(particles));
+  const auto complete = reconstructable(targets);
   for (std::int64_t b = 0; b < particles; ++b) {
     const auto t = targets.select(1, b);  // [n, daughters]
-    known[static_cast<std::size_t>(b)] = t.ge(0).all(1);
+    known[static_cast<std::size_t>(b)] = complete.select(1, b);
     auto flat = torch::zeros({n}, targets.options());
     for (std::int64_t k = 0; k < daughters; ++k) flat = flat * j + t.select(1, k).clamp_min(0);
     for (std::int64_t a = 0; a < particles; ++a) {
@@ -311,26 +338,48 @@ AttentionLoss attention_loss(const AttentionOutput& output, const torch::Tensor&
           known[static_cast<std::size_t>(b)], -(picked + log_group), torch::zeros_like(picked)));
     }
   }
+  // detection_cost[a][b] [n]: binary cross-entropy of branch a's detection logit against
+  // "target b is complete".
+  std::vector<std::vector<torch::Tensor>> detection_cost(static_cast<std::size_t>(particles));
+  if (detects) {
+    for (std::int64_t a = 0; a < particles; ++a) {
+      const auto& logit = output.detection_logits.at(static_cast<std::size_t>(a));
+      for (std::int64_t b = 0; b < particles; ++b) {
+        detection_cost[static_cast<std::size_t>(a)].push_back(
+            torch::binary_cross_entropy_with_logits(
+                logit, known[static_cast<std::size_t>(b)].to(logit.dtype()), {}, {},
+                torch::Reduction::None));
+      }
+    }
+  }
 
   // The minimum over all particle permutations, per event (SPANet's symmetric loss).
   std::vector<std::int64_t> order(static_cast<std::size_t>(particles));
   std::iota(order.begin(), order.end(), 0);
-  std::vector<torch::Tensor> totals;                     // [perm] -> [n]
-  std::vector<std::vector<torch::Tensor>> per_branch;    // [perm][a] -> [n]
-  std::vector<std::vector<torch::Tensor>> branch_known;  // [perm][a] -> [n]
+  std::vector<torch::Tensor> totals;                         // [perm] -> [n]
+  std::vector<std::vector<torch::Tensor>> per_branch;        // [perm][a] -> [n]
+  std::vector<std::vector<torch::Tensor>> branch_known;      // [perm][a] -> [n]
+  std::vector<std::vector<torch::Tensor>> branch_detection;  // [perm][a] -> [n]
   do {
     std::vector<torch::Tensor> costs;
     std::vector<torch::Tensor> knowns;
+    std::vector<torch::Tensor> detections;
     auto total = torch::zeros({n}, output.class_logits.options());
     for (std::int64_t a = 0; a < particles; ++a) {
       const auto b = static_cast<std::size_t>(order[static_cast<std::size_t>(a)]);
       costs.push_back(cost[static_cast<std::size_t>(a)][b]);
       knowns.push_back(known[b]);
-      total = total + costs.back();
+      if (detects) detections.push_back(detection_cost[static_cast<std::size_t>(a)][b]);
+      // With a detection term the permutation minimises both weighted costs, as SPANet's;
+      // without, the assignment costs alone (exactly the loss before the detection head).
+      total = weights.detection == 0.0 ? total + costs.back()
+                                       : total + (weights.assignment * costs.back() +
+                                                  weights.detection * detections.back());
     }
     totals.push_back(total);
     per_branch.push_back(costs);
     branch_known.push_back(knowns);
+    branch_detection.push_back(detections);
   } while (std::next_permutation(order.begin(), order.end()));
   const auto best = torch::stack(totals, 0).argmin(0, /*keepdim=*/true);  // [1, n]
 
@@ -350,6 +399,14 @@ AttentionLoss attention_loss(const AttentionOutput& output, const torch::Tensor&
       terms.push_back(weights.assignment * loss.assignment.back());
     }
   }
+  for (std::int64_t a = 0; detects && a < particles; ++a) {
+    std::vector<torch::Tensor> d;
+    for (const auto& detections : branch_detection) {
+      d.push_back(detections[static_cast<std::size_t>(a)]);
+    }
+    loss.detection.push_back(torch::stack(d, 0).gather(0, best).squeeze(0).mean());
+    if (weights.detection != 0.0) terms.push_back(weights.detection * loss.detection.back());
+  }
   loss.classification = torch::binary_cross_entropy_with_logits(
       output.class_logits, labels.to(output.class_logits.dtype()));
   if (weights.classification != 0.0) {
@@ -357,6 +414,17 @@ AttentionLoss attention_loss(const AttentionOutput& output, const torch::Tensor&
   }
   loss.total = torch::stack(terms).mean();
   return loss;
+}
+
+torch::Tensor detection_probabilities(const AttentionOutput& output) {
+  if (output.detection_logits.empty()) {
+    throw core::Error("detection_probabilities: the output has no detection logits (a bug in "
+                      "the caller)");
+  }
+  torch::NoGradGuard no_grad;
+  return torch::sigmoid(torch::stack(output.detection_logits, 1))
+      .to(torch::kCPU, torch::kFloat32)
+      .contiguous();
 }
 
 torch::Tensor decode_assignments(const AttentionOutput& output, const torch::Tensor& mask,

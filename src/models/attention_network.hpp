@@ -1,7 +1,7 @@
 #pragma once
 /// SPANet-style symmetry-preserving attention network: assigns jets to resonance particles
-/// (pairs: h1, h2 -> b b; triplets: t1, t2 -> q q b) and classifies the event, both from one
-/// shared jet encoder.
+/// (pairs: h1, h2 -> b b; triplets: t1, t2 -> q q b), says per particle whether it is
+/// reconstructable (detection), and classifies the event, all from one shared jet encoder.
 /// The write-up (conventions, loss, decoding) is docs/attention.md.
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -67,13 +67,17 @@ struct AttentionOutput {
   int group_size = 1;
   /// Classification logit of the event [N] (signal vs background, no sigmoid).
   torch::Tensor class_logits;
+  /// Per particle: detection logit [N] (no sigmoid) that the particle is reconstructable, i.e.
+  /// all its daughters are among the event's jets. Empty for outputs not made by the network
+  /// (hand-built outputs in tests); then the loss needs a detection weight of 0.
+  std::vector<torch::Tensor> detection_logits;
 };
 
 /// Embedding (linear + gated residual blocks), central encoder with a learned event token,
-/// one branch (own token and encoder) per particle ending in the symmetric pairing head, and a
-/// classification head on the event vector. Jets enter only through masked attention and
-/// per-jet layers, so the outputs are equivariant (pairing) and invariant (class) under any
-/// permutation of the jets. Sub-modules are registered by name.
+/// one branch (own token and encoder) per particle ending in the symmetric pairing head and a
+/// detection head on the branch token, and a classification head on the event vector. Jets enter
+/// only through masked attention and per-jet layers, so the outputs are equivariant (pairing) and
+/// invariant (class) under any permutation of the jets. Sub-modules are registered by name.
 class AttentionNetworkImpl : public torch::nn::Module {
  public:
   /// Validates `config` and builds the layers (seed with training::seed_weight_init first).
@@ -91,6 +95,10 @@ class AttentionNetworkImpl : public torch::nn::Module {
   /// The last linear layers of the assignment heads (one per particle and daughter):
   /// exposed so tests can zero them and check the uniform-pairing loss.
   std::vector<torch::nn::Linear> pairing_projections() const;
+
+  /// The last linear layer of each particle's detection head (exposed so tests can zero it:
+  /// a zero logit gives the detection loss log 2).
+  std::vector<torch::nn::Linear> detection_outputs() const;
 
   const AttentionNetworkConfig& config() const { return config_; }
 
@@ -112,6 +120,10 @@ class AttentionNetworkImpl : public torch::nn::Module {
   std::vector<std::vector<std::int64_t>> symmetry_group_;     // daughter-axis permutations
   torch::nn::Linear class_hidden_{nullptr};
   torch::nn::Linear class_output_{nullptr};
+  // Built after every other layer, so the other layers' initial weights are the ones a seed
+  // gave before the detection head existed.
+  std::vector<torch::nn::Linear> detection_hidden_;  // [particle]
+  std::vector<torch::nn::Linear> detection_output_;  // [particle]
 };
 
 TORCH_MODULE(AttentionNetwork);
@@ -123,6 +135,9 @@ struct AttentionLossWeights {
   double assignment = 1.0;
   /// lambda_c: weight of the classification term.
   double classification = 1.0;
+  /// lambda_d: weight of each particle's detection term (SPANet's detection_loss_scale; 0 by
+  /// default, as SPANet's, which leaves the loss exactly what it was without the head).
+  double detection = 0.0;
 };
 
 /// Loss terms of one batch.
@@ -134,12 +149,24 @@ struct AttentionLoss {
   std::vector<torch::Tensor> assignment;
   /// Binary cross-entropy of the class logits (mean over events).
   torch::Tensor classification;
+  /// Per particle: binary cross-entropy of the detection logit against "all daughters of the
+  /// target matched to this branch are known" (mean over all events). Empty when the output
+  /// has no detection logits.
+  std::vector<torch::Tensor> detection;
 };
+
+/// The detection targets: bool [N, particles], true where every daughter target of the
+/// particle is a jet (>= 0), i.e. the particle is reconstructable from the kept jets. Targets
+/// exist only for simulated signal, so this is truth too (docs/attention.md).
+torch::Tensor reconstructable(const torch::Tensor& targets);
 
 /// targets int64 [N, particles, daughters]: jet index of each daughter, -1 where unknown; a
 /// particle contributes only when all its daughters are known. For each event, the assignment
 /// loss is the minimum over permutations of the particles of the sum of -log(group_size P(t));
-/// P is invariant under the symmetric daughter permutations, so the loss is too.
+/// P is invariant under the symmetric daughter permutations, so the loss is too. The detection
+/// target of a branch is 1 when the target it is matched to (by that permutation) has all its
+/// daughters known, else 0; with weights.detection != 0 the permutation minimises the sum of
+/// lambda_a * assignment and lambda_d * detection costs (SPANet), with 0 the assignment costs.
 /// labels float32 [N] in {0, 1}.
 AttentionLoss attention_loss(const AttentionOutput& output, const torch::Tensor& targets,
                              const torch::Tensor& labels, const AttentionLossWeights& weights);
@@ -148,8 +175,12 @@ AttentionLoss attention_loss(const AttentionOutput& output, const torch::Tensor&
 /// any unassigned particle among unused jets, assign it, mask its jets. Returns int64
 /// [N, particles, daughters] and, via `probs` if given, float32 [N, particles] with the
 /// probability (group_size P) of each chosen assignment. Particles that find no free jets (too
-/// few real jets) get -1.
+/// few real jets) get -1 and probability 0.
 torch::Tensor decode_assignments(const AttentionOutput& output, const torch::Tensor& mask,
                                  torch::Tensor* probs = nullptr);
+
+/// Detection probabilities float32 [N, particles]: the sigmoid of each particle's detection
+/// logit. Throws core::Error when the output has no detection logits.
+torch::Tensor detection_probabilities(const AttentionOutput& output);
 
 }  // namespace cwola::models

@@ -7,12 +7,13 @@ namespace cwola::store {
 
 void write_spanet_predictions(MPI_Comm comm, const std::string& path, const SpanetEventSpec& spec,
                               const SpanetDataset& data, std::uint64_t total_events,
-                              const SpanetPredictionRows& rows) {
+                              const SpanetPredictionRows& rows, DetectionOutput with_detection) {
   const std::string inputs = "/INPUTS/" + spec.sequential.at(0).name + "/";
   const auto slots = data.jet_slots;
   const auto features = data.features.size();
   const auto daughters = data.daughters;
   const bool classifies = !spec.classifications.empty();
+  const bool detects = with_detection == DetectionOutput::kWrite;
   Hdf5File file(comm, path, Hdf5File::Mode::kCreate);
   // Collective: every dataset, full size, before any rank writes its rows.
   for (const auto& feature : data.features) {
@@ -26,6 +27,12 @@ void write_spanet_predictions(MPI_Comm comm, const std::string& path, const Span
     }
     file.create_dataset("/TARGETS/" + particle.name + "/assignment_probability",
                         ColumnType::kFloat32, {total_events});
+    if (detects) {
+      for (const char* name : {"/detection_probability", "/marginal_probability"}) {
+        file.create_dataset("/TARGETS/" + particle.name + name, ColumnType::kFloat32,
+                            {total_events});
+      }
+    }
   }
   if (classifies) {
     file.create_dataset("/CLASSIFICATIONS/EVENT/" + spec.classifications.front(),
@@ -58,6 +65,18 @@ void write_spanet_predictions(MPI_Comm comm, const std::string& path, const Span
       }
       file.write_floats("/TARGETS/" + particle.name + "/assignment_probability", rows.first_event,
                         probability);
+      if (detects) {
+        std::vector<float> detection(n);
+        std::vector<float> marginal(n);
+        for (std::size_t e = 0; e < n; ++e) {
+          detection[e] = rows.detection_probability.at(e * particles + p);
+          marginal[e] = detection[e] * probability[e];
+        }
+        file.write_floats("/TARGETS/" + particle.name + "/detection_probability", rows.first_event,
+                          detection);
+        file.write_floats("/TARGETS/" + particle.name + "/marginal_probability", rows.first_event,
+                          marginal);
+      }
     }
     if (classifies) {
       file.write_floats("/CLASSIFICATIONS/EVENT/" + spec.classifications.front(), rows.first_event,

@@ -237,6 +237,11 @@ store::SpanetPredictionRows predict_events(const store::SpanetEventSpec& spec,
   const auto probabilities = predicted.assignment_probs.to(torch::kFloat32).contiguous();
   rows.assignment_probability.assign(probabilities.data_ptr<float>(),
                                      probabilities.data_ptr<float>() + probabilities.numel());
+  if (options.trainer.loss_weights.detection > 0) {
+    const auto detection = predicted.detection_probs.to(torch::kFloat32).contiguous();
+    rows.detection_probability.assign(detection.data_ptr<float>(),
+                                      detection.data_ptr<float>() + detection.numel());
+  }
   if (!spec.classifications.empty()) {
     const auto classes = predicted.class_probs.to(torch::kFloat32).contiguous();
     rows.class_probability.assign(classes.data_ptr<float>(),
@@ -332,7 +337,12 @@ AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
   result.model = models::export_tensors(*net);
   const auto test_index = torch::arange(n_train, n, torch::kInt64);
   const auto test = sample.select(test_index);
-  const auto predicted = training::predict_attention(net, test.jets, test.mask).assignments;
+  const auto prediction = training::predict_attention(net, test.jets, test.mask);
+  const auto& predicted = prediction.assignments;
+  if (trainer.loss_weights.detection > 0) {
+    result.detection =
+        training::detection_quality(prediction.detection_probs, test.targets, train.targets);
+  }
   const auto complete = test.targets.ge(0).flatten(1).all(1);
   const auto jet_count = test.mask.sum(1);
   const bool chi2 = options.baseline && cfg.particles == 2 && cfg.daughters == 3;

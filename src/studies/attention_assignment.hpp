@@ -72,6 +72,9 @@ struct AssignmentResult {
   double train_seconds = 0;
   std::int64_t train_events = 0;
   core::ModelTensors model;  ///< the trained network (parameters, normalisation buffers)
+  /// With detection_loss_scale > 0: the detection head on the test events (all of them,
+  /// complete or not), the null from the training set's targets; else events = 0.
+  training::DetectionQuality detection;
 };
 
 AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
@@ -80,8 +83,8 @@ AssignmentResult run_assignment(const store::SpanetEventSpec& spec,
 
 /// Predictions of the trained network `model` (AssignmentResult::model) for events
 /// [first, first + count) of `data`, as rows of SPANet's predict layout (inputs as read,
-/// greedy assignments, their probabilities, and the class probability when the spec
-/// classifies).
+/// greedy assignments, their probabilities, the class probability when the spec classifies,
+/// and the detection probabilities when options.trainer.loss_weights.detection > 0).
 store::SpanetPredictionRows predict_events(const store::SpanetEventSpec& spec,
                                            const store::SpanetDataset& data,
                                            const AssignmentOptions& options,

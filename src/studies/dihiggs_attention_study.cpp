@@ -11,8 +11,11 @@
 /// network learns what signal looks like even at f1 = f2 = 0.5 (Fig. 1). `none` gives no event
 /// a target: only the mixture labels teach (Fig. 2's λ_a = 0 reaches the same by dropping the
 /// term). No default, because the two answer different questions.
-/// assignment_loss_scale (λ_a, 1), classification_loss_scale (λ_c, 1), max_jets (10), hidden
-/// (64), heads (4), embedding_blocks (2), encoder_layers (4), branch_layers (2), dropout (0).
+/// detection_loss_scale (λ_d, 0; > 0 needs truth: its targets are made from the pairing
+/// targets, so they leak the signal label even more directly, background having no Higgs to
+/// detect), assignment_loss_scale (λ_a, 1), classification_loss_scale (λ_c, 1), max_jets (10),
+/// hidden (64), heads (4), embedding_blocks (2), encoder_layers (4), branch_layers (2),
+/// dropout (0).
 /// [training] max_epochs, batch_size, learning_rate, weight_decay, gradient_clip, patience,
 /// validation_fraction (the one split of the mixtures); [metrics] as every classifier study.
 /// [dihiggs] f1, f2, ... as dihiggs_fraction (DihiggsMixtures), plus the physics sections.
@@ -235,6 +238,16 @@ AttentionSettings read_settings(core::JobConfig& config) {
   t.loss_weights.assignment = config.get_double("attention.assignment_loss_scale", 1.0, 0, 1e6);
   t.loss_weights.classification =
       config.get_double("attention.classification_loss_scale", 1.0, 0, 1e6);
+  // Detection targets (is each Higgs reconstructable?) are made from the pairing targets, so
+  // they pass the same gate: with `truth` they exist only for simulated signal, and then they
+  // are nearly the signal label itself (background has no Higgs to detect).
+  t.loss_weights.detection = config.get_double("attention.detection_loss_scale", 0.0, 0, 1e6);
+  if (t.loss_weights.detection > 0 && !s.truth_targets) {
+    config.fail("attention.detection_loss_scale",
+                "> 0 needs pairing_targets = truth: the detection targets are made from the "
+                "pairing targets (1 where all of a Higgs' b jets are known), and with none "
+                "every target is 0, so the term would teach nothing");
+  }
   if (t.loss_weights.classification == 0) {
     config.fail("attention.classification_loss_scale",
                 "= 0 leaves the class head untrained: the study scores events with it");
@@ -280,7 +293,8 @@ class DihiggsAttentionStudy : public ClassifierStudyBase {
   explicit DihiggsAttentionStudy(std::vector<AttentionSettings> points)
       : ClassifierStudyBase(classifier_settings_of(points),
                             {"f1", "f2", "heavy_mass", "assignment_loss_scale",
-                             "pairing_targets_truth", "pairing_purity", "pairing_events"}),
+                             "pairing_targets_truth", "pairing_purity", "pairing_events",
+                             "detection_loss_scale"}),
         points_(std::move(points)) {}
 
   TaskOutput run_task(const TaskContext& context) override {
@@ -333,7 +347,7 @@ class DihiggsAttentionStudy : public ClassifierStudyBase {
          {s.files ? s.files->f1 : s.mixtures.f1, s.files ? s.files->f2 : s.mixtures.f2,
           s.files ? std::numeric_limits<double>::quiet_NaN() : s.physics.heavy_mass(),
           s.trainer.loss_weights.assignment, s.truth_targets ? 1.0 : 0.0, purity.first,
-          static_cast<double>(purity.second)}) {
+          static_cast<double>(purity.second), s.trainer.loss_weights.detection}) {
       output.results.push_back(extra);
     }
     output.roc = m.roc_on_grid;

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
 
 #include "core/error.hpp"
+#include "metrics/roc.hpp"
 #include "training/trainer.hpp"
 #include "training/training_loop.hpp"
 
@@ -36,6 +38,9 @@ void AttentionTrainerConfig::validate() const {
   }
   if (!(loss_weights.classification >= 0)) {
     reject("classification_loss_scale", loss_weights.classification, "must be zero or positive");
+  }
+  if (!(loss_weights.detection >= 0 && std::isfinite(loss_weights.detection))) {
+    reject("detection_loss_scale", loss_weights.detection, "must be zero or positive");
   }
 }
 
@@ -65,7 +70,8 @@ AttentionTraining train_attention(models::AttentionNetwork& net, const Attention
     out.loss = loss.total.detach().unsqueeze(0);
     out.logits = output.class_logits.unsqueeze(0);
     out.terms = {torch::stack(loss.assignment).detach().mean().unsqueeze(0),
-                 loss.classification.detach().unsqueeze(0)};
+                 loss.classification.detach().unsqueeze(0),
+                 torch::stack(loss.detection).detach().mean().unsqueeze(0)};
     return out;
   };
   const auto as_batch = [](const AttentionSample& sample) {
@@ -78,7 +84,8 @@ AttentionTraining train_attention(models::AttentionNetwork& net, const Attention
   training.best_epoch = outcome.best_epoch;
   for (const auto& record : outcome.history) {
     training.epochs.push_back({record.train_loss, record.train_terms.at(0),
-                               record.train_terms.at(1), record.val_loss});
+                               record.train_terms.at(1), record.train_terms.at(2),
+                               record.val_loss});
   }
   training.outcome = std::move(outcome);
   return training;
@@ -91,6 +98,7 @@ AttentionPrediction predict_attention(models::AttentionNetwork& net, const torch
   std::vector<torch::Tensor> pairs;
   std::vector<torch::Tensor> pair_probs;
   std::vector<torch::Tensor> class_probs;
+  std::vector<torch::Tensor> detection_probs;
   for (std::int64_t start = 0; start < jets.size(0); start += batch_size) {
     const auto count = std::min<std::int64_t>(batch_size, jets.size(0) - start);
     const auto m = mask.narrow(0, start, count);
@@ -99,8 +107,10 @@ AttentionPrediction predict_attention(models::AttentionNetwork& net, const torch
     pairs.push_back(models::decode_assignments(output, m, &probs));
     pair_probs.push_back(probs);
     class_probs.push_back(torch::sigmoid(output.class_logits));
+    detection_probs.push_back(models::detection_probabilities(output));
   }
-  return {torch::cat(pairs), torch::cat(pair_probs), torch::cat(class_probs)};
+  return {torch::cat(pairs), torch::cat(pair_probs), torch::cat(class_probs),
+          torch::cat(detection_probs)};
 }
 
 std::pair<double, std::int64_t> event_purity(
@@ -140,6 +150,41 @@ std::pair<double, std::int64_t> event_purity(
   }
   return {counted == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(counted),
           counted};
+}
+
+DetectionQuality detection_quality(const torch::Tensor& detection_probs,
+                                   const torch::Tensor& targets,
+                                   const torch::Tensor& reference_targets) {
+  const auto sorted_truth = [](const torch::Tensor& t) {
+    return std::get<0>(
+        models::reconstructable(t.to(torch::kCPU)).to(torch::kFloat64).sort(1, true));
+  };
+  const auto probs = std::get<0>(detection_probs.to(torch::kCPU, torch::kFloat64).sort(1, true));
+  const auto truth = sorted_truth(targets);
+  DetectionQuality q;
+  q.events = probs.size(0);
+  const auto rates = sorted_truth(reference_targets).mean(0);
+  for (std::int64_t k = 0; k < rates.size(0); ++k) q.null_rates.push_back(rates[k].item<double>());
+  if (q.events == 0) return q;
+  const auto cross_entropy = [&truth](const torch::Tensor& p) {
+    const auto clamped = p.clamp(1e-7, 1 - 1e-7);
+    return -(truth * clamped.log() + (1 - truth) * (1 - clamped).log()).mean().item<double>();
+  };
+  q.loss = cross_entropy(probs);
+  q.null_loss = cross_entropy(rates.unsqueeze(0).expand_as(probs));
+  const auto complete = truth.all(1);
+  q.complete_events = complete.sum().item<std::int64_t>();
+  if (q.complete_events == 0 || q.complete_events == q.events) {
+    q.complete_auc = std::numeric_limits<double>::quiet_NaN();
+    return q;
+  }
+  const auto score = probs.prod(1).to(torch::kFloat32).contiguous();
+  const auto labels = complete.to(torch::kUInt8).contiguous();
+  q.complete_auc = metrics::auc(
+      std::vector<float>(score.data_ptr<float>(), score.data_ptr<float>() + score.numel()),
+      std::vector<std::uint8_t>(labels.data_ptr<std::uint8_t>(),
+                                labels.data_ptr<std::uint8_t>() + labels.numel()));
+  return q;
 }
 
 }  // namespace cwola::training

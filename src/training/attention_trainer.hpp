@@ -38,7 +38,7 @@ struct AttentionTrainerConfig {
   /// With a validation set: stop after this many epochs without a lower validation loss
   /// (0: run every epoch; either way the network ends with the best epoch's weights).
   int patience = 0;
-  models::AttentionLossWeights loss_weights;  ///< lambda_a, lambda_c
+  models::AttentionLossWeights loss_weights;  ///< lambda_a, lambda_c, lambda_d
 
   /// Throws core::InputError naming the offending field and value.
   void validate() const;
@@ -50,6 +50,7 @@ struct AttentionEpoch {
   double total = 0;
   double assignment = 0;  ///< mean over particles
   double classification = 0;
+  double detection = 0;  ///< mean over particles (reported whatever lambda_d is)
   double validation = std::numeric_limits<double>::quiet_NaN();  ///< total loss; NaN: none
 };
 
@@ -82,6 +83,9 @@ struct AttentionPrediction {
   torch::Tensor assignments;  ///< int64 [N, particles, daughters] greedy, non-conflicting
   torch::Tensor assignment_probs;  ///< float32 [N, particles] probability of each assignment
   torch::Tensor class_probs;  ///< float32 [N] sigmoid of the class logit
+  /// float32 [N, particles]: sigmoid of each particle's detection logit (meaningful only for a
+  /// network trained with lambda_d > 0; an untrained head says about 0.5).
+  torch::Tensor detection_probs;
 };
 
 AttentionPrediction predict_attention(models::AttentionNetwork& net, const torch::Tensor& jets,
@@ -93,5 +97,29 @@ AttentionPrediction predict_attention(models::AttentionNetwork& net, const torch
 std::pair<double, std::int64_t> event_purity(
     const torch::Tensor& predicted, const torch::Tensor& targets,
     const std::vector<std::vector<int>>& symmetric_daughters = {{0, 1}});
+
+/// How well detection probabilities [N, particles] predict which particles are reconstructable
+/// (targets [N, particles, daughters] all >= 0). Particles are interchangeable, so within each
+/// event the probabilities and the targets are both sorted, highest first, and paired: the
+/// pairing that minimises the cross-entropy.
+struct DetectionQuality {
+  std::int64_t events = 0;
+  double loss = 0;  ///< mean binary cross-entropy per particle, sorted pairing
+  /// The null: the best constant prediction under the same sorting, per sorted slot k the
+  /// reference (training) fraction of events with more than k reconstructable particles.
+  std::vector<double> null_rates;
+  double null_loss = 0;  ///< the cross-entropy of null_rates on these events
+  /// AUC of the product of the particles' probabilities for "every particle reconstructable"
+  /// (the complete events): 0.5 for any prediction that knows nothing of the event, however
+  /// the branches share their probabilities. NaN when all or no events are complete.
+  double complete_auc = 0;
+  std::int64_t complete_events = 0;
+};
+
+/// `reference_targets`: the training set's targets, for the null. Probabilities are clamped to
+/// [1e-7, 1 - 1e-7] in the logarithms.
+DetectionQuality detection_quality(const torch::Tensor& detection_probs,
+                                   const torch::Tensor& targets,
+                                   const torch::Tensor& reference_targets);
 
 }  // namespace cwola::training

@@ -1,6 +1,7 @@
 """`cwola assign --predict`: the attention network's predictions in SPANet's predict layout
 (docs/attention.md), written by all ranks into one parallel HDF5 file: the file must be the
-same on 1 and 2 ranks, hold the predicted events' inputs as read, and valid assignments.
+same on 1 and 2 ranks, hold the predicted events' inputs as read, valid assignments, and, with
+the detection head trained, detection and marginal probabilities (none without it).
 
 Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."""
 import os
@@ -30,8 +31,14 @@ class Assign(unittest.TestCase):
         for ranks in (1, 2):
             path = os.path.join(cls.dir, f"predict_{ranks}.h5")
             run_cwola(ranks, "assign", "--spec", SPEC, "--data", cls.events, "--epochs", "1",
-                      "--train-fraction", str(TRAIN_FRACTION), "--predict", path, check=0)
+                      "--train-fraction", str(TRAIN_FRACTION), "--detection-loss-scale", "1",
+                      "--predict", path, check=0)
             cls.predictions[ranks] = path
+        # The default, lambda_d = 0: the detection head is untrained, so it is not written.
+        cls.without_detection = os.path.join(cls.dir, "predict_no_detection.h5")
+        run_cwola(1, "assign", "--spec", SPEC, "--data", cls.events, "--epochs", "1",
+                  "--train-fraction", str(TRAIN_FRACTION), "--predict", cls.without_detection,
+                  check=0)
 
     @classmethod
     def tearDownClass(cls):
@@ -65,6 +72,22 @@ class Assign(unittest.TestCase):
         h2 = np.stack([out["TARGETS/h2/b1"], out["TARGETS/h2/b2"]], axis=1)
         shared = (h1[:, :, None] == h2[:, None, :]).any(axis=(1, 2))
         self.assertFalse(shared.any())
+
+    def test_detection_and_marginal_probabilities(self):
+        out = datasets(self.predictions[1])
+        for particle in ("h1", "h2"):
+            detection = out[f"TARGETS/{particle}/detection_probability"]
+            assignment = out[f"TARGETS/{particle}/assignment_probability"]
+            self.assertEqual(detection.dtype, np.float32)
+            self.assertTrue(np.all((detection > 0) & (detection < 1)))
+            self.assertGreater(np.ptp(detection), 0)  # per event, not one constant
+            # SPANet's marginal probability: detection times assignment probability.
+            np.testing.assert_array_equal(out[f"TARGETS/{particle}/marginal_probability"],
+                                          detection * assignment)
+        plain = datasets(self.without_detection)
+        self.assertFalse(any(name.endswith(("detection_probability", "marginal_probability"))
+                             for name in plain))
+        self.assertIn("TARGETS/h1/assignment_probability", plain)
 
 
 if __name__ == "__main__":

@@ -206,6 +206,140 @@ BOOST_AUTO_TEST_CASE(a_term_with_zero_weight_drops_out_of_the_mean) {
                     cwola::core::InputError);
 }
 
+BOOST_AUTO_TEST_CASE(zeroed_detection_outputs_give_log_2_per_particle_term) {
+  auto net = make_network();
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& layer : net->detection_outputs()) {
+      layer->weight.zero_();
+      layer->bias.zero_();
+    }
+  }
+  auto ev = make_events({4, 6, 7, 8}, 8);
+  ev.targets.index_put_({1, 0, 1}, -1);  // mixed targets: a logit of 0 costs log 2 either way
+  ev.targets.index_put_({2}, -1);
+  torch::NoGradGuard no_grad;
+  const auto out = net->forward(ev.jets, ev.mask);
+  BOOST_REQUIRE_EQUAL(out.detection_logits.size(), 2U);
+  const double log2 = std::log(2.0);
+  const auto detection_only =
+      cwola::models::attention_loss(out, ev.targets, ev.labels, {0.0, 0.0, 1.0});
+  BOOST_REQUIRE_EQUAL(detection_only.detection.size(), 2U);
+  for (const auto& term : detection_only.detection) {
+    BOOST_TEST(std::abs(term.item<double>() - log2) < 1e-6);
+  }
+  BOOST_TEST(std::abs(detection_only.total.item<double>() - log2) < 1e-6);
+  // The detection terms join the mean of the active terms like the others: one per particle.
+  const auto all = cwola::models::attention_loss(out, ev.targets, ev.labels, {1.0, 1.0, 0.5});
+  const double a1 = all.assignment[0].item<double>();
+  const double a2 = all.assignment[1].item<double>();
+  const double c = all.classification.item<double>();
+  BOOST_TEST(std::abs(all.total.item<double>() - (a1 + a2 + 0.5 * log2 * 2 + c) / 5) < 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(a_zero_detection_weight_leaves_loss_and_gradients_bitwise_unchanged) {
+  // The loss without a detection head (the network's outputs stripped of their detection
+  // logits) is the loss as it was before the head existed; with lambda_d = 0 the head changes
+  // neither the loss nor any gradient, bit for bit, and its own layers get no gradient.
+  auto net = make_network();
+  sharpen(net);
+  auto ev = make_events({5, 6, 8, 8}, 8);
+  ev.targets.index_put_({1, 1, 0}, -1);
+  ev.targets.index_put_({3}, -1);
+  for (const AttentionLossWeights weights :
+       {AttentionLossWeights{1.0, 1.0, 0.0}, AttentionLossWeights{0.0, 1.0, 0.0},
+        AttentionLossWeights{2.0, 0.0, 0.0}}) {
+    std::vector<std::vector<float>> gradients[2];
+    float totals[2] = {0, 0};
+    for (const bool with_head : {false, true}) {
+      net->zero_grad();
+      auto out = net->forward(ev.jets, ev.mask);
+      if (!with_head) out.detection_logits.clear();
+      const auto loss = cwola::models::attention_loss(out, ev.targets, ev.labels, weights);
+      loss.total.backward();
+      totals[with_head ? 1 : 0] = loss.total.item<float>();
+      for (const auto& p : net->named_parameters()) {
+        if (p.key().rfind("detect", 0) == 0) {
+          BOOST_TEST(!p.value().grad().defined(), p.key() << " has a gradient");
+          continue;
+        }
+        const auto g = p.value().grad().defined() ? p.value().grad().flatten().contiguous()
+                                                  : torch::zeros({0});
+        gradients[with_head ? 1 : 0].emplace_back(g.data_ptr<float>(),
+                                                  g.data_ptr<float>() + g.numel());
+      }
+    }
+    BOOST_TEST(totals[0] == totals[1]);
+    BOOST_TEST(gradients[0] == gradients[1]);
+    BOOST_TEST(!gradients[0].empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(detection_targets_are_one_only_for_particles_with_every_daughter_known) {
+  // Constant detection logits per branch (weights zero, biases b0 and b1), so each term is a
+  // hand-computable cross-entropy. Event 0: both particles complete (targets 1, 1). Event 1:
+  // particle 1 misses a daughter (1, 0 up to the branch order the permutation picks). Event 2:
+  // no targets (0, 0).
+  auto net = make_network();
+  sharpen(net);
+  const double bias[2] = {0.7, -0.4};
+  {
+    torch::NoGradGuard no_grad;
+    const auto outputs = net->detection_outputs();
+    for (std::size_t a = 0; a < 2; ++a) {
+      outputs[a]->weight.zero_();
+      outputs[a]->bias.fill_(bias[a]);
+    }
+  }
+  auto ev = make_events({6, 7, 8}, 8);
+  ev.targets.index_put_({1, 1, 1}, -1);
+  ev.targets.index_put_({2}, -1);
+  torch::NoGradGuard no_grad;
+  const auto out = net->forward(ev.jets, ev.mask);
+  const cwola::models::AttentionLossWeights weights{1.0, 0.0, 1.0};
+  const auto loss = cwola::models::attention_loss(out, ev.targets, ev.labels, weights);
+  const auto bce = [](double logit, double target) {
+    return std::log1p(std::exp(-logit)) + (1 - target) * logit;
+  };
+  // Event 1: branch a gets particle 0 (complete) when its assignment cost plus the detection
+  // costs is lower (SPANet's permutation: both weighted costs).
+  const auto cost = [&](std::int64_t branch) {
+    const auto i = ev.targets[1][0][0].item<std::int64_t>();
+    const auto k = ev.targets[1][0][1].item<std::int64_t>();
+    return -(out.assignment_log_probs[static_cast<std::size_t>(branch)][1][i][k].item<double>() +
+             std::log(2.0));
+  };
+  const double first_takes_it = cost(0) + bce(bias[0], 1) + bce(bias[1], 0);
+  const double second_takes_it = cost(1) + bce(bias[0], 0) + bce(bias[1], 1);
+  const double t0 = first_takes_it <= second_takes_it ? 1 : 0;
+  BOOST_TEST_MESSAGE("event 1: the complete particle goes to branch " << (t0 == 1 ? 0 : 1));
+  const double expected0 = (bce(bias[0], 1) + bce(bias[0], t0) + bce(bias[0], 0)) / 3;
+  const double expected1 = (bce(bias[1], 1) + bce(bias[1], 1 - t0) + bce(bias[1], 0)) / 3;
+  BOOST_TEST(std::abs(loss.detection[0].item<double>() - expected0) < 1e-6);
+  BOOST_TEST(std::abs(loss.detection[1].item<double>() - expected1) < 1e-6);
+  // Not a constant: calling the incomplete particle complete changes both terms.
+  auto complete = ev.targets.clone();
+  std::int64_t free_jet = 0;  // a real jet of event 1 that no other daughter uses
+  while ((ev.targets[1].flatten() == free_jet).any().item<bool>()) ++free_jet;
+  complete.index_put_({1, 1, 1}, free_jet);
+  const auto changed = cwola::models::attention_loss(out, complete, ev.labels, weights);
+  BOOST_TEST(std::abs(changed.detection[0].item<double>() - expected0) +
+                 std::abs(changed.detection[1].item<double>() - expected1) >
+             1e-3);
+  // The probabilities decoding reports are the sigmoids of the logits.
+  const auto probs = cwola::models::detection_probabilities(out);
+  BOOST_TEST(probs.sizes() == torch::IntArrayRef({3, 2}));
+  BOOST_TEST(std::abs(probs[2][0].item<double>() - 1 / (1 + std::exp(-bias[0]))) < 1e-6);
+  BOOST_TEST(std::abs(probs[2][1].item<double>() - 1 / (1 + std::exp(-bias[1]))) < 1e-6);
+  // A detection weight needs detection logits; all three weights zero trains nothing.
+  auto stripped = out;
+  stripped.detection_logits.clear();
+  BOOST_CHECK_THROW(cwola::models::attention_loss(stripped, ev.targets, ev.labels, weights),
+                    cwola::core::Error);
+  BOOST_CHECK_THROW(cwola::models::attention_loss(out, ev.targets, ev.labels, {0.0, 0.0, 0.0}),
+                    cwola::core::InputError);
+}
+
 BOOST_AUTO_TEST_CASE(events_without_targets_contribute_nothing) {
   auto net = make_network();
   const auto ev = make_events({6, 7, 8, 8}, 8);

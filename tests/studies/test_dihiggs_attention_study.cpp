@@ -69,7 +69,14 @@ BOOST_AUTO_TEST_CASE(the_pairing_targets_must_be_named_and_dense_settings_are_re
   BOOST_TEST(message_of([] {
                make("[attention]\npairing_targets = none\nhidden = 30\nheads = 4\n");
              }) != "");  // heads must divide hidden
+  // Detection targets are made from the pairing targets: without truth there are none.
+  const auto detection = message_of([] {
+    make("[attention]\npairing_targets = none\ndetection_loss_scale = 1\n");
+  });
+  BOOST_TEST(detection.find("attention.detection_loss_scale") != std::string::npos);
+  BOOST_TEST(detection.find("pairing_targets = truth") != std::string::npos);
   BOOST_CHECK_NO_THROW(make("[attention]\npairing_targets = truth\n"));
+  BOOST_CHECK_NO_THROW(make("[attention]\npairing_targets = truth\ndetection_loss_scale = 1\n"));
 }
 
 BOOST_AUTO_TEST_CASE(truth_targets_teach_the_pairing_and_the_labels_teach_the_class) {
@@ -93,6 +100,7 @@ BOOST_AUTO_TEST_CASE(truth_targets_teach_the_pairing_and_the_labels_teach_the_cl
   BOOST_TEST(column(*none_study, none, "pairing_targets_truth") == 0.0);
   BOOST_TEST(column(*truth_study, truth, "pairing_events") > 100);
   BOOST_TEST(column(*truth_study, truth, "pairing_events") <= 300);
+  BOOST_TEST(column(*truth_study, truth, "detection_loss_scale") == 0.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

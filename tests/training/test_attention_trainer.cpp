@@ -241,12 +241,39 @@ BOOST_AUTO_TEST_CASE(event_purity_ignores_particle_and_daughter_order) {
   BOOST_TEST(purity == 0.5);
 }
 
+BOOST_AUTO_TEST_CASE(detection_quality_pairs_sorted_probabilities_with_sorted_targets) {
+  // Event 0: particle 0 complete, particle 1 not, probabilities (0.2, 0.9): the particles are
+  // interchangeable, so 0.9 is scored against the complete one. Event 1: both complete.
+  // Event 2: neither.
+  const auto targets =
+      torch::tensor({0, 1, 2, -1, 0, 1, 2, 3, -1, -1, -1, 4}, torch::kInt64).view({3, 2, 2});
+  const auto probs = torch::tensor({0.2F, 0.9F, 0.8F, 0.7F, 0.5F, 0.5F}).view({3, 2});
+  const auto q = cwola::training::detection_quality(probs, targets, targets);
+  const double expected = -(std::log(0.9) + std::log(0.8) + std::log(0.8) + std::log(0.7) +
+                            2 * std::log(0.5)) /
+                          6;
+  BOOST_TEST(q.events == 3);
+  BOOST_TEST(std::abs(q.loss - expected) < 1e-6);
+  // The null: sorted slots reconstructable in 2 and 1 of the 3 events.
+  BOOST_TEST(q.null_rates == std::vector<double>({2.0 / 3, 1.0 / 3}),
+             boost::test_tools::per_element());
+  BOOST_TEST(std::abs(q.null_loss + (4 * std::log(2.0 / 3) + 2 * std::log(1.0 / 3)) / 6) < 1e-9);
+  BOOST_TEST(q.complete_events == 1);
+  BOOST_TEST(q.complete_auc == 1.0);  // 0.56 against 0.18 and 0.25
+  // The complete event scored lowest: AUC 0.
+  const auto flipped = torch::tensor({0.2F, 0.9F, 0.3F, 0.4F, 0.5F, 0.5F}).view({3, 2});
+  BOOST_TEST(cwola::training::detection_quality(flipped, targets, targets).complete_auc == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(config_rejects_bad_values) {
   AttentionTrainerConfig c;
   c.gradient_clip = 0;
   BOOST_CHECK_THROW(c.validate(), cwola::core::InputError);
   c = {};
   c.weight_decay = -1;
+  BOOST_CHECK_THROW(c.validate(), cwola::core::InputError);
+  c = {};
+  c.loss_weights.detection = -1;
   BOOST_CHECK_THROW(c.validate(), cwola::core::InputError);
 }
 
