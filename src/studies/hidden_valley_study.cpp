@@ -171,6 +171,7 @@ std::string cnn_description(const models::CnnJetNetworkConfig& cnn) {
     text += ", extra features " + std::to_string(cnn.extra_features) + " concatenated";
   }
   if (cnn.dropout > 0) text += ", dropout " + core::format_double(cnn.dropout);
+  if (cnn.scale_shift) text += ", scale-and-shift";
   return text;
 }
 
