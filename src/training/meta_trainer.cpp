@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/seed.hpp"
@@ -208,8 +209,9 @@ MetaOutcome meta_train(const Classifier& model,
   };
   const auto run_task = [&](std::size_t source) {
     const std::uint64_t index = next_task++;
-    const auto task = on_device(draw(index, source));
-    check_task(task, index);
+    auto drawn = draw(index, source);
+    check_task(drawn, index);
+    const auto task = on_device(std::move(drawn));
     return adapt_and_test(model, parameters, task, config,
                           core::stream_seed(seed, index, core::SeedPurpose::kMetaInner));
   };

@@ -224,4 +224,24 @@ BOOST_AUTO_TEST_CASE(hard_tasks_give_the_worst_sources_extra_updates) {
   BOOST_CHECK_THROW(config.validate(), cwola::core::InputError);
 }
 
+// A task without test events, a network with nothing to adapt, or no source is refused.
+BOOST_AUTO_TEST_CASE(malformed_tasks_are_refused) {
+  auto network = scale_shift_network();
+  const auto no_test = [](std::uint64_t index, std::size_t source) {
+    auto task = synthetic_task(index, source);
+    task.test = {};
+    return task;
+  };
+  BOOST_CHECK_THROW(
+      meta_train(as_classifier(network), is_head, 2, no_test, tiny_config(), 1, torch::kCPU),
+      cwola::core::InputError);
+  BOOST_CHECK_THROW(meta_train(
+                        as_classifier(network), [](const std::string&) { return false; }, 2,
+                        synthetic_task, tiny_config(), 1, torch::kCPU),
+                    cwola::core::InputError);
+  BOOST_CHECK_THROW(
+      meta_train(as_classifier(network), is_head, 0, synthetic_task, tiny_config(), 1, torch::kCPU),
+      cwola::core::InputError);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
