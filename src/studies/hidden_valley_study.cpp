@@ -135,6 +135,9 @@ struct HiddenValleySettings {
   /// cnn.fine_tune = scale_shift: whether the model the task reads has Φ too (a stage that
   /// itself trained Φ), which it then continues from; else Φ start at 1 and 0.
   bool reads_scale_shift = false;
+  /// cnn.scale_shift_head = read: the dense head (and extra branch) start from the model read
+  /// (e.g. the meta-learned initialisation) instead of afresh.
+  bool reads_head = false;
   MetaTaskSettings meta;  ///< labels = meta
   ClassifierSettings classifier;
 
@@ -403,6 +406,16 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
     // The model read has Φ when the stage it reads trained them (its own fine_tune).
     const std::string upstream = "stage." + value_of("stage." + stage + ".reads") + ".";
     s.reads_scale_shift = value_of(upstream + "cnn.fine_tune") == "scale_shift";
+  }
+  // Read only when set, so that the hash of a job without it stays.
+  if (config.has("cnn.scale_shift_head")) {
+    s.reads_head = config.get_choice("cnn.scale_shift_head", "fresh", {"fresh", "read"}) == "read";
+    if (s.fine_tune != FineTune::kScaleShift) {
+      config.fail("cnn.scale_shift_head",
+                  "chooses where the head of a scale-and-shift fine-tune starts, but this stage "
+                  "has cnn.fine_tune = " +
+                      fine_tune + "; set cnn.fine_tune = scale_shift or leave it unset");
+    }
   }
   const std::string labels =
       config.has("hidden_valley.labels")
@@ -1118,7 +1131,8 @@ class HiddenValleyStudy : public ClassifierStudyBase {
   /// Starts a task's network from the model it reads: all of it (cnn.fine_tune = all), or
   /// only the image network, which is then frozen, while the dense head (and the
   /// extra-feature branch) keep their fresh seeded initialisation (cnn.fine_tune = head), or
-  /// as head with the scale-and-shift weights Φ trainable (cnn.fine_tune = scale_shift).
+  /// as head with the scale-and-shift weights Φ trainable (cnn.fine_tune = scale_shift; with
+  /// cnn.scale_shift_head = read the head too comes from the model read).
   /// Returns the optimizer state to continue (empty: a fresh Adam).
   training::OptimizerState load_input(models::CnnJetNetworkImpl& network,
                                       const TaskContext& context) const {
@@ -1142,11 +1156,13 @@ class HiddenValleyStudy : public ClassifierStudyBase {
             tensors.end());
       }
       const bool with_phi = s.reads_scale_shift;
+      const bool with_head = s.reads_head;
       import_input_tensors(
           network, context, stored,
-          [with_phi](const std::string& name) {
-            return models::CnnJetNetworkImpl::is_image_tensor(name) ||
-                   (with_phi && models::CnnJetNetworkImpl::is_scale_shift_tensor(name));
+          [with_phi, with_head](const std::string& name) {
+            const bool phi = models::CnnJetNetworkImpl::is_scale_shift_tensor(name);
+            if (models::CnnJetNetworkImpl::is_image_tensor(name)) return true;
+            return phi ? with_phi : with_head;
           },
           "cnn.fine_tune = scale_shift");
     }

@@ -744,6 +744,18 @@ BOOST_AUTO_TEST_CASE(a_meta_training_moves_phi_and_a_fine_tune_starts_from_it) {
     BOOST_TEST_INFO(name);
     if (is_phi(name) || is_image(name)) BOOST_TEST(most_apart(started.at(name), values) < 1e-7);
   }
+
+  // cnn.scale_shift_head = read: the head starts from the meta-learned one too, so a fine-tune
+  // that barely moves keeps the whole meta-trained model.
+  auto tune_read =
+      study_from({wide(job("[job]\nstage = finetune\n[stage.finetune]\nreads = meta\n"
+                           "[stage.meta]\ncnn.fine_tune = scale_shift\n"
+                           "hidden_valley.labels = meta\nhidden_valley.signal_files = " +
+                           files().other_signal +
+                           "\n[cnn]\nfine_tune = scale_shift\nscale_shift_head = read\n"
+                           "[training]\nlearning_rate = 1e-12\n"))});
+  const auto read_all = tune_read->run_task(stage_context(0, 9, &trained.model));
+  BOOST_TEST(largest_difference(read_all.model, trained.model) < 1e-7);
 }
 
 // Bad meta-transfer input exits 2 (InputError) before any work, naming the key.
@@ -782,6 +794,7 @@ BOOST_AUTO_TEST_CASE(bad_meta_transfer_settings_name_the_key) {
   refused(job(ok + "[meta]\ntask_events = 40\nmin_signal_ratio = 0.5\nmax_signal_ratio = 0.1\n"),
           "meta.max_signal_ratio");
   refused(job(ok + "[meta]\ntask_events = 40\ninner_steps = 0\n"), "meta.inner_steps");
+  refused(head_job("[cnn]\nscale_shift_head = read\n"), "cnn.scale_shift_head");
 }
 
 BOOST_AUTO_TEST_CASE(bad_transfer_settings_are_rejected_before_work) {
