@@ -43,6 +43,11 @@ enum class SeedPurpose : std::uint64_t {
   kVaeNoise = 403,
   kQuantileInit = 404,
   kQuantileShuffle = 405,
+  /// Meta-transfer learning (hidden_valley.labels = meta): the task's stream of meta-tasks
+  /// (each task's signal amount and events, then per meta-task index), and the minibatch
+  /// order of one meta-task's inner loop (per meta-task index).
+  kMetaTask = 501,
+  kMetaInner = 502,
 };
 
 /// SplitMix64 finaliser: a bijective 64-bit mixer with full avalanche.

@@ -160,6 +160,45 @@ CnnJetNetworkImpl::CnnJetNetworkImpl(const CnnJetNetworkConfig& config) : config
   if (config_.has_extra_branch()) {
     extra_ = register_module("extra", dense_stack(config_.extra_features, config_.extra_hidden));
   }
+  // Last, so the other tensors keep their order (and their seeded draws: Φ draws nothing).
+  if (config_.scale_shift) {
+    auto phi = register_module("scale_shift", std::make_shared<torch::nn::Module>());
+    int in = scores_each_jet(config_.architecture) ? 1 : 2;
+    for (std::size_t i = 0; i < config_.filters.size(); ++i) {
+      const int out = config_.filters[i];
+      scales_.push_back(
+          phi->register_parameter("scale" + std::to_string(i), torch::ones({out, in})));
+      shifts_.push_back(phi->register_parameter("shift" + std::to_string(i), torch::zeros({out})));
+      in = out;
+    }
+  }
+}
+
+torch::Tensor CnnJetNetworkImpl::scale(std::size_t layer) const {
+  return layer < scales_.size() ? scales_[layer] : torch::Tensor();
+}
+
+torch::Tensor CnnJetNetworkImpl::shift(std::size_t layer) const {
+  return layer < shifts_.size() ? shifts_[layer] : torch::Tensor();
+}
+
+torch::Tensor CnnJetNetworkImpl::image_features(const torch::Tensor& images) {
+  if (!config_.scale_shift) return convs_->forward(images);
+  torch::Tensor x = images;
+  std::size_t layer = 0;
+  for (auto& module : *convs_) {
+    const auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(module.ptr());
+    if (!conv) {
+      x = module.forward(x);
+      continue;
+    }
+    // W ⊙ Φ¹ (one factor per (output, input) kernel slice) and b + Φ².
+    const auto weight = conv->weight * scales_[layer].unsqueeze(-1).unsqueeze(-1);
+    const std::int64_t padding = config_.kernels[layer] / 2;  // 'same', as the Conv2d
+    x = torch::conv2d(x, weight, conv->bias + shifts_[layer], 1, padding);
+    ++layer;
+  }
+  return x;
 }
 
 void CnnJetNetworkImpl::set_prior(double prior) {
@@ -175,6 +214,10 @@ void CnnJetNetworkImpl::set_prior(double prior) {
     torch::NoGradGuard no_grad;
     extra_->ptr<torch::nn::LinearImpl>(extra_->size() - 1)->bias.fill_(bias);
   }
+}
+
+bool CnnJetNetworkImpl::is_scale_shift_tensor(const std::string& name) {
+  return name.rfind("scale_shift.", 0) == 0;
 }
 
 bool CnnJetNetworkImpl::is_image_tensor(const std::string& name) {
@@ -213,7 +256,7 @@ torch::Tensor CnnJetNetworkImpl::forward(torch::Tensor x) {
   // 2i + j of jet j of event i: the features are ordered jet 1's, then jet 2's).
   const bool concatenate = config_.head_extra_inputs() > 0;
   auto image_logits = [this](const torch::Tensor& images, const torch::Tensor& appended) {
-    auto flat = convs_->forward(images);
+    auto flat = image_features(images);
     if (appended.defined()) flat = torch::cat({flat, appended}, 1);
     return head_->forward(flat);
   };

@@ -76,6 +76,11 @@ struct CnnJetNetworkConfig {
   int extra_features = 0;   ///< F (0: no dense branch)
   std::vector<int> extra_hidden = {32, 32};  ///< the product branch's hidden widths
   ExtraFeaturesMerge extra_merge = ExtraFeaturesMerge::kProduct;
+  /// Meta-transfer learning's scale and shift (cnn.fine_tune = scale_shift; Sun et al.,
+  /// "Meta-transfer learning for few-shot learning", 2019): every convolution gets the
+  /// trainable Φ¹ [out, in] (init 1) and Φ² [out] (init 0), tensors `scale_shift.scale<i>` and
+  /// `scale_shift.shift<i>` (i = conv layer), and computes with W ⊙ Φ¹ and b + Φ².
+  bool scale_shift = false;
 
   /// Throws core::InputError naming the field and value.
   void validate() const;
@@ -108,11 +113,18 @@ class CnnJetNetworkImpl : public torch::nn::Module {
   const torch::nn::Sequential& extra_layers() const { return extra_; }
   /// The per-jet batch norm over the [N, 2, P, P] jet images; empty holder without one.
   const MemberBatchNorm& jet_norm() const { return jet_norm_; }
+  /// Conv layer i's Φ¹ [out, in] and Φ² [out]; undefined tensors without config.scale_shift.
+  torch::Tensor scale(std::size_t layer) const;
+  torch::Tensor shift(std::size_t layer) const;
 
   /// Whether a tensor (a name of layout_of) belongs to the image network: the convolutions
   /// `images.*` and the per-jet batch norm `jet_norm.*` (what cnn.fine_tune = head loads
   /// and freezes).
   static bool is_image_tensor(const std::string& name);
+
+  /// Whether a tensor is a scale-and-shift weight Φ (`scale_shift.*`, config.scale_shift):
+  /// not part of the image network, so it trains when the image network is frozen.
+  static bool is_scale_shift_tensor(const std::string& name);
 
   /// Freezes the image network (is_image_tensor: the convolutions up to the flatten and the
   /// per-jet batch norm, if any) for fine-tuning
@@ -126,8 +138,13 @@ class CnnJetNetworkImpl : public torch::nn::Module {
   void train(bool on = true) override;
 
  private:
+  /// The convolutions up to the flatten; with scale_shift each conv uses W ⊙ Φ¹, b + Φ².
+  torch::Tensor image_features(const torch::Tensor& images);
+
   CnnJetNetworkConfig config_;
   bool images_frozen_ = false;
+  std::vector<torch::Tensor> scales_;  ///< Φ¹ per conv layer (config.scale_shift)
+  std::vector<torch::Tensor> shifts_;  ///< Φ² per conv layer
   MemberBatchNorm jet_norm_{nullptr};
   torch::nn::Sequential convs_{nullptr};
   DenseNetwork head_{nullptr};

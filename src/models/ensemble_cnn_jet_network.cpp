@@ -13,6 +13,7 @@ bool same_shape(const CnnJetNetworkConfig& a, const CnnJetNetworkConfig& b) {
          a.kernels == b.kernels && a.pool == b.pool && a.dense == b.dense &&
          a.dropout == b.dropout && a.batch_norm == b.batch_norm &&
          a.extra_features == b.extra_features && a.extra_merge == b.extra_merge &&
+         a.scale_shift == b.scale_shift &&
          (!a.has_extra_branch() || a.extra_hidden == b.extra_hidden);
 }
 
@@ -57,6 +58,12 @@ EnsembleCnnJetNetworkImpl::EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNet
         "networks to stack");
   }
   config_ = members.front()->config();
+  if (config_.scale_shift) {
+    // Φ would need a per-member factor inside the grouped convolutions; such tasks train alone.
+    throw core::InputError(
+        "cnn.fine_tune = scale_shift: a network with scale-and-shift weights cannot be stacked "
+        "(grouped convolutions have no per-member Φ) train such tasks one by one");
+  }
   for (const auto& member : members) {
     if (!same_shape(member->config(), config_)) {
       throw core::InputError(

@@ -33,8 +33,9 @@ class EnsembleCnnJetNetworkImpl : public torch::nn::Module {
   /// path does, seeded with training::seed_weight_init, and member k starts from exactly those
   /// weights). Members with a frozen image network (CnnJetNetworkImpl::freeze_images) give a
   /// stack whose convolutions are frozen alike (no gradient, so no update). Throws
-  /// core::InputError if `members` is empty, their configurations differ or only some are
-  /// frozen.
+  /// core::InputError if `members` is empty, their configurations differ, only some are
+  /// frozen, or they have scale-and-shift weights (cnn.fine_tune = scale_shift: such tasks
+  /// train one by one).
   explicit EnsembleCnnJetNetworkImpl(const std::vector<CnnJetNetwork>& members,
                                      ComputePrecision precision = ComputePrecision::kFloat32);
 

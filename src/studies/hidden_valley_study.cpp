@@ -33,6 +33,7 @@
 #include "studies/task_model.hpp"
 #include "training/ensemble_trainer.hpp"
 #include "training/loop_checkpoint.hpp"
+#include "training/meta_trainer.hpp"
 #include "training/optimizer_tensors.hpp"
 #include "training/trainer.hpp"
 
@@ -84,13 +85,29 @@ Regions split_regions(const EventPool& pool, const physics::MassWindows& w) {
   return r;
 }
 
-/// What a task trains on: the SR/SB mixture (CWoLa), or signal against background by truth
-/// (supervised pretraining, transfer-learning report §III.C stage 1).
-enum class TrainingLabels { kCwola, kSupervised };
+/// What a task trains on: the SR/SB mixture (CWoLa), signal against background by truth
+/// (supervised pretraining, transfer-learning report §III.C stage 1), or many small weak-label
+/// tasks of several benchmarks (meta-training, report §III.D).
+enum class TrainingLabels { kCwola, kSupervised, kMeta };
+
+/// Whether a task's own sample is truth-labelled signal against background from the
+/// benchmarks in shares (a meta-training evaluates its network on such a sample).
+bool truth_labelled(TrainingLabels labels) { return labels != TrainingLabels::kCwola; }
+
+/// The meta-tasks of hidden_valley.labels = meta ([meta] section).
+struct MetaTaskSettings {
+  std::size_t task_events = 500;   ///< background events in each task's SR and in its SB
+  std::size_t test_events = 200;   ///< truth-labelled test events per class per task
+  double min_signal_ratio = 0.02;  ///< N_S / N_B in a task's SR, drawn uniformly in [min, max]
+  double max_signal_ratio = 0.3;
+  training::MetaTrainerConfig trainer;
+};
 
 /// Which part of the network a task that reads a model takes from it and trains
-/// (cnn.fine_tune): all of it, or only the dense head on a frozen pretrained image network.
-enum class FineTune { kAll, kHead };
+/// (cnn.fine_tune): all of it, only the dense head on a frozen pretrained image network, or
+/// the dense head and the scale-and-shift weights Φ of the frozen convolutions (meta-transfer
+/// learning).
+enum class FineTune { kAll, kHead, kScaleShift };
 
 struct HiddenValleySettings {
   std::string background_file;
@@ -115,6 +132,13 @@ struct HiddenValleySettings {
   std::size_t supervised_events = 0;  ///< per class, labels = supervised
   models::CnnJetNetworkConfig cnn;
   FineTune fine_tune = FineTune::kAll;
+  /// cnn.fine_tune = scale_shift: whether the model the task reads has Φ too (a stage that
+  /// itself trained Φ), which it then continues from; else Φ start at 1 and 0.
+  bool reads_scale_shift = false;
+  /// cnn.scale_shift_head = read: the dense head (and extra branch) start from the model read
+  /// (e.g. the meta-learned initialisation) instead of afresh.
+  bool reads_head = false;
+  MetaTaskSettings meta;  ///< labels = meta
   ClassifierSettings classifier;
 
   std::shared_ptr<const EventPool> background;
@@ -150,6 +174,7 @@ std::string cnn_description(const models::CnnJetNetworkConfig& cnn) {
     text += ", extra features " + std::to_string(cnn.extra_features) + " concatenated";
   }
   if (cnn.dropout > 0) text += ", dropout " + core::format_double(cnn.dropout);
+  if (cnn.scale_shift) text += ", scale-and-shift";
   return text;
 }
 
@@ -181,9 +206,11 @@ void check_target_not_pretrained(core::JobConfig& config, const std::string& tar
   const std::string own = "stage." + stage + ".hidden_valley.";
   bool supervised = false;
   if (config.has(upstream + "labels")) {
-    supervised = config.raw(upstream + "labels") == "supervised";
+    // A meta-training's benchmarks are truth-labelled test sets too (its meta-tasks).
+    supervised = config.raw(upstream + "labels") == "supervised" ||
+                 config.raw(upstream + "labels") == "meta";
   } else if (!config.has(own + "labels")) {
-    supervised = own_labels == TrainingLabels::kSupervised;
+    supervised = truth_labelled(own_labels);
   }
   if (!supervised) return;
   std::string key;
@@ -199,6 +226,70 @@ void check_target_not_pretrained(core::JobConfig& config, const std::string& tar
                            "': pretraining on the target's own signal by truth is not transfer "
                            "learning; pretrain on the other benchmarks only (report §III.C)");
     }
+  }
+}
+
+/// hidden_valley.labels = meta: the [meta] settings (read only then, so other jobs keep their
+/// hash). A meta-training reads a pretrained model and trains Φ and the head on it.
+void read_meta_settings(core::JobConfig& config, HiddenValleySettings& s) {
+  if (s.fine_tune != FineTune::kScaleShift) {
+    config.fail("hidden_valley.labels",
+                "(meta) meta-trains the scale-and-shift weights and the head of a pretrained "
+                "network, but this stage has cnn.fine_tune = " +
+                    std::string(s.fine_tune == FineTune::kHead ? "head" : "all") +
+                    "; set cnn.fine_tune = scale_shift and reads = PRETRAIN_STAGE "
+                    "(docs/hidden_valley.md, \"Meta-transfer learning\")");
+  }
+  auto& m = s.meta;
+  auto& t = m.trainer;
+  const auto count = [&config](const char* key, std::int64_t fallback, std::int64_t low) {
+    return config.get_int(key, fallback, low, 1LL << 30);
+  };
+  t.meta_batches = static_cast<int>(count("meta.meta_batches", t.meta_batches, 1));
+  t.tasks_per_batch = static_cast<int>(count("meta.tasks_per_batch", t.tasks_per_batch, 1));
+  t.inner_steps = static_cast<int>(count("meta.inner_steps", t.inner_steps, 1));
+  t.inner_batch_size = static_cast<int>(count("meta.inner_batch_size", t.inner_batch_size, 1));
+  t.hard_tasks = static_cast<int>(count("meta.hard_tasks", t.hard_tasks, 0));
+  t.inner_learning_rate =
+      config.get_double("meta.inner_learning_rate", t.inner_learning_rate, 1e-12, 1e6);
+  t.learning_rate = config.get_double("meta.learning_rate", t.learning_rate, 1e-12, 1e6);
+  m.task_events = static_cast<std::size_t>(count("meta.task_events", 500, 1));
+  m.test_events = static_cast<std::size_t>(count("meta.test_events", 200, 1));
+  m.min_signal_ratio = config.get_double("meta.min_signal_ratio", m.min_signal_ratio, 0.0, 1e3);
+  m.max_signal_ratio = config.get_double("meta.max_signal_ratio", m.max_signal_ratio, 0.0, 1e3);
+  if (m.max_signal_ratio < m.min_signal_ratio) {
+    config.fail("meta.max_signal_ratio",
+                "is below meta.min_signal_ratio (" + core::format_double(m.min_signal_ratio) +
+                    "); give the range of N_S / N_B in a task's signal region as min <= max");
+  }
+}
+
+/// The meta-tasks draw, outside the test set and the evaluation sample, from the background's
+/// SR and SB and from each benchmark's SR: refused before any work when a file is too small.
+void check_meta_pools(core::JobConfig& config, const HiddenValleySettings& s) {
+  const auto test_shares = data::share_counts(s.test_events, s.signal_shares);
+  const auto supervised_shares = data::share_counts(s.supervised_events, s.signal_shares);
+  const auto most_signal = static_cast<std::size_t>(
+      std::ceil(s.meta.max_signal_ratio * static_cast<double>(s.meta.task_events)));
+  const auto need = [&config](std::size_t needed, std::size_t have, const std::string& what,
+                              const std::string& file) {
+    if (needed > have) {
+      config.fail("meta.task_events",
+                  "needs " + std::to_string(needed) + " " + what + " events but '" + file +
+                      "' has " + std::to_string(have) +
+                      "; generate more events or lower meta.task_events, meta.test_events, "
+                      "meta.max_signal_ratio or hidden_valley.supervised_events");
+    }
+  };
+  need(s.test_events + s.supervised_events + s.meta.task_events + s.meta.test_events,
+       s.background_regions.sr.size(),
+       "background signal-region (test + evaluation + one meta-task)", s.background_file);
+  need(s.meta.task_events, s.background_regions.sb.size(), "background sideband",
+       s.background_file);
+  for (std::size_t i = 0; i < s.signals.size(); ++i) {
+    need(test_shares[i] + supervised_shares[i] + most_signal + s.meta.test_events,
+         s.signal_regions[i].sr.size(), "signal signal-region (test + evaluation + one meta-task)",
+         s.signal_files[i]);
   }
 }
 
@@ -284,9 +375,13 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   }
   // Read only when set, so that the hash of a job without them stays. Read before the
   // classifier settings: the stacking key then tells fine-tune modes apart.
-  if (config.has("cnn.fine_tune") &&
-      config.get_choice("cnn.fine_tune", "all", {"all", "head"}) == "head") {
-    s.fine_tune = FineTune::kHead;
+  const std::string fine_tune =
+      config.has("cnn.fine_tune")
+          ? config.get_choice("cnn.fine_tune", "all", {"all", "head", "scale_shift"})
+          : "all";
+  if (fine_tune != "all") {
+    s.fine_tune = fine_tune == "head" ? FineTune::kHead : FineTune::kScaleShift;
+    s.cnn.scale_shift = s.fine_tune == FineTune::kScaleShift;
     // A staged job tells each point its stage (job.stage); a job without stages reads nothing.
     const auto value_of = [&config](const std::string& key) {
       return config.has(key) ? config.raw(key) : std::string();
@@ -294,31 +389,50 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
     const std::string stage = value_of("job.stage");
     if (stage.empty() || value_of("stage." + stage + ".reads").empty()) {
       config.fail("cnn.fine_tune",
-                  "(head) trains the dense head on the frozen image network of a model the task "
-                  "reads, but " +
+                  "(" + fine_tune +
+                      ") trains the dense head on the frozen image network of a model the task "
+                      "reads, but " +
                       (stage.empty() ? std::string("this job has no stages")
                                      : "stage '" + stage + "' reads no model") +
                       "; set reads = PRETRAIN_STAGE in the fine-tune's [stage.NAME] section, or "
                       "use cnn.fine_tune = all (docs/hidden_valley.md, \"Transfer learning\")");
     }
     if (value_of("stage." + stage + ".optimizer") == "continue") {
-      config.fail("cnn.fine_tune", "(head) starts the dense head afresh, so stage '" + stage +
+      config.fail("cnn.fine_tune", "(" + fine_tune + ") starts the dense head afresh, so stage '" +
+                                       stage +
                                        "' has no optimizer state to continue; set its "
                                        "optimizer = fresh");
     }
+    // The model read has Φ when the stage it reads trained them (its own fine_tune).
+    const std::string upstream = "stage." + value_of("stage." + stage + ".reads") + ".";
+    s.reads_scale_shift = value_of(upstream + "cnn.fine_tune") == "scale_shift";
   }
-  if (config.has("hidden_valley.labels") &&
-      config.get_choice("hidden_valley.labels", "cwola", {"cwola", "supervised"}) == "supervised") {
-    s.labels = TrainingLabels::kSupervised;
+  // Read only when set, so that the hash of a job without it stays.
+  if (config.has("cnn.scale_shift_head")) {
+    s.reads_head = config.get_choice("cnn.scale_shift_head", "fresh", {"fresh", "read"}) == "read";
+    if (s.fine_tune != FineTune::kScaleShift) {
+      config.fail("cnn.scale_shift_head",
+                  "chooses where the head of a scale-and-shift fine-tune starts, but this stage "
+                  "has cnn.fine_tune = " +
+                      fine_tune + "; set cnn.fine_tune = scale_shift or leave it unset");
+    }
+  }
+  const std::string labels =
+      config.has("hidden_valley.labels")
+          ? config.get_choice("hidden_valley.labels", "cwola", {"cwola", "supervised", "meta"})
+          : "cwola";
+  if (labels != "cwola") {
+    s.labels = labels == "meta" ? TrainingLabels::kMeta : TrainingLabels::kSupervised;
     s.supervised_events = static_cast<std::size_t>(
         config.get_int("hidden_valley.supervised_events", 10000, 1, 1LL << 32));
   }
+  if (s.labels == TrainingLabels::kMeta) read_meta_settings(config, s);
   // Several benchmarks for a supervised pretraining (report §III.C: all but the target, equal
   // shares unless told). Read only when named, so that the hash of a job without them stays.
   s.signal_files = {s.signal_file};
   if (config.has("hidden_valley.signal_files")) {
     s.signal_files = core::split(config.get_string("hidden_valley.signal_files", ""), ',');
-    if (s.labels != TrainingLabels::kSupervised) {
+    if (!truth_labelled(s.labels)) {
       config.fail("hidden_valley.signal_files",
                   "mixes several signal benchmarks, which only a supervised pretraining "
                   "(hidden_valley.labels = supervised) does; a CWoLa mixture has one signal: "
@@ -351,7 +465,19 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
     for (std::size_t i = 0; i < shares.size(); ++i) s.signal_shares[i] = shares[i] / sum;
   }
   check_target_not_pretrained(config, s.signal_file, s.labels);
+  if (s.labels == TrainingLabels::kMeta) {
+    for (const auto& file : s.signal_files) {
+      if (same_file(file, s.signal_file)) {
+        config.fail("hidden_valley.signal_files",
+                    "includes '" + file + "', the target signal (hidden_valley.signal_file): a " +
+                        "meta-training learns from the other benchmarks only (report §III.D); " +
+                        "leave the target out");
+      }
+    }
+  }
   s.classifier = read_classifier_settings(config);
+  // A meta-training's "epochs" are its meta-batches (the curves hold one record per batch).
+  if (s.labels == TrainingLabels::kMeta) s.classifier.max_epochs = s.meta.trainer.meta_batches;
   s.cnn.dropout = s.classifier.dropout;
   if (s.classifier.batch_norm) {
     // Measured (tests/training/test_ensemble_cnn_training.cpp, 12 epochs): with batch norm a
@@ -411,7 +537,8 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
                       "significance or test_events");
     }
   };
-  if (s.labels == TrainingLabels::kSupervised) {
+  if (s.labels == TrainingLabels::kMeta) check_meta_pools(config, s);
+  if (truth_labelled(s.labels)) {
     const auto test_shares = data::share_counts(s.test_events, s.signal_shares);
     const auto supervised_shares = data::share_counts(s.supervised_events, s.signal_shares);
     std::vector<std::tuple<std::string, const Regions*, const std::string*, std::size_t>> sources =
@@ -558,6 +685,7 @@ class HiddenValleyStudy : public ClassifierStudyBase {
   }
 
   TaskOutput run_task(const TaskContext& context) override {
+    if (points_.at(context.point).labels == TrainingLabels::kMeta) return run_meta_task(context);
     const auto task = prepare(context);
     const HiddenValleySettings& s = *task.settings;
     const auto train = batch(task, task.train_x, task.train_label);
@@ -597,7 +725,12 @@ class HiddenValleyStudy : public ClassifierStudyBase {
   /// give it, and its kept model is its member's. Tasks that store or continue an optimizer
   /// state, or checkpoint every epoch, train one by one (must_train_alone).
   std::vector<TaskOutput> run_tasks(const std::vector<TaskContext>& contexts) override {
-    if (must_train_alone(contexts)) return Study::run_tasks(contexts);
+    // Scale-and-shift networks do not stack (EnsembleCnnJetNetwork refuses them): one by one.
+    if (must_train_alone(contexts) ||
+        std::any_of(contexts.begin(), contexts.end(),
+                    [this](const TaskContext& c) { return points_.at(c.point).cnn.scale_shift; })) {
+      return Study::run_tasks(contexts);
+    }
     return run_in_groups(
         contexts,
         [this](const TaskContext& context) { return group_key(points_.at(context.point)); },
@@ -621,6 +754,16 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     return models::layout_of(*models::CnnJetNetwork(cnn), cnn_description(cnn));
   }
 
+  /// cnn.fine_tune = scale_shift reads a model without Φ (a pretraining), unless the stage it
+  /// reads trained Φ itself.
+  core::ModelLayout input_layout(std::size_t point) const override {
+    const auto& p = points_.at(point);
+    if (p.fine_tune != FineTune::kScaleShift || p.reads_scale_shift) return model_layout(point);
+    auto plain = p.cnn;
+    plain.scale_shift = false;
+    return models::layout_of(*models::CnnJetNetwork(plain), cnn_description(plain));
+  }
+
   core::ModelLayout optimizer_layout(std::size_t point) const override {
     return training::optimizer_layout(*models::CnnJetNetwork(points_.at(point).cnn));
   }
@@ -638,6 +781,10 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     std::int64_t row_length = 0;
     std::vector<float> train_x, validation_x, test_x;  // rows of 2 P² + F values
     std::vector<std::uint8_t> train_label, validation_label, test_truth;
+    /// labels = meta: the rows (pool indices) the meta-tasks draw from, outside the test set
+    /// and the evaluation sample: background SR and SB, and each benchmark's SR.
+    std::vector<std::size_t> meta_background_sr, meta_background_sb;
+    std::vector<std::vector<std::size_t>> meta_signal_sr;
   };
 
   /// Draws the task's mixed sample, splits it, augments the training part and makes the
@@ -673,12 +820,27 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     for (const auto& pool : s.signals) width = std::max(width, pool->data.max_constituents);
     data::DijetConstituentTable mixed;
     mixed.max_constituents = width;
-    if (s.labels == TrainingLabels::kSupervised) {
+    struct {
+      std::vector<std::size_t> background_sr, background_sb;
+      std::vector<std::vector<std::size_t>> signal_sr;
+    } meta_rows;
+    if (truth_labelled(s.labels)) {
       // Pure signal (label 1) against background (label 0), both from the signal region
       // outside the test set: the truth-labelled pretraining sample.
       append_rows(bg, bg_sr, s.test_events, s.supervised_events, 0, 0, mixed);
       for (std::size_t i = 0; i < files; ++i) {
         append_rows(*s.signals[i], sig_srs[i], test_shares[i], supervised_shares[i], 1, 1, mixed);
+      }
+      if (s.labels == TrainingLabels::kMeta) {
+        const auto rest = [](const std::vector<std::size_t>& rows, std::size_t used) {
+          return std::vector<std::size_t>(rows.begin() + static_cast<std::ptrdiff_t>(used),
+                                          rows.end());
+        };
+        meta_rows.background_sr = rest(bg_sr, s.test_events + s.supervised_events);
+        meta_rows.background_sb = bg_sb;
+        for (std::size_t i = 0; i < files; ++i) {
+          meta_rows.signal_sr.push_back(rest(sig_srs[i], test_shares[i] + supervised_shares[i]));
+        }
       }
     } else {
       append_rows(bg, bg_sr, s.test_events, counts.background_sr, 1, 0, mixed);
@@ -714,6 +876,9 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     task.train_label = train.label;
     task.validation_label = validation.label;
     task.test_truth = test.is_signal;
+    task.meta_background_sr = std::move(meta_rows.background_sr);
+    task.meta_background_sb = std::move(meta_rows.background_sb);
+    task.meta_signal_sr = std::move(meta_rows.signal_sr);
     return task;
   }
 
@@ -810,6 +975,106 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     return output;
   }
 
+  /// hidden_valley.labels = meta (meta-transfer learning, report §III.D): reads the pretrained
+  /// network as cnn.fine_tune = scale_shift does (frozen image network, Φ at 1 and 0, a fresh
+  /// head), meta-trains Φ and the head on weak-label tasks of the benchmarks
+  /// (training::meta_train), then evaluates the meta-trained network as a supervised
+  /// pretraining is evaluated: on the job-wide test set of the benchmarks in their shares, with
+  /// the validation part of the truth-labelled sample choosing the accuracy threshold.
+  TaskOutput run_meta_task(const TaskContext& context) {
+    const auto task = prepare(context);
+    const HiddenValleySettings& s = *task.settings;
+    const auto train = batch(task, task.train_x, task.train_label);
+    training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
+    models::CnnJetNetwork network(s.cnn);
+    if (s.classifier.prior_output_bias) network->set_prior(prior_of(train));
+    load_input(*network, context);
+    const auto classifier = training::as_classifier(network);
+    const torch::Device device(context.device);
+    const auto test_x = training::to_tensor(task.test_x, task.row_length);
+    std::vector<float> untrained;
+    if (s.classifier.untrained_baseline) {
+      untrained =
+          training::predict_scores(classifier, test_x, s.classifier.eval_batch_size, device);
+    }
+    const std::uint64_t tasks_seed = context.seed(core::SeedPurpose::kMetaTask);
+    const auto draw = [this, &task, tasks_seed](std::uint64_t index, std::size_t source) {
+      return draw_meta_task(task, source,
+                            core::stream_seed(tasks_seed, index, core::SeedPurpose::kMetaTask));
+    };
+    // The inner loop adapts the dense part (head, extra branch); Φ change in the outer step.
+    const auto adapts = [](const std::string& name) {
+      return !models::CnnJetNetworkImpl::is_image_tensor(name) &&
+             !models::CnnJetNetworkImpl::is_scale_shift_tensor(name);
+    };
+    const auto meta = training::meta_train(
+        classifier, adapts, s.signals.size(), draw, s.meta.trainer,
+        context.seed(core::SeedPurpose::kMetaInner), device,
+        [&context](const training::EpochRecord&) { return context.keep_going(); });
+    // A meta-batch is the curves' "epoch"; the model holds the last one's weights.
+    training::TrainOutcome outcome;
+    for (const auto& record : meta.history) outcome.history.push_back(record.record);
+    outcome.status = meta.status;
+    outcome.failure_reason = meta.failure_reason;
+    if (meta.status == training::TrainStatus::kCompleted) {
+      outcome.best_epoch = static_cast<int>(outcome.history.size()) - 1;
+    }
+    if (!finished(outcome)) return finish(task, outcome, nullptr, nullptr, nullptr);
+    const auto scores =
+        training::predict_scores(classifier, test_x, s.classifier.eval_batch_size, device);
+    const auto validation_scores = training::predict_scores(
+        classifier, training::to_tensor(task.validation_x, task.row_length),
+        s.classifier.eval_batch_size, device);
+    auto output = finish(task, outcome, &scores, &validation_scores, &untrained);
+    if (output.status == TaskOutput::Status::kDone) {
+      output.model = kept_model(*network, context, outcome);
+    }
+    return output;
+  }
+
+  /// One meta-task of benchmark `source`, a pure function of `seed`: N_S / N_B drawn uniformly
+  /// in [min_signal_ratio, max_signal_ratio]; a weak-label sample of task_events background
+  /// and N_S signal SR events (label 1) against task_events background SB events (label 0);
+  /// a truth-labelled test set of test_events signal and test_events background SR events,
+  /// disjoint from the training events.
+  training::MetaTask draw_meta_task(const PreparedTask& task, std::size_t source,
+                                    std::uint64_t seed) const {
+    const HiddenValleySettings& s = *task.settings;
+    const auto& m = s.meta;
+    core::RandomStream stream(seed);
+    const double ratio =
+        m.min_signal_ratio + (m.max_signal_ratio - m.min_signal_ratio) * stream.uniform();
+    const auto n_signal =
+        static_cast<std::size_t>(std::llround(ratio * static_cast<double>(m.task_events)));
+    const auto pick = [&stream](const std::vector<std::size_t>& rows) {
+      return permuted(rows, stream);
+    };
+    const auto background_sr = pick(task.meta_background_sr);
+    const auto signal_sr = pick(task.meta_signal_sr.at(source));
+    const auto background_sb = pick(task.meta_background_sb);
+    const auto& bg = *s.background;
+    const auto& sig = *s.signals.at(source);
+    const std::size_t width = std::max(bg.data.max_constituents, sig.data.max_constituents);
+    data::DijetConstituentTable train;
+    train.max_constituents = width;
+    append_rows(bg, background_sr, 0, m.task_events, 1, 0, train);
+    append_rows(sig, signal_sr, 0, n_signal, 1, 1, train);
+    append_rows(bg, background_sb, 0, m.task_events, 0, 0, train);
+    data::DijetConstituentTable test;
+    test.max_constituents = width;
+    append_rows(bg, background_sr, m.task_events, m.test_events, 0, 0, test);
+    append_rows(sig, signal_sr, n_signal, m.test_events, 1, 1, test);
+    const auto labels = [](const std::vector<std::uint8_t>& values) {
+      return torch::tensor(std::vector<float>(values.begin(), values.end()), torch::kFloat32);
+    };
+    training::MetaTask out;
+    out.train = {training::to_tensor(network_inputs(train, s), task.row_length),
+                 labels(train.label), torch::Tensor()};
+    out.test = {training::to_tensor(network_inputs(test, s), task.row_length),
+                labels(test.is_signal), torch::Tensor()};
+    return out;
+  }
+
   /// One group of tasks (equal group_key) trained as one stacked CNN.
   std::vector<TaskOutput> run_stacked(const std::vector<TaskContext>& group) const {
     const TaskContext& first = group.front();
@@ -865,21 +1130,48 @@ class HiddenValleyStudy : public ClassifierStudyBase {
 
   /// Starts a task's network from the model it reads: all of it (cnn.fine_tune = all), or
   /// only the image network, which is then frozen, while the dense head (and the
-  /// extra-feature branch) keep their fresh seeded initialisation (cnn.fine_tune = head).
+  /// extra-feature branch) keep their fresh seeded initialisation (cnn.fine_tune = head), or
+  /// as head with the scale-and-shift weights Φ trainable (cnn.fine_tune = scale_shift; with
+  /// cnn.scale_shift_head = read the head too comes from the model read).
   /// Returns the optimizer state to continue (empty: a fresh Adam).
   training::OptimizerState load_input(models::CnnJetNetworkImpl& network,
                                       const TaskContext& context) const {
     if (points_.at(context.point).fine_tune == FineTune::kAll) {
       return import_input_model(network, context);
     }
-    import_input_tensors(network, context, models::CnnJetNetworkImpl::is_image_tensor,
-                         "cnn.fine_tune = head");
+    const auto& s = points_.at(context.point);
+    if (s.fine_tune == FineTune::kHead) {
+      import_input_tensors(network, context, models::CnnJetNetworkImpl::is_image_tensor,
+                           "cnn.fine_tune = head");
+    } else {
+      // Φ of the model read, when it has them (reads_scale_shift); else they start at 1 and 0.
+      auto stored = models::layout_of(network, "");
+      if (!s.reads_scale_shift) {
+        auto& tensors = stored.tensors;
+        tensors.erase(
+            std::remove_if(tensors.begin(), tensors.end(),
+                           [](const core::TensorSpec& t) {
+                             return models::CnnJetNetworkImpl::is_scale_shift_tensor(t.name);
+                           }),
+            tensors.end());
+      }
+      const bool with_phi = s.reads_scale_shift;
+      const bool with_head = s.reads_head;
+      import_input_tensors(
+          network, context, stored,
+          [with_phi, with_head](const std::string& name) {
+            const bool phi = models::CnnJetNetworkImpl::is_scale_shift_tensor(name);
+            if (models::CnnJetNetworkImpl::is_image_tensor(name)) return true;
+            return phi ? with_phi : with_head;
+          },
+          "cnn.fine_tune = scale_shift");
+    }
     network.freeze_images();
     return {};
   }
 
   static std::size_t mixed_events(const HiddenValleySettings& s) {
-    if (s.labels == TrainingLabels::kSupervised) return 2 * s.supervised_events;
+    if (truth_labelled(s.labels)) return 2 * s.supervised_events;
     return s.counts.background_sr + s.counts.signal_sr + s.counts.background_sb +
            s.counts.signal_sb;
   }

@@ -255,7 +255,7 @@ void check_stage_models(core::JobConfig& job, JobStages& stages) {
                     "model; add tasks = per_task_of " + upstream.name);
     }
     for (std::size_t p = 0; p < stage.plan.n_points(); ++p) {
-      const auto loads = stage.study->model_layout(p);
+      const auto loads = stage.study->input_layout(p);
       if (!(loads == stored)) {
         job.fail(key, "names stage '" + upstream.name + "', whose stored model (" +
                       stored.description + ") does not fit this stage's network (" +

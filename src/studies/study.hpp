@@ -166,6 +166,10 @@ class Study {
   /// The model a task of `point` trains (tensor names and shapes), so the engine can lay out
   /// its storage before any task runs; empty when the study cannot store models.
   virtual core::ModelLayout model_layout(std::size_t /*point*/) const { return {}; }
+  /// The model a task of `point` reads from the stage it reads (stages check the stored model
+  /// against it): model_layout's by default; a network that adds tensors to the one it reads
+  /// (the hidden-valley CNN's scale-and-shift weights) says what it reads.
+  virtual core::ModelLayout input_layout(std::size_t point) const { return model_layout(point); }
   /// Models a task of `point` stores besides model_layout's (e.g. CATHODE's flow next to the
   /// classifier), each under its own name; kept with [job] models = all. None by default.
   virtual std::vector<core::NamedModelLayout> named_models(std::size_t /*point*/) const {

@@ -51,6 +51,45 @@ void import_input_tensors(torch::nn::Module& model, const TaskContext& context,
   models::import_tensors(model, own);
 }
 
+void import_input_tensors(torch::nn::Module& model, const TaskContext& context,
+                          const core::ModelLayout& stored,
+                          const std::function<bool(const std::string&)>& loads,
+                          const std::string& key) {
+  if (context.input_model == nullptr || context.continue_optimizer) {
+    // The same refusals as the plain form (its messages name the key).
+    import_input_tensors(model, context, loads, key);
+    return;
+  }
+  const auto& values = context.input_model->values;
+  // Optimizer moments stored after the model (for another reading stage) are not read here.
+  if (values.size() < stored.tensors.size()) {
+    throw core::InputError(key + ": the stored model has " + std::to_string(values.size()) +
+                           " tensors, but the network it was stored from has " +
+                           std::to_string(stored.tensors.size()) +
+                           " give both stages the same network settings");
+  }
+  const auto layout = models::layout_of(model, "");
+  auto own = models::export_tensors(model);
+  for (std::size_t t = 0; t < layout.tensors.size(); ++t) {
+    const auto& spec = layout.tensors[t];
+    if (!loads(spec.name)) continue;
+    const auto found =
+        std::find_if(stored.tensors.begin(), stored.tensors.end(),
+                     [&spec](const core::TensorSpec& s) { return s.name == spec.name; });
+    const auto index = static_cast<std::size_t>(found - stored.tensors.begin());
+    if (found == stored.tensors.end() || !(found->shape == spec.shape) ||
+        values[index].size() != spec.size()) {
+      throw core::InputError(
+          key + ": the stored model's tensor '" + spec.name + "' is missing or of another shape (" +
+          std::to_string(found == stored.tensors.end() ? 0 : values[index].size()) +
+          " values, this network needs " + std::to_string(spec.size()) +
+          ") give both stages the same network settings");
+    }
+    own.values[t] = values[index];
+  }
+  models::import_tensors(model, own);
+}
+
 core::ModelTensors kept_model(const torch::nn::Module& model, const TaskContext& context,
                               const training::TrainOutcome& outcome) {
   if (!context.keep_model) return {};

@@ -31,6 +31,16 @@ void import_input_tensors(torch::nn::Module& model, const TaskContext& context,
                           const std::function<bool(const std::string&)>& loads,
                           const std::string& key);
 
+/// As above for a model that adds tensors to the one it reads (the scale-and-shift weights of
+/// cnn.fine_tune = scale_shift): the stored model has `stored`'s layout (names and shapes, in
+/// order), and each of `model`'s tensors that `loads` accepts is taken from the stored tensor
+/// of its name. Throws core::InputError naming `key` as above, and naming the tensor when the
+/// stored model does not have `stored`'s shape or lacks a tensor `loads` accepts.
+void import_input_tensors(torch::nn::Module& model, const TaskContext& context,
+                          const core::ModelLayout& stored,
+                          const std::function<bool(const std::string&)>& loads,
+                          const std::string& key);
+
 /// The model a task hands back (TaskOutput::model) when context.keep_model, else empty: the
 /// trained module's tensors (models::export_tensors), with context.keep_optimizer the Adam
 /// state of `outcome` after them (training::export_optimizer), and the outcome's best epoch and

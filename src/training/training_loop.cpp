@@ -13,6 +13,7 @@
 #include "core/early_stopping.hpp"
 #include "core/error.hpp"
 #include "models/ensemble_model.hpp"
+#include "training/adam_optimizer.hpp"
 
 namespace cwola::training {
 
@@ -149,131 +150,7 @@ void check_loss(const StackLoss& out, std::int64_t members, std::int64_t events,
   }
 }
 
-/// Adam / AdamW with LibTorch's defaults (betas 0.9, 0.999, eps 1e-8), written out with the
-/// tensor operations of torch::optim::Adam::step (and AdamW's decoupled decay), so that a
-/// stacked member's update is the one a network alone gets. Works on stacked parameters
-/// [K, ...] and on one network's own (kSingle: K = 1). One step counter serves all members:
-/// they start together, and a member that stops is removed (compact), never updated again.
-class Optimizer {
- public:
-  Optimizer(std::vector<torch::Tensor> parameters, const TrainerConfig& config, MemberAxis axis)
-      : parameters_(std::move(parameters)), config_(config), axis_(axis) {
-    for (const auto& p : parameters_) {
-      exp_avg_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-      exp_avg_sq_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-    }
-  }
-
-  void set_learning_rate(double rate) { learning_rate_ = rate; }
-
-  void zero_grad() {
-    for (auto& p : parameters_) p.mutable_grad() = torch::Tensor();
-  }
-
-  /// Scales each member's gradient so that its L2 norm over all parameters is at most
-  /// `max_norm` (torch::nn::utils::clip_grad_norm_ per member).
-  void clip_gradients(double max_norm) {
-    torch::NoGradGuard no_grad;
-    torch::Tensor squares;
-    for (const auto& p : parameters_) {
-      if (!p.grad().defined()) continue;
-      const auto g = member_rows(p.grad());
-      const auto s = g.to(torch::kFloat32).pow(2).flatten(1).sum(1);
-      squares = squares.defined() ? squares + s : s;
-    }
-    if (!squares.defined()) return;
-    const auto scale = (max_norm / (squares.sqrt() + 1e-6)).clamp_max(1.0);
-    for (auto& p : parameters_) {
-      if (!p.grad().defined()) continue;
-      auto g = member_rows(p.grad());
-      std::vector<std::int64_t> shape(static_cast<std::size_t>(g.dim()), 1);
-      shape[0] = scale.size(0);
-      g.mul_(scale.view(shape).to(g.dtype()));
-    }
-  }
-
-  void step() {
-    torch::NoGradGuard no_grad;
-    ++step_;
-    const double bias_correction1 = 1 - std::pow(kBeta1, static_cast<double>(step_));
-    const double bias_correction2 = 1 - std::pow(kBeta2, static_cast<double>(step_));
-    const double step_size = learning_rate_ / bias_correction1;
-    for (std::size_t i = 0; i < parameters_.size(); ++i) {
-      auto& p = parameters_[i];
-      const auto& grad = p.grad();
-      if (!grad.defined()) continue;
-      if (config_.weight_decay > 0) p.data().mul_(1 - learning_rate_ * config_.weight_decay);
-      exp_avg_[i].mul_(kBeta1).add_(grad, 1 - kBeta1);
-      exp_avg_sq_[i].mul_(kBeta2).addcmul_(grad, grad, 1 - kBeta2);
-      const auto denom = (exp_avg_sq_[i].sqrt() / std::sqrt(bias_correction2)).add_(kEps);
-      p.data().addcdiv_(exp_avg_[i], denom, -step_size);
-    }
-  }
-
-  /// A copy of the moments and step count (for a network alone: its own parameters' shapes).
-  OptimizerState state() const {
-    OptimizerState out;
-    for (std::size_t i = 0; i < parameters_.size(); ++i) {
-      out.exp_avg.push_back(exp_avg_[i].detach().clone());
-      out.exp_avg_sq.push_back(exp_avg_sq_[i].detach().clone());
-    }
-    out.step = step_;
-    return out;
-  }
-
-  /// Continues from `state` (a previous training's Adam); its tensors must fit the parameters.
-  void restore(const OptimizerState& state) {
-    if (state.exp_avg.size() != parameters_.size() ||
-        state.exp_avg_sq.size() != parameters_.size()) {
-      throw core::InputError("the optimizer state to continue has " +
-                             std::to_string(state.exp_avg.size()) + " moments but the model has " +
-                             std::to_string(parameters_.size()) +
-                             " parameters (a state of another network) continue only from a model "
-                             "of the same architecture");
-    }
-    torch::NoGradGuard no_grad;
-    for (std::size_t i = 0; i < parameters_.size(); ++i) {
-      for (const auto* moment : {&state.exp_avg[i], &state.exp_avg_sq[i]}) {
-        if (moment->sizes() != parameters_[i].sizes()) {
-          throw core::InputError("optimizer moment " + std::to_string(i) + " has shape " +
-                                 shape_of(*moment) + " but its parameter has " +
-                                 shape_of(parameters_[i]) +
-                                 " (a state of another network) continue only from a model of "
-                                 "the same architecture");
-        }
-      }
-      exp_avg_[i].copy_(state.exp_avg[i]);
-      exp_avg_sq_[i].copy_(state.exp_avg_sq[i]);
-    }
-    step_ = state.step;
-  }
-
-  /// Keeps the optimizer state of the members at rows `keep` (stacked parameters only; the
-  /// parameters themselves are compacted by the caller).
-  void compact(const torch::Tensor& keep) {
-    for (std::size_t i = 0; i < parameters_.size(); ++i) {
-      exp_avg_[i] = exp_avg_[i].index_select(0, keep);
-      exp_avg_sq_[i] = exp_avg_sq_[i].index_select(0, keep);
-    }
-  }
-
- private:
-  /// A view of `t` with the member axis first ([1, ...] for a network alone).
-  torch::Tensor member_rows(const torch::Tensor& t) const {
-    return axis_ == MemberAxis::kSingle ? t.unsqueeze(0) : t;
-  }
-
-  static constexpr double kBeta1 = 0.9;
-  static constexpr double kBeta2 = 0.999;
-  static constexpr double kEps = 1e-8;
-  std::vector<torch::Tensor> parameters_;
-  std::vector<torch::Tensor> exp_avg_;
-  std::vector<torch::Tensor> exp_avg_sq_;
-  TrainerConfig config_;
-  MemberAxis axis_;
-  double learning_rate_ = 0;
-  std::int64_t step_ = 0;
-};
+using Optimizer = AdamOptimizer;
 
 /// Per-member losses and accuracies of a stacked evaluation.
 struct StackedEvaluation {
@@ -497,7 +374,8 @@ std::vector<TrainOutcome> train_stack(const StackView& model,
   if (checkpoints != nullptr && checkpoints->resume != nullptr) {
     const LoopState& state = *checkpoints->resume;
     if (state.weights.size() != live.size()) {
-      throw core::InputError("the checkpoint to resume has " + std::to_string(state.weights.size()) +
+      throw core::InputError("the checkpoint to resume has " +
+                             std::to_string(state.weights.size()) +
                              " tensors but the network has " + std::to_string(live.size()) +
                              " (a checkpoint of another network) start the task again");
     }

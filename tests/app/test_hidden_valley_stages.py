@@ -14,7 +14,12 @@ dark-shower files.
   naming the key; so does [job] models = all over a scan of the CNN's shape;
 - transfer learning: a supervised pretraining, then head fine-tunes (cnn.fine_tune = head)
   whose stored images.* tensors are the pretrained ones bit for bit, identical on 1 and 2
-  ranks; cnn.fine_tune = head where no model is read, or an unknown value, exits 2.
+  ranks; cnn.fine_tune = head where no model is read, or an unknown value, exits 2;
+- meta-transfer learning: supervised pretraining -> meta-training (hidden_valley.labels = meta,
+  cnn.fine_tune = scale_shift) -> scale-and-shift fine-tunes: the images.* tensors stay the
+  pretrained ones in every stage, the meta-trained Φ moved and the fine-tunes store their
+  own; identical on 1 and 2 ranks; scale_shift where no model is read, or meta benchmarks that
+  include the target, exit 2 naming the key.
 
 Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."""
 import os
@@ -290,6 +295,57 @@ class HiddenValleyStages(unittest.TestCase):
             self.assertIn(what, done.stderr)
             self.assertFalse(os.path.exists(os.path.join(self.dir, "bad.h5")))
 
+
+    def meta_job(self, name, meta_files=None):
+        text = self.transfer_job(name, finetune="cnn.fine_tune = scale_shift")
+        with open(text) as f:
+            text = f.read()
+        files = meta_files or self.other_signal
+        # Wider than 2 filters: the 2-filter CNN can end in dead ReLUs, which give Φ no gradient.
+        text = text.replace("filters = 2, 2, 2, 2\n", "filters = 6, 6, 6, 6\npool = 1, 0, 0, 0\n")
+        text = text.replace(
+            "[stage.finetune]\nreads = pretrain\n",
+            "[stage.metatrain]\nreads = pretrain\ncnn.fine_tune = scale_shift\n"
+            "hidden_valley.labels = meta\n"
+            f"hidden_valley.signal_files = {files}\n"
+            "hidden_valley.supervised_events = 20\nmeta.meta_batches = 2\n"
+            "meta.tasks_per_batch = 2\nmeta.inner_steps = 2\nmeta.inner_batch_size = 32\n"
+            "meta.task_events = 40\nmeta.test_events = 15\nmeta.hard_tasks = 1\n\n"
+            "[stage.finetune]\nreads = metatrain\n")
+        return self.write_job(name, text=text)
+
+    def test_meta_transfer_keeps_the_pretrained_convolutions_on_1_and_2_ranks(self):
+        job = self.meta_job("meta.ini")
+        stores = [self.run_job(ranks, job, f"meta_{ranks}.h5", "--set", "job.models=all")
+                  for ranks in (1, 2)]
+        assert_identical(self, computed_results(stores[0]), computed_results(stores[1]),
+                         "meta-transfer: 1 vs 2 ranks")
+        self.assert_same_models(stores[0], stores[1], "meta-transfer: 1 vs 2 ranks")
+        with h5py.File(stores[0], "r") as f:
+            self.assertTrue(np.all(f["results/status"][()] == 1))
+            names = [n.decode() if isinstance(n, bytes) else n
+                     for n in f["models/metatrain"].attrs["tensors"]]
+            self.assertEqual(len([n for n in names if n.startswith("scale_shift.")]), 8)
+            for name in names:
+                if name.startswith("images."):
+                    pre = f[f"models/pretrain/{name}"][0]
+                    self.assertTrue(np.array_equal(f[f"models/metatrain/{name}"][0], pre), name)
+                    for fine in f[f"models/finetune/{name}"][()]:
+                        self.assertTrue(np.array_equal(fine, pre), name)
+            scale = f["models/metatrain/scale_shift.scale0"][0]
+            self.assertGreater(np.abs(scale - 1.0).max(), 1e-5)  # meta-training moved Φ
+            self.assertEqual(f["models/finetune/scale_shift.scale0"].shape[0], 4)
+
+    def test_bad_meta_transfer_settings_exit_2(self):
+        everywhere = self.transfer_job("scale_shift_everywhere.ini", finetune="",
+                                       cnn="fine_tune = scale_shift\n")
+        target = self.meta_job("meta_target.ini", f"{self.other_signal}, {self.signal}")
+        for path, what in ((everywhere, "cnn.fine_tune"),
+                           (target, "hidden_valley.signal_files")):
+            done = self.run_job(1, path, "bad_meta.h5", check=None)
+            self.assertEqual(done.returncode, 2, done.stderr)
+            self.assertIn(what, done.stderr)
+            self.assertFalse(os.path.exists(os.path.join(self.dir, "bad_meta.h5")))
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -1,6 +1,8 @@
 #include <torch/torch.h>
 
 #include <boost/test/unit_test.hpp>
+#include <map>
+#include <string>
 
 #include "core/error.hpp"
 #include "models/cnn_jet_network.hpp"
@@ -254,6 +256,124 @@ BOOST_AUTO_TEST_CASE(a_frozen_image_network_gets_no_gradient_and_stays_in_eval_m
   plain->eval();
   plain->train();
   BOOST_TEST(plain->conv_layers()->is_training());
+}
+
+// cnn.fine_tune = scale_shift (meta-transfer learning): at Φ¹ = 1, Φ² = 0 the network computes
+// what the head-transfer network of the same weights computes, for every architecture, in
+// training and eval mode; Φ are the last tensors, so the other tensors (and their seeded
+// draws) are those of the network without Φ.
+BOOST_AUTO_TEST_CASE(scale_shift_at_identity_equals_the_head_transfer_network) {
+  for (auto architecture : {CnnArchitecture::kTwoChannel, CnnArchitecture::kTwoImage,
+                            CnnArchitecture::kTwoImageJetNorm}) {
+    BOOST_TEST_INFO(to_string(architecture));
+    auto plain_config = tiny(architecture, 4);
+    auto phi_config = plain_config;
+    phi_config.scale_shift = true;
+    torch::manual_seed(21);
+    CnnJetNetwork plain(plain_config);
+    torch::manual_seed(21);
+    CnnJetNetwork phi(phi_config);
+    const auto plain_tensors = plain->named_parameters();
+    std::size_t scale_shift_tensors = 0;
+    for (const auto& item : phi->named_parameters()) {
+      if (CnnJetNetworkImpl::is_scale_shift_tensor(item.key())) {
+        ++scale_shift_tensors;
+        BOOST_TEST(!CnnJetNetworkImpl::is_image_tensor(item.key()));
+        continue;
+      }
+      BOOST_TEST(torch::equal(item.value(), plain_tensors[item.key()]));
+    }
+    BOOST_TEST(scale_shift_tensors == 8u);  // Φ¹ and Φ² of 4 convolutions
+    const int in = architecture == CnnArchitecture::kTwoChannel ? 2 : 1;
+    BOOST_TEST(phi->scale(0).sizes() == torch::IntArrayRef({3, in}));
+    BOOST_TEST(phi->scale(2).sizes() == torch::IntArrayRef({4, 3}));
+    BOOST_TEST(phi->shift(3).sizes() == torch::IntArrayRef({4}));
+    plain->freeze_images();
+    phi->freeze_images();
+    torch::manual_seed(22);
+    const auto x = torch::rand({7, plain_config.input_size()});
+    for (bool training : {false, true}) {
+      plain->train(training);
+      phi->train(training);
+      BOOST_TEST((phi->forward(x) - plain->forward(x)).abs().max().item<float>() <= 1e-6F);
+    }
+  }
+}
+
+// Φ act as W ⊙ Φ¹ and b + Φ²: scaling one (output, input) slice of a convolution by 2 and
+// shifting one output channel by 0.3 through Φ is the same as editing W and b of the plain
+// network; the frozen W and b themselves stay untouched.
+BOOST_AUTO_TEST_CASE(scale_shift_scales_kernel_slices_and_shifts_biases) {
+  auto plain_config = tiny(CnnArchitecture::kTwoChannel);
+  auto phi_config = plain_config;
+  phi_config.scale_shift = true;
+  torch::manual_seed(31);
+  CnnJetNetwork plain(plain_config);
+  torch::manual_seed(31);
+  CnnJetNetwork phi(phi_config);
+  plain->eval();
+  phi->eval();
+  const auto x = torch::rand({5, plain_config.input_size()});
+  const auto weight_before = phi->named_parameters()["images.0.weight"].clone();
+  {
+    torch::NoGradGuard no_grad;
+    phi->scale(0)[1][0].fill_(2.0);
+    phi->shift(0)[2].fill_(0.3);
+    auto params = plain->named_parameters();
+    params["images.0.weight"][1][0].mul_(2.0);
+    params["images.0.bias"][2].add_(0.3);
+  }
+  BOOST_TEST(torch::allclose(phi->forward(x), plain->forward(x), 1e-5, 1e-6));
+  BOOST_TEST(!torch::allclose(phi->forward(x), CnnJetNetwork(plain_config)->forward(x)));
+  BOOST_TEST(torch::equal(phi->named_parameters()["images.0.weight"], weight_before));
+}
+
+// cnn.fine_tune = scale_shift trains Φ and the head alone: after a few Adam steps (the one
+// training loop, with weight decay, which the optimizer would apply to every parameter it
+// holds) the frozen convolutions and the per-jet batch norm (γ, β and running statistics)
+// are bit for bit as before and have no gradient; every Φ and head tensor moved.
+BOOST_AUTO_TEST_CASE(scale_shift_training_moves_only_phi_and_the_head) {
+  auto config = tiny(CnnArchitecture::kTwoImageJetNorm);
+  config.scale_shift = true;
+  torch::manual_seed(41);
+  CnnJetNetwork network(config);
+  network->freeze_images();
+  std::map<std::string, torch::Tensor> before;
+  for (const auto& item : network->named_parameters()) before[item.key()] = item.value().clone();
+  for (const auto& item : network->named_buffers()) before[item.key()] = item.value().clone();
+  torch::manual_seed(42);
+  const std::int64_t n = 64;
+  auto x = torch::rand({n, config.input_size()});
+  const auto y = (torch::arange(n) % 2).to(torch::kFloat32);
+  x = x * (1.0 + y.unsqueeze(1));  // a learnable difference
+  cwola::training::TrainerConfig trainer;
+  trainer.max_epochs = 3;
+  trainer.batch_size = 16;
+  trainer.learning_rate = 0.01;
+  trainer.weight_decay = 0.1;
+  const auto outcome =
+      cwola::training::train_classifier(cwola::training::as_classifier(network),
+                                        {x, y, torch::Tensor()}, {}, trainer, 7, torch::kCPU);
+  BOOST_TEST(outcome.history.size() == 3u);
+  std::size_t moved = 0;
+  for (const auto& item : network->named_parameters()) {
+    BOOST_TEST_INFO(item.key());
+    if (CnnJetNetworkImpl::is_image_tensor(item.key())) {
+      BOOST_TEST(torch::equal(item.value(), before[item.key()]));
+      BOOST_TEST(!item.value().requires_grad());
+      BOOST_TEST(
+          (!item.value().grad().defined() || item.value().grad().abs().max().item<float>() == 0));
+    } else {
+      BOOST_TEST(item.value().requires_grad());
+      BOOST_TEST(!torch::equal(item.value(), before[item.key()]));
+      ++moved;
+    }
+  }
+  BOOST_TEST(moved == 8u + 4u);  // Φ of 4 convolutions, 2 dense layers of the head
+  for (const auto& item : network->named_buffers()) {
+    BOOST_TEST_INFO(item.key());
+    BOOST_TEST(torch::equal(item.value(), before[item.key()]));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(bad_shapes_are_rejected) {

@@ -171,6 +171,20 @@ BOOST_AUTO_TEST_CASE(frozen_members_give_frozen_stacked_convolutions) {
   BOOST_CHECK_THROW(models::EnsembleCnnJetNetwork{members}, cwola::core::InputError);
 }
 
+// cnn.fine_tune = scale_shift: networks with Φ are refused by the stack (the study trains
+// them one by one), with an error naming the key.
+BOOST_AUTO_TEST_CASE(scale_shift_members_are_refused_naming_the_key) {
+  auto config = small_configs().front();
+  config.scale_shift = true;
+  auto members = make_members(config, 2);
+  try {
+    models::EnsembleCnnJetNetwork ensemble(members);
+    BOOST_FAIL("a stack of scale-and-shift networks was accepted");
+  } catch (const cwola::core::InputError& e) {
+    BOOST_TEST(std::string(e.what()).find("cnn.fine_tune = scale_shift") != std::string::npos);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(mismatched_members_and_inputs_are_rejected) {
   auto config = small_configs().front();
   auto members = make_members(config, 2);

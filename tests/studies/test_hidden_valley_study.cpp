@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdio>
+#include <map>
 
 #include "core/error.hpp"
 #include "core/model_tensors.hpp"
@@ -592,6 +593,208 @@ BOOST_AUTO_TEST_CASE(a_target_in_the_pretraining_set_is_refused) {
       {finetune(supervised + "hidden_valley.signal_file = " + files().other_signal + "\n")}));
   // A CWoLa pretraining on the target's mixture (docs/stages.md) is not a truth-label leak.
   BOOST_CHECK_NO_THROW(study_from({finetune("hidden_valley.significance = 6\n")}));
+}
+
+// Meta-transfer learning (docs/hidden_valley.md, "Meta-transfer learning"). The tensors of a
+// stored model by name (layouts differ by the Φ tensors).
+std::map<std::string, std::vector<float>> by_name(const core::ModelLayout& layout,
+                                                  const core::ModelTensors& model) {
+  std::map<std::string, std::vector<float>> out;
+  BOOST_REQUIRE_EQUAL(layout.tensors.size(), model.values.size());
+  for (std::size_t t = 0; t < layout.tensors.size(); ++t) {
+    out[layout.tensors[t].name] = model.values[t];
+  }
+  return out;
+}
+
+double most_apart(const std::vector<float>& a, const std::vector<float>& b) {
+  BOOST_REQUIRE_EQUAL(a.size(), b.size());
+  double most = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    most = std::max(most, std::abs(static_cast<double>(a[i]) - b[i]));
+  }
+  return most;
+}
+
+bool is_phi(const std::string& name) { return name.rfind("scale_shift.", 0) == 0; }
+bool is_image(const std::string& name) { return name.rfind("images.", 0) == 0; }
+
+/// job() with a wider CNN (6 filters per layer, one pooling): the 2-filter network of job()
+/// can end with dead ReLUs everywhere, which give Φ no gradient at all.
+std::string wide(const std::string& text) {
+  const std::string narrow = "filters = 2, 2, 2, 2\n";
+  auto out = text;
+  out.replace(out.find(narrow), narrow.size(), "filters = 6, 6, 6, 6\npool = 1, 0, 0, 0\n");
+  return out;
+}
+
+std::string scale_shift_job(const std::string& extra) {
+  return wide(
+      job("[job]\nstage = finetune\n[stage.finetune]\nreads = pretrain\n"
+          "[cnn]\nfine_tune = scale_shift\n" +
+          extra));
+}
+
+// cnn.fine_tune = scale_shift on a supervised pretraining: the stage reads the pretraining's
+// layout (no Φ) and stores its own (with Φ); the images.* tensors stay bit for bit, Φ start at
+// 1 and 0 and train, the head starts where a head fine-tune of the same seed starts; stacked
+// calls train one by one (EnsembleCnnJetNetwork refuses Φ) and give the same models.
+BOOST_AUTO_TEST_CASE(a_scale_shift_fine_tune_trains_phi_and_the_head_only) {
+  auto pretrain =
+      study_from({wide(job("[hidden_valley]\nlabels = supervised\nsupervised_events = 60\n"))});
+  const auto pretrained = pretrain->run_task(stage_context(0, 3));
+  BOOST_REQUIRE((pretrained.status == studies::TaskOutput::Status::kDone));
+  const auto plain = pretrain->model_layout(0);
+
+  auto tune = study_from({scale_shift_job("[training]\nweight_decay = 0.1\n")});
+  BOOST_TEST((tune->input_layout(0) == plain));
+  const auto layout = tune->model_layout(0);
+  BOOST_TEST(layout.tensors.size() == plain.tensors.size() + 8U);  // Φ¹, Φ² of 4 convolutions
+  const auto tuned = tune->run_task(stage_context(0, 6, &pretrained.model));
+  BOOST_REQUIRE((tuned.status == studies::TaskOutput::Status::kDone));
+  const auto before = by_name(plain, pretrained.model);
+  const auto after = by_name(layout, tuned.model);
+  // Every Φ¹ and Φ² moved from 1 and 0.
+  std::size_t phi_tensors = 0;
+  for (const auto& [name, values] : after) {
+    BOOST_TEST_INFO(name);
+    if (is_image(name)) BOOST_TEST(most_apart(values, before.at(name)) == 0.0);
+    if (!is_phi(name)) continue;
+    ++phi_tensors;
+    const float start = name.find(".scale") != std::string::npos ? 1.0F : 0.0F;
+    const double moved = most_apart(values, std::vector<float>(values.size(), start));
+    BOOST_TEST(moved > 1e-5);
+  }
+  BOOST_TEST(phi_tensors == 8U);
+
+  // Started: the head a head fine-tune of the same task starts from, Φ at 1 and 0.
+  auto still = study_from({scale_shift_job("[training]\nlearning_rate = 1e-12\n")});
+  auto still_head = study_from({wide(head_job("[training]\nlearning_rate = 1e-12\n"))});
+  const auto started =
+      by_name(layout, still->run_task(stage_context(0, 6, &pretrained.model)).model);
+  const auto head_started =
+      by_name(plain, still_head->run_task(stage_context(0, 6, &pretrained.model)).model);
+  for (const auto& [name, values] : head_started) {
+    BOOST_TEST_INFO(name);
+    BOOST_TEST(most_apart(started.at(name), values) < 1e-7);
+  }
+
+  std::vector<studies::TaskContext> contexts;
+  for (std::uint64_t task = 10; task < 12; ++task) {
+    contexts.push_back(stage_context(0, task, &pretrained.model));
+  }
+  const auto stacked = tune->run_tasks(contexts);
+  for (std::size_t k = 0; k < contexts.size(); ++k) {
+    BOOST_REQUIRE((stacked[k].status == studies::TaskOutput::Status::kDone));
+    BOOST_TEST(largest_difference(stacked[k].model, tune->run_task(contexts[k]).model) == 0.0);
+  }
+}
+
+// hidden_valley.labels = meta: pretrain (supervised, another benchmark) -> meta-train Φ and the
+// head on weak-label tasks of the non-target benchmark -> fine-tune (scale_shift) on the
+// target. The meta stage keeps the images bit for bit and moves Φ; the same task twice gives
+// the same model bit for bit; the fine-tune reads the meta-trained Φ (not 1 and 0).
+BOOST_AUTO_TEST_CASE(a_meta_training_moves_phi_and_a_fine_tune_starts_from_it) {
+  const std::string pretrain_section =
+      "[stage.pretrain]\nhidden_valley.labels = supervised\n"
+      "hidden_valley.signal_file = " +
+      files().other_signal + "\n";
+  auto pretrain =
+      study_from({wide(job("[hidden_valley]\nlabels = supervised\nsupervised_events = 40\n"
+                           "signal_files = " +
+                           files().other_signal + "\n"))});
+  const auto pretrained = pretrain->run_task(stage_context(0, 3));
+  BOOST_REQUIRE((pretrained.status == studies::TaskOutput::Status::kDone));
+  const std::string meta_settings =
+      "[hidden_valley]\nlabels = meta\nsupervised_events = 20\nsignal_files = " +
+      files().other_signal +
+      "\n[meta]\nmeta_batches = 2\ntasks_per_batch = 2\ninner_steps = 2\ninner_batch_size = 32\n"
+      "task_events = 40\ntest_events = 15\nhard_tasks = 1\n";
+  auto meta = study_from(
+      {wide(job("[job]\nstage = meta\n[stage.meta]\nreads = pretrain\n" + pretrain_section +
+                "[cnn]\nfine_tune = scale_shift\n" + meta_settings))});
+  BOOST_TEST((meta->input_layout(0) == pretrain->model_layout(0)));
+  const auto layout = meta->model_layout(0);
+  const auto trained = meta->run_task(stage_context(0, 8, &pretrained.model));
+  BOOST_REQUIRE((trained.status == studies::TaskOutput::Status::kDone));
+  BOOST_TEST(column(*meta, trained, "epochs") == 2.0);  // one record per meta-batch
+  BOOST_TEST(std::isfinite(column(*meta, trained, "auc")));
+  const auto before = by_name(pretrain->model_layout(0), pretrained.model);
+  const auto after = by_name(layout, trained.model);
+  for (const auto& [name, values] : after) {
+    BOOST_TEST_INFO(name);
+    if (is_image(name)) BOOST_TEST(most_apart(values, before.at(name)) == 0.0);
+  }
+  BOOST_TEST(most_apart(after.at("scale_shift.scale0"),
+                        std::vector<float>(after.at("scale_shift.scale0").size(), 1.0F)) > 1e-5);
+  const auto again = meta->run_task(stage_context(0, 8, &pretrained.model));
+  BOOST_TEST(largest_difference(trained.model, again.model) == 0.0);
+
+  // The target fine-tune reads the meta stage: its layout has Φ, which it starts from.
+  auto tune =
+      study_from({wide(job("[job]\nstage = finetune\n[stage.finetune]\nreads = meta\n"
+                           "[stage.meta]\ncnn.fine_tune = scale_shift\n"
+                           "hidden_valley.labels = meta\nhidden_valley.signal_files = " +
+                           files().other_signal +
+                           "\n[cnn]\nfine_tune = scale_shift\n"
+                           "[training]\nlearning_rate = 1e-12\n"))});
+  BOOST_TEST((tune->input_layout(0) == layout));
+  const auto started = by_name(layout, tune->run_task(stage_context(0, 9, &trained.model)).model);
+  for (const auto& [name, values] : after) {
+    BOOST_TEST_INFO(name);
+    if (is_phi(name) || is_image(name)) BOOST_TEST(most_apart(started.at(name), values) < 1e-7);
+  }
+
+  // cnn.scale_shift_head = read: the head starts from the meta-learned one too, so a fine-tune
+  // that barely moves keeps the whole meta-trained model.
+  auto tune_read =
+      study_from({wide(job("[job]\nstage = finetune\n[stage.finetune]\nreads = meta\n"
+                           "[stage.meta]\ncnn.fine_tune = scale_shift\n"
+                           "hidden_valley.labels = meta\nhidden_valley.signal_files = " +
+                           files().other_signal +
+                           "\n[cnn]\nfine_tune = scale_shift\nscale_shift_head = read\n"
+                           "[training]\nlearning_rate = 1e-12\n"))});
+  const auto read_all = tune_read->run_task(stage_context(0, 9, &trained.model));
+  BOOST_TEST(largest_difference(read_all.model, trained.model) < 1e-7);
+}
+
+// Bad meta-transfer input exits 2 (InputError) before any work, naming the key.
+BOOST_AUTO_TEST_CASE(bad_meta_transfer_settings_name_the_key) {
+  const auto refused = [](const std::string& text, const std::string& key) {
+    try {
+      study_from({text});
+    } catch (const core::InputError& e) {
+      BOOST_TEST_INFO(e.what());
+      BOOST_TEST(std::string(e.what()).find(key) != std::string::npos);
+      return;
+    }
+    BOOST_ERROR("accepted: " + key);
+  };
+  // scale_shift without a stage that reads a model.
+  refused(job("[cnn]\nfine_tune = scale_shift\n"), "cnn.fine_tune");
+  refused(job("[job]\nstage = meta\n[stage.meta]\nreads =\n[cnn]\nfine_tune = scale_shift\n"),
+          "cnn.fine_tune");
+  const std::string meta_stage =
+      "[job]\nstage = meta\n[stage.meta]\nreads = pretrain\n"
+      "[stage.pretrain]\nhidden_valley.labels = supervised\n"
+      "hidden_valley.signal_file = " +
+      files().other_signal + "\n";
+  const std::string meta = "[hidden_valley]\nlabels = meta\nsupervised_events = 20\n";
+  // labels = meta without scale_shift.
+  refused(job(meta_stage + meta + "signal_files = " + files().other_signal + "\n"),
+          "hidden_valley.labels");
+  // The meta benchmarks include the target.
+  refused(job(meta_stage + "[cnn]\nfine_tune = scale_shift\n" + meta +
+              "signal_files = " + files().other_signal + ", " + files().signal + "\n"),
+          "hidden_valley.signal_files");
+  const std::string ok = meta_stage + "[cnn]\nfine_tune = scale_shift\n" + meta +
+                         "signal_files = " + files().other_signal + "\n";
+  BOOST_CHECK_NO_THROW(study_from({job(ok + "[meta]\ntask_events = 40\ntest_events = 10\n")}));
+  refused(job(ok + "[meta]\ntask_events = 100000\n"), "meta.task_events");
+  refused(job(ok + "[meta]\ntask_events = 40\nmin_signal_ratio = 0.5\nmax_signal_ratio = 0.1\n"),
+          "meta.max_signal_ratio");
+  refused(job(ok + "[meta]\ntask_events = 40\ninner_steps = 0\n"), "meta.inner_steps");
+  refused(head_job("[cnn]\nscale_shift_head = read\n"), "cnn.scale_shift_head");
 }
 
 BOOST_AUTO_TEST_CASE(bad_transfer_settings_are_rejected_before_work) {
