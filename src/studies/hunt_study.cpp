@@ -981,12 +981,13 @@ std::unique_ptr<Study> make_hunt_study(std::vector<core::JobConfig>& point_confi
     if (points[i].supervised != points.front().supervised) {
       point_configs[i].fail("hunt.labels",
                             "may not be scanned: the supervised reference has no select → fit "
-                            "step (it trains on the signal region alone); run it as its own job");
+                            "step (it trains on the signal region alone); give it a stage of "
+                            "its own");
     }
     if (points[i].method != points.front().method) {
       point_configs[i].fail("hunt.method",
                             "may not be scanned: one hunt runs one method (the store's "
-                            "artifacts are the method's); run each method as its own job");
+                            "artifacts are the method's); give each method a stage of its own");
     }
     if (points[i].fit.text() != points.front().fit.text()) {
       point_configs[i].fail("hunt.efficiencies",
