@@ -132,8 +132,9 @@ PreparedJob prepare_job(const CommandLine& line) {
     if (const auto* fit = studies::hunt_fit_settings(*stage.study); fit != nullptr) {
       if (first_fit != nullptr && fit->text() != first_fit->text()) {
         stage.plan.point_configs.front().fail(
-            "hunt.efficiencies", "and the other select → fit settings of [hunt] differ between "
-                                 "stages: the job's one select → fit step treats every stage alike");
+            "hunt.efficiencies",
+            "and the other select → fit settings of [hunt] differ between "
+            "stages: the job's one select → fit step treats every stage alike");
       }
       if (first_fit == nullptr) first_fit = fit;
     }

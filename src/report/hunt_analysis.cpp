@@ -395,9 +395,9 @@ std::string format_hunt_table(const store::HuntOutput& o) {
     }
   }
   std::ostringstream out;
-  out << stage_cell("stage") << std::setw(6) << "window" << std::setw(18) << "signal region" << std::setw(10) << "injected"
-      << std::setw(8) << "eff_SB" << std::setw(7) << "seeds" << std::setw(18) << "z_max"
-      << std::setw(18) << "signal eff."
+  out << stage_cell("stage") << std::setw(6) << "window" << std::setw(18) << "signal region"
+      << std::setw(10) << "injected" << std::setw(8) << "eff_SB" << std::setw(7) << "seeds"
+      << std::setw(18) << "z_max" << std::setw(18) << "signal eff."
       << "\n";
   const auto mean_std = [](const std::vector<double>& v) {
     if (v.empty()) return std::string("—");
@@ -411,10 +411,11 @@ std::string format_hunt_table(const store::HuntOutput& o) {
     const auto [low, high] = span[key];
     std::ostringstream region;
     region << "[" << low << ", " << high << ")";
-    out << stage_cell(o.stage_names.at(static_cast<std::size_t>(stage))) << std::setw(6) << window << std::setw(18) << region.str() << std::setw(10) << injected
-        << std::setw(8) << core::format_double(o.efficiencies[e]) << std::setw(7)
-        << values.first.size() << std::setw(18) << mean_std(values.first) << std::setw(18)
-        << mean_std(values.second) << "\n";
+    out << stage_cell(o.stage_names.at(static_cast<std::size_t>(stage))) << std::setw(6) << window
+        << std::setw(18) << region.str() << std::setw(10) << injected << std::setw(8)
+        << core::format_double(o.efficiencies[e]) << std::setw(7) << values.first.size()
+        << std::setw(18) << mean_std(values.first) << std::setw(18) << mean_std(values.second)
+        << "\n";
   }
   const auto number = [](double v) {
     std::ostringstream t;
@@ -425,8 +426,7 @@ std::string format_hunt_table(const store::HuntOutput& o) {
   out << "\nper window, injected events (" << (o.signal_mass > 0 ? "z at the signal mass" : "z_max")
       << "; limit by the CMS rule" << (o.signal_mass > 0 ? "" : ": needs --signal-mass") << "):\n"
       << stage_cell("stage") << std::setw(6) << "window" << std::setw(8) << "eff_SB"
-      << std::setw(12) << "3σ at"
-      << std::setw(12) << "5σ at" << std::setw(14) << "95% limit"
+      << std::setw(12) << "3σ at" << std::setw(12) << "5σ at" << std::setw(14) << "95% limit"
       << "\n";
   for (std::size_t w = 0; w < o.summary_window.size(); ++w) {
     for (std::size_t e = 0; e < n_eff; ++e) {
