@@ -689,18 +689,13 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     const auto task = prepare(context);
     const HiddenValleySettings& s = *task.settings;
     const auto train = batch(task, task.train_x, task.train_label);
-    training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
-    models::CnnJetNetwork network(s.cnn);
-    if (s.classifier.prior_output_bias) network->set_prior(prior_of(train));
-    const auto continued = load_input(*network, context);
-    const auto classifier = training::as_classifier(network);
     const torch::Device device(context.device);
-    const auto test_x = training::to_tensor(task.test_x, task.row_length);
-    std::vector<float> untrained;
-    if (s.classifier.untrained_baseline) {
-      untrained =
-          training::predict_scores(classifier, test_x, s.classifier.eval_batch_size, device);
-    }
+    auto started = start_network(task, train, context, device);
+    const auto& network = started.network;
+    const auto& classifier = started.classifier;
+    const auto& test_x = started.test_x;
+    const auto& continued = started.continued;
+    const auto& untrained = started.untrained;
     const auto trainer = trainer_config(s.classifier);
     const TaskCheckpoints checkpoints(*network, context, trainer.max_epochs);
     const auto outcome = training::train_classifier(
@@ -985,18 +980,12 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     const auto task = prepare(context);
     const HiddenValleySettings& s = *task.settings;
     const auto train = batch(task, task.train_x, task.train_label);
-    training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
-    models::CnnJetNetwork network(s.cnn);
-    if (s.classifier.prior_output_bias) network->set_prior(prior_of(train));
-    load_input(*network, context);
-    const auto classifier = training::as_classifier(network);
     const torch::Device device(context.device);
-    const auto test_x = training::to_tensor(task.test_x, task.row_length);
-    std::vector<float> untrained;
-    if (s.classifier.untrained_baseline) {
-      untrained =
-          training::predict_scores(classifier, test_x, s.classifier.eval_batch_size, device);
-    }
+    auto started = start_network(task, train, context, device);
+    const auto& network = started.network;
+    const auto& classifier = started.classifier;
+    const auto& test_x = started.test_x;
+    const auto& untrained = started.untrained;
     const std::uint64_t tasks_seed = context.seed(core::SeedPurpose::kMetaTask);
     const auto draw = [this, &task, tasks_seed](std::uint64_t index, std::size_t source) {
       return draw_meta_task(task, source,
@@ -1126,6 +1115,33 @@ class HiddenValleyStudy : public ClassifierStudyBase {
       }
     }
     return outputs;
+  }
+
+  /// A task's network before training, as run_task and run_meta_task start it: seeded weights,
+  /// the prior output bias, the model it reads (with its optimizer state, if any), and the
+  /// untrained network's test scores (the null) when asked for.
+  struct StartedNetwork {
+    models::CnnJetNetwork network;
+    training::Classifier classifier;
+    training::OptimizerState continued;
+    torch::Tensor test_x;
+    std::vector<float> untrained;
+  };
+  StartedNetwork start_network(const PreparedTask& task, const training::Batch& train,
+                               const TaskContext& context, const torch::Device& device) const {
+    const HiddenValleySettings& s = *task.settings;
+    training::seed_weight_init(context.seed(core::SeedPurpose::kWeightInit));
+    models::CnnJetNetwork network(s.cnn);
+    if (s.classifier.prior_output_bias) network->set_prior(prior_of(train));
+    auto continued = load_input(*network, context);
+    auto classifier = training::as_classifier(network);
+    auto test_x = training::to_tensor(task.test_x, task.row_length);
+    std::vector<float> untrained;
+    if (s.classifier.untrained_baseline) {
+      untrained =
+          training::predict_scores(classifier, test_x, s.classifier.eval_batch_size, device);
+    }
+    return {network, classifier, std::move(continued), test_x, std::move(untrained)};
   }
 
   /// Starts a task's network from the model it reads: all of it (cnn.fine_tune = all), or
