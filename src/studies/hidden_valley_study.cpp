@@ -690,12 +690,8 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     const HiddenValleySettings& s = *task.settings;
     const auto train = batch(task, task.train_x, task.train_label);
     const torch::Device device(context.device);
-    auto started = start_network(task, train, context, device);
-    const auto& network = started.network;
-    const auto& classifier = started.classifier;
-    const auto& test_x = started.test_x;
-    const auto& continued = started.continued;
-    const auto& untrained = started.untrained;
+    const auto [network, classifier, continued, test_x, untrained] =
+        start_network(task, train, context, device);
     const auto trainer = trainer_config(s.classifier);
     const TaskCheckpoints checkpoints(*network, context, trainer.max_epochs);
     const auto outcome = training::train_classifier(
@@ -981,11 +977,9 @@ class HiddenValleyStudy : public ClassifierStudyBase {
     const HiddenValleySettings& s = *task.settings;
     const auto train = batch(task, task.train_x, task.train_label);
     const torch::Device device(context.device);
-    auto started = start_network(task, train, context, device);
-    const auto& network = started.network;
-    const auto& classifier = started.classifier;
-    const auto& test_x = started.test_x;
-    const auto& untrained = started.untrained;
+    const auto [network, classifier, continued, test_x, untrained] =
+        start_network(task, train, context, device);
+    (void)continued;  // meta-training starts no optimizer state of its own
     const std::uint64_t tasks_seed = context.seed(core::SeedPurpose::kMetaTask);
     const auto draw = [this, &task, tasks_seed](std::uint64_t index, std::size_t source) {
       return draw_meta_task(task, source,
