@@ -293,6 +293,13 @@ void check_meta_pools(core::JobConfig& config, const HiddenValleySettings& s) {
   }
 }
 
+/// A choice read only when the job names it, so that the hash of a job without it stays;
+/// `fallback` otherwise.
+std::string choice_if_named(core::JobConfig& config, const std::string& key,
+                            const std::string& fallback, const std::vector<std::string>& options) {
+  return config.has(key) ? config.get_choice(key, fallback, options) : fallback;
+}
+
 HiddenValleySettings read_settings(core::JobConfig& config) {
   HiddenValleySettings s;
   s.background_file = config.get_string("hidden_valley.background_file", "");
@@ -376,9 +383,7 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
   // Read only when set, so that the hash of a job without them stays. Read before the
   // classifier settings: the stacking key then tells fine-tune modes apart.
   const std::string fine_tune =
-      config.has("cnn.fine_tune")
-          ? config.get_choice("cnn.fine_tune", "all", {"all", "head", "scale_shift"})
-          : "all";
+      choice_if_named(config, "cnn.fine_tune", "all", {"all", "head", "scale_shift"});
   if (fine_tune != "all") {
     s.fine_tune = fine_tune == "head" ? FineTune::kHead : FineTune::kScaleShift;
     s.cnn.scale_shift = s.fine_tune == FineTune::kScaleShift;
@@ -418,9 +423,7 @@ HiddenValleySettings read_settings(core::JobConfig& config) {
     }
   }
   const std::string labels =
-      config.has("hidden_valley.labels")
-          ? config.get_choice("hidden_valley.labels", "cwola", {"cwola", "supervised", "meta"})
-          : "cwola";
+      choice_if_named(config, "hidden_valley.labels", "cwola", {"cwola", "supervised", "meta"});
   if (labels != "cwola") {
     s.labels = labels == "meta" ? TrainingLabels::kMeta : TrainingLabels::kSupervised;
     s.supervised_events = static_cast<std::size_t>(
