@@ -1,6 +1,8 @@
 /// `cwola generate` for process = bump_histograms: training histograms of the bump-hunt
 /// network (stats/histogram_generator.hpp) with their profile-likelihood targets
-/// (stats/bump_targets.hpp), written as a histogram file (store/histogram_file.hpp). Blocks of
+/// (stats/bump_targets.hpp), written as a histogram file (store/histogram_file.hpp); and for
+/// process = bump_spectra: bumps injected into the fitted backgrounds of measured spectra
+/// (stats/spectrum_histograms.hpp), in the same file layout. Blocks of
 /// histograms are spread over the ranks in contiguous ranges; every histogram is seeded from
 /// (generator.seed, histogram index), so the file is identical for any rank count.
 #include <unistd.h>
@@ -15,7 +17,9 @@
 #include "core/log.hpp"
 #include "core/text.hpp"
 #include "stats/bump_targets.hpp"
+#include "stats/histogram.hpp"
 #include "stats/histogram_generator.hpp"
+#include "stats/spectrum_histograms.hpp"
 #include "store/histogram_file.hpp"
 
 namespace cwola::app {
@@ -41,6 +45,15 @@ std::vector<int> read_widths(core::JobConfig& card, const std::string& key) {
   const auto v = card.get_ints(key, {1, 2, 3, 4}, 1, 20);
   if (v.empty()) card.fail(key, "must list at least one width (bins)");
   return {v.begin(), v.end()};
+}
+
+/// The injection and target settings, shared by both processes.
+void read_injection(core::JobConfig& card, BumpCard& c) {
+  auto& g = c.generator;
+  g.signal_widths = read_widths(card, "bump.signal_widths");
+  g.z_range = read_pair(card, "bump.z_range", {0.0, 10.0}, 0.0, 100.0);
+  g.no_signal_fraction = card.get_double("bump.no_signal_fraction", 0.1, 0.0, 1.0);
+  c.target_widths = read_widths(card, "bump.target_widths");
 }
 
 BumpCard read_card(core::JobConfig& card) {
@@ -82,10 +95,7 @@ BumpCard read_card(core::JobConfig& card) {
   g.power_range = read_pair(card, "bump.power_range", {0.01, 10.0}, 1e-6, 100.0);
   g.cosh_range = read_pair(card, "bump.cosh_range", {0.5, 5.0}, 1e-6, 100.0);
   g.dijet_spread = card.get_double("bump.dijet_spread", 5.0, 0.0, 100.0);
-  g.signal_widths = read_widths(card, "bump.signal_widths");
-  g.z_range = read_pair(card, "bump.z_range", {0.0, 10.0}, 0.0, 100.0);
-  g.no_signal_fraction = card.get_double("bump.no_signal_fraction", 0.1, 0.0, 1.0);
-  c.target_widths = read_widths(card, "bump.target_widths");
+  read_injection(card, c);
   try {
     g.validate();
   } catch (const core::InputError& e) {
@@ -183,12 +193,160 @@ int generate_bump_histograms(const parallel::MpiRuntime& mpi, core::JobConfig& c
   core::log_info(line);
   return 0;
 }
+/// A measured spectrum of process bump_spectra and how its CSV is read (as by cwola fit).
+struct SpectrumSource {
+  std::string path;
+  stats::CsvSpectrumOptions csv;
+};
+
+struct SpectraCard {
+  BumpCard bump;  ///< seed, injection and target settings (the generator's shape keys unused)
+  std::vector<SpectrumSource> spectra;
+  std::size_t per_spectrum = 0;
+  int min_bins = 30;
+  int max_bins = 99;
+  double max_entries = 1e5;
+};
+
+SpectraCard read_spectra_card(core::JobConfig& card) {
+  SpectraCard c;
+  c.bump.seed = card.get_uint64("generator.seed", 20261202);
+  c.per_spectrum =
+      static_cast<std::size_t>(card.get_int("generator.histograms_per_spectrum", 200, 1, 1LL << 30));
+  read_injection(card, c.bump);
+  c.min_bins = static_cast<int>(card.get_int("spectra.min_bins", 30, 2, 100000));
+  c.max_bins = static_cast<int>(card.get_int("spectra.max_bins", 99, 2, 100000));
+  if (c.max_bins < c.min_bins) {
+    card.fail("spectra.max_bins", "must be >= spectra.min_bins = " + std::to_string(c.min_bins));
+  }
+  c.max_entries = card.get_double("spectra.max_entries", 1e5, 1e-6, 1e12);
+  const auto files = core::split(card.get_string("spectra.files", ""), ',');
+  if (files.empty()) card.fail("spectra.files", "must list at least one CSV spectrum");
+  const auto counts = core::split(card.get_string("spectra.counts", ""), ',');
+  const auto edges = core::split(card.get_string("spectra.edges", ""), ',');
+  const auto scales = card.get_doubles("spectra.scale", {}, 1e-12, 1e12);
+  const auto check_length = [&](const std::string& key, std::size_t n) {
+    if (n != files.size()) {
+      card.fail(key, "lists " + std::to_string(n) + " values for " +
+                         std::to_string(files.size()) + " spectra.files (one each)");
+    }
+  };
+  check_length("spectra.counts", counts.size());
+  check_length("spectra.edges", edges.size());
+  check_length("spectra.scale", scales.size());
+  for (std::size_t k = 0; k < files.size(); ++k) {
+    SpectrumSource source;
+    source.path = files[k];
+    if (counts[k] == "value") {
+      source.csv.counts_from = stats::CountsFrom::kValue;
+    } else if (counts[k] == "scale") {
+      source.csv.counts_from = stats::CountsFrom::kScale;
+    } else if (counts[k] == "errors") {
+      source.csv.counts_from = stats::CountsFrom::kErrors;
+    } else {
+      card.fail("spectra.counts", "names '" + counts[k] + "', not value, scale or errors");
+    }
+    if (edges[k] != "widths" && edges[k] != "midpoints") {
+      card.fail("spectra.edges", "names '" + edges[k] + "', not widths or midpoints");
+    }
+    source.csv.edges_from =
+        edges[k] == "widths" ? stats::EdgesFrom::kWidths : stats::EdgesFrom::kMidpoints;
+    source.csv.scale = scales[k];
+    c.spectra.push_back(source);
+  }
+  return c;
+}
+
+std::string file_stem(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  const auto dot = name.find_last_of('.');
+  return dot == std::string::npos ? name : name.substr(0, dot);
+}
+
+int generate_bump_spectra(const parallel::MpiRuntime& mpi, core::JobConfig& card,
+                          const GenerateRequest& request) {
+  const SpectraCard c = read_spectra_card(card);
+  card.reject_unread();
+  if (access(request.output.c_str(), F_OK) == 0 && !request.overwrite) {
+    throw core::InputError("histogram file '" + request.output +
+                           "' already exists; use --overwrite to replace it or choose another "
+                           "--output");
+  }
+  // Every rank fits every spectrum (deterministic, milliseconds) and injects its own range.
+  std::vector<stats::SpectrumBackground> backgrounds;
+  for (const auto& source : c.spectra) {
+    const auto spectrum = stats::read_csv_spectrum(source.path, source.csv);
+    backgrounds.push_back(stats::fit_spectrum_background(
+        file_stem(source.path), spectrum, stats::FtestOptions{}, c.min_bins, c.max_bins,
+        c.max_entries));
+    const auto& b = backgrounds.back();
+    const auto [low, high] = std::minmax_element(b.expected.begin(), b.expected.end());
+    core::log_info("generate: " + b.name + ": " + std::to_string(spectrum.bins()) +
+                   " measured bins -> " + std::to_string(b.expected.size()) + " (merged " +
+                   std::to_string(b.bins.merged) + ", split " + std::to_string(b.bins.split) +
+                   "), fit " + b.fit.family + ", " + core::format_double(b.measured_events) +
+                   " events x scale " + core::format_double(b.scale) +
+                   ", expected per bin " + core::format_double(*low) + " - " +
+                   core::format_double(*high));
+  }
+  const std::size_t total = backgrounds.size() * c.per_spectrum;
+  const auto size = static_cast<std::size_t>(mpi.size());
+  const auto rank = static_cast<std::size_t>(mpi.rank());
+  store::HistogramSetData local;
+  local.target_widths = c.bump.target_widths;
+  local.z.resize(c.bump.target_widths.size());
+  for (std::size_t index = total * rank / size; index < total * (rank + 1) / size; ++index) {
+    const std::size_t s = index / c.per_spectrum;
+    const auto& b = backgrounds[s];
+    stats::GeneratedHistogram h;
+    // The mass axis in units of the first edge, as the generated dijet shapes.
+    const double first_edge = b.bins.edges.front();
+    for (double e : b.bins.edges) h.edges.push_back(e / first_edge);
+    h.background = b.expected;
+    h.seed = core::stream_seed(c.bump.seed, index, core::SeedPurpose::kBumpShape);
+    double narrowest = h.edges[1] - h.edges[0];
+    double widest = narrowest;
+    for (std::size_t i = 1; i + 1 < h.edges.size(); ++i) {
+      narrowest = std::min(narrowest, h.edges[i + 1] - h.edges[i]);
+      widest = std::max(widest, h.edges[i + 1] - h.edges[i]);
+    }
+    h.binning = widest <= narrowest * (1.0 + 1e-6) ? stats::BumpBinning::kUniform
+                                                   : stats::BumpBinning::kVariable;
+    h.shape.y_max = h.background.front();
+    h.shape.y_min = h.background.back();
+    h.shape.mass_scale_gev = first_edge;
+    stats::inject_bump(c.bump.generator, c.bump.seed, index, h);
+    append(h, stats::compute_bump_targets(h.counts, h.background, c.bump.target_widths), local);
+    // The family column names the spectrum; the fit's θ1 and θ3 (0 when not fitted) and its
+    // parameter count describe the shape.
+    local.family.back() = static_cast<std::int8_t>(s);
+    local.shape_parameter.back() = b.fit.n_params;
+    local.dijet_theta1.back() = b.fit.theta.size() > 1 ? b.fit.theta[1] : 0.0;
+    local.dijet_theta3.back() = b.fit.theta.size() > 3 ? b.fit.theta[3] : 0.0;
+  }
+  store::HistogramFileInfo info;
+  info.card = card.canonical_text();
+  info.seed = c.bump.seed;
+  for (const auto& b : backgrounds) info.family_names.push_back(b.name);
+  store::write_histogram_file(mpi.comm(), request.output, local, info);
+  core::log_info("generate: " + std::to_string(total) + " histograms (" +
+                 std::to_string(c.per_spectrum) + " per spectrum) written to " + request.output);
+  return 0;
+}
+
 }  // namespace
 
 // Referenced from generators.cpp.
 int run_generate_bump_histograms(const parallel::MpiRuntime& mpi, core::JobConfig& card,
                                  const GenerateRequest& request) {
   return generate_bump_histograms(mpi, card, request);
+}
+
+// Referenced from generators.cpp.
+int run_generate_bump_spectra(const parallel::MpiRuntime& mpi, core::JobConfig& card,
+                              const GenerateRequest& request) {
+  return generate_bump_spectra(mpi, card, request);
 }
 
 }  // namespace cwola::app

@@ -9,6 +9,8 @@ int run_generate_hidden_valley(const parallel::MpiRuntime&, core::JobConfig&, co
 int run_generate_lhco(const parallel::MpiRuntime&, core::JobConfig&, const GenerateRequest&);
 int run_generate_bump_histograms(const parallel::MpiRuntime&, core::JobConfig&,
                                  const GenerateRequest&);
+int run_generate_bump_spectra(const parallel::MpiRuntime&, core::JobConfig&,
+                              const GenerateRequest&);
 
 const std::vector<Generator>& generators() {
   static const std::vector<Generator> kGenerators = {
@@ -20,6 +22,8 @@ const std::vector<Generator>& generators() {
        run_generate_lhco},
       {"bump_histograms", "bump-hunt network training histograms with profile-likelihood z targets",
        run_generate_bump_histograms},
+      {"bump_spectra", "bumps injected into fitted measured spectra (CSV), the same file layout",
+       run_generate_bump_spectra},
   };
   return kGenerators;
 }

@@ -14,7 +14,11 @@ kind.
   <stem>_<net>_delta.png     Δ = Z_pred − Z_PL vs Z_PL per test histogram, with the 68 % and
                              95 % bands of each Z_PL interval (the stored summary);
   <stem>_<net>_heatmap.png   bias and spread of Δ by signal width × number of bins (test
-                             histograms per cell written in it).
+                             histograms per cell written in it);
+  <stem>_<net>_families.png  Z_pred vs Z_PL at the largest-target bin, one panel per
+                             background family (for a `bump_spectra` file: per measured
+                             spectrum), with bias, spread and the number of histograms.
+The same per-family numbers are printed as a table.
 """
 
 import argparse
@@ -58,6 +62,9 @@ def main():
         counts = data["/bins/counts"][:]
         background = data["/bins/background"][:]
         z_target = data["/bins/z_mixed"][:]
+        family = data["/histograms/family"][first:]
+        family_names = [x.decode() if isinstance(x, bytes) else str(x)
+                        for x in data["/histograms/family"].attrs["names"]]
         for net in [k for k in out.keys() if k not in ("test", "card")]:
             ev = out[f"/{net}/evaluation"]
             z_pl = ev["z_pl"][:]
@@ -143,6 +150,43 @@ def main():
             fig.savefig(path, dpi=110)
             plt.close(fig)
             print(path)
+            plot_families(net, family, family_names, z_pl, z_pred, out_dir / f"{stem}_{net}")
+
+
+def plot_families(net, family, names, z_pl, z_pred, prefix):
+    """Per family (per measured spectrum): Δ = Z_pred − Z_PL at the largest-target bin."""
+    present = sorted(set(int(f) for f in family))
+    print(f"{net}: Δ = Z_pred − Z_PL at the largest-target bin, per family")
+    print(f"  {'family':40s} {'n':>5s} {'bias':>7s} {'spread':>7s} {'68 % of Δ':>16s}"
+          f" {'Z_pred 68 % at Z_PL 4-6':>24s}")
+    columns = min(len(present), 4)
+    rows = (len(present) + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.6 * rows), squeeze=False)
+    top = max(1.0, float(np.max(z_pl)), float(np.max(z_pred)))
+    for k, f in enumerate(present):
+        sel = family == f
+        delta = z_pred[sel] - z_pl[sel]
+        q16, q84 = np.percentile(delta, [16, 84])
+        near5 = sel & (z_pl >= 4) & (z_pl <= 6)
+        at5 = (f"[{np.percentile(z_pred[near5], 16):.2f}, {np.percentile(z_pred[near5], 84):.2f}]"
+               f" (n={near5.sum()})" if near5.sum() >= 2 else f"(n={near5.sum()})")
+        name = names[f] if f < len(names) else str(f)
+        print(f"  {name:40s} {sel.sum():5d} {delta.mean():7.2f} {delta.std():7.2f} "
+              f"[{q16:6.2f}, {q84:6.2f}] {at5:>24s}")
+        ax = axes[k // columns, k % columns]
+        ax.scatter(z_pl[sel], z_pred[sel], s=5, alpha=0.5)
+        ax.plot([0, top], [0, top], color="k", lw=0.8)
+        ax.set_title(f"{name[:32]}\nbias {delta.mean():.2f}, spread {delta.std():.2f} "
+                     f"(n={sel.sum()})", fontsize=9)
+        ax.set_xlabel("Z_PL (largest target)")
+        ax.set_ylabel(f"Z_pred ({net})")
+    for k in range(len(present), rows * columns):
+        axes[k // columns, k % columns].axis("off")
+    fig.tight_layout()
+    path = f"{prefix}_families.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    print(path)
 
 
 if __name__ == "__main__":

@@ -208,6 +208,32 @@ HistogramGenerator::HistogramGenerator(HistogramGeneratorConfig config)
   config_.validate();
 }
 
+void inject_bump(const HistogramGeneratorConfig& config, std::uint64_t master_seed,
+                 std::uint64_t index, GeneratedHistogram& h) {
+  const std::size_t bins = h.background.size();
+  core::RandomStream injection(
+      core::stream_seed(master_seed, index, core::SeedPurpose::kBumpInjection));
+  h.signal.assign(bins, 0.0);
+  h.has_signal = injection.uniform() >= config.no_signal_fraction;
+  if (h.has_signal) {
+    h.signal_width = config.signal_widths[injection.below(config.signal_widths.size())];
+    h.centre_bin = static_cast<int>(injection.below(bins));
+    h.z_want = uniform_in(injection, config.z_range[0], config.z_range[1]);
+    const auto window = gaussian_window(bins, static_cast<std::size_t>(h.centre_bin),
+                                        static_cast<double>(h.signal_width));
+    h.mu = asimov_yield(h.background, window.values, h.z_want, window.first);
+    std::copy(window.values.begin(), window.values.end(),
+              h.signal.begin() + static_cast<std::ptrdiff_t>(window.first));
+  }
+
+  core::RandomStream fluctuation(
+      core::stream_seed(master_seed, index, core::SeedPurpose::kBumpFluctuation));
+  h.counts.resize(bins);
+  for (std::size_t i = 0; i < bins; ++i) {
+    h.counts[i] = poisson_variate(fluctuation, h.background[i] + h.mu * h.signal[i]);
+  }
+}
+
 GeneratedHistogram HistogramGenerator::generate(std::uint64_t master_seed,
                                                 std::uint64_t index) const {
   const auto& c = config_;
@@ -263,27 +289,7 @@ GeneratedHistogram HistogramGenerator::generate(std::uint64_t master_seed,
     h.background = bump_background(shape, h.edges);
   }
 
-  core::RandomStream injection(
-      core::stream_seed(master_seed, index, core::SeedPurpose::kBumpInjection));
-  h.signal.assign(bins, 0.0);
-  h.has_signal = injection.uniform() >= c.no_signal_fraction;
-  if (h.has_signal) {
-    h.signal_width = c.signal_widths[injection.below(c.signal_widths.size())];
-    h.centre_bin = static_cast<int>(injection.below(bins));
-    h.z_want = uniform_in(injection, c.z_range[0], c.z_range[1]);
-    const auto window = gaussian_window(bins, static_cast<std::size_t>(h.centre_bin),
-                                        static_cast<double>(h.signal_width));
-    h.mu = asimov_yield(h.background, window.values, h.z_want, window.first);
-    std::copy(window.values.begin(), window.values.end(),
-              h.signal.begin() + static_cast<std::ptrdiff_t>(window.first));
-  }
-
-  core::RandomStream fluctuation(
-      core::stream_seed(master_seed, index, core::SeedPurpose::kBumpFluctuation));
-  h.counts.resize(bins);
-  for (std::size_t i = 0; i < bins; ++i) {
-    h.counts[i] = poisson_variate(fluctuation, h.background[i] + h.mu * h.signal[i]);
-  }
+  inject_bump(c, master_seed, index, h);
   return h;
 }
 

@@ -102,6 +102,14 @@ double asimov_z_signed(const std::vector<double>& background, const std::vector<
 double asimov_yield(const std::vector<double>& background, const std::vector<double>& signal,
                     double z_want, std::size_t first = 0);
 
+/// Injects a bump into `h`, whose edges and background are set, as HistogramGenerator does:
+/// from the stream (master_seed, index, kBumpInjection) with or without a signal
+/// (no_signal_fraction), its width W (signal_widths), centre bin and Z_want (z_range), the
+/// yield μ with Z_A(μ) = Z_want; then Poisson counts from (master_seed, index,
+/// kBumpFluctuation). Only those three settings of `config` are used.
+void inject_bump(const HistogramGeneratorConfig& config, std::uint64_t master_seed,
+                 std::uint64_t index, GeneratedHistogram& h);
+
 class HistogramGenerator {
  public:
   /// Validates `config` (InputError naming the key and value).

@@ -1,7 +1,8 @@
 """End-to-end tests of `cwola generate` with process = bump_histograms: the file is identical on
 1 and 2 ranks, its flat layout is consistent (offsets, edges, templates, mixed target), the
 stored targets agree with the plain scipy fit (bench/numpy_bump_targets_reference.py) and bad
-cards exit 2 naming the key and value without writing a file.
+cards exit 2 naming the key and value without writing a file. The same for process =
+bump_spectra (bumps injected into the fitted CMS spectra of ../shared/data/spectra).
 
 Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR) with Debian's
 python3 (h5py, numpy; the scipy comparison is skipped without python3-scipy)."""
@@ -25,6 +26,11 @@ except ImportError:  # python3-scipy is a benchmark prerequisite, not one of CI'
     reference = None
 
 CARD = os.path.join(SOURCE, "inputs", "bump_histograms.card")
+SPECTRA_CARD = os.path.join(SOURCE, "inputs", "bump_spectra.card")
+SPECTRA = os.environ.get("CWOLA_SPECTRA", os.path.join(SOURCE, "..", "shared", "data", "spectra"))
+SPECTRUM_FILES = ["cms_dijet_mass_13TeV_137fb", "cms_trijet_mass_13TeV",
+                  "cms_diphoton_mass_EBEB_13TeV", "cms_paired_dijet_fourjet_mass_13TeV",
+                  "cms_dimuon_mass_13TeV"]
 # Small but with every family, both binnings and several blocks per rank.
 SMALL = ["--set", "generator.histograms=240", "--set", "generator.block_size=25"]
 
@@ -131,6 +137,93 @@ class BumpHistograms(unittest.TestCase):
         result = generate(1, self.one, check=None)
         self.assertEqual(result.returncode, 2, result.stderr)
         self.assertIn("--overwrite", result.stderr)
+
+
+def generate_spectra(ranks, output, *extra, check=0):
+    files = ", ".join(os.path.join(SPECTRA, f + ".csv") for f in SPECTRUM_FILES)
+    return cwola_driver.run_cwola(ranks, "generate", "--card", SPECTRA_CARD, "--output", output,
+                                  "--set", f"spectra.files={files}",
+                                  "--set", "generator.histograms_per_spectrum=12", *extra,
+                                  check=check)
+
+
+class BumpSpectra(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.one = os.path.join(cls.tmp.name, "np1.h5")
+        cls.two = os.path.join(cls.tmp.name, "np2.h5")
+        cls.log = generate_spectra(1, cls.one)
+        generate_spectra(2, cls.two)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_identical_on_one_and_two_ranks(self):
+        cwola_driver.assert_identical(self, cwola_driver.datasets(self.one),
+                                      cwola_driver.datasets(self.two), "1 vs 2 ranks")
+
+    def test_each_spectrum_is_rebinned_fitted_and_injected(self):
+        with h5py.File(self.one, "r") as f:
+            names = [x.decode() if isinstance(x, bytes) else x
+                     for x in f["/histograms/family"].attrs["names"]]
+            family = f["/histograms/family"][()]
+            n_bins = f["/histograms/n_bins"][()]
+            offset = f["/histograms/offset"][()]
+            scale_gev = f["/histograms/mass_scale_gev"][()]
+            params = f["/histograms/shape_parameter"][()]
+            background = f["/bins/background"][()]
+            counts = f["/bins/counts"][()]
+            edges = f["/edges"][()]
+            has_signal = f["/histograms/has_signal"][()]
+            mu = f["/histograms/mu"][()]
+        self.assertEqual(names, SPECTRUM_FILES)
+        self.assertEqual(list(family), [s for s in range(5) for _ in range(12)])
+        # dijet 42, trijet 45, paired dijet 44 bins kept; diphoton 169 merged in pairs (85);
+        # dimuon 20 split in two (40).
+        self.assertEqual([int(n_bins[12 * s]) for s in range(5)], [42, 45, 85, 44, 40])
+        self.assertEqual(float(scale_gev[0]), 1530.0)  # the dijet spectrum's first edge
+        self.assertEqual([int(params[12 * s]) for s in range(5)], [3, 3, 3, 3, 2])
+        for h in range(60):
+            o, n = offset[h], n_bins[h]
+            b = background[o:o + n]
+            first = offset[12 * family[h]]
+            self.assertTrue(np.array_equal(b, background[first:first + n]),
+                            "one background per spectrum")
+            self.assertLessEqual(float(b.max()), 1e5 * (1 + 1e-12))
+            self.assertEqual(edges[o + h], 1.0)
+            self.assertTrue(np.all(counts[o:o + n] == np.round(counts[o:o + n])))
+            self.assertEqual(bool(has_signal[h]), mu[h] > 0)
+        # 1.57M expected events in the dijet spectrum's first bin: scaled to the cap.
+        self.assertAlmostEqual(float(background[0]), 1e5, delta=1e-6)
+        self.assertIn("merged 2", self.log.stderr + self.log.stdout)
+
+    def test_bad_cards_exit_2_naming_key_and_value(self):
+        cases = [
+            (["--set", "spectra.scale=137, 1"], ["spectra.scale", "5 spectra.files"]),
+            (["--set", "spectra.counts=scale, value, errors, scale, events"],
+             ["spectra.counts", "events"]),
+            (["--set", "spectra.edges=widths, widths, centres, widths, widths"],
+             ["spectra.edges", "centres"]),
+            (["--set", "spectra.max_bins=20"], ["spectra.max_bins", "20"]),
+        ]
+        for args, expected in cases:
+            out = os.path.join(self.tmp.name, "bad.h5")
+            result = generate_spectra(1, out, *args, check=None)
+            self.assertEqual(result.returncode, 2, (args, result.stderr))
+            for text in expected:
+                self.assertIn(text, result.stderr, args)
+            self.assertFalse(os.path.exists(out), "nothing is written for a rejected card")
+        out = os.path.join(self.tmp.name, "missing.h5")
+        result = cwola_driver.run_cwola(1, "generate", "--card", SPECTRA_CARD, "--output", out,
+                                        "--set", "spectra.files=/nonexistent/a.csv",
+                                        "--set", "spectra.counts=value",
+                                        "--set", "spectra.scale=1",
+                                        "--set", "spectra.edges=widths", check=None)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("/nonexistent/a.csv", result.stderr)
+        self.assertFalse(os.path.exists(out))
 
 
 if __name__ == "__main__":
