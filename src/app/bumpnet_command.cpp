@@ -134,7 +134,14 @@ int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
                            "--output");
   }
   const std::size_t total = store::count_histograms(data_path);
-  if (c.test_histograms >= total) {
+  const bool evaluate_only = !model_path.empty();
+  if (evaluate_only && c.test_histograms > total) {
+    throw core::InputError(card.source(), "bumpnet.test_histograms",
+                           std::to_string(c.test_histograms),
+                           "exceeds the " + std::to_string(total) + " histograms of '" +
+                               data_path + "'");
+  }
+  if (!evaluate_only && c.test_histograms >= total) {
     throw core::InputError(card.source(), "bumpnet.test_histograms",
                            std::to_string(c.test_histograms),
                            "leaves no training histograms in '" + data_path + "' (" +
@@ -142,31 +149,37 @@ int bumpnet_command(const parallel::MpiRuntime& mpi, const std::vector<std::stri
   }
   const std::size_t available = total - c.test_histograms;
   const std::size_t train = c.train_histograms == 0 ? available : c.train_histograms;
-  if (train > available) {
+  if (!evaluate_only && train > available) {
     throw core::InputError(card.source(), "bumpnet.train_histograms", std::to_string(train),
                            "exceeds the " + std::to_string(available) + " histograms of '" +
                                data_path + "' before the held-out " +
                                std::to_string(c.test_histograms));
   }
   const auto ranks = static_cast<std::size_t>(mpi.size());
-  const std::size_t shard = train / ranks;
-  if (shard == 0) {
+  // A stored model needs no training histograms (all of a file may be the test set).
+  const std::size_t shard = evaluate_only ? 0 : train / ranks;
+  if (!evaluate_only && shard == 0) {
     throw core::InputError(card.source(), "bumpnet.train_histograms", std::to_string(train),
                            "is fewer than the " + std::to_string(ranks) + " ranks");
   }
-  core::log_info("bumpnet: " + std::to_string(shard * ranks) + " training histograms (" +
-                 std::to_string(shard) + " per rank on " + std::to_string(ranks) + " ranks" +
-                 (train % ranks != 0
-                      ? ", " + std::to_string(train % ranks) + " left out so the shards are equal"
-                      : std::string()) +
-                 "), " + std::to_string(c.test_histograms) +
-                 " held out (the file's last), target " + c.target);
+  if (!evaluate_only) {
+    core::log_info(
+        "bumpnet: " + std::to_string(shard * ranks) + " training histograms (" +
+        std::to_string(shard) + " per rank on " + std::to_string(ranks) + " ranks" +
+        (train % ranks != 0
+             ? ", " + std::to_string(train % ranks) + " left out so the shards are equal"
+             : std::string()) +
+        "), " + std::to_string(c.test_histograms) + " held out (the file's last), target " +
+        c.target);
+  }
   const auto rank = static_cast<std::size_t>(mpi.rank());
   training::BumpHistograms local;
-  parallel::run_agreed(mpi.comm(), [&] {
-    local = as_training_set(store::read_histogram_file(data_path, rank * shard, shard), c.target,
-                            data_path);
-  });
+  if (!evaluate_only) {
+    parallel::run_agreed(mpi.comm(), [&] {
+      local = as_training_set(store::read_histogram_file(data_path, rank * shard, shard),
+                              c.target, data_path);
+    });
+  }
 
   std::vector<store::BumpNetworkRecord> records;
   store::HistogramSetData test_data;

@@ -205,7 +205,7 @@ struct SpectraCard {
   std::size_t per_spectrum = 0;
   int min_bins = 30;
   int max_bins = 99;
-  double max_entries = 1e5;
+  stats::EntryRange entries;
 };
 
 SpectraCard read_spectra_card(core::JobConfig& card) {
@@ -219,7 +219,12 @@ SpectraCard read_spectra_card(core::JobConfig& card) {
   if (c.max_bins < c.min_bins) {
     card.fail("spectra.max_bins", "must be >= spectra.min_bins = " + std::to_string(c.min_bins));
   }
-  c.max_entries = card.get_double("spectra.max_entries", 1e5, 1e-6, 1e12);
+  c.entries.min_entries = card.get_double("spectra.min_entries", 10.0, 0.0, 1e12);
+  c.entries.max_entries = card.get_double("spectra.max_entries", 1e5, 1e-6, 1e12);
+  if (!(c.entries.max_entries > c.entries.min_entries)) {
+    card.fail("spectra.max_entries", "must be > spectra.min_entries = " +
+                                         core::format_double(c.entries.min_entries));
+  }
   const auto files = core::split(card.get_string("spectra.files", ""), ',');
   if (files.empty()) card.fail("spectra.files", "must list at least one CSV spectrum");
   const auto counts = core::split(card.get_string("spectra.counts", ""), ',');
@@ -279,11 +284,12 @@ int generate_bump_spectra(const parallel::MpiRuntime& mpi, core::JobConfig& card
     const auto spectrum = stats::read_csv_spectrum(source.path, source.csv);
     backgrounds.push_back(stats::fit_spectrum_background(
         file_stem(source.path), spectrum, stats::FtestOptions{}, c.min_bins, c.max_bins,
-        c.max_entries));
+        c.entries));
     const auto& b = backgrounds.back();
     const auto [low, high] = std::minmax_element(b.expected.begin(), b.expected.end());
-    core::log_info("generate: " + b.name + ": " + std::to_string(spectrum.bins()) +
-                   " measured bins -> " + std::to_string(b.expected.size()) + " (merged " +
+    core::log_info("generate: " + b.name + ": " + std::to_string(b.kept_bins) + " of " +
+                   std::to_string(spectrum.bins()) + " measured bins kept -> " +
+                   std::to_string(b.expected.size()) + " (merged " +
                    std::to_string(b.bins.merged) + ", split " + std::to_string(b.bins.split) +
                    "), fit " + b.fit.family + ", " + core::format_double(b.measured_events) +
                    " events x scale " + core::format_double(b.scale) +

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "stats/background_family.hpp"
 
 namespace cwola::stats {
@@ -43,7 +44,7 @@ Rebinning network_bins(const std::vector<double>& edges, int min_bins, int max_b
 
 SpectrumBackground fit_spectrum_background(const std::string& name, const Histogram& spectrum,
                                            const FtestOptions& options, int min_bins,
-                                           int max_bins, double max_entries) {
+                                           int max_bins, const EntryRange& range) {
   SpectrumBackground out;
   out.name = name;
   out.measured_events = spectrum.total();
@@ -53,14 +54,28 @@ SpectrumBackground fit_spectrum_background(const std::string& name, const Histog
                            "(the F-test's candidates all failed; see cwola fit on this spectrum)");
   }
   out.fit = ftest.rows[ftest.chosen_row].fit;
-  out.bins = network_bins(spectrum.edges, min_bins, max_bins, name);
+  const BackgroundFamily family{options.kind, ftest.chosen_params, options.sqrt_s_gev};
+  // The tail below the network's dynamic range is cut on the measured bins (a ratio, so it
+  // does not depend on the later scale).
+  const auto measured = expected_counts(family, out.fit.theta, spectrum);
+  const double floor = measured.front() * range.min_entries / range.max_entries;
+  while (out.kept_bins < measured.size() && measured[out.kept_bins] >= floor) ++out.kept_bins;
+  if (out.kept_bins < 2) {
+    throw core::InputError(name, "spectra.min_entries", core::format_double(range.min_entries),
+                           "leaves fewer than 2 bins of the spectrum above " +
+                               core::format_double(range.min_entries / range.max_entries) +
+                               " of its first bin's fitted content");
+  }
+  const std::vector<double> kept(spectrum.edges.begin(),
+                                 spectrum.edges.begin() +
+                                     static_cast<std::ptrdiff_t>(out.kept_bins) + 1);
+  out.bins = network_bins(kept, min_bins, max_bins, name);
   Histogram target;
   target.edges = out.bins.edges;
   target.counts.assign(target.edges.size() - 1, 0.0);
-  const BackgroundFamily family{options.kind, ftest.chosen_params, options.sqrt_s_gev};
   out.expected = expected_counts(family, out.fit.theta, target);
   const double largest = *std::max_element(out.expected.begin(), out.expected.end());
-  out.scale = std::min(1.0, max_entries / largest);
+  out.scale = range.max_entries / largest;
   for (double& b : out.expected) b *= out.scale;
   return out;
 }

@@ -64,41 +64,50 @@ BOOST_AUTO_TEST_CASE(the_fitted_background_keeps_the_integral_and_is_scaled_into
   }
   stats::FtestOptions options;
   options.max_params = 3;
-  const auto unscaled = stats::fit_spectrum_background("toy", spectrum, options, 30, 99, 1e12);
+  // A domain wide enough to keep every bin (the last expects ~50 of the first's 10^5).
+  const stats::EntryRange everything{1e-3, 1e5};
+  const auto unscaled =
+      stats::fit_spectrum_background("toy", spectrum, options, 30, 99, everything);
   BOOST_TEST(unscaled.fit.n_params == 3);
-  BOOST_TEST(unscaled.scale == 1.0);
+  BOOST_TEST(unscaled.kept_bins == 150U);
   BOOST_TEST(unscaled.bins.merged == 2);
   BOOST_TEST(unscaled.expected.size() == 75U);
-  // Each network bin holds the fit's integral over its two measured bins.
+  // Each network bin holds the fit's integral over its two measured bins, × the scale that
+  // puts the largest (first) at max_entries.
   const stats::BackgroundFamily fitted{stats::FamilyKind::kDijet, 3, 13000.0};
   const auto measured = stats::expected_counts(fitted, unscaled.fit.theta, spectrum);
+  BOOST_TEST(unscaled.expected.front() == 1e5, boost::test_tools::tolerance(1e-12));
   for (std::size_t i = 0; i < unscaled.expected.size(); ++i) {
-    BOOST_TEST(unscaled.expected[i] == measured[2 * i] + measured[2 * i + 1],
+    BOOST_TEST(unscaled.expected[i] ==
+                   (measured[2 * i] + measured[2 * i + 1]) * unscaled.scale,
                boost::test_tools::tolerance(1e-10));
   }
   // The free normalisation makes the fit's total the observed one (its score equation).
-  BOOST_TEST(sum(unscaled.expected) == unscaled.measured_events,
+  BOOST_TEST(sum(unscaled.expected) / unscaled.scale == unscaled.measured_events,
              boost::test_tools::tolerance(1e-6));
-  // A cap below the largest bin scales every bin by the same factor, the largest to the cap.
-  const auto scaled = stats::fit_spectrum_background("toy", spectrum, options, 30, 99, 1000.0);
-  BOOST_TEST(scaled.scale < 0.1);
-  BOOST_TEST(scaled.expected.front() == 1000.0, boost::test_tools::tolerance(1e-12));
-  for (std::size_t i = 0; i < scaled.expected.size(); ++i) {
-    BOOST_TEST(scaled.expected[i] == unscaled.expected[i] * scaled.scale,
-               boost::test_tools::tolerance(1e-12));
-  }
+  // A domain of 10-1000 entries keeps the bins down to 1 % of the first's content.
+  const auto cut = stats::fit_spectrum_background("toy", spectrum, options, 30, 99, {10, 1000});
+  BOOST_TEST(cut.kept_bins < 150U);
+  BOOST_TEST(measured[cut.kept_bins - 1] >= 0.01 * measured[0]);
+  BOOST_TEST(measured[cut.kept_bins] < 0.01 * measured[0]);
+  BOOST_TEST(cut.expected.front() == 1000.0, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(cut.bins.edges.back() == spectrum.edges[cut.kept_bins]);
+  // A domain no bin after the first reaches is refused.
+  BOOST_CHECK_THROW(stats::fit_spectrum_background("toy", spectrum, options, 30, 99, {99999, 1e5}),
+                    core::InputError);
 }
 
 BOOST_AUTO_TEST_CASE(the_cms_dimuon_spectrum_is_split_into_forty_bins) {
   const auto spectrum =
       stats::read_csv_spectrum(std::string(CWOLA_SPECTRA_DIR) + "/cms_dimuon_mass_13TeV.csv", {});
-  const auto b = stats::fit_spectrum_background("dimuon", spectrum, {}, 30, 99, 1e5);
+  const auto b = stats::fit_spectrum_background("dimuon", spectrum, {}, 30, 99, {10, 1000});
   BOOST_TEST(b.fit.n_params == 2);  // the F-test's choice (docs/statistics.md)
+  BOOST_TEST(b.kept_bins == 20U);   // it falls by a factor ~3.5 only
   BOOST_TEST(b.bins.split == 2);
   BOOST_TEST(b.expected.size() == 40U);
-  BOOST_TEST(b.scale == 1.0);
+  BOOST_TEST(b.scale > 100.0);      // 4.5 fitted events in the largest bin, normalised to 1000
   // A fit of the 2-parameter family conserves the total (the normalisation's score equation).
-  BOOST_TEST(sum(b.expected) == b.measured_events, boost::test_tools::tolerance(1e-4));
+  BOOST_TEST(sum(b.expected) / b.scale == b.measured_events, boost::test_tools::tolerance(1e-4));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
