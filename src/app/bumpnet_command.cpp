@@ -1,7 +1,9 @@
 /// `cwola bumpnet`: trains the bump-hunt networks (Znet3 and/or Znet) data-parallel over all
 /// ranks on a histogram file from `cwola generate` (process = bump_histograms), evaluates them on
 /// the file's last histograms (held out) against the profile-likelihood target, and writes the
-/// models, histories and the evaluation (store/bump_network_output.hpp).
+/// models, histories and the evaluation (store/bump_network_output.hpp). Per-epoch checkpoints
+/// in "<output>.checkpoints.h5" (store/bump_checkpoint_file.hpp) let --resume continue a killed
+/// or stopped training to the same models; bumpnet.ensemble = K trains K members per network.
 /// docs/bump_hunt_network.md.
 #include <unistd.h>
 
