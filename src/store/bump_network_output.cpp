@@ -54,22 +54,26 @@ void write_bump_network_output(const std::string& path, const std::string& card,
     int64s(file, "/test/n_bins", test_n_bins);
     for (const auto& net : networks) {
       const std::string root = "/" + net.name;
-      std::vector<std::string> names, shapes;
-      for (std::size_t t = 0; t < net.layout.tensors.size(); ++t) {
-        const auto& spec = net.layout.tensors[t];
-        names.push_back(spec.name);
-        std::string shape;
-        for (auto d : spec.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-        shapes.push_back(shape);
-        const std::string name = root + "/model/" + spec.name;
-        file.create_dataset(name, ColumnType::kFloat32, {net.model.values.at(t).size()});
-        file.write_floats(name, 0, net.model.values.at(t));
+      if (net.members > 0) {
+        int64s(file, root + "/members", {net.members});
+      } else {
+        std::vector<std::string> names, shapes;
+        for (std::size_t t = 0; t < net.layout.tensors.size(); ++t) {
+          const auto& spec = net.layout.tensors[t];
+          names.push_back(spec.name);
+          std::string shape;
+          for (auto d : spec.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
+          shapes.push_back(shape);
+          const std::string name = root + "/model/" + spec.name;
+          file.create_dataset(name, ColumnType::kFloat32, {net.model.values.at(t).size()});
+          file.write_floats(name, 0, net.model.values.at(t));
+        }
+        strings(file, root + "/model_tensors/names", names);
+        strings(file, root + "/model_tensors/shapes", shapes);
+        doubles(file, root + "/history/train_loss", net.train_loss);
+        doubles(file, root + "/history/z_mse", net.z_mse);
+        doubles(file, root + "/history/b_mse", net.b_mse);
       }
-      strings(file, root + "/model_tensors/names", names);
-      strings(file, root + "/model_tensors/shapes", shapes);
-      doubles(file, root + "/history/train_loss", net.train_loss);
-      doubles(file, root + "/history/z_mse", net.z_mse);
-      doubles(file, root + "/history/b_mse", net.b_mse);
       int64s(file, root + "/evaluation/bin", net.bin);
       doubles(file, root + "/evaluation/z_pl", net.z_pl);
       doubles(file, root + "/evaluation/z_pred", net.z_pred);

@@ -14,6 +14,10 @@
 ///                      z_pred_q84, z_pred_q975}  float64 [G] (row 0: all; last row: the null)
 ///   /<network>/timing/{train_seconds, reduce_seconds, inference_seconds} float64 [1],
 ///   /<network>/timing/{steps, ranks, histograms} int64 [1]
+/// An ensemble of K > 1 members (bumpnet.ensemble): each member is a network of its own under
+/// /<network>/member<k>/ (model, history, evaluation, summary, timing as above), and
+/// /<network>/ holds the ensemble's evaluation, summary and timing (sums over the members),
+/// no model and no history, and /<network>/members int64 [1] = K.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -25,7 +29,8 @@ namespace cwola::store {
 
 /// One network's results as plain columns.
 struct BumpNetworkRecord {
-  std::string name;
+  std::string name;          ///< the group: "znet3", or "znet3/member1" for a member
+  std::int64_t members = 0;  ///< > 0: an ensemble of that many members (no model, no history)
   core::ModelLayout layout;
   core::ModelTensors model;
   std::vector<double> train_loss, z_mse, b_mse;

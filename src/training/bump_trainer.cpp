@@ -111,15 +111,15 @@ StackLoss bump_loss(const models::BumpNetwork& network, const Batch& batch) {
 TrainOutcome train_bump_network(const models::BumpNetwork& network, const Batch& train,
                                 const TrainerConfig& config, std::uint64_t shuffle_seed,
                                 torch::Device device, const AverageInPlace& average,
-                                const EpochCheckpoints* checkpoints) {
+                                const EpochCheckpoints* checkpoints,
+                                const StackKeepGoing& keep_going) {
   StackView view;
   view.module = network.module;
   view.axis = MemberAxis::kSingle;
   view.loss = [network](const Batch& batch) { return bump_loss(network, batch); };
   if (average) view.after_backward = gradient_averaging_hook(*network.module, average);
   EnsembleMember member{train, Batch{}, shuffle_seed};
-  auto outcomes =
-      train_stack(view, {member}, config, device, StackKeepGoing{}, nullptr, checkpoints);
+  auto outcomes = train_stack(view, {member}, config, device, keep_going, nullptr, checkpoints);
   return std::move(outcomes.front());
 }
 

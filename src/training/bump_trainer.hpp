@@ -52,11 +52,13 @@ StackLoss bump_loss(const models::BumpNetwork& network, const Batch& batch);
 /// training data-parallel: each rank passes its own shard, the same shuffle seed, the same
 /// config with batch_size = the global batch / ranks, and the gradients are averaged every
 /// step; the shards must hold equally many histograms (equal step counts). The network must
-/// already hold its input range. `checkpoints` as train_stack.
+/// already hold its input range. `checkpoints` and `keep_going` as train_stack (with
+/// data-parallel ranks `keep_going` must answer alike on every rank, e.g. an agreed stop).
 TrainOutcome train_bump_network(const models::BumpNetwork& network, const Batch& train,
                                 const TrainerConfig& config, std::uint64_t shuffle_seed,
                                 torch::Device device, const AverageInPlace& average = {},
-                                const EpochCheckpoints* checkpoints = nullptr);
+                                const EpochCheckpoints* checkpoints = nullptr,
+                                const StackKeepGoing& keep_going = {});
 
 /// Per-bin predictions for a bump_batch (eval mode, no gradients, in batches), on the CPU:
 /// z [H, L] and, for Znet3, the scaled background [H, L]; 0 past each histogram's end.

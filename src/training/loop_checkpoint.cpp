@@ -41,7 +41,8 @@ torch::Tensor shaped(const std::vector<float>& values, const torch::Tensor& like
 }
 }  // namespace
 
-core::CheckpointLayout checkpoint_layout(const torch::nn::Module& module, int max_epochs) {
+core::CheckpointLayout checkpoint_layout(const torch::nn::Module& module, int max_epochs,
+                                         std::size_t terms) {
   core::CheckpointLayout layout;
   const auto items = state_items(module);
   for (const char* prefix : {"weights.", "best."}) {
@@ -57,12 +58,13 @@ core::CheckpointLayout checkpoint_layout(const torch::nn::Module& module, int ma
     }
   }
   layout.tensors.description = "per-epoch training checkpoint";
-  layout.numbers = kScalars + kRecordColumns * static_cast<std::size_t>(std::max(0, max_epochs));
+  layout.numbers =
+      kScalars + (kRecordColumns + terms) * static_cast<std::size_t>(std::max(0, max_epochs));
   return layout;
 }
 
 core::Checkpoint export_checkpoint(const torch::nn::Module& module, const LoopState& state,
-                                   int max_epochs) {
+                                   int max_epochs, std::size_t terms) {
   const auto items = state_items(module);
   const auto parameters = module.parameters(true);
   core::Checkpoint out;
@@ -84,7 +86,8 @@ core::Checkpoint export_checkpoint(const torch::nn::Module& module, const LoopSt
     }
   }
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  out.numbers.assign(kScalars + kRecordColumns * static_cast<std::size_t>(max_epochs), nan);
+  const auto epochs = static_cast<std::size_t>(max_epochs);
+  out.numbers.assign(kScalars + (kRecordColumns + terms) * epochs, nan);
   out.numbers[kEpochsDone] = state.epochs_done;
   out.numbers[kStep] = static_cast<double>(state.optimizer.step);
   out.numbers[kBestStep] =
@@ -100,13 +103,18 @@ core::Checkpoint export_checkpoint(const torch::nn::Module& module, const LoopSt
     out.numbers[at + 1] = r.train_accuracy;
     out.numbers[at + 2] = r.val_loss;
     out.numbers[at + 3] = r.val_accuracy;
+    // The terms after every epoch's four columns: a layout without terms is unchanged.
+    for (std::size_t t = 0; t < terms; ++t) {
+      out.numbers[kScalars + kRecordColumns * epochs + terms * e + t] =
+          t < r.train_terms.size() ? r.train_terms[t] : nan;
+    }
   }
   return out;
 }
 
 LoopState import_checkpoint(const torch::nn::Module& module, const core::Checkpoint& checkpoint,
-                            int max_epochs) {
-  const auto layout = checkpoint_layout(module, max_epochs);
+                            int max_epochs, std::size_t terms) {
+  const auto layout = checkpoint_layout(module, max_epochs, terms);
   const auto misfit = [](const std::string& what) {
     throw core::InputError("the stored checkpoint does not fit this training (" + what +
                            "; a checkpoint of another network or job) start the task again");
@@ -163,6 +171,11 @@ LoopState import_checkpoint(const torch::nn::Module& module, const core::Checkpo
     record.train_accuracy = n[at + 1];
     record.val_loss = n[at + 2];
     record.val_accuracy = n[at + 3];
+    for (std::size_t t = 0; t < terms; ++t) {
+      record.train_terms.push_back(
+          n[kScalars + kRecordColumns * static_cast<std::size_t>(max_epochs) +
+            terms * static_cast<std::size_t>(e) + t]);
+    }
     state.history.push_back(record);
   }
   return state;

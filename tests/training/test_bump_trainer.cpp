@@ -15,6 +15,7 @@
 #include "stats/bump_targets.hpp"
 #include "stats/histogram_generator.hpp"
 #include "training/bump_trainer.hpp"
+#include "training/loop_checkpoint.hpp"
 #include "training/trainer.hpp"
 
 namespace {
@@ -165,6 +166,79 @@ BOOST_AUTO_TEST_CASE(data_parallel_training_matches_one_rank) {
   float moved = 0;
   for (std::size_t i = 0; i < w.size(); ++i) moved = std::max(moved, std::abs(w[i] - initial[i]));
   BOOST_TEST(moved > 1e-3F);
+}
+
+BOOST_AUTO_TEST_CASE(a_resumed_training_ends_with_the_uninterrupted_model) {
+  // Minibatches smaller than the shard (several steps per epoch, a shuffled order), averaged
+  // over the ranks; a stop after epoch 2 of 5 through the checkpoint's plain arrays (with the
+  // loss terms), then a resume in a fresh network: the same weights, bit for bit.
+  constexpr std::size_t kTotal = 16;
+  constexpr int kEpochs = 5;
+  const int size = g_mpi->size();
+  const std::size_t shard = kTotal / static_cast<std::size_t>(size);
+  const auto set =
+      training::bump_batch(generated(shard * g_mpi->rank(), shard * (g_mpi->rank() + 1)));
+  const auto config = full_batch(4 / size, kEpochs);
+  const training::AverageInPlace average = [](float* v, std::size_t n) {
+    parallel::average_over_ranks(g_mpi->comm(), v, n);
+  };
+  const auto fresh = [&set] {
+    auto network = small_znet3();
+    auto [low, high] = training::input_range(network, set);
+    parallel::global_range(g_mpi->comm(), low, high);
+    network.set_input_range(low, high);
+    return network;
+  };
+  const auto whole = fresh();
+  const auto reference = training::train_bump_network(whole, set, config, 31, torch::kCPU, average);
+
+  auto first = fresh();
+  core::Checkpoint stored;
+  training::EpochCheckpoints save;
+  save.save = [&first, &stored](const training::LoopState& state) {
+    stored = training::export_checkpoint(*first.module, state, kEpochs, 2);
+  };
+  const auto stopped = training::train_bump_network(
+      first, set, config, 31, torch::kCPU, average, &save,
+      [](const training::EpochRecord&) { return false; });  // every rank stops after epoch 1
+  BOOST_TEST(stopped.history.size() == 1U);
+  BOOST_TEST(stored.epochs_done == 1);
+  // Once more from that checkpoint for one further epoch, then to the end.
+  auto second = fresh();
+  auto state = training::import_checkpoint(*second.module, stored, kEpochs, 2);
+  BOOST_TEST(state.history.at(0).train_terms.size() == 2U);
+  BOOST_TEST(state.history.at(0).train_terms == reference.history.at(0).train_terms);
+  training::EpochCheckpoints resume;
+  resume.resume = &state;
+  resume.save = [&second, &stored](const training::LoopState& s) {
+    stored = training::export_checkpoint(*second.module, s, kEpochs, 2);
+  };
+  training::train_bump_network(second, set, config, 31, torch::kCPU, average, &resume,
+                               [](const training::EpochRecord&) { return false; });
+  BOOST_TEST(stored.epochs_done == 2);
+  auto third = fresh();
+  auto state2 = training::import_checkpoint(*third.module, stored, kEpochs, 2);
+  training::EpochCheckpoints resume2;
+  resume2.resume = &state2;
+  const auto resumed =
+      training::train_bump_network(third, set, config, 31, torch::kCPU, average, &resume2);
+  BOOST_TEST(resumed.history.size() == static_cast<std::size_t>(kEpochs));
+  BOOST_TEST(flat_weights(third) == flat_weights(whole));  // bit for bit
+  for (int e = 0; e < kEpochs; ++e) {
+    BOOST_TEST(resumed.history[e].train_loss == reference.history[e].train_loss);
+    BOOST_TEST(resumed.history[e].train_terms == reference.history[e].train_terms);
+  }
+  // And the resumed epochs moved the weights (the comparison is not of two idle networks).
+  float moved = 0;
+  const auto end = flat_weights(third);
+  std::size_t at = 0;
+  for (const auto& t : state2.weights) {
+    const auto flat = t.reshape({-1}).contiguous();
+    for (std::int64_t i = 0; i < flat.numel() && at < end.size(); ++i, ++at) {
+      moved = std::max(moved, std::abs(end[at] - flat.data_ptr<float>()[i]));
+    }
+  }
+  BOOST_TEST(moved > 1e-4F);
 }
 
 BOOST_AUTO_TEST_CASE(training_lowers_the_loss) {

@@ -126,6 +126,33 @@ BOOST_AUTO_TEST_CASE(a_training_resumed_after_any_epoch_ends_as_the_uninterrupte
   }
 }
 
+BOOST_AUTO_TEST_CASE(loss_terms_extend_the_layout_and_round_trip) {
+  const Run saving = train(false, 5, nullptr, true);
+  models::DenseNetwork model(network_config(false));
+  const int epochs = config().max_epochs;
+  const auto plain = training::checkpoint_layout(*model, epochs);
+  const auto with_terms = training::checkpoint_layout(*model, epochs, 2);
+  BOOST_TEST(with_terms.numbers == plain.numbers + 2 * static_cast<std::size_t>(epochs));
+  BOOST_TEST((with_terms.tensors == plain.tensors));
+  auto state = training::import_checkpoint(*model, saving.saved.back(), epochs);
+  for (std::size_t e = 0; e < state.history.size(); ++e) {
+    state.history[e].train_terms = {0.5 + static_cast<double>(e), -1.0 * static_cast<double>(e)};
+  }
+  const auto checkpoint = training::export_checkpoint(*model, state, epochs, 2);
+  BOOST_TEST(checkpoint.numbers.size() == with_terms.numbers);
+  const auto back = training::import_checkpoint(*model, checkpoint, epochs, 2);
+  BOOST_REQUIRE(back.history.size() == state.history.size());
+  for (std::size_t e = 0; e < back.history.size(); ++e) {
+    BOOST_TEST(back.history[e].train_terms == state.history[e].train_terms);
+    BOOST_TEST(back.history[e].train_loss == state.history[e].train_loss);
+  }
+  // A checkpoint with terms does not fit a layout without them (and the reverse).
+  BOOST_CHECK_THROW(training::import_checkpoint(*model, checkpoint, epochs),
+                    cwola::core::InputError);
+  BOOST_CHECK_THROW(training::import_checkpoint(*model, saving.saved.back(), epochs, 2),
+                    cwola::core::InputError);
+}
+
 BOOST_AUTO_TEST_CASE(a_checkpoint_of_another_network_is_refused) {
   const Run plain = train(false, 5, nullptr, true);
   auto other = network_config(false);
