@@ -56,6 +56,15 @@ void read_injection(core::JobConfig& card, BumpCard& c) {
   c.target_widths = read_widths(card, "bump.target_widths");
 }
 
+/// A histogram file is never replaced without --overwrite.
+void refuse_existing_output(const GenerateRequest& request) {
+  if (access(request.output.c_str(), F_OK) == 0 && !request.overwrite) {
+    throw core::InputError("histogram file '" + request.output +
+                           "' already exists; use --overwrite to replace it or choose another "
+                           "--output");
+  }
+}
+
 BumpCard read_card(core::JobConfig& card) {
   BumpCard c;
   c.seed = card.get_uint64("generator.seed", 20250101);
@@ -137,11 +146,7 @@ int generate_bump_histograms(const parallel::MpiRuntime& mpi, core::JobConfig& c
                              const GenerateRequest& request) {
   const BumpCard c = read_card(card);
   card.reject_unread();
-  if (access(request.output.c_str(), F_OK) == 0 && !request.overwrite) {
-    throw core::InputError("histogram file '" + request.output +
-                           "' already exists; use --overwrite to replace it or choose another "
-                           "--output");
-  }
+  refuse_existing_output(request);
   const stats::HistogramGenerator generator(c.generator);
   const std::size_t blocks = (c.histograms + c.block_size - 1) / c.block_size;
   const auto size = static_cast<std::size_t>(mpi.size());
@@ -273,11 +278,7 @@ int generate_bump_spectra(const parallel::MpiRuntime& mpi, core::JobConfig& card
                           const GenerateRequest& request) {
   const SpectraCard c = read_spectra_card(card);
   card.reject_unread();
-  if (access(request.output.c_str(), F_OK) == 0 && !request.overwrite) {
-    throw core::InputError("histogram file '" + request.output +
-                           "' already exists; use --overwrite to replace it or choose another "
-                           "--output");
-  }
+  refuse_existing_output(request);
   // Every rank fits every spectrum (deterministic, milliseconds) and injects its own range.
   std::vector<stats::SpectrumBackground> backgrounds;
   for (const auto& source : c.spectra) {

@@ -40,6 +40,17 @@ def generate(ranks, output, *extra, check=0):
                                   *SMALL, *extra, check=check)
 
 
+def assert_rejected(test, run, cases):
+    """Each (arguments, texts) case exits 2 naming every text, and writes no file."""
+    for args, expected in cases:
+        out = os.path.join(test.tmp.name, "bad.h5")
+        result = run(1, out, *args, check=None)
+        test.assertEqual(result.returncode, 2, (args, result.stderr))
+        for text in expected:
+            test.assertIn(text, result.stderr, args)
+        test.assertFalse(os.path.exists(out), "nothing is written for a rejected card")
+
+
 class BumpHistograms(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -126,13 +137,7 @@ class BumpHistograms(unittest.TestCase):
             (["--set", "bump.mass_range=1.5, 9"], ["bump.mass_range", "9"]),
             (["--set", "bump.colour=blue"], ["bump.colour"]),
         ]
-        for args, expected in cases:
-            out = os.path.join(self.tmp.name, "bad.h5")
-            result = generate(1, out, *args, check=None)
-            self.assertEqual(result.returncode, 2, (args, result.stderr))
-            for text in expected:
-                self.assertIn(text, result.stderr, args)
-            self.assertFalse(os.path.exists(out), "nothing is written for a rejected card")
+        assert_rejected(self, generate, cases)
         # An existing output is not overwritten without --overwrite.
         result = generate(1, self.one, check=None)
         self.assertEqual(result.returncode, 2, result.stderr)
@@ -208,13 +213,7 @@ class BumpSpectra(unittest.TestCase):
              ["spectra.edges", "centres"]),
             (["--set", "spectra.max_bins=20"], ["spectra.max_bins", "20"]),
         ]
-        for args, expected in cases:
-            out = os.path.join(self.tmp.name, "bad.h5")
-            result = generate_spectra(1, out, *args, check=None)
-            self.assertEqual(result.returncode, 2, (args, result.stderr))
-            for text in expected:
-                self.assertIn(text, result.stderr, args)
-            self.assertFalse(os.path.exists(out), "nothing is written for a rejected card")
+        assert_rejected(self, generate_spectra, cases)
         out = os.path.join(self.tmp.name, "missing.h5")
         result = cwola_driver.run_cwola(1, "generate", "--card", SPECTRA_CARD, "--output", out,
                                         "--set", "spectra.files=/nonexistent/a.csv",
