@@ -342,7 +342,8 @@ def threshold_table(store, curves):
             flag = f"{n_bkg:.0f}" + (" (few!)" if n_bkg < FEW_BACKGROUND_EVENTS else "")
             t = c.measured
             interval = f"[{format_threshold(t.low, s_max)}, {format_threshold(t.high, s_max)}]"
-            null = "–" if np.isnan(c.null_threshold) else format_threshold(c.null_threshold, s_max)
+            null = ("–" if np.isnan(c.null_threshold)
+                    else format_threshold(c.null_threshold, s_max))
             lines.append(f"| {method.label} | {text} | {flag} | "
                          f"{format_threshold(t.value, s_max)} | {interval} | {t.never:.2f} | "
                          f"{null} |")
