@@ -430,6 +430,11 @@ def _figure(store, curves, methods, suffix, title, out_dir, styles):
     axes[0].legend(fontsize=6)
     fig.suptitle(f"{store.name}: {title} (mean ± s.e.; faint: the method's S/√B = 0 networks)",
                  fontsize=9)
+    return _save(fig, store, suffix, out_dir)
+
+
+def _save(fig, store, suffix, out_dir):
+    """Writes <stem>_<suffix>.png of the store into out_dir; returns its path."""
     fig.tight_layout()
     path = Path(out_dir) / f"{store.path.stem}_{suffix}.png"
     fig.savefig(path, dpi=80)
@@ -464,11 +469,7 @@ def plot_gain(store, curves, out_dir):
     axes[0].set_ylabel("Δ significance after the cut", fontsize=8)
     axes[0].legend(fontsize=6)
     fig.suptitle(f"{store.name}: gain over CWoLa from scratch (same features)", fontsize=9)
-    fig.tight_layout()
-    path = Path(out_dir) / f"{store.path.stem}_gain.png"
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return _save(fig, store, "gain", out_dir)
 
 
 def make_figures(store, curves, out_dir):
