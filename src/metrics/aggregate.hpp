@@ -3,7 +3,10 @@
 /// The seeds quote mean +- std; other groups quote the median with 16/84% quantiles, so
 /// both are kept.
 #include <cstddef>
+#include <string>
 #include <vector>
+
+#include "core/error.hpp"
 
 namespace cwola::metrics {
 
@@ -25,5 +28,25 @@ double quantile_of_sorted(const std::vector<double>& sorted_values, double q);
 /// Aggregates the finite values only (NaN and +-inf, e.g. from failed repeats, are skipped
 /// and not counted). Empty input (or no finite value) gives count 0 and NaN elsewhere.
 Aggregate aggregate(const std::vector<double>& values);
+
+/// An ensemble's output: element by element the mean of its members' outputs (scores per
+/// event, z per bin), summed in double and stored as T. Every ensemble averages through this.
+/// core::Error (a bug in the caller) when members differ in length; `what` names the elements.
+template <typename T>
+std::vector<T> member_mean(const std::vector<std::vector<T>>& members, const std::string& what) {
+  if (members.empty()) return {};
+  std::vector<double> sum(members.front().size(), 0.0);
+  for (const auto& member : members) {
+    if (member.size() != sum.size()) {
+      throw core::Error("ensemble members give " + std::to_string(member.size()) + " and " +
+                        std::to_string(sum.size()) + " " + what + " (they must cover the same)");
+    }
+    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += member[i];
+  }
+  std::vector<T> mean(sum.size());
+  const auto n = static_cast<double>(members.size());
+  for (std::size_t i = 0; i < sum.size(); ++i) mean[i] = static_cast<T>(sum[i] / n);
+  return mean;
+}
 
 }  // namespace cwola::metrics

@@ -50,19 +50,7 @@ std::vector<double> score_metrics(const std::vector<float>& scores,
 }
 
 std::vector<float> mean_scores(const std::vector<std::vector<float>>& members) {
-  if (members.empty()) return {};
-  std::vector<double> sum(members.front().size(), 0.0);
-  for (const auto& member : members) {
-    if (member.size() != sum.size()) {
-      throw core::Error("ensemble members scored " + std::to_string(member.size()) + " and " +
-                        std::to_string(sum.size()) + " events (they must score the same ones)");
-    }
-    for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += member[i];
-  }
-  std::vector<float> mean(sum.size());
-  const auto n = static_cast<double>(members.size());
-  for (std::size_t i = 0; i < sum.size(); ++i) mean[i] = static_cast<float>(sum[i] / n);
-  return mean;
+  return metrics::member_mean(members, "events");
 }
 
 std::vector<OutOfFoldSample> out_of_fold_samples(const store::ScoreRows& rows,

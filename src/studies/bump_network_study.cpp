@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/seed.hpp"
+#include "metrics/aggregate.hpp"
 #include "training/loop_checkpoint.hpp"
 #include "training/trainer.hpp"
 
@@ -144,17 +145,7 @@ BumpEvaluation evaluate_bump_prediction(std::vector<double> prediction,
 }
 
 std::vector<double> ensemble_prediction(const std::vector<std::vector<double>>& members) {
-  if (members.empty()) return {};
-  std::vector<double> mean(members.front().size(), 0.0);
-  for (const auto& member : members) {
-    if (member.size() != mean.size()) {
-      throw core::Error("ensemble members predict " + std::to_string(member.size()) + " and " +
-                        std::to_string(mean.size()) + " bins (a bug: one test set for all)");
-    }
-    for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += member[i];
-  }
-  for (auto& v : mean) v /= static_cast<double>(members.size());
-  return mean;
+  return metrics::member_mean(members, "bins");
 }
 
 }  // namespace cwola::studies
