@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "app/generators.hpp"
 #include "core/error.hpp"
@@ -267,13 +268,6 @@ SpectraCard read_spectra_card(core::JobConfig& card) {
   return c;
 }
 
-std::string file_stem(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  const auto dot = name.find_last_of('.');
-  return dot == std::string::npos ? name : name.substr(0, dot);
-}
-
 int generate_bump_spectra(const parallel::MpiRuntime& mpi, core::JobConfig& card,
                           const GenerateRequest& request) {
   const SpectraCard c = read_spectra_card(card);
@@ -284,8 +278,8 @@ int generate_bump_spectra(const parallel::MpiRuntime& mpi, core::JobConfig& card
   for (const auto& source : c.spectra) {
     const auto spectrum = stats::read_csv_spectrum(source.path, source.csv);
     backgrounds.push_back(stats::fit_spectrum_background(
-        file_stem(source.path), spectrum, stats::FtestOptions{}, c.min_bins, c.max_bins,
-        c.entries));
+        std::filesystem::path(source.path).stem().string(), spectrum, stats::FtestOptions{},
+        c.min_bins, c.max_bins, c.entries));
     const auto& b = backgrounds.back();
     const auto [low, high] = std::minmax_element(b.expected.begin(), b.expected.end());
     core::log_info("generate: " + b.name + ": " + std::to_string(b.kept_bins) + " of " +
