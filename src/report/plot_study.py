@@ -866,6 +866,21 @@ def make_plots(store, out_dir):
     return paths
 
 
+def open_store(path, loader, unfinished):
+    """The store at `path` read by `loader` (load_store, or a report's own reader built on it),
+    or None after printing why it cannot be read. An unfinished job is read with a warning that
+    ends with `unfinished` (what the report does with the tasks done so far)."""
+    try:
+        store = loader(path)
+    except StoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return None
+    if not store.complete:
+        print(f"warning: store '{store.path}' has /job/complete = 0 (the job has not finished); "
+              f"{unfinished}", file=sys.stderr)
+    return store
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Plot a cwola study from its HDF5 results store.",
@@ -874,14 +889,9 @@ def main(argv=None):
     parser.add_argument("--out-dir", type=Path, default=None,
                         help="directory for the PNG files (default: the store's directory)")
     args = parser.parse_args(argv)
-    try:
-        store = load_store(args.store)
-    except StoreError as err:
-        print(f"error: {err}", file=sys.stderr)
+    store = open_store(args.store, load_store, "plotting the tasks done so far")
+    if store is None:
         return EXIT_NOTHING_TO_PLOT
-    if not store.complete:
-        print(f"warning: store '{store.path}' has /job/complete = 0 (the study has not finished); "
-              "plotting the tasks done so far", file=sys.stderr)
     if store.study not in STUDY_PLOTS:
         print(f"note: no study-specific plots for study '{store.study}'; generic plots only",
               file=sys.stderr)

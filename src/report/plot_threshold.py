@@ -513,14 +513,9 @@ def main(argv=None):
         print(f"error: --bootstrap = {args.bootstrap} (needs at least 1 replicate)",
               file=sys.stderr)
         return EXIT_NOTHING
-    try:
-        store = load(args.store)
-    except StoreError as err:
-        print(f"error: {err}", file=sys.stderr)
+    store = plot_study.open_store(args.store, load, "using the trainings done so far")
+    if store is None:
         return EXIT_NOTHING
-    if not store.complete:
-        print(f"warning: store '{store.path}' has /job/complete = 0 (the job has not finished); "
-              "using the trainings done so far", file=sys.stderr)
     curves = analyse(store, args.bootstrap)
     print(f"# {store.name} ({store.path.name}): thresholds "
           f"({args.bootstrap} bootstrap replicates of the trainings, seed {BOOTSTRAP_SEED})\n")
