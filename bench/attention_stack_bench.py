@@ -3,7 +3,8 @@
 
 Times one training step (forward, a loss of the same shape as cwola's, backward) of K attention
 networks (models/attention_network.cpp: embedding + gated blocks, central encoder with an event
-token, one branch per particle, pairing head, class head; not the detection head) two ways, 1 thread:
+token, one branch per particle, pairing head, class head; not the detection head) two ways,
+1 thread:
 
 - alone:   K copies of bench/pytorch_attention_reference.py's network (torch.nn.TransformerEncoder),
            one after the other, each on its own minibatch;
@@ -134,8 +135,9 @@ class StackedNetwork(nn.Module):
                            StackedNorm([m.embedding[b].norm for m in nets])])
             for b in range(len(first.embedding))])
         self.event_token = stack([m.event_token for m in nets])
-        self.central = nn.ModuleList([StackedEncoderLayer([m.central.layers[i] for m in nets], heads)
-                                      for i in range(len(first.central.layers))])
+        self.central = nn.ModuleList(
+            [StackedEncoderLayer([m.central.layers[i] for m in nets], heads)
+             for i in range(len(first.central.layers))])
         self.branch_tokens = nn.ParameterList(
             [stack([m.branch_tokens[p] for m in nets]) for p in range(PARTICLES)])
         self.branches = nn.ModuleList([
@@ -158,7 +160,8 @@ class StackedNetwork(nn.Module):
 
     def forward(self, jets, mask):  # jets [K, N, J, F], mask [N, J] (shared here)
         k, n, j, _ = jets.shape
-        x = (torch.where(self.log_mask, torch.log1p(jets.clamp_min(0)), jets) - self.mean) / self.std
+        logged = torch.where(self.log_mask, torch.log1p(jets.clamp_min(0)), jets)
+        x = (logged - self.mean) / self.std
         h = self.input(x)
         for first, gated, norm in self.blocks:
             h = norm(h + F.glu(gated(F.elu(first(h))), -1))
@@ -220,7 +223,8 @@ def run(setting, ks, batch_size, seconds):
     gen = torch.Generator().manual_seed(1)
     print(f"setting {setting}: D = {s['d']}, {s['heads']} heads, {s['blocks']} gated blocks, "
           f"{s['layers']} + {s['branch_layers']} layers, batch {batch_size}, J = {JETS}")
-    print(f"{'K':>3} {'alone ev/s':>11} {'stacked ev/s':>13} {'stacked/alone':>14} {'max|diff|':>10}")
+    print(f"{'K':>3} {'alone ev/s':>11} {'stacked ev/s':>13} {'stacked/alone':>14} "
+          f"{'max|diff|':>10}")
     for k in ks:
         torch.manual_seed(k)
         nets = [Reference(s) for _ in range(k)]

@@ -6,8 +6,8 @@
 // layers are where the network spends its time; checks that member k computes what layer k
 // alone computes and prints events/s and the ratio for K = 1, 2, 4, 8. Not built by CMake:
 //
-//   g++ -O2 -std=c++17 bench/attention_stack_layer_bench.cpp -o /tmp/attention_stack_layer_bench \
-//     -isystem /usr/include/torch/csrc/api/include -ltorch -ltorch_cpu -lc10
+//   g++ -O2 -std=c++17 bench/attention_stack_layer_bench.cpp -o /tmp/attention_stack_layer_bench
+//     -isystem /usr/include/torch/csrc/api/include -ltorch -ltorch_cpu -lc10   (one line)
 //   OPENBLAS_NUM_THREADS=1 /tmp/attention_stack_layer_bench [D] [layers] [seconds]
 //
 // D = 32 with 3 layers (2 central + 1 branch) is jobs/dihiggs_attention.ini's per-branch path;
@@ -27,14 +27,14 @@ namespace {
 using torch::Tensor;
 
 struct StackedLinear {
-  Tensor w, b;  // [K, out, in], [K, out]
+  Tensor w, b;                                // [K, out, in], [K, out]
   Tensor operator()(const Tensor& x) const {  // [K, M, in]
     return torch::baddbmm(b.unsqueeze(1), x, w.transpose(1, 2));
   }
 };
 
 struct StackedNorm {
-  Tensor w, b;  // [K, D]
+  Tensor w, b;                                // [K, D]
   Tensor operator()(const Tensor& x) const {  // [K, M, D]
     const auto d = x.size(-1);
     return torch::layer_norm(x, {d}) * w.unsqueeze(1) + b.unsqueeze(1);
@@ -104,15 +104,16 @@ double seconds_per(const std::function<void()>& step, double budget) {
   step();  // warm up
   auto start = std::chrono::steady_clock::now();
   step();
-  const double one = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double one =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const int repeat = std::max(2, static_cast<int>(budget / std::max(one, 1e-4)));
   double best = std::numeric_limits<double>::infinity();
   for (int t = 0; t < 2; ++t) {
     start = std::chrono::steady_clock::now();
     for (int r = 0; r < repeat; ++r) step();
-    best = std::min(best,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
-                        repeat);
+    best = std::min(
+        best,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / repeat);
   }
   return best;
 }
@@ -137,9 +138,9 @@ int main(int argc, char** argv) {
     std::vector<std::vector<torch::nn::TransformerEncoderLayer>> nets(k);
     for (auto& net : nets) {
       for (int l = 0; l < depth; ++l) {
-        net.emplace_back(torch::nn::TransformerEncoderLayerOptions(d, heads)
-                             .dim_feedforward(2 * d)
-                             .dropout(0.0));
+        net.emplace_back(
+            torch::nn::TransformerEncoderLayerOptions(d, heads).dim_feedforward(2 * d).dropout(
+                0.0));
       }
     }
     std::vector<StackedLayer> stack;
@@ -164,8 +165,10 @@ int main(int argc, char** argv) {
       torch::NoGradGuard no_grad;
       const auto together = run_stacked();
       for (int64_t m = 0; m < k; ++m) {
-        diff = std::max(
-            diff, (together[m] - run_alone(nets[static_cast<std::size_t>(m)])).abs().max().item<double>());
+        diff = std::max(diff, (together[m] - run_alone(nets[static_cast<std::size_t>(m)]))
+                                  .abs()
+                                  .max()
+                                  .item<double>());
       }
     }
     const double alone = seconds_per(
