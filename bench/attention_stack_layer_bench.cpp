@@ -8,7 +8,7 @@
 //
 //   g++ -O2 -std=c++17 bench/attention_stack_layer_bench.cpp -o /tmp/attention_stack_layer_bench
 //     -isystem /usr/include/torch/csrc/api/include -ltorch -ltorch_cpu -lc10   (one line)
-//   OPENBLAS_NUM_THREADS=1 /tmp/attention_stack_layer_bench [D] [layers] [seconds]
+//   OPENBLAS_NUM_THREADS=1 /tmp/attention_stack_layer_bench [D] [layers] [seconds] [broadcast]
 //
 // D = 32 with 3 layers (2 central + 1 branch) is jobs/dihiggs_attention.ini's per-branch path;
 // D = 64 with 6 layers the defaults'. Batch 128 events, 11 sequence slots (10 jets + token),
@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace {
@@ -51,8 +52,11 @@ struct StackedLayer {
   StackedLinear in_proj, out_proj, linear1, linear2;
   StackedNorm norm1, norm2;
   int64_t heads;
+  bool broadcast;  // attention products as broadcast multiply-and-sum instead of bmm
 
-  StackedLayer(std::vector<torch::nn::TransformerEncoderLayer>& layers, int64_t h) : heads(h) {
+  StackedLayer(std::vector<torch::nn::TransformerEncoderLayer>& layers, int64_t h,
+               bool by_broadcast)
+      : heads(h), broadcast(by_broadcast) {
     std::vector<Tensor> a, b, c, d, e, f, g, i, j, k, l, m;
     for (auto& layer : layers) {
       auto named = layer->named_parameters();
@@ -90,11 +94,14 @@ struct StackedLayer {
                           .view({1, n, 1, 1, s})
                           .expand({k, n, heads, 1, s})
                           .reshape({k * n * heads, 1, s});
-    const auto scores = torch::baddbmm(bias, q, key.transpose(1, 2));
-    const auto att = torch::bmm(torch::softmax(scores, -1), value)
-                         .view({k, n, heads, s, hd})
-                         .transpose(2, 3)
-                         .reshape({k, n * s, d});
+    Tensor att;
+    if (broadcast) {
+      const auto scores = (q.unsqueeze(2) * key.unsqueeze(1)).sum(-1) + bias;
+      att = (torch::softmax(scores, -1).unsqueeze(-1) * value.unsqueeze(1)).sum(2);
+    } else {
+      att = torch::bmm(torch::softmax(torch::baddbmm(bias, q, key.transpose(1, 2)), -1), value);
+    }
+    att = att.view({k, n, heads, s, hd}).transpose(2, 3).reshape({k, n * s, d});
     const auto h = norm1(flat + out_proj(att));
     return norm2(h + linear2(torch::relu(linear1(h)))).view({k, n, s, d});
   }
@@ -124,15 +131,18 @@ int main(int argc, char** argv) {
   const int64_t d = argc > 1 ? std::atoi(argv[1]) : 32;
   const int depth = argc > 2 ? std::atoi(argv[2]) : 3;
   const double budget = argc > 3 ? std::atof(argv[3]) : 1.0;
+  const bool broadcast = argc > 4 && std::string(argv[4]) == "broadcast";
   const int64_t n = 128, s = 11, heads = 4;
   torch::set_num_threads(1);
   torch::manual_seed(1);
   const auto lengths = torch::randint(5, s + 1, {n});
   const auto padding = torch::arange(s).view({1, s}).ge(lengths.view({n, 1}));
-  std::printf("D = %ld, %d encoder layers, %ld heads, batch %ld, sequence %ld\n", d, depth, heads,
-              n, s);
-  std::printf("%3s %11s %13s %14s %10s\n", "K", "alone ev/s", "stacked ev/s", "stacked/alone",
-              "max|diff|");
+  std::printf("D = %ld, %d encoder layers, %ld heads, batch %ld, sequence %ld, attention by %s\n",
+              d, depth, heads, n, s, broadcast ? "broadcast" : "bmm");
+  // alone: LibTorch's layers, K networks one after the other; one-member: the stacked form with
+  // K = 1, K times (stacking's own gain is stacked / one-member).
+  std::printf("%3s %11s %12s %13s %14s %14s %10s\n", "K", "alone ev/s", "1-member ev/s",
+              "stacked ev/s", "stacked/alone", "stacked/1-mem", "max|diff|");
   for (const int64_t k : {1, 2, 4, 8}) {
     // [member][layer]
     std::vector<std::vector<torch::nn::TransformerEncoderLayer>> nets(k);
@@ -147,7 +157,14 @@ int main(int argc, char** argv) {
     for (int l = 0; l < depth; ++l) {
       std::vector<torch::nn::TransformerEncoderLayer> column;
       for (auto& net : nets) column.push_back(net[static_cast<std::size_t>(l)]);
-      stack.emplace_back(column, heads);
+      stack.emplace_back(column, heads, broadcast);
+    }
+    std::vector<std::vector<StackedLayer>> singles(static_cast<std::size_t>(k));
+    for (std::size_t m = 0; m < singles.size(); ++m) {
+      for (auto& layer : nets[m]) {
+        std::vector<torch::nn::TransformerEncoderLayer> one = {layer};
+        singles[m].emplace_back(one, heads, broadcast);
+      }
     }
     const auto x = torch::randn({n, s, d});
     const auto run_alone = [&](std::vector<torch::nn::TransformerEncoderLayer>& net) {
@@ -158,6 +175,11 @@ int main(int argc, char** argv) {
     const auto run_stacked = [&] {
       auto h = x.unsqueeze(0).expand({k, n, s, d}).contiguous();
       for (const auto& layer : stack) h = layer.forward(h, padding);
+      return h;
+    };
+    const auto run_single = [&](const std::vector<StackedLayer>& layers) {
+      auto h = x.unsqueeze(0);
+      for (const auto& layer : layers) h = layer.forward(h, padding);
       return h;
     };
     double diff = 0.0;
@@ -176,10 +198,15 @@ int main(int argc, char** argv) {
           for (auto& net : nets) run_alone(net).square().sum().backward();
         },
         budget);
+    const double single = seconds_per(
+        [&] {
+          for (const auto& layers : singles) run_single(layers).square().sum().backward();
+        },
+        budget);
     const double together = seconds_per([&] { run_stacked().square().sum().backward(); }, budget);
     const double events = static_cast<double>(k * n);
-    std::printf("%3ld %11.0f %13.0f %14.2f %10.1e\n", k, events / alone, events / together,
-                alone / together, diff);
+    std::printf("%3ld %11.0f %12.0f %13.0f %14.2f %14.2f %10.1e\n", k, events / alone,
+                events / single, events / together, alone / together, single / together, diff);
     std::fflush(stdout);
   }
   return 0;
