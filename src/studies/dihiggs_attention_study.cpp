@@ -360,6 +360,11 @@ class DihiggsAttentionStudy : public ClassifierStudyBase {
     return output;
   }
 
+  /// Tasks train one by one (Study::run_tasks): stacking attention networks does not pay on a
+  /// CPU (bench/attention_stack_bench.py; docs/attention.md, "Repeats, ensembles, stacking"),
+  /// so [run] ensemble = auto hands a CPU rank one task at a time.
+  std::size_t useful_cpu_ensemble() const override { return 1; }
+
   std::size_t kept_score_width() const override {
     std::size_t width = 0;
     for (const auto& p : points_) {

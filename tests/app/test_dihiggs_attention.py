@@ -1,6 +1,7 @@
 """study = dihiggs_attention (the note's Figs. 1 and 2, docs/attention.md): the same results on
 1 and 2 ranks; users' SPANet-layout files as the mixtures, where `pairing_targets = truth` is
-refused (a mixture file is data) unless forced.
+refused (a mixture file is data) unless forced; the repeats of a point form an ensemble (the
+one mechanism of docs/ensembles.md).
 
 Run by CTest (CWOLA_BIN, CWOLA_MPIEXEC, CWOLA_MPIEXEC_FLAGS, CWOLA_SOURCE_DIR)."""
 import os
@@ -9,6 +10,8 @@ import tempfile
 import unittest
 
 import h5py
+import numpy as np
+from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from cwola_driver import SOURCE, assert_identical, generate, run_cwola  # noqa: E402
@@ -89,6 +92,15 @@ class DihiggsAttention(unittest.TestCase):
             untrained = f["results/untrained_auc"][()]
             self.assertEqual(list(f["results/f1"][()]), [1.0, 1.0])  # the files' own truth
             self.assertEqual(f["artifacts/scores/score"].shape[1], 500)  # both test files
+            scores = f["artifacts/scores/score"][()]
+            labels = f["artifacts/scores/label"][0]
+            members = int(f["summary/ensemble_members"][0])
+            ensemble_auc = f["summary/ensemble_auc"][0]
+        # The two repeats scored the same test files, so they form an ensemble whose AUC is that
+        # of their mean score, event by event.
+        self.assertEqual(members, 2)
+        self.assertFalse(np.array_equal(scores[0], scores[1]))  # two trainings, two networks
+        self.assertAlmostEqual(ensemble_auc, roc_auc_score(labels, scores.mean(0)), delta=1e-4)
         for trained, start in zip(auc, untrained):  # signal file against background file
             self.assertGreater(trained, 0.6)
             self.assertGreater(trained, start + 0.1)
