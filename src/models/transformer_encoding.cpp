@@ -140,14 +140,18 @@ torch::Tensor encoder_layer(torch::nn::TransformerEncoderLayerImpl& layer, const
   namespace F = torch::nn::functional;
   const auto attended = self_attention(*layer.self_attn, src, key_padding_mask);
   const auto ret = layer.norm1(src + layer.dropout1(attended));
-  const auto& activation = layer.options.activation();
+  // The variant's index, not get_if: it is c10::variant in LibTorch 1.13, std::variant in 2.x,
+  // both <kReLU, kGELU, function> (make_encoder's layers take the default, ReLU).
+  const auto activation = layer.options.activation().index();
   torch::Tensor hidden = layer.linear1(ret);
-  if (c10::get_if<torch::enumtype::kGELU>(&activation) != nullptr) {
-    hidden = F::gelu(hidden);
-  } else if (c10::get_if<torch::enumtype::kReLU>(&activation) != nullptr) {
+  if (activation == 0) {
     hidden = F::relu(hidden);
+  } else if (activation == 1) {
+    hidden = F::gelu(hidden);
   } else {
-    hidden = c10::get<std::function<torch::Tensor(const torch::Tensor&)>>(activation)(hidden);
+    throw core::Error(
+        "models::encode: a custom activation (a bug in the caller: the attention "
+        "network's layers use ReLU)");
   }
   return layer.norm2(ret + layer.dropout2(layer.linear2(layer.dropout(hidden))));
 }
