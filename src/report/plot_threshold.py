@@ -13,7 +13,9 @@ effective job text stored in /job/text (not from the stage's name):
                                                      tasks when that stage has meta.hard_tasks > 0
   hidden_valley.extra_features = true             -> "+ extra" (jet masses, angularities)
 Supervised pretrainings and meta-trainings (hidden_valley.labels = supervised | meta) are the
-methods' upstream and only listed.
+methods' upstream and only listed. A method whose fine-tunes read several upstream tasks (e.g.
+stage.pretrain.repeats = 3 with tasks = per_task_of pretrain) is measured pooled and, in the
+tables only, once per upstream task ("[upstream task N]"): the spread between pretrainings.
 
 Per method and eps_b in {10 %, 1 %, 0.1 %}, over the done trainings of each S/sqrt(B) point:
   - the significance after the cut (results/significance_after_eb_*), mean +- standard error,
@@ -21,6 +23,8 @@ Per method and eps_b in {10 %, 1 %, 0.1 %}, over the done trainings of each S/sq
     of a point);
   - the threshold: the smallest injected S/sqrt(B) > 0 at which the mean after-cut significance
     exceeds the before-cut one; "not reached" (printed "> S_max") when no scanned point does;
+    and the sustained one ("stays above from"): the smallest S/sqrt(B) from which every larger
+    scanned point exceeds it too;
   - its uncertainty: the trainings of each point are resampled with replacement (N bootstrap
     replicates, fixed seed), the threshold recomputed per replicate; quoted is the 16-84 %
     interval of the replicate thresholds (68 %; a replicate that never crosses counts as above
@@ -80,21 +84,26 @@ def asimov(signal, background):
     return np.where(s == 0.0, 0.0, np.sqrt(z2))
 
 
-def threshold(s_over_sqrt_b, mean_after, before):
+def threshold(s_over_sqrt_b, mean_after, before, sustained=False):
     """The smallest S/sqrt(B) > 0 whose mean after-cut significance exceeds the before-cut one.
 
     s_over_sqrt_b, mean_after, before: one value per scanned point (any order). Returns the
     S/sqrt(B) value, or None when no point with S/sqrt(B) > 0 crosses (NaN means do not cross).
+    sustained: the smallest S/sqrt(B) > 0 from which every larger scanned point crosses too
+    (robust against a point that crosses by luck below one that does not).
     """
     s = np.asarray(s_over_sqrt_b, dtype=float)
     after, before = np.asarray(mean_after, dtype=float), np.asarray(before, dtype=float)
-    for i in np.argsort(s, kind="stable"):
-        if s[i] > 0 and after[i] > before[i]:
+    order = [i for i in np.argsort(s, kind="stable") if s[i] > 0]
+    crosses = [bool(after[i] > before[i]) for i in order]
+    for k, i in enumerate(order):
+        if crosses[k] and (not sustained or all(crosses[k:])):
             return float(s[i])
     return None
 
 
-def bootstrap_thresholds(s_over_sqrt_b, after_per_point, before, replicates, seed=BOOTSTRAP_SEED):
+def bootstrap_thresholds(s_over_sqrt_b, after_per_point, before, replicates, seed=BOOTSTRAP_SEED,
+                         sustained=False):
     """Thresholds of `replicates` bootstrap resamplings of the trainings of each point.
 
     after_per_point: one 1-D array of after-cut significances (one per training) per point.
@@ -112,7 +121,7 @@ def bootstrap_thresholds(s_over_sqrt_b, after_per_point, before, replicates, see
         means[:, k] = values[draws].mean(axis=1)
     out = np.empty(replicates)
     for r in range(replicates):
-        t = threshold(s, means[r], before)
+        t = threshold(s, means[r], before, sustained)
         out[r] = np.inf if t is None else t
     return out
 
@@ -127,11 +136,13 @@ class Threshold:
     never: float        # fraction of bootstrap replicates that never cross
 
 
-def measure_threshold(s_over_sqrt_b, after_per_point, before, replicates, seed=BOOTSTRAP_SEED):
+def measure_threshold(s_over_sqrt_b, after_per_point, before, replicates, seed=BOOTSTRAP_SEED,
+                      sustained=False):
     """Threshold of the means, with the 16-84 % interval of the bootstrap thresholds."""
     means = [np.mean(v) if len(v) else np.nan for v in after_per_point]
-    t = threshold(s_over_sqrt_b, means, before)
-    boot = bootstrap_thresholds(s_over_sqrt_b, after_per_point, before, replicates, seed)
+    t = threshold(s_over_sqrt_b, means, before, sustained)
+    boot = bootstrap_thresholds(s_over_sqrt_b, after_per_point, before, replicates, seed,
+                                sustained)
     # method="lower"/"higher" keep the quantiles on scanned values (or +inf).
     low = float(np.quantile(boot, 0.16, method="lower"))
     high = float(np.quantile(boot, 0.84, method="higher"))
@@ -204,10 +215,12 @@ class Method:
     stage: str
     points: np.ndarray                              # S/sqrt(B) values, ascending
     rows: list = field(default_factory=list)        # per point: done task rows
+    upstream_task: int = None   # the fine-tunes of one upstream task only (None: all of them)
 
     @property
     def label(self):
-        return self.name + (" + extra" if self.extra else "")
+        part = "" if self.upstream_task is None else f" [upstream task {self.upstream_task}]"
+        return self.name + (" + extra" if self.extra else "") + part
 
 
 @dataclass
@@ -219,6 +232,11 @@ class ThresholdStore:
     methods: list
     upstream: list      # (stage, labels, rows)
     complete: bool
+
+    @property
+    def pooled(self):
+        """The methods with every upstream task's fine-tunes together (what the figures show)."""
+        return [m for m in self.methods if m.upstream_task is None]
 
 
 def load(path):
@@ -235,6 +253,8 @@ def load(path):
         raise StoreError(f"store '{path}' has no scan over {AXIS} (tasks/{AXIS} missing); "
                          "plot_threshold.py reads jobs like jobs/hidden_valley_threshold.ini")
     s = np.asarray(store.tasks[AXIS], dtype=float)
+    upstream_of = store.tasks.get("upstream")
+    upstream_of = None if upstream_of is None else np.asarray(upstream_of)
     methods, upstream = [], []
     for k, stage in enumerate(names):
         in_stage = stage_of == k
@@ -249,6 +269,14 @@ def load(path):
         m = Method(name=method, extra=extra, stage=stage, points=points)
         m.rows = [np.flatnonzero(in_stage & done & (s == p)) for p in points]
         methods.append(m)
+        # Several upstream tasks (e.g. stage.pretrain.repeats = 3 read per task): each one's
+        # fine-tunes also apart, so the spread between pretrainings shows beside the pool.
+        sources = np.unique(upstream_of[in_stage & done]) if upstream_of is not None else []
+        for u in sources if len(sources) > 1 else []:
+            part = Method(name=method, extra=extra, stage=stage, points=points,
+                          upstream_task=int(u))
+            part.rows = [r[upstream_of[r] == u] for r in m.rows]
+            methods.append(part)
     if not methods:
         raise StoreError(f"store '{path}' has no CWoLa-type stage with {AXIS} points; "
                          "nothing to measure")
@@ -277,6 +305,7 @@ class Curve:
     null: np.ndarray         # the S/sqrt(B) = 0 networks at each point (NaN without them)
     test_background: float   # test background events (fewest over the method's trainings)
     measured: Threshold
+    sustained: Threshold     # the smallest S/sqrt(B) from which every larger point crosses
     null_threshold: float    # +inf: not reached; NaN: no null networks
 
 
@@ -316,6 +345,7 @@ def curve(store, method, tag, eps_b, replicates):
     return Curve(points=points, n=n, mean=mean, stderr=stderr, before=before, null=null,
                  test_background=float(bkg.min()) if bkg.size else float("nan"),
                  measured=measured,
+                 sustained=measure_threshold(points, after, before, replicates, sustained=True),
                  null_threshold=(np.nan if not eps_s0.size
                                  else (np.inf if null_t is None else null_t)))
 
@@ -330,23 +360,28 @@ def _mean_std(values):
 # ---------------------------------------------------------------- tables
 
 
+def _interval(t, s_max):
+    return f"[{format_threshold(t.low, s_max)}, {format_threshold(t.high, s_max)}]"
+
+
 def threshold_table(store, curves):
     lines = ["| method | ε_b | test bkg at ε_b | threshold S/√B | 68 % bootstrap interval | "
-             "P(never crosses) | no-signal-network threshold |",
-             "|---|---|---|---|---|---|---|"]
+             "P(never crosses) | stays above from | its 68 % interval | "
+             "no-signal-network threshold |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for method in store.methods:
         s_max = float(method.points.max())
         for tag, eps_b, text in EPS_B:
             c = curves[(method.label, tag)]
             n_bkg = eps_b * c.test_background
             flag = f"{n_bkg:.0f}" + (" (few!)" if n_bkg < FEW_BACKGROUND_EVENTS else "")
-            t = c.measured
-            interval = f"[{format_threshold(t.low, s_max)}, {format_threshold(t.high, s_max)}]"
+            t, u = c.measured, c.sustained
             null = ("–" if np.isnan(c.null_threshold)
                     else format_threshold(c.null_threshold, s_max))
             lines.append(f"| {method.label} | {text} | {flag} | "
-                         f"{format_threshold(t.value, s_max)} | {interval} | {t.never:.2f} | "
-                         f"{null} |")
+                         f"{format_threshold(t.value, s_max)} | {_interval(t, s_max)} | "
+                         f"{t.never:.2f} | {format_threshold(u.value, s_max)} | "
+                         f"{_interval(u, s_max)} | {null} |")
     return "\n".join(lines)
 
 
@@ -443,13 +478,13 @@ def _save(fig, store, suffix, out_dir):
 
 
 def _select(store, names, extra):
-    return [m for m in store.methods if m.name in names and (extra is None or m.extra == extra)]
+    return [m for m in store.pooled if m.name in names and (extra is None or m.extra == extra)]
 
 
 def plot_gain(store, curves, out_dir):
     """Mean after-cut significance minus CWoLa's (same extra-feature setting) vs S/sqrt(B)."""
-    base = {m.extra: m for m in store.methods if m.name == "CWoLa"}
-    others = [m for m in store.methods if m.name != "CWoLa" and m.extra in base]
+    base = {m.extra: m for m in store.pooled if m.name == "CWoLa"}
+    others = [m for m in store.pooled if m.name != "CWoLa" and m.extra in base]
     if not others:
         return None
     fig, axes = plt.subplots(1, 3, figsize=(10.5, 3.3))
@@ -482,9 +517,9 @@ def make_figures(store, curves, out_dir):
         _figure(store, curves,
                 _select(store, ("transfer", "meta-transfer", "meta-transfer + hard tasks"), False),
                 "fig3", "transfer vs meta-transfer (images only)", out_dir, by_method),
-        _figure(store, curves, [m for m in store.methods
+        _figure(store, curves, [m for m in store.pooled
                                 if any(o.name == m.name and o.extra != m.extra
-                                       for o in store.methods)],
+                                       for o in store.pooled)],
                 "fig6", "without (solid) and with (dashed) jet masses + angularities", out_dir,
                 by_method),
         plot_gain(store, curves, out_dir),

@@ -66,9 +66,11 @@ def before(s):
     return pt.asimov(s * np.sqrt(N_B), N_B)
 
 
-def make_store(path, eps_s0):
+def make_store(path, eps_s0, two_pretrainings=False):
     """A store in stages. after/before per stage: cwola crosses at 4, nocross never, aa_head at
-    1, zz_fine at 2; eps_s0[stage]: the eps_s of its S/sqrt(B) = 0 networks (the null)."""
+    1, zz_fine at 2; eps_s0[stage]: the eps_s of its S/sqrt(B) = 0 networks (the null).
+    two_pretrainings: aa_head's repeats 0, 1 read pretrain task 0 and repeats 2, 3 task 1, whose
+    fine-tunes are 10 % further above (below) the before line at each point."""
     ratio = {"cwola": lambda s: np.where(s >= 4, 1.5, 0.5),
              "nocross": lambda s: np.full_like(s, 0.9),
              "aa_head": lambda s: np.full_like(s, 2.0),
@@ -97,6 +99,9 @@ def make_store(path, eps_s0):
                 spread = np.tile([-0.05, 0.05, -0.05, 0.05], rows.sum() // REPEATS)
                 after[rows] = (ratio[name](sig[rows]) + spread) * z_before[rows]
                 eff[rows & (sig == 0)] = eps_s0.get(name, 0.5)
+        if two_pretrainings:
+            head = (stage == STAGES.index("aa_head")) & (sig > 0)
+            after[head] *= np.where(np.arange(n)[head] % REPEATS < 2, 1.1, 0.9)
         cols[f"significance_after_eb_{tag}"] = after
         cols[f"eff_s_at_eb_{tag}"] = eff
     with h5py.File(path, "w") as f:
@@ -111,6 +116,11 @@ def make_store(path, eps_s0):
         tasks.create_dataset("repeat", data=np.arange(n) % REPEATS)
         tasks.create_dataset("stage", data=stage)
         tasks.create_dataset(AXIS, data=sig)
+        upstream = np.full(n, -1)
+        if two_pretrainings:
+            head = stage == STAGES.index("aa_head")
+            upstream[head] = np.where(np.arange(n)[head] % REPEATS < 2, 0, 1)
+        tasks.create_dataset("upstream", data=upstream)
         tasks.attrs["axes"] = np.array([AXIS.encode()])
         results = f.create_group("results")
         results.create_dataset("status", data=np.ones(n, dtype=np.int8))
@@ -146,6 +156,12 @@ class ThresholdDefinition(unittest.TestCase):
     def test_the_smallest_crossing_counts_even_if_a_later_point_falls_back(self):
         s = np.array([1.0, 2.0, 3.0, 4.0])
         self.assertEqual(pt.threshold(s, [0.5, 2.5, 2.0, 5.0], s), 2.0)
+        # ... but the sustained threshold starts after the last point that falls back
+        self.assertEqual(pt.threshold(s, [0.5, 2.5, 2.0, 5.0], s, sustained=True), 4.0)
+        self.assertEqual(pt.threshold(s[::-1], [5.0, 2.0, 2.5, 0.5], s[::-1], sustained=True),
+                         4.0)
+        self.assertIsNone(pt.threshold(s, [1.5, 2.5, 3.5, 3.0], s, sustained=True))
+        self.assertEqual(pt.threshold(s, [1.5, 2.5, 3.5, 4.5], s, sustained=True), 1.0)
 
     def test_bootstrap_interval(self):
         s = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
@@ -205,11 +221,33 @@ class ThresholdScript(unittest.TestCase):
             lines = done.stdout.splitlines()
             row = [l for l in lines if l.startswith("| CWoLa | 1 % |")]
             self.assertEqual(len(row), 1, done.stdout)
-            self.assertIn("| 20 | 4 | [4, 4] | 0.00 | 1 |", row[0])
+            self.assertIn("| 20 | 4 | [4, 4] | 0.00 | 4 | [4, 4] | 1 |", row[0])
             row = [l for l in lines if l.startswith("| CWoLa + extra | 0.1 % |")][0]
-            self.assertIn("| 2 (few!) | > 6 | [> 6, > 6] | 1.00 |", row)
+            self.assertIn("| 2 (few!) | > 6 | [> 6, > 6] | 1.00 | > 6 | [> 6, > 6] |", row)
             for suffix in ("fig2", "fig3", "fig6", "gain"):
                 self.assertTrue((Path(tmp) / f"fake_{suffix}.png").is_file(), suffix)
+
+    def test_each_pretrainings_fine_tunes_are_measured_apart_in_the_tables_only(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = make_store(Path(tmp) / "two.h5", eps_s0={}, two_pretrainings=True)
+            store = pt.load(path)
+            parts = [m for m in store.methods if m.upstream_task is not None]
+            self.assertEqual([m.label for m in parts],
+                             ["transfer [upstream task 0]", "transfer [upstream task 1]"])
+            self.assertEqual(len(store.pooled), 4)
+            curves = pt.analyse(store, replicates=50)
+            pooled, first, second = (curves[(label, "1e-1")] for label in
+                                     ("transfer", parts[0].label, parts[1].label))
+            self.assertEqual(list(pooled.n), [REPEATS] * 6)
+            self.assertEqual(list(first.n), [2] * 6)
+            # repeats 0, 1 have spreads -0.05, +0.05 around 2.0: the mean is 1.1 * 2.0 * before
+            np.testing.assert_allclose(first.mean, 2.2 * first.before)
+            np.testing.assert_allclose(second.mean, 1.8 * second.before)
+            np.testing.assert_allclose(pooled.mean, 2.0 * pooled.before)
+            done = subprocess.run([sys.executable, str(SCRIPT), str(path), "--bootstrap", "50"],
+                                  capture_output=True, text=True)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertIn("| transfer [upstream task 1] | 10 % | 200 | 1 |", done.stdout)
 
     def test_a_missing_store_exits_2(self):
         done = subprocess.run([sys.executable, str(SCRIPT), "/nonexistent/store.h5"],
