@@ -36,6 +36,7 @@
 #include "core/error.hpp"
 #include "core/random_stream.hpp"
 #include "data/mixed_sample.hpp"
+#include "metrics/roc.hpp"
 #include "store/spanet_dataset.hpp"
 #include "store/spanet_spec.hpp"
 #include "studies/attention_assignment.hpp"
@@ -294,7 +295,7 @@ class DihiggsAttentionStudy : public ClassifierStudyBase {
       : ClassifierStudyBase(classifier_settings_of(points),
                             {"f1", "f2", "heavy_mass", "assignment_loss_scale",
                              "pairing_targets_truth", "pairing_purity", "pairing_events",
-                             "detection_loss_scale"}),
+                             "detection_loss_scale", "pairing_confidence_auc", "detection_auc"}),
         points_(std::move(points)) {}
 
   TaskOutput run_task(const TaskContext& context) override {
@@ -343,11 +344,22 @@ class DihiggsAttentionStudy : public ClassifierStudyBase {
     const auto signal = task.test.labels.gt(0.5);
     const auto purity =
         training::event_purity(test.assignments.index({signal}), task.test.targets.index({signal}));
+    // Where truth targets leak (docs/attention.md, "The truth leak"): how well the heads that
+    // only signal events teach tell signal from background in the test set, whatever the class
+    // head makes of it. The pairing head's confidence in its assignment (the product over the
+    // particles), and the detection head's product (NaN at lambda_d = 0: an untrained head).
+    const double pairing_confidence_auc =
+        metrics::auc(as_floats(test.assignment_probs.prod(1)), task.test_truth);
+    const double detection_auc =
+        s.trainer.loss_weights.detection > 0
+            ? metrics::auc(as_floats(test.detection_probs.prod(1)), task.test_truth)
+            : std::numeric_limits<double>::quiet_NaN();
     for (double extra :
          {s.files ? s.files->f1 : s.mixtures.f1, s.files ? s.files->f2 : s.mixtures.f2,
           s.files ? std::numeric_limits<double>::quiet_NaN() : s.physics.heavy_mass(),
           s.trainer.loss_weights.assignment, s.truth_targets ? 1.0 : 0.0, purity.first,
-          static_cast<double>(purity.second), s.trainer.loss_weights.detection}) {
+          static_cast<double>(purity.second), s.trainer.loss_weights.detection,
+          pairing_confidence_auc, detection_auc}) {
       output.results.push_back(extra);
     }
     output.roc = m.roc_on_grid;
