@@ -57,28 +57,21 @@ struct StackedLayer {
   StackedLayer(std::vector<torch::nn::TransformerEncoderLayer>& layers, int64_t h,
                bool by_broadcast)
       : heads(h), broadcast(by_broadcast) {
-    std::vector<Tensor> a, b, c, d, e, f, g, i, j, k, l, m;
-    for (auto& layer : layers) {
-      auto named = layer->named_parameters();
-      a.push_back(named["self_attn.in_proj_weight"]);
-      b.push_back(named["self_attn.in_proj_bias"]);
-      c.push_back(named["self_attn.out_proj.weight"]);
-      d.push_back(named["self_attn.out_proj.bias"]);
-      e.push_back(named["linear1.weight"]);
-      f.push_back(named["linear1.bias"]);
-      g.push_back(named["linear2.weight"]);
-      i.push_back(named["linear2.bias"]);
-      j.push_back(named["norm1.weight"]);
-      k.push_back(named["norm1.bias"]);
-      l.push_back(named["norm2.weight"]);
-      m.push_back(named["norm2.bias"]);
-    }
-    in_proj = {stacked(a), stacked(b)};
-    out_proj = {stacked(c), stacked(d)};
-    linear1 = {stacked(e), stacked(f)};
-    linear2 = {stacked(g), stacked(i)};
-    norm1 = {stacked(j), stacked(k)};
-    norm2 = {stacked(l), stacked(m)};
+    // One parameter of every layer, stacked along the member axis.
+    auto member_stack = [&layers](const std::string& name) {
+      std::vector<Tensor> members;
+      for (auto& layer : layers) members.push_back(layer->named_parameters()[name]);
+      return stacked(members);
+    };
+    auto weight_and_bias = [&member_stack](const std::string& prefix, auto& out) {
+      out = {member_stack(prefix + "weight"), member_stack(prefix + "bias")};
+    };
+    weight_and_bias("self_attn.in_proj_", in_proj);
+    weight_and_bias("self_attn.out_proj.", out_proj);
+    weight_and_bias("linear1.", linear1);
+    weight_and_bias("linear2.", linear2);
+    weight_and_bias("norm1.", norm1);
+    weight_and_bias("norm2.", norm2);
   }
 
   // x [K, N, S, D], padding [N, S] (true = masked key).
