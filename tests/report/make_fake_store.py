@@ -40,6 +40,18 @@ def _write_table(group, columns):
         group.create_dataset(name, data=np.asarray(values))
 
 
+def write_job_and_tasks(h5, *, name, text, axis, tasks, study="hidden_valley"):
+    """The /job group of a finished job and the /tasks table of a store scanned over one `axis`
+    (for the tests' own synthetic stores): `tasks` maps a column name to its values."""
+    job = h5.create_group("job")
+    for key, value in (("study", study), ("name", name), ("text", text), ("hash", "x")):
+        job.create_dataset(key, data=np.bytes_(value))
+    job.create_dataset("complete", data=np.int8(1))
+    group = h5.create_group("tasks")
+    _write_table(group, tasks)
+    group.attrs["axes"] = np.array([axis.encode()])
+
+
 def make_fake_store(path, *, no_done=False, complete=True, seed=7, honest=True):
     """Write the store to `path`.
 

@@ -10,6 +10,9 @@ import h5py
 import numpy as np
 
 SCRIPT = Path(__file__).resolve().parents[2] / "src" / "report" / "plot_study.py"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_fake_store import write_job_and_tasks  # noqa: E402
+
 AXIS = "hidden_valley.significance"
 
 
@@ -19,16 +22,10 @@ def make_store(path, pixels=5, repeats=2):
     n_points, n_tasks = len(significance), len(significance) * repeats
     point = np.arange(n_tasks) // repeats
     with h5py.File(path, "w") as f:
-        job = f.create_group("job")
-        for name, value in (("study", "hidden_valley"), ("name", "hv_fake"), ("text", ""), ("hash", "x")):
-            job.create_dataset(name, data=np.bytes_(value))
-        job.create_dataset("complete", data=np.int8(1))
-        tasks = f.create_group("tasks")
-        tasks.create_dataset("id", data=np.arange(n_tasks))
-        tasks.create_dataset("point", data=point)
-        tasks.create_dataset("repeat", data=np.arange(n_tasks) % repeats)
-        tasks.create_dataset(AXIS, data=significance[point])
-        tasks.attrs["axes"] = np.array([AXIS.encode()])
+        write_job_and_tasks(f, name="hv_fake", text="", axis=AXIS,
+                            tasks={"id": np.arange(n_tasks), "point": point,
+                                   "repeat": np.arange(n_tasks) % repeats,
+                                   AXIS: significance[point]})
         results = f.create_group("results")
         results.create_dataset("status", data=np.ones(n_tasks, dtype=np.int8))
         acc = 0.5 + 0.08 * significance[point] + 0.01 * rng.standard_normal(n_tasks)

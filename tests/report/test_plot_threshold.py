@@ -12,6 +12,9 @@ import h5py
 import numpy as np
 
 SCRIPT = Path(__file__).resolve().parents[2] / "src" / "report" / "plot_threshold.py"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_fake_store import write_job_and_tasks  # noqa: E402
+
 spec = importlib.util.spec_from_file_location("plot_threshold", SCRIPT)
 pt = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(pt)
@@ -105,23 +108,14 @@ def make_store(path, eps_s0, two_pretrainings=False):
         cols[f"significance_after_eb_{tag}"] = after
         cols[f"eff_s_at_eb_{tag}"] = eff
     with h5py.File(path, "w") as f:
-        job = f.create_group("job")
-        for key, value in (("study", "hidden_valley"), ("name", "fake"), ("text", JOB_TEXT),
-                           ("hash", "x")):
-            job.create_dataset(key, data=np.bytes_(value))
-        job.create_dataset("complete", data=np.int8(1))
-        tasks = f.create_group("tasks")
-        tasks.create_dataset("id", data=np.arange(n))
-        tasks.create_dataset("point", data=point)
-        tasks.create_dataset("repeat", data=np.arange(n) % REPEATS)
-        tasks.create_dataset("stage", data=stage)
-        tasks.create_dataset(AXIS, data=sig)
         upstream = np.full(n, -1)
         if two_pretrainings:
             head = stage == STAGES.index("aa_head")
             upstream[head] = np.where(np.arange(n)[head] % REPEATS < 2, 0, 1)
-        tasks.create_dataset("upstream", data=upstream)
-        tasks.attrs["axes"] = np.array([AXIS.encode()])
+        write_job_and_tasks(f, name="fake", text=JOB_TEXT, axis=AXIS,
+                            tasks={"id": np.arange(n), "point": point,
+                                   "repeat": np.arange(n) % REPEATS, "stage": stage, AXIS: sig,
+                                   "upstream": upstream})
         results = f.create_group("results")
         results.create_dataset("status", data=np.ones(n, dtype=np.int8))
         for key, value in cols.items():
