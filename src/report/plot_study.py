@@ -564,6 +564,82 @@ def plot_dihiggs_auc_vs_f1(store, out):
     return [out.save(fig, "auc_vs_f1")]
 
 
+ATTENTION_ASSIGNMENT = "attention.assignment_loss_scale"
+
+
+def attention_f1_series(store):
+    """The curves of the note's Figs. 1 and 2 from a dihiggs_attention store: per pairing loss
+    weight lambda_a (the ATTENTION_ASSIGNMENT axis, or the result column where not scanned),
+    for the class-head AUC (`auc`), its untrained null (`untrained_auc`) and the pairing head's
+    confidence AUC (`pairing_confidence_auc`, the truth leak): (f1, mean, std) over the weak
+    points (f1 < 1), sorted by f1, and the supervised (f1 = 1) (mean, std) or None.
+    Returns {lambda_a: {column: ((f1, mean, std), supervised)}}, columns the store lacks left out."""
+    if DIHIGGS_F1 not in store.summary or "auc_mean" not in store.summary:
+        return {}
+    rows = _done_rows(store)
+    column = ATTENTION_ASSIGNMENT if ATTENTION_ASSIGNMENT in store.summary \
+        else "assignment_loss_scale_mean"
+    if column not in store.summary:
+        return {}
+    f1 = store.summary[DIHIGGS_F1].astype(float)
+    weights = store.summary[column].astype(float)
+    series = {}
+    for weight in sorted(set(weights[rows].tolist()), reverse=True):
+        members = rows[weights[rows] == weight]
+        weak = members[f1[members] < 1.0 - 1e-9]
+        weak = weak[np.argsort(f1[weak])]
+        full = members[f1[members] >= 1.0 - 1e-9]
+        per_column = {}
+        for name in ("auc", "untrained_auc", "pairing_confidence_auc"):
+            if f"{name}_mean" not in store.summary:
+                continue
+            mean, std = store.summary[f"{name}_mean"], store.summary[f"{name}_std"]
+            supervised = (float(mean[full[0]]), float(std[full[0]])) if full.size else None
+            per_column[name] = ((f1[weak], mean[weak], std[weak]), supervised)
+        series[weight] = per_column
+    return series
+
+
+def plot_dihiggs_attention_vs_f1(store, out):
+    """The note's Figs. 1 (lambda_a = 1, truth pairing) and 2 (lambda_a = 0) in one: the class
+    head's CWoLa AUC vs f1 against its untrained null, with the pairing head's confidence AUC,
+    the truth leak, dashed; the supervised AUC (f1 = 1) as a dotted line."""
+    series = attention_f1_series(store)
+    if not series:
+        return []
+    fig, ax = plt.subplots(figsize=(6.8, 4.8))
+    for color, (weight, columns) in zip(_colors(len(series)), series.items()):
+        (x, mean, std), supervised = columns["auc"]
+        ax.errorbar(x, mean, yerr=std, marker="o", capsize=3, color=color,
+                    label=rf"class head, $\lambda_a$ = {weight:g}")
+        if "untrained_auc" in columns:
+            (ux, umean, ustd), _ = columns["untrained_auc"]
+            ax.fill_between(ux, umean - ustd, umean + ustd, color=color, alpha=0.12,
+                            label=rf"untrained network, $\lambda_a$ = {weight:g}")
+        if "pairing_confidence_auc" in columns:
+            (px, pmean, pstd), _ = columns["pairing_confidence_auc"]
+            ax.errorbar(px, pmean, yerr=pstd, marker="s", linestyle="--", capsize=3,
+                        color=color, alpha=0.8,
+                        label=rf"pairing-head confidence (not rectified), $\lambda_a$ = {weight:g}")
+        if supervised is not None:
+            ax.axhline(supervised[0], color=color, linestyle=":",
+                       label=rf"supervised ($f_1$ = 1), $\lambda_a$ = {weight:g}")
+    events = ""
+    if "test_signal_events_mean" in store.summary and "test_background_events_mean" in store.summary:
+        rows = _done_rows(store)
+        events = (f", {store.summary['test_signal_events_mean'][rows].min():.0f} + "
+                  f"{store.summary['test_background_events_mean'][rows].min():.0f} test events")
+    ax.axhline(0.5, color="grey", linewidth=0.8)
+    ax.set_xlabel(r"signal fraction in mixture M1, $f_1$ ($f_2 = 1 - f_1$)")
+    ax.set_ylabel("AUC, signal vs background test events")
+    ax.set_ylim(0.3, 1.0)
+    ax.set_title(_title(store, "AUC vs $f_1$") + f"\n(mean ± std over done repeats{events})",
+                 fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    return [out.save(fig, "auc_vs_f1")]
+
+
 def plot_dihiggs_hunting(store, out):
     """The note's Figs. 9-11: ACC and AUC vs signal size, one line per other setting, with the
     no-signal (0x) result as a band of the same colour."""
@@ -849,6 +925,7 @@ STUDY_PLOTS = {
     "dihiggs_fraction": (plot_dihiggs_auc_vs_f1,),
     "dihiggs_hunting": (plot_dihiggs_hunting, plot_dihiggs_correlations),
     "dihiggs_augmentation": (plot_dihiggs_augmentation_table,),
+    "dihiggs_attention": (plot_dihiggs_attention_vs_f1,),
 }
 
 
