@@ -636,7 +636,7 @@ def plot_dihiggs_attention_vs_f1(store, out):
     ax.set_title(_title(store, "AUC vs $f_1$") + f"\n(mean ± std over done repeats{events})",
                  fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the data
     return [out.save(fig, "auc_vs_f1")]
 
 
