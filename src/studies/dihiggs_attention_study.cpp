@@ -15,7 +15,8 @@
 /// targets, so they leak the signal label even more directly, background having no Higgs to
 /// detect), assignment_loss_scale (λ_a, 1), classification_loss_scale (λ_c, 1), max_jets (10),
 /// hidden (64), heads (4), embedding_blocks (2), encoder_layers (4), branch_layers (2),
-/// dropout (0).
+/// dropout (0), partial_events (true; false trains only on events whose every particle has a
+/// complete target, SPANet's default: with truth targets that is signal alone).
 /// [training] max_epochs, batch_size, learning_rate, weight_decay, gradient_clip, patience,
 /// validation_fraction (the one split of the mixtures); [metrics] as every classifier study.
 /// [dihiggs] f1, f2, ... as dihiggs_fraction (DihiggsMixtures), plus the physics sections.
@@ -66,6 +67,9 @@ struct AttentionSettings {
   DihiggsMixtures mixtures;
   std::shared_ptr<const FileEvents> files;  ///< null: generated events
   bool truth_targets = false;
+  /// SPANet's partial_events: false trains only on events in which every particle has a
+  /// complete target (validation and test keep every event).
+  bool partial_events = true;
   std::size_t max_jets = 10;
   models::AttentionNetworkConfig network;
   training::AttentionTrainerConfig trainer;
@@ -208,6 +212,12 @@ AttentionSettings read_settings(core::JobConfig& config) {
   s.truth_targets =
       config.get_choice("attention.pairing_targets", "none", {"truth", "none"}) == "truth";
   s.max_jets = static_cast<std::size_t>(config.get_int("attention.max_jets", 10, 4, 100));
+  s.partial_events = config.get_bool("attention.partial_events", true);
+  if (!s.partial_events && !s.truth_targets) {
+    config.fail("attention.partial_events",
+                "= false trains only on events whose every particle has a complete target, "
+                "and with pairing_targets = none no event has one; use truth, or true");
+  }
   if (from_files) {
     if (s.truth_targets && !config.get_bool("attention.force_truth_targets", false)) {
       config.fail("attention.pairing_targets",
@@ -402,6 +412,16 @@ class DihiggsAttentionStudy : public ClassifierStudyBase {
                                        s.classifier.validation_fraction, split_stream);
     AttentionTask task;
     task.train = all.select(as_index(rows.train));
+    if (!s.partial_events) {
+      // SPANet's default (partial_events = False, training set only). With truth targets,
+      // which only signal has, this drops every background event from the training.
+      task.train =
+          task.train.select(models::reconstructable(task.train.targets).all(1).nonzero().flatten());
+      if (task.train.size() == 0) {
+        throw core::InputError("attention", "partial_events", "false",
+                               "no training event has a complete target for every particle");
+      }
+    }
     task.validation = all.select(as_index(rows.validation));
     task.validation_labels = as_bytes(task.validation.labels);
     task.test = std::move(test);
